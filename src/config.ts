@@ -1,0 +1,163 @@
+/**
+ * The one place configuration is read: every setting, its environment name, its default and its
+ * meaning. `loadConfig` validates everything at start and reports every problem at once, so an
+ * operator fixes a bad deployment in one go instead of one crash at a time.
+ */
+export type JwtAlg = 'ES256' | 'RS256' | 'EdDSA';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** PostgreSQL URL; undefined = the embedded database. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  issuer: string;
+  audience: string;
+  allowedAudiences: string[];
+  jwtAlg: JwtAlg;
+  accessTtl: number;
+  refreshTtl: number;
+  bcryptCost: number;
+  allowRegistration: boolean;
+  /** Browser origins allowed by CORS; ['*'] allows any; [] none. */
+  corsOrigins: string[];
+  keySecret: string | undefined;
+  /** How long a new signing key is published before it signs (JWKS caches must see it first). */
+  keyPublishDelay: number;
+  logLevel: string;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  /** Take the client address from X-Forwarded-For (only behind a trusted proxy). */
+  trustProxy: boolean;
+  /** Failures per identifier before logins for it are refused for a while. */
+  loginMaxFailures: number;
+  /** Failures per client address before logins from it are refused for a while. */
+  loginMaxFailuresPerIp: number;
+  /** The first lock's length in seconds; each further failure doubles it, up to loginLockMax. */
+  loginLockBase: number;
+  loginLockMax: number;
+  /** How long in-flight calls may take to finish on shutdown, in seconds. */
+  shutdownGrace: number;
+}
+
+export interface Setting {
+  env: string;
+  default: string;
+  meaning: string;
+}
+
+/** Documented settings, in the order the README's configuration table shows them. */
+export const settings: Setting[] = [
+  { env: 'PORT', default: '8000', meaning: 'the one listening port for gRPC, gRPC-Web, Connect and REST' },
+  { env: 'HOST', default: '0.0.0.0', meaning: 'the listening address' },
+  { env: 'DATABASE_URL', default: 'unset', meaning: 'PostgreSQL URL; unset = the embedded database' },
+  { env: 'SSO_DATA_DIR', default: './data', meaning: 'where the embedded database and a generated development key secret live' },
+  { env: 'SSO_ISSUER', default: 'http://localhost:<PORT>', meaning: 'the `iss` claim and the base of published URLs' },
+  { env: 'SSO_AUDIENCE', default: 'sso', meaning: 'default `aud` of tokens' },
+  { env: 'SSO_ALLOWED_AUDIENCES', default: 'unset', meaning: 'comma list of further audiences a login may ask for' },
+  { env: 'SSO_JWT_ALG', default: 'ES256', meaning: '`ES256`, `RS256` or `EdDSA`' },
+  { env: 'SSO_ACCESS_TTL', default: '900', meaning: 'access token lifetime, seconds' },
+  { env: 'SSO_REFRESH_TTL', default: '2592000', meaning: 'refresh token and session lifetime, seconds' },
+  { env: 'SSO_BCRYPT_COST', default: '12', meaning: 'password hashing cost (4-15); older hashes are upgraded at the next login' },
+  { env: 'SSO_ALLOW_REGISTRATION', default: 'true', meaning: 'whether `register: true` may create users' },
+  { env: 'SSO_CORS_ORIGINS', default: 'unset', meaning: 'comma list of browser origins allowed; `*` for any' },
+  { env: 'SSO_KEY_SECRET', default: 'generated in the data dir, with a warning', meaning: 'encrypts private signing keys at rest (at least 32 characters)' },
+  { env: 'SSO_KEY_PUBLISH_DELAY', default: '600', meaning: 'seconds a rotated-in key is published before it signs' },
+  { env: 'SSO_TLS_CERT', default: 'unset', meaning: 'PEM certificate file; with SSO_TLS_KEY serves TLS (ALPN picks HTTP/2 or 1.1)' },
+  { env: 'SSO_TLS_KEY', default: 'unset', meaning: 'PEM private key file' },
+  { env: 'SSO_TRUST_PROXY', default: 'false', meaning: 'take the client address from X-Forwarded-For' },
+  { env: 'SSO_LOGIN_MAX_FAILURES', default: '5', meaning: 'failed logins for one identifier before it is locked for a while' },
+  { env: 'SSO_LOGIN_MAX_FAILURES_PER_IP', default: '50', meaning: 'failed logins from one address before it is locked for a while' },
+  { env: 'SSO_LOGIN_LOCK_SECONDS', default: '30', meaning: 'first lock length; doubles with each further failure' },
+  { env: 'SSO_LOGIN_LOCK_MAX_SECONDS', default: '3600', meaning: 'longest lock' },
+  { env: 'SSO_SHUTDOWN_GRACE', default: '10', meaning: 'seconds in-flight calls may take to finish on shutdown' },
+  { env: 'LOG_LEVEL', default: 'info', meaning: 'pino level (trace, debug, info, warn, error, fatal, silent)' },
+];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = read(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  };
+  const list = (name: string): string[] =>
+    (read(name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+  const port = int('PORT', 8000, 0, 65535);
+  const jwtAlg = (read('SSO_JWT_ALG') ?? 'ES256') as JwtAlg;
+  if (!['ES256', 'RS256', 'EdDSA'].includes(jwtAlg)) problems.push(`SSO_JWT_ALG must be ES256, RS256 or EdDSA (got "${jwtAlg}")`);
+  const issuer = (read('SSO_ISSUER') ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+/.test(issuer)) problems.push(`SSO_ISSUER must be an http(s) URL (got "${issuer}")`);
+  const databaseUrl = read('DATABASE_URL');
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  const keySecret = read('SSO_KEY_SECRET');
+  if (keySecret !== undefined && keySecret.length < 32) problems.push('SSO_KEY_SECRET must be at least 32 characters');
+  const tlsCert = read('SSO_TLS_CERT');
+  const tlsKey = read('SSO_TLS_KEY');
+  if (Boolean(tlsCert) !== Boolean(tlsKey)) problems.push('SSO_TLS_CERT and SSO_TLS_KEY go together: set both or neither');
+  const logLevel = read('LOG_LEVEL') ?? 'info';
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) problems.push(`LOG_LEVEL must be a pino level (got "${logLevel}")`);
+  const corsOrigins = list('SSO_CORS_ORIGINS');
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) problems.push(`SSO_CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com`);
+  }
+  const lockBase = int('SSO_LOGIN_LOCK_SECONDS', 30, 1, 86400);
+  const lockMax = int('SSO_LOGIN_LOCK_MAX_SECONDS', 3600, 1, 30 * 86400);
+  if (lockMax < lockBase) problems.push('SSO_LOGIN_LOCK_MAX_SECONDS must not be less than SSO_LOGIN_LOCK_SECONDS');
+
+  const config: Config = {
+    port,
+    host: read('HOST') ?? '0.0.0.0',
+    databaseUrl,
+    dataDir: read('SSO_DATA_DIR') ?? './data',
+    issuer,
+    audience: read('SSO_AUDIENCE') ?? 'sso',
+    allowedAudiences: list('SSO_ALLOWED_AUDIENCES'),
+    jwtAlg,
+    accessTtl: int('SSO_ACCESS_TTL', 900, 10, 86400),
+    refreshTtl: int('SSO_REFRESH_TTL', 2592000, 60, 366 * 86400),
+    bcryptCost: int('SSO_BCRYPT_COST', 12, 4, 15),
+    allowRegistration: bool('SSO_ALLOW_REGISTRATION', true),
+    corsOrigins,
+    keySecret,
+    keyPublishDelay: int('SSO_KEY_PUBLISH_DELAY', 600, 0, 7 * 86400),
+    logLevel,
+    tlsCert,
+    tlsKey,
+    trustProxy: bool('SSO_TRUST_PROXY', false),
+    loginMaxFailures: int('SSO_LOGIN_MAX_FAILURES', 5, 1, 1000),
+    loginMaxFailuresPerIp: int('SSO_LOGIN_MAX_FAILURES_PER_IP', 50, 1, 100000),
+    loginLockBase: lockBase,
+    loginLockMax: lockMax,
+    shutdownGrace: int('SSO_SHUTDOWN_GRACE', 10, 0, 600),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...config, ...overrides };
+}

@@ -1,0 +1,275 @@
+import 'reflect-metadata';
+
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { DataSource } from 'typeorm';
+
+import { entities } from './entities/index.js';
+import { runMigrations } from './migrate.js';
+import { migrations } from './migrations/index.js';
+import { installSessionQueue } from './pglite-session-queue.js';
+
+/**
+ * Where the data lives. Both kinds go through TypeORM's ordinary `postgres` driver and `pg`, so
+ * production and embedded share driver, SQL and migrations.
+ */
+export type DatabaseConfig =
+  | {
+      kind: 'postgres';
+      url: string;
+      /** Schema to work in (tests use one per run); it must exist. Sets search_path on every connection. */
+      schema?: string;
+      poolSize?: number;
+    }
+  | {
+      kind: 'embedded';
+      /** Directory of the PGlite data; undefined keeps everything in memory. */
+      dataDir?: string;
+      poolSize?: number;
+      /** A dumped data dir (PGlite `dumpDataDir()`) to start from when `dataDir` holds no database yet. */
+      template?: Blob | File;
+    };
+
+export interface Database {
+  dataSource: DataSource;
+  /** Stops everything this database started. Safe to call more than once. */
+  close(): Promise<void>;
+  /** For logs: 'embedded (./data/db)', 'embedded (in memory)' or the URL without its password. */
+  describe: string;
+}
+
+export interface DatabaseLogger {
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+}
+
+const DEFAULT_POOL_SIZE = 10;
+/**
+ * The socket server refuses connections past its limit by writing plain text, which `pg` cannot
+ * parse. A closed pool connection leaves the server's count only a tick later, so keep headroom.
+ */
+const EMBEDDED_CONNECTION_HEADROOM = 4;
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+const silentLogger: DatabaseLogger = { info() {}, warn() {} };
+
+/** Embedded data dirs open in this process: PGlite is one backend, a second one on the same files would corrupt them. */
+const openDataDirs = new Set<string>();
+
+/**
+ * Opens the database, applies pending migrations (under an advisory lock) and returns it ready.
+ * On failure everything already started is stopped again before the error is rethrown.
+ */
+export async function openDatabase(
+  config: DatabaseConfig,
+  log: DatabaseLogger = silentLogger,
+): Promise<Database> {
+  const poolSize = config.poolSize ?? DEFAULT_POOL_SIZE;
+  if (!Number.isInteger(poolSize) || poolSize < 2) {
+    // runMigrations holds the lock on one connection while TypeORM migrates on another.
+    throw new Error(`database poolSize must be an integer >= 2, got ${poolSize}`);
+  }
+  return config.kind === 'embedded'
+    ? openEmbedded(config, poolSize, log)
+    : openPostgres(config, poolSize, log);
+}
+
+async function openPostgres(
+  config: Extract<DatabaseConfig, { kind: 'postgres' }>,
+  poolSize: number,
+  log: DatabaseLogger,
+): Promise<Database> {
+  const { schema } = config;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
+  }
+  const describe = describePostgresUrl(config.url) + (schema ? ` (schema ${schema})` : '');
+  const dataSource = new DataSource({
+    ...commonOptions(poolSize),
+    url: config.url,
+    // `options` is sent in the startup packet, so every pooled connection gets the search_path.
+    extra: schema ? { options: `-c search_path=${schema}` } : {},
+  });
+  await dataSource.initialize();
+  try {
+    if (schema) {
+      const [row] = (await dataSource.query('SELECT current_schema() AS schema')) as {
+        schema: string | null;
+      }[];
+      if (row?.schema !== schema) throw new Error(`schema ${schema} does not exist in ${describe}`);
+    }
+    await migrate(dataSource, describe, log);
+  } catch (error) {
+    await dataSource.destroy().catch(() => {});
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    dataSource,
+    describe,
+    close: () => (closing ??= dataSource.destroy()),
+  };
+}
+
+async function openEmbedded(
+  config: Extract<DatabaseConfig, { kind: 'embedded' }>,
+  poolSize: number,
+  log: DatabaseLogger,
+): Promise<Database> {
+  const dataDir = config.dataDir === undefined ? undefined : resolve(config.dataDir);
+  const describe = `embedded (${config.dataDir ?? 'in memory'})`;
+  // Claimed synchronously, before any await, so two concurrent opens cannot both pass.
+  if (dataDir !== undefined) {
+    if (openDataDirs.has(dataDir)) {
+      throw new Error(`the embedded database in ${dataDir} is already open in this process`);
+    }
+    openDataDirs.add(dataDir);
+  }
+
+  // Undo stack: whatever has been started is stopped, newest first, on failure or close().
+  const stops: (() => Promise<void>)[] = [];
+  if (dataDir !== undefined) stops.push(async () => void openDataDirs.delete(dataDir));
+  const stopAll = async () => {
+    let first: unknown;
+    for (const stop of stops.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        first ??= error;
+      }
+    }
+    if (first !== undefined) throw first;
+  };
+
+  try {
+    let template = config.template;
+    if (dataDir !== undefined) {
+      await mkdir(dataDir, { recursive: true });
+      await lockDataDir(dataDir);
+      stops.push(() => rm(resolve(dataDir, LOCK_FILE), { force: true }));
+      if (template && existsSync(resolve(dataDir, 'PG_VERSION'))) {
+        // PGlite refuses to load a template over an existing database; the data already there wins.
+        template = undefined;
+      }
+    }
+    const started = Date.now();
+    const pglite = await PGlite.create({
+      ...(dataDir !== undefined && { dataDir }),
+      ...(template !== undefined && { loadDataDir: template }),
+    });
+    stops.push(() => pglite.close());
+
+    const server = new PGLiteSocketServer({
+      db: pglite,
+      host: '127.0.0.1',
+      port: 0,
+      maxConnections: poolSize + EMBEDDED_CONNECTION_HEADROOM,
+    });
+    // The shipped queue lets pooled connections interleave extended-protocol messages.
+    installSessionQueue(server, pglite);
+    await server.start();
+    stops.push(() => server.stop());
+    // getServerConn() answers 'host:port' with the port actually bound once start() resolved.
+    const port = Number(server.getServerConn().split(':').pop());
+    if (!Number.isInteger(port) || port <= 0) {
+      throw new Error(`PGlite socket server reported no port: ${server.getServerConn()}`);
+    }
+
+    const dataSource = new DataSource({
+      ...commonOptions(poolSize),
+      host: '127.0.0.1',
+      port,
+      username: 'postgres',
+      database: 'postgres',
+    });
+    stops.push(async () => {
+      if (dataSource.isInitialized) await dataSource.destroy();
+    });
+    await dataSource.initialize();
+    log.info(
+      { database: describe, ms: Date.now() - started, fromTemplate: template !== undefined },
+      'embedded database started',
+    );
+
+    await migrate(dataSource, describe, log);
+
+    let closing: Promise<void> | undefined;
+    return { dataSource, describe, close: () => (closing ??= stopAll()) };
+  } catch (error) {
+    await stopAll().catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * PGlite writes no postmaster.pid, so nothing stops a second process from opening the same files
+ * and corrupting them. A pid file does; one left by a process that is gone (a crash, or an earlier
+ * container whose pid we now have) is taken over.
+ */
+const LOCK_FILE = 'sso-embedded.pid';
+
+async function lockDataDir(dataDir: string): Promise<void> {
+  const file = resolve(dataDir, LOCK_FILE);
+  try {
+    await writeFile(file, `${process.pid}\n`, { flag: 'wx' });
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
+  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
+    throw new Error(
+      `the embedded database in ${dataDir} is in use by process ${holder} (remove ${file} if that process is not an SSO server)`,
+    );
+  }
+  await writeFile(file, `${process.pid}\n`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function commonOptions(poolSize: number) {
+  return {
+    type: 'postgres' as const,
+    entities,
+    migrations,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    poolSize,
+    // The schema comes from migrations only; gen_random_uuid() is built in (PostgreSQL >= 13),
+    // so TypeORM must not try to CREATE EXTENSION "uuid-ossp" (absent in PGlite).
+    installExtensions: false,
+    uuidExtension: 'pgcrypto' as const,
+  };
+}
+
+async function migrate(dataSource: DataSource, describe: string, log: DatabaseLogger) {
+  const started = Date.now();
+  const applied = await runMigrations(dataSource);
+  if (applied.length > 0) {
+    log.info({ database: describe, applied, ms: Date.now() - started }, 'database migrated');
+  }
+}
+
+/** 'postgresql://user@host:port/db' with the password (and any query string) left out. */
+function describePostgresUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const user = u.username ? `${decodeURIComponent(u.username)}@` : '';
+    return `postgresql://${user}${u.host}${u.pathname}`;
+  } catch {
+    return 'postgresql';
+  }
+}

@@ -1,0 +1,136 @@
+import type { PGlite } from '@electric-sql/pglite';
+import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+/**
+ * PGlite is one PostgreSQL backend, so every socket connection shares one session. The queue that
+ * `@electric-sql/pglite-socket` 0.2.17 ships hands that session to another connection after any
+ * single protocol message unless a transaction block is open. The extended protocol sends a query
+ * as Parse/Bind/Describe/Execute/Sync, and pg's messages reach the queue one at a time, so two
+ * pooled connections can interleave: connection B's Parse replaces A's unnamed statement and A's
+ * Bind then runs B's SQL. Measured: with a pool of 10, a few of 600 concurrent parameterized
+ * queries failed ("bind message supplies 2 parameters, but prepared statement "" requires 1") or,
+ * worse, silently returned another statement's result.
+ *
+ * This queue gives the session to one connection from its first message until the backend is idle
+ * again: the connection has sent Sync or a simple Query and no transaction block is open. It also
+ * keeps working after a failed message (the shipped one stops processing for good).
+ */
+export class PGliteSessionQueue {
+  private readonly queue: QueuedMessage[] = [];
+  private processing = false;
+  /** The handler that holds the session, or null when any handler may go next. */
+  private owner: number | null = null;
+
+  constructor(private readonly db: PGlite) {}
+
+  enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ handlerId, message, onData, resolve, reject });
+      void this.processQueue();
+    });
+  }
+
+  getQueueLength(): number {
+    return this.queue.length;
+  }
+
+  clearQueueForHandler(handlerId: number): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const item = this.queue[i]!;
+      if (item.handlerId === handlerId) {
+        this.queue.splice(i, 1);
+        item.reject(new Error('Handler disconnected'));
+      }
+    }
+  }
+
+  /** Called when a connection goes away: if it held the session, end what it left open. */
+  async clearTransactionIfNeeded(handlerId: number): Promise<void> {
+    if (this.owner !== handlerId) return;
+    try {
+      await this.db.runExclusive(async () => {
+        // Sync ends an unfinished extended-protocol exchange (and an error's skip-until-Sync state).
+        await this.db.execProtocolRaw(SYNC_MESSAGE);
+      });
+      if (this.db.isInTransaction()) await this.db.exec('ROLLBACK');
+    } catch {
+      // The database is closing or broken; the next message will report it.
+    } finally {
+      this.owner = null;
+      void this.processQueue();
+    }
+  }
+
+  private async processQueue(): Promise<void> {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      for (;;) {
+        const index = this.owner === null ? 0 : this.queue.findIndex((q) => q.handlerId === this.owner);
+        if (index < 0 || index >= this.queue.length) return;
+        const item = this.queue.splice(index, 1)[0]!;
+        let bytes = 0;
+        try {
+          await this.db.runExclusive(() =>
+            this.db.execProtocolRawStream(item.message, {
+              onRawData: (data) => {
+                bytes += data.length;
+                item.onData(data);
+              },
+            }),
+          );
+        } catch (error) {
+          this.owner = null;
+          item.reject(error);
+          continue;
+        }
+        this.owner = this.keepsSession(item.message) ? item.handlerId : null;
+        item.resolve(bytes);
+      }
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private keepsSession(message: Uint8Array): boolean {
+    if (this.db.isInTransaction()) return true;
+    switch (message[0]) {
+      case SYNC: // end of an extended-protocol exchange
+      case QUERY: // simple query: one message, one answer
+      case TERMINATE:
+      case 0: // startup message (its first byte is the high byte of its length)
+        return false;
+      default: // Parse, Bind, Describe, Execute, Close, Flush, COPY data: more is coming
+        return true;
+    }
+  }
+}
+
+/**
+ * Replaces the message queue of a PGLiteSocketServer (created, not yet started) with a
+ * PGliteSessionQueue. The server keeps its queue in a private field that every connection
+ * handler receives when it is created; if that changes in another version, this throws rather
+ * than run unprotected.
+ */
+export function installSessionQueue(server: PGLiteSocketServer, db: PGlite): void {
+  const internals = server as unknown as { queryQueue?: { enqueue?: unknown } };
+  if (typeof internals.queryQueue?.enqueue !== 'function') {
+    throw new Error(
+      '@electric-sql/pglite-socket has no queryQueue field any more: re-check the session queue fix',
+    );
+  }
+  (internals as { queryQueue: unknown }).queryQueue = new PGliteSessionQueue(db);
+}
+
+interface QueuedMessage {
+  handlerId: number;
+  message: Uint8Array;
+  onData: (data: Uint8Array) => void;
+  resolve: (bytes: number) => void;
+  reject: (error: unknown) => void;
+}
+
+const QUERY = 0x51; // 'Q'
+const SYNC = 0x53; // 'S'
+const TERMINATE = 0x58; // 'X'
+const SYNC_MESSAGE = new Uint8Array([SYNC, 0, 0, 0, 4]);

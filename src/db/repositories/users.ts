@@ -1,0 +1,99 @@
+import { run, rows, one, uniqueViolation, type Db } from './sql.js';
+import { AppError } from '../../errors/index.js';
+
+export type IdentifierType = 'email' | 'phone' | 'username';
+
+export interface IdentifierRecord { type: IdentifierType; value: string; verified: boolean; isPrimary: boolean }
+
+export interface UserRecord {
+  id: string;
+  number: number;
+  passwordHash: string | null;
+  isActive: boolean;
+  isAdmin: boolean;
+  scopes: string[];
+  createdAt: Date;
+  updatedAt: Date;
+  identifiers: IdentifierRecord[];
+}
+
+const userColumns = `u.id, u.number, u.password_hash AS "passwordHash", u.is_active AS "isActive",
+  u.is_admin AS "isAdmin", u.scopes, u.created_at AS "createdAt", u.updated_at AS "updatedAt"`;
+
+/** Serializes first-user bootstrap so exactly one user becomes the administrator. */
+const bootstrapLockKey = 7_134_228_001;
+
+async function withIdentifiers(db: Db, users: Omit<UserRecord, 'identifiers'>[]): Promise<UserRecord[]> {
+  if (users.length === 0) return [];
+  const ids = rows<IdentifierRecord & { userId: string }>(db,
+    `SELECT user_id AS "userId", type, value, verified, is_primary AS "isPrimary"
+       FROM user_identifiers WHERE user_id = ANY($1::uuid[]) ORDER BY is_primary DESC, created_at, value`,
+    [users.map((u) => u.id)]);
+  const byUser = new Map<string, IdentifierRecord[]>();
+  for (const { userId, ...rest } of await ids) byUser.set(userId, [...(byUser.get(userId) ?? []), rest]);
+  return users.map((u) => ({ ...u, identifiers: byUser.get(u.id) ?? [] }));
+}
+
+export async function findUserById(db: Db, id: string): Promise<UserRecord | undefined> {
+  const user = await one<Omit<UserRecord, 'identifiers'>>(db, `SELECT ${userColumns} FROM users u WHERE u.id = $1`, [id]);
+  return user ? (await withIdentifiers(db, [user]))[0] : undefined;
+}
+
+export async function findUserByIdentifier(db: Db, type: IdentifierType, value: string): Promise<UserRecord | undefined> {
+  const user = await one<Omit<UserRecord, 'identifiers'>>(db,
+    `SELECT ${userColumns} FROM users u JOIN user_identifiers i ON i.user_id = u.id WHERE i.type = $1 AND i.value = $2`,
+    [type, value]);
+  return user ? (await withIdentifiers(db, [user]))[0] : undefined;
+}
+
+/** Finds a user by any identifier value, whatever its type (the legacy routes take a "username"). */
+export async function findUserByAnyIdentifier(db: Db, values: { type: IdentifierType; value: string }[]): Promise<UserRecord | undefined> {
+  for (const { type, value } of values) {
+    const user = await findUserByIdentifier(db, type, value);
+    if (user) return user;
+  }
+  return undefined;
+}
+
+export interface NewUser {
+  identifiers: { type: IdentifierType; value: string; verified?: boolean }[];
+  passwordHash: string | null;
+  isAdmin?: boolean;
+  isActive?: boolean;
+  scopes?: string[];
+  /** When the system has no user yet, make this one the administrator. */
+  bootstrapAdmin: boolean;
+}
+
+/** Inserts a user with its identifiers; must run inside a transaction (the caller's). */
+export async function insertUser(tx: Db, input: NewUser): Promise<UserRecord> {
+  let isAdmin = input.isAdmin ?? false;
+  if (input.bootstrapAdmin) {
+    await run(tx, 'SELECT pg_advisory_xact_lock($1)', [bootstrapLockKey]);
+    const any = await one(tx, 'SELECT 1 FROM users LIMIT 1');
+    if (!any) isAdmin = true;
+  }
+  const user = await one<{ id: string }>(tx,
+    `INSERT INTO users (password_hash, is_admin, is_active, scopes) VALUES ($1, $2, $3, $4) RETURNING id`,
+    [input.passwordHash, isAdmin, input.isActive ?? true, input.scopes ?? []]);
+  try {
+    for (const [i, identifier] of input.identifiers.entries()) {
+      await run(tx,
+        `INSERT INTO user_identifiers (user_id, type, value, verified, is_primary) VALUES ($1, $2, $3, $4, $5)`,
+        [user!.id, identifier.type, identifier.value, identifier.verified ?? false, i === 0]);
+    }
+  } catch (e) {
+    if (uniqueViolation(e)) throw new AppError('IDENTIFIER_TAKEN');
+    throw e;
+  }
+  return (await findUserById(tx, user!.id))!;
+}
+
+export async function updatePasswordHash(db: Db, userId: string, hash: string): Promise<void> {
+  await run(db, 'UPDATE users SET password_hash = $2 WHERE id = $1', [userId, hash]);
+}
+
+/** Whether a user exists and may act: checked on every authenticated call. */
+export async function userStanding(db: Db, userId: string): Promise<{ isActive: boolean; isAdmin: boolean } | undefined> {
+  return one(db, 'SELECT is_active AS "isActive", is_admin AS "isAdmin" FROM users WHERE id = $1', [userId]);
+}

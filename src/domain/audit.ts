@@ -1,0 +1,39 @@
+import type { DataSource } from 'typeorm';
+import { insertAuditEvent, listAuditEvents, type AuditRecord } from '../db/repositories/audit-events.js';
+import type { Logger } from '../logger.js';
+
+export interface AuditEntry {
+  type: string;
+  outcome: 'success' | 'failure' | 'locked';
+  actorId?: string | null;
+  identifier?: string | null;
+  ip?: string;
+  userAgent?: string;
+  reason?: string;
+}
+
+/** Security events (who, when, from where, outcome) that administrators can list. */
+export class AuditLog {
+  constructor(private readonly ds: DataSource, private readonly log: Logger) {}
+
+  /** Recording never fails the call it records: a lost audit line is logged instead. */
+  async record(entry: AuditEntry): Promise<void> {
+    try {
+      await insertAuditEvent(this.ds, {
+        type: entry.type,
+        outcome: entry.outcome,
+        actorId: entry.actorId ?? null,
+        identifier: entry.identifier ?? null,
+        ip: entry.ip ?? null,
+        userAgent: entry.userAgent ?? null,
+        detail: entry.reason ? { reason: entry.reason } : {},
+      });
+    } catch (err) {
+      this.log.error({ err, event: { ...entry } }, 'audit event not recorded');
+    }
+  }
+
+  list(filter: { actorId?: string; outcome?: string }, page: { offset: number; limit: number }): Promise<{ items: AuditRecord[]; total: number }> {
+    return listAuditEvents(this.ds, filter, page);
+  }
+}

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { newTokenId, sha256Hex, type PasswordHasher } from '../../auth/index.js';
+import { isWorkspaceMember, loadGrants } from '../../db/repositories/grants.js';
+import {
+  findSession, insertSession, listLiveSessions, revokeSession, rotateRefresh, type SessionRecord,
+} from '../../db/repositories/sessions.js';
+import {
+  findUserByAnyIdentifier, findUserById, findUserByIdentifier, insertUser, updatePasswordHash, type UserRecord,
+} from '../../db/repositories/users.js';
+import { AppError } from '../../errors/index.js';
+import type { Audiences } from '../audiences.js';
+import type { AuditLog } from '../audit.js';
+import { identifierCandidates, parseIdentifier } from '../identifiers.js';
+import { checkNewPassword } from '../passwords-policy.js';
+import type { Principal } from '../principal.js';
+import type { Tokens } from '../tokens.js';
+import { viewUser, type UserView } from '../users/user-view.js';
+import type { LoginGuard } from './login-guard.js';
+
+export interface Client { ip: string; userAgent: string }
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  sessionId: string;
+  user: UserView;
+}
+
+export interface AuthFlowsDeps {
+  ds: DataSource;
+  passwords: PasswordHasher;
+  tokens: Tokens;
+  guard: LoginGuard;
+  audit: AuditLog;
+  audiences: Audiences;
+  allowRegistration: boolean;
+}
+
+const passwordAmr = ['password'];
+
+/**
+ * The rules of signing in and out: registration, login with protection against guessing,
+ * refresh-token rotation with reuse detection, logout, sessions, and the legacy admin token.
+ */
+export class AuthFlows {
+  constructor(private readonly d: AuthFlowsDeps) {}
+
+  async login(input: { identifier: string; secret: string; register: boolean; audience: string; workspaceId: string }, client: Client): Promise<IssuedTokens> {
+    const id = parseIdentifier(input.identifier);
+    const audience = await this.d.audiences.resolve(input.audience);
+    await this.admit(id.value, client, 'login');
+    let user = await findUserByIdentifier(this.d.ds, id.type, id.value);
+    let created = false;
+    if (!user && input.register) {
+      if (!this.d.allowRegistration) throw new AppError('REGISTRATION_DISABLED');
+      checkNewPassword(input.secret);
+      const passwordHash = await this.d.passwords.hash(input.secret);
+      user = await this.d.ds.transaction((tx) => insertUser(tx, { identifiers: [id], passwordHash, bootstrapAdmin: true }));
+      created = true;
+    } else {
+      user = await this.checkPassword(user, input.secret, id.value, client, 'login');
+    }
+    await this.d.guard.succeeded(id.value, client.ip);
+    const workspaceId = await this.selectWorkspace(user, input.workspaceId);
+    const issued = await this.startSession(user, audience, workspaceId, client);
+    await this.d.audit.record({ type: created ? 'register' : 'login', outcome: 'success', actorId: user.id, identifier: id.value, ...client });
+    return issued;
+  }
+
+  /** The legacy ASF admin login: only administrators get a token. */
+  async adminToken(username: string, password: string, client: Client): Promise<{ accessToken: string; expiresIn: number }> {
+    const candidates = identifierCandidates(username);
+    const key = candidates[0]?.value ?? username.trim().toLowerCase();
+    await this.admit(key, client, 'token');
+    const found = candidates.length ? await findUserByAnyIdentifier(this.d.ds, candidates) : undefined;
+    const user = await this.checkPassword(found, password, key, client, 'token');
+    await this.d.guard.succeeded(key, client.ip);
+    if (!user.isAdmin) {
+      await this.d.audit.record({ type: 'token', outcome: 'failure', actorId: user.id, identifier: key, reason: 'ADMIN_REQUIRED', ...client });
+      throw new AppError('ADMIN_REQUIRED');
+    }
+    const issued = await this.startSession(user, this.d.audiences.defaultAudience, null, client);
+    await this.d.audit.record({ type: 'token', outcome: 'success', actorId: user.id, identifier: key, ...client });
+    return { accessToken: issued.accessToken, expiresIn: issued.expiresIn };
+  }
+
+  private async admit(identifier: string, client: Client, type: string): Promise<void> {
+    try {
+      await this.d.guard.admit(identifier, client.ip);
+    } catch (e) {
+      if (e instanceof AppError) await this.d.audit.record({ type, outcome: 'locked', identifier, reason: e.reason, ...client });
+      throw e;
+    }
+  }
+
+  /**
+   * Checks a password at the same cost whether or not the user exists (bcrypt against a dummy
+   * hash), so response time does not tell which identifiers are registered. Only after the
+   * password is proven does the caller learn the account is inactive. Upgrades old hashes.
+   */
+  async checkPassword(user: UserRecord | undefined, secret: string, identifier: string, client: Client, type: string): Promise<UserRecord> {
+    const { ok, needsRehash } = await this.d.passwords.verify(secret, user?.passwordHash);
+    if (!ok || !user) {
+      await this.d.audit.record({ type, outcome: 'failure', actorId: user?.id, identifier, reason: 'INVALID_CREDENTIALS', ...client });
+      throw new AppError('INVALID_CREDENTIALS');
+    }
+    if (!user.isActive) {
+      await this.d.audit.record({ type, outcome: 'failure', actorId: user.id, identifier, reason: 'USER_INACTIVE', ...client });
+      throw new AppError('USER_INACTIVE');
+    }
+    if (needsRehash) await updatePasswordHash(this.d.ds, user.id, await this.d.passwords.hash(secret));
+    return user;
+  }
+
+  private async selectWorkspace(user: UserRecord, workspaceId: string): Promise<string | null> {
+    if (workspaceId === '') return null;
+    if (!(await isWorkspaceMember(this.d.ds, user.id, workspaceId))) throw new AppError('NOT_A_WORKSPACE_MEMBER');
+    return workspaceId;
+  }
+
+  private async startSession(user: UserRecord, audience: string, workspaceId: string | null, client: Client): Promise<IssuedTokens> {
+    const sessionId = randomUUID();
+    const jti = newTokenId();
+    const session = await insertSession(this.d.ds, {
+      id: sessionId, userId: user.id, refreshHash: sha256Hex(jti), audience, workspaceId, amr: passwordAmr,
+      userAgent: client.userAgent, ip: client.ip, ttlSeconds: this.d.tokens.settings.refreshTtl,
+    });
+    return this.issue(user, session, jti);
+  }
+
+  private async issue(user: UserRecord, session: SessionRecord, refreshJti: string): Promise<IssuedTokens> {
+    const view = await viewUser(this.d.ds, user, session.workspaceId);
+    const [access, refreshToken] = await Promise.all([
+      this.d.tokens.issueAccess({
+        sub: user.id, aud: session.audience, sessionId: session.id, workspaceId: session.workspaceId,
+        roles: view.roles, scopes: view.scopes, amr: session.amr,
+      }),
+      this.d.tokens.issueRefresh({ sub: user.id, aud: session.audience, sessionId: session.id, jti: refreshJti }),
+    ]);
+    return { accessToken: access.token, refreshToken, expiresIn: this.d.tokens.settings.accessTtl, sessionId: session.id, user: view };
+  }
+
+  /**
+   * Rotates the refresh token. The presented token must be the session's current one; a retired
+   * one means it was copied, so the whole session is revoked (reuse detection) and both holders
+   * must log in again. The check and the rotation are one conditional UPDATE, so it holds under
+   * concurrent requests.
+   */
+  async refresh(refreshToken: string, client: Client): Promise<IssuedTokens> {
+    const claims = await this.d.tokens.verifyRefresh(refreshToken);
+    const nextJti = newTokenId();
+    const session = await rotateRefresh(this.d.ds, claims.session_id, sha256Hex(claims.jti), sha256Hex(nextJti), this.d.tokens.settings.refreshTtl);
+    if (!session) {
+      const existing = await findSession(this.d.ds, claims.session_id);
+      if (!existing || existing.userId !== claims.sub) throw new AppError('INVALID_TOKEN');
+      if (existing.revokedAt) throw new AppError('SESSION_REVOKED');
+      if (existing.expiresAt.getTime() <= Date.now()) throw new AppError('TOKEN_EXPIRED');
+      await revokeSession(this.d.ds, existing.id, 'refresh_token_reuse');
+      await this.d.audit.record({ type: 'refresh', outcome: 'failure', actorId: existing.userId, reason: 'REFRESH_TOKEN_REUSED', ...client });
+      throw new AppError('REFRESH_TOKEN_REUSED');
+    }
+    const user = await findUserById(this.d.ds, session.userId);
+    if (!user || !user.isActive) {
+      await revokeSession(this.d.ds, session.id, 'user_inactive');
+      throw new AppError(user ? 'USER_INACTIVE' : 'INVALID_TOKEN');
+    }
+    return this.issue(user, session, nextJti);
+  }
+
+  async logout(principal: Principal): Promise<boolean> {
+    if (!principal.sessionId) return false;
+    return revokeSession(this.d.ds, principal.sessionId, 'logout');
+  }
+
+  async me(principal: Principal): Promise<UserView> {
+    if (principal.kind !== 'user') throw new AppError('USER_NOT_FOUND', 'The caller is not a user.');
+    const user = await findUserById(this.d.ds, principal.id);
+    if (!user) throw new AppError('USER_NOT_FOUND');
+    return viewUser(this.d.ds, user, principal.workspaceId);
+  }
+
+  listSessions(userId: string, page: { offset: number; limit: number }) {
+    return listLiveSessions(this.d.ds, userId, page);
+  }
+
+  /** Revokes a session; without `mayRevokeOthers` only the caller's own (others' look absent). */
+  async deleteSession(principal: Principal, sessionId: string, mayRevokeOthers: boolean): Promise<boolean> {
+    const session = await findSession(this.d.ds, sessionId);
+    if (!session || (!mayRevokeOthers && session.userId !== principal.id)) throw new AppError('SESSION_NOT_FOUND');
+    return revokeSession(this.d.ds, sessionId, principal.id === session.userId ? 'revoked_by_user' : 'revoked_by_admin');
+  }
+
+  /** Grants as of now, for a caller whose token predates a role change. */
+  grants(userId: string, workspaceId?: string) {
+    return loadGrants(this.d.ds, userId, workspaceId);
+  }
+}

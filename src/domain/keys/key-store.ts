@@ -1,0 +1,149 @@
+import type { DataSource } from 'typeorm';
+import {
+  decryptPrivateKey, encryptPrivateKey, generateSigningKey, importSigningKey, importVerifyKey,
+  type JWK, type KeyLike, type SigningAlg,
+} from '../../auth/index.js';
+import {
+  insertSigningKey, listPublishedKeys, lockSigningKeys, retireKeysBefore, type SigningKeyRecord,
+} from '../../db/repositories/signing-keys.js';
+
+export interface KeyStoreOptions {
+  alg: SigningAlg;
+  secret: string;
+  /** Seconds a rotated-in key is published before it signs. */
+  publishDelay: number;
+  /** Seconds a retired key stays published: the longest life of a token it signed. */
+  retention: number;
+}
+
+export type KeyStatus = 'pending' | 'active' | 'retired';
+
+export interface KeyInfo extends SigningKeyRecord { status: KeyStatus }
+
+interface LoadedKey { record: SigningKeyRecord; verify: KeyLike; sign?: KeyLike }
+
+/** How often the published set is re-read, so rotations made by another instance are seen. */
+const refreshMs = 30_000;
+
+/**
+ * Signing keys: generated on first start, private parts encrypted at rest, published in the JWKS,
+ * rotated without a failed verification (a new key is published `publishDelay` seconds before it
+ * signs; the old one stays published until its tokens have expired). Keys are cached in memory
+ * and re-read periodically and whenever a token names an unknown kid.
+ */
+export class KeyStore {
+  private keys: LoadedKey[] = [];
+  private loadedAt = 0;
+  private loading: Promise<void> | undefined;
+
+  constructor(private readonly ds: DataSource, private readonly options: KeyStoreOptions) {}
+
+  /** Makes sure a signing key exists (one server instance creates it), then loads the keys. */
+  async init(): Promise<void> {
+    await this.ds.transaction(async (tx) => {
+      await lockSigningKeys(tx);
+      const published = await listPublishedKeys(tx);
+      const now = Date.now();
+      const signer = published.find((k) => k.activatesAt.getTime() <= now && (!k.retiredAt || k.retiredAt.getTime() > now));
+      const pendingForAlg = published.some((k) => k.alg === this.options.alg && k.activatesAt.getTime() > now);
+      if (!signer || (signer.alg !== this.options.alg && !pendingForAlg)) {
+        // No key can sign (first start), or the configured algorithm changed: a key of the
+        // configured algorithm signs at once, and the old ones retire.
+        await this.create(tx, new Date(now));
+      }
+    });
+    await this.reload();
+  }
+
+  private async create(tx: DataSource['manager'], activatesAt: Date): Promise<string> {
+    const key = await generateSigningKey(this.options.alg);
+    await insertSigningKey(tx, {
+      kid: key.kid,
+      alg: key.alg,
+      publicJwk: key.publicJwk,
+      privateKeyEncrypted: encryptPrivateKey(key.privateJwk, this.options.secret),
+      activatesAt,
+    });
+    await retireKeysBefore(tx, key.kid, activatesAt, new Date(activatesAt.getTime() + this.options.retention * 1000));
+    return key.kid;
+  }
+
+  /** Publishes a new key now that signs after the publication delay (or at `delaySeconds`). */
+  async rotate(delaySeconds = this.options.publishDelay): Promise<KeyInfo> {
+    const kid = await this.ds.transaction(async (tx) => {
+      await lockSigningKeys(tx);
+      return this.create(tx, new Date(Date.now() + delaySeconds * 1000));
+    });
+    await this.reload();
+    return this.list().find((k) => k.kid === kid)!;
+  }
+
+  async reload(): Promise<void> {
+    this.loading ??= (async () => {
+      try {
+        const records = await listPublishedKeys(this.ds);
+        const previous = new Map(this.keys.map((k) => [k.record.kid, k]));
+        const next: LoadedKey[] = [];
+        for (const record of records) {
+          const known = previous.get(record.kid);
+          if (known) {
+            next.push({ ...known, record });
+            continue;
+          }
+          const alg = record.alg as SigningAlg;
+          next.push({ record, verify: await importVerifyKey(record.publicJwk, alg) });
+        }
+        this.keys = next;
+        this.loadedAt = Date.now();
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    return this.loading;
+  }
+
+  private async fresh(): Promise<void> {
+    if (Date.now() - this.loadedAt > refreshMs) await this.reload();
+  }
+
+  /** The key that signs now: the newest one whose time has come and that has not retired. */
+  async signingKey(): Promise<{ kid: string; alg: SigningAlg; privateKey: KeyLike }> {
+    await this.fresh();
+    const now = Date.now();
+    const current = this.keys.find((k) => k.record.activatesAt.getTime() <= now && (!k.record.retiredAt || k.record.retiredAt.getTime() > now))
+      ?? this.keys.find((k) => k.record.activatesAt.getTime() <= now);
+    if (!current) throw new Error('no signing key is active');
+    const alg = current.record.alg as SigningAlg;
+    current.sign ??= await importSigningKey(decryptPrivateKey(current.record.privateKeyEncrypted, this.options.secret), alg);
+    return { kid: current.record.kid, alg, privateKey: current.sign };
+  }
+
+  /** The verification key for a kid; an unknown kid triggers one re-read (another instance may have rotated). */
+  async verificationKey(kid: string): Promise<KeyLike | undefined> {
+    await this.fresh();
+    let key = this.keys.find((k) => k.record.kid === kid);
+    if (!key && Date.now() - this.loadedAt > 1000) {
+      await this.reload();
+      key = this.keys.find((k) => k.record.kid === kid);
+    }
+    return key?.verify;
+  }
+
+  /** The public keys as a JWKS: every key that may still verify a live token. */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    await this.fresh();
+    return { keys: this.keys.map((k) => ({ ...k.record.publicJwk, kid: k.record.kid, alg: k.record.alg, use: 'sig' })) };
+  }
+
+  algorithms(): SigningAlg[] {
+    return [...new Set(this.keys.map((k) => k.record.alg as SigningAlg))];
+  }
+
+  list(): KeyInfo[] {
+    const now = Date.now();
+    return this.keys.map(({ record }) => ({
+      ...record,
+      status: record.activatesAt.getTime() > now ? 'pending' : record.retiredAt && record.retiredAt.getTime() <= now ? 'retired' : 'active',
+    }));
+  }
+}

@@ -1,0 +1,14 @@
+/** Who is calling: established once per call by the authentication interceptor. */
+export interface Principal {
+  kind: 'user' | 'agent';
+  /** The user's or agent's id (the token's `sub`). */
+  id: string;
+  isAdmin: boolean;
+  scopes: string[];
+  roles: string[];
+  /** How the caller proved itself. */
+  via: 'access_token' | 'api_key';
+  sessionId?: string;
+  workspaceId?: string;
+  apiKeyId?: string;
+}

@@ -1,0 +1,88 @@
+import { newTokenId, signJwt, TokenError, verifyJwt } from '../auth/index.js';
+import { AppError } from '../errors/index.js';
+import type { KeyStore } from './keys/key-store.js';
+
+export interface AccessClaims {
+  iss: string;
+  sub: string;
+  aud: string;
+  iat: number;
+  nbf: number;
+  exp: number;
+  jti: string;
+  token_type: 'access';
+  session_id?: string;
+  workspace_id?: string;
+  roles: string[];
+  scopes: string[];
+  amr: string[];
+}
+
+export interface RefreshClaims {
+  iss: string; sub: string; aud: string; iat: number; nbf: number; exp: number; jti: string;
+  token_type: 'refresh';
+  session_id: string;
+}
+
+export interface TokenSettings { issuer: string; accessTtl: number; refreshTtl: number }
+
+/** Issues and checks the server's JWTs: exactly the claims of the contract, nothing more. */
+export class Tokens {
+  constructor(private readonly keys: KeyStore, readonly settings: TokenSettings) {}
+
+  async issueAccess(input: { sub: string; aud: string; sessionId?: string; workspaceId?: string | null; roles: string[]; scopes: string[]; amr: string[] }): Promise<{ token: string; claims: AccessClaims }> {
+    const now = Math.floor(Date.now() / 1000);
+    const claims: AccessClaims = {
+      iss: this.settings.issuer,
+      sub: input.sub,
+      aud: input.aud,
+      iat: now,
+      nbf: now,
+      exp: now + this.settings.accessTtl,
+      jti: newTokenId(),
+      token_type: 'access',
+      ...(input.sessionId ? { session_id: input.sessionId } : {}),
+      ...(input.workspaceId ? { workspace_id: input.workspaceId } : {}),
+      roles: input.roles,
+      scopes: input.scopes,
+      amr: input.amr,
+    };
+    return { token: await signJwt({ ...claims }, await this.keys.signingKey()), claims };
+  }
+
+  async issueRefresh(input: { sub: string; aud: string; sessionId: string; jti: string }): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const claims: RefreshClaims = {
+      iss: this.settings.issuer, sub: input.sub, aud: input.aud, iat: now, nbf: now,
+      exp: now + this.settings.refreshTtl, jti: input.jti, token_type: 'refresh', session_id: input.sessionId,
+    };
+    return signJwt({ ...claims }, await this.keys.signingKey());
+  }
+
+  async verifyAccess(token: string): Promise<AccessClaims> {
+    return (await this.verify(token, 'access')) as unknown as AccessClaims;
+  }
+
+  async verifyRefresh(token: string): Promise<RefreshClaims> {
+    const claims = (await this.verify(token, 'refresh')) as unknown as RefreshClaims;
+    if (typeof claims.session_id !== 'string' || typeof claims.jti !== 'string') throw new AppError('INVALID_TOKEN');
+    return claims;
+  }
+
+  private async verify(token: string, tokenType: string): Promise<Record<string, unknown>> {
+    try {
+      const claims = await verifyJwt(token, {
+        resolveKey: (kid) => this.keys.verificationKey(kid),
+        issuer: this.settings.issuer,
+        tokenType,
+        algorithms: ['ES256', 'RS256', 'EdDSA'],
+        clockToleranceSec: 5,
+      });
+      if (typeof claims.sub !== 'string') throw new AppError('INVALID_TOKEN');
+      return claims;
+    } catch (e) {
+      if (e instanceof TokenError) throw new AppError(e.reason === 'expired' ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN');
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { Code } from '@connectrpc/connect';
+
+/**
+ * Every reason the service gives for refusing a call, with its Connect code and the message a
+ * caller sees. Callers branch on the reason (`error_code` over REST, `ErrorInfo.reason` over RPC),
+ * so reasons never change meaning once published.
+ */
+export const catalog = {
+  // Input
+  INVALID_ARGUMENT: { code: Code.InvalidArgument, message: 'The request is invalid.' },
+  MISSING_FIELD: { code: Code.InvalidArgument, message: 'A required field is missing.' },
+  INVALID_IDENTIFIER: { code: Code.InvalidArgument, message: 'The identifier is not a valid e-mail address, phone number or username.' },
+  WEAK_PASSWORD: { code: Code.InvalidArgument, message: 'The password must be 8 to 72 bytes long.' },
+  INVALID_AUDIENCE: { code: Code.InvalidArgument, message: 'The audience is not a registered or allowed audience.' },
+  INVALID_PAGINATION: { code: Code.InvalidArgument, message: 'offset must be 0 or more and limit from 1 to 100.' },
+  INVALID_ID: { code: Code.InvalidArgument, message: 'The id is not a valid UUID.' },
+  // Credentials
+  UNAUTHENTICATED: { code: Code.Unauthenticated, message: 'Authentication is required.' },
+  INVALID_CREDENTIALS: { code: Code.Unauthenticated, message: 'Invalid identifier or password.' },
+  INVALID_TOKEN: { code: Code.Unauthenticated, message: 'The token is invalid.' },
+  TOKEN_EXPIRED: { code: Code.Unauthenticated, message: 'The token has expired.' },
+  SESSION_REVOKED: { code: Code.Unauthenticated, message: 'The session has ended.' },
+  REFRESH_TOKEN_REUSED: { code: Code.Unauthenticated, message: 'The refresh token was already used; the session has been revoked.' },
+  INVALID_API_KEY: { code: Code.Unauthenticated, message: 'The API key is invalid, expired or revoked.' },
+  USER_INACTIVE: { code: Code.PermissionDenied, message: 'The user account is inactive.' },
+  // Authorization
+  PERMISSION_DENIED: { code: Code.PermissionDenied, message: 'The caller lacks the permission this call needs.' },
+  ADMIN_REQUIRED: { code: Code.PermissionDenied, message: 'Only administrators may do this.' },
+  ACCESS_NOT_DECLARED: { code: Code.PermissionDenied, message: 'This call declares no access rule and is denied.' },
+  REGISTRATION_DISABLED: { code: Code.PermissionDenied, message: 'Registration is disabled.' },
+  NOT_A_WORKSPACE_MEMBER: { code: Code.PermissionDenied, message: 'The user is not a member of that workspace.' },
+  // Throttling
+  TOO_MANY_ATTEMPTS: { code: Code.ResourceExhausted, message: 'Too many failed attempts; try again later.' },
+  // Existence
+  NOT_FOUND: { code: Code.NotFound, message: 'Not found.' },
+  USER_NOT_FOUND: { code: Code.NotFound, message: 'User not found.' },
+  SESSION_NOT_FOUND: { code: Code.NotFound, message: 'Session not found.' },
+  IDENTIFIER_TAKEN: { code: Code.AlreadyExists, message: 'That identifier is already in use.' },
+  // Not yet available
+  NOT_IMPLEMENTED: { code: Code.Unimplemented, message: 'This call is not implemented yet.' },
+  // Everything unforeseen
+  INTERNAL: { code: Code.Internal, message: 'Internal error.' },
+} as const satisfies Record<string, { code: Code; message: string }>;
+
+export type Reason = keyof typeof catalog;

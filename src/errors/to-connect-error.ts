@@ -1,0 +1,36 @@
+import { create } from '@bufbuild/protobuf';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { ErrorInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
+import { AppError } from './app-error.js';
+import { catalog } from './catalog.js';
+
+const domain = 'sso';
+
+function withReason(message: string, code: Code, reason: string, headers?: Record<string, string>): ConnectError {
+  const info = create(ErrorInfoSchema, { reason, domain });
+  return new ConnectError(message, code, headers, [{ desc: ErrorInfoSchema, value: info }]);
+}
+
+/** The code name in UPPER_SNAKE, the reason given when nothing more precise is known. */
+function reasonOfCode(code: Code): string {
+  return Code[code].replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+/**
+ * Turns anything thrown by a handler into what the caller may see. Returns the error to rethrow
+ * and whether it was unforeseen (so the caller logs the cause).
+ */
+export function toConnectError(error: unknown): { error: ConnectError; unforeseen: boolean } {
+  if (error instanceof AppError) {
+    return { error: withReason(error.message, catalog[error.reason].code, error.reason, error.headers), unforeseen: false };
+  }
+  if (error instanceof ConnectError) {
+    if (error.code === Code.Internal || error.code === Code.Unknown) {
+      return { error: withReason(catalog.INTERNAL.message, Code.Internal, 'INTERNAL'), unforeseen: true };
+    }
+    const hasInfo = error.details.some((d) => 'type' in d && d.type === ErrorInfoSchema.typeName || 'desc' in d && d.desc.typeName === ErrorInfoSchema.typeName);
+    if (hasInfo) return { error, unforeseen: false };
+    return { error: withReason(error.rawMessage, error.code, reasonOfCode(error.code), Object.fromEntries(error.metadata)), unforeseen: false };
+  }
+  return { error: withReason(catalog.INTERNAL.message, Code.Internal, 'INTERNAL'), unforeseen: true };
+}

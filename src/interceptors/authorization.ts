@@ -1,0 +1,51 @@
+import { getOption, hasOption, type DescMethod } from '@bufbuild/protobuf';
+import type { Interceptor } from '@connectrpc/connect';
+import { access, type Access } from '../../gen/sso/options/v1/options_pb.js';
+import type { Principal } from '../domain/principal.js';
+import { hasScope } from '../domain/scopes.js';
+import { AppError } from '../errors/index.js';
+import { principalKey } from './call-context.js';
+
+/** The access rule an RPC declares in its proto, or undefined when it declares none. */
+export function accessRuleOf(method: DescMethod): Access | undefined {
+  if (!hasOption(method, access)) return undefined;
+  const rule = getOption(method, access);
+  return rule.public || rule.self || rule.admin || rule.permission !== '' ? rule : undefined;
+}
+
+/** Whether the principal holds a permission: administrators hold every one. */
+export function holds(principal: Principal, permission: string): boolean {
+  return principal.isAdmin || hasScope(principal.scopes, permission);
+}
+
+function camel(field: string): string {
+  return field.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Enforces the access rule each RPC declares (`sso.options.v1.access`). Deny by default: an RPC
+ * without a rule is refused for everyone. Permission is checked before the handler runs, so a
+ * caller without it learns nothing about whether the target exists.
+ */
+export function createAuthorizationInterceptor(): Interceptor {
+  return (next) => async (req) => {
+    const rule = accessRuleOf(req.method);
+    if (!rule) throw new AppError('ACCESS_NOT_DECLARED');
+    if (rule.public) return next(req);
+    const principal = req.contextValues.get(principalKey);
+    if (!principal) throw new AppError('UNAUTHENTICATED');
+    if (rule.admin) {
+      if (!principal.isAdmin) throw new AppError('ADMIN_REQUIRED');
+      return next(req);
+    }
+    if (rule.permission === '' || rule.self) return next(req);
+    if (rule.selfField !== '' && !req.stream) {
+      const target = (req.message as unknown as Record<string, unknown>)[camel(rule.selfField)];
+      if (principal.kind === 'user' && (target === '' || target === principal.id)) return next(req);
+    }
+    if (!holds(principal, rule.permission)) {
+      throw new AppError('PERMISSION_DENIED', `This call needs the permission "${rule.permission}".`);
+    }
+    return next(req);
+  };
+}

@@ -1,0 +1,17 @@
+import type { Interceptor } from '@connectrpc/connect';
+import { toConnectError } from '../errors/index.js';
+import type { Logger } from '../logger.js';
+import { loggerKey } from './call-context.js';
+
+/** Maps whatever a call throws to a catalogued error; unforeseen causes go only to the log. */
+export function createErrorInterceptor(log: Logger): Interceptor {
+  return (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (e) {
+      const { error, unforeseen } = toConnectError(e);
+      if (unforeseen) (req.contextValues.get(loggerKey) ?? log).error({ err: e }, 'unforeseen error');
+      throw error;
+    }
+  };
+}

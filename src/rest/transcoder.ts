@@ -1,0 +1,182 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { constants as h2constants, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import { createRegistry, toBinary, type DescService } from "@bufbuild/protobuf";
+import type { ContextValues } from "@connectrpc/connect";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import { ClientGoneError, parseBody, readBody, type ParsedBody } from "./body.js";
+import { methodNotAllowed, RestInputError, writeJson, writeRestError } from "./errors.js";
+import { handlerRequestHeaders, restResponseHeaders } from "./headers.js";
+import { clientGoneSignal, invokeUnary } from "./invoke.js";
+import { compareSpecificity, matchTemplate, type TemplateMatch } from "./path-template.js";
+import { buildRequestMessage } from "./request-message.js";
+import { errorFromAnswer, successJson } from "./response-json.js";
+import { collectRoutes, type CompiledRoute, type RestRoute } from "./routes.js";
+
+export type { RestRoute } from "./routes.js";
+
+export interface RestTranscoderOptions {
+  /** The services whose `google.api.http` annotations become REST routes. */
+  services: DescService[];
+  /** `createConnectRouter(...).handlers`: each REST call runs through the handler of its RPC. */
+  handlers: UniversalHandler[];
+  /** Per-request context values, forwarded to the handler (as connect-node's adapter does). */
+  contextValues?: (req: IncomingMessage | Http2ServerRequest) => ContextValues;
+  /** The largest request body accepted; larger gets 413. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Told about unexpected failures (answered as a bare 500), e.g. to log them. */
+  onError?: (error: unknown, req: IncomingMessage | Http2ServerRequest) => void;
+}
+
+export interface RestTranscoder {
+  /** Every REST route, as derived from the annotations. */
+  routes: RestRoute[];
+  /**
+   * Serves a request if its path matches a route: answers it (also 405 when
+   * only the method is wrong) and resolves true. Resolves false, having
+   * touched nothing, when no route path matches, so the caller can try other
+   * routes or answer 404.
+   */
+  handle(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): Promise<boolean>;
+}
+
+const defaultMaxBodyBytes = 1024 * 1024;
+
+/**
+ * Creates the REST layer: routes from the `google.api.http` annotations of
+ * `services`, each call transcoded to a binary Connect unary request to the
+ * RPC's own handler (so interceptors and implementation are the RPC's), and
+ * the answer transcoded back to JSON.
+ */
+export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscoder {
+  const compiled = collectRoutes(opts.services);
+  const maxBodyBytes = opts.maxBodyBytes ?? defaultMaxBodyBytes;
+  const registry = createRegistry(...opts.services.map((s) => s.file));
+  const handlers = new Map<string, UniversalHandler>();
+  for (const h of opts.handlers) handlers.set(rpcKey(h.service.typeName, h.method.name), h);
+
+  async function handle(
+    req: IncomingMessage | Http2ServerRequest,
+    res: ServerResponse | Http2ServerResponse,
+  ): Promise<boolean> {
+    const { pathname, search } = splitUrl(req.url ?? "");
+    const matching: { route: CompiledRoute; match: TemplateMatch }[] = [];
+    for (const route of compiled) {
+      const match = matchTemplate(route.path, pathname);
+      if (match) matching.push({ route, match });
+    }
+    if (matching.length === 0) return false;
+
+    const httpMethod = (req.method ?? "").toUpperCase();
+    const candidates = matching.filter((m) => m.route.httpMethod === httpMethod);
+    if (candidates.length === 0) {
+      const allowed = [...new Set(matching.map((m) => m.route.httpMethod))].sort();
+      answerInputError(req, res, methodNotAllowed(httpMethod, allowed));
+      return true;
+    }
+    candidates.sort((a, b) => compareSpecificity(a.route.path, b.route.path));
+    const { route, match } = candidates[0]!;
+
+    closeUnreadStream(req, res);
+    const client = clientGoneSignal(req, res);
+    try {
+      await transcode(route, match, search, req, res, client.signal);
+    } catch (e) {
+      if (e instanceof RestInputError) {
+        answerInputError(req, res, e);
+      } else if (e instanceof ClientGoneError || client.signal.aborted) {
+        if (!res.writableEnded) res.destroy();
+      } else {
+        opts.onError?.(e, req);
+        writeRestError(res, 500, "internal", "INTERNAL", "internal error");
+      }
+    } finally {
+      client.dispose();
+    }
+    return true;
+  }
+
+  async function transcode(
+    route: CompiledRoute,
+    match: TemplateMatch,
+    search: string,
+    req: IncomingMessage | Http2ServerRequest,
+    res: ServerResponse | Http2ServerResponse,
+    signal: AbortSignal,
+  ): Promise<void> {
+    let body: ParsedBody = { kind: "empty" };
+    if (route.bodyField !== "") {
+      const bytes = await readBody(req, maxBodyBytes);
+      body = parseBody(bytes, req.headers["content-type"]);
+    }
+    const message = buildRequestMessage(route, match, new URLSearchParams(search), body, registry);
+
+    const handler = handlers.get(rpcKey(route.method.parent.typeName, route.method.name));
+    if (!handler) {
+      writeRestError(res, 501, "unimplemented", "UNIMPLEMENTED", `${route.method.parent.typeName}.${route.method.name} is not implemented`);
+      return;
+    }
+    const answer = await invokeUnary(handler, {
+      req,
+      header: handlerRequestHeaders(req.headers),
+      body: toBinary(route.method.input, message),
+      signal,
+      contextValues: opts.contextValues?.(req),
+    });
+    if (signal.aborted && res.destroyed) return;
+
+    const headers = restResponseHeaders(answer.header);
+    if (answer.status === 200) {
+      writeJson(res, 200, successJson(route, answer.body, registry), headers);
+    } else {
+      const error = errorFromAnswer(answer);
+      writeJson(res, error.status, error.body, headers);
+    }
+  }
+
+  return {
+    routes: compiled.map(({ httpMethod, template, method, bodyField, responseBodyField }) => ({
+      httpMethod,
+      template,
+      method,
+      bodyField,
+      responseBodyField,
+    })),
+    handle,
+  };
+}
+
+function rpcKey(service: string, method: string): string {
+  return `${service}/${method}`;
+}
+
+/** Path and query of a request target (origin-form, or absolute-form as proxies send). */
+function splitUrl(target: string): { pathname: string; search: string } {
+  const path = target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "").replace(/#.*$/s, "");
+  const q = path.indexOf("?");
+  return q < 0 ? { pathname: path, search: "" } : { pathname: path.slice(0, q), search: path.slice(q + 1) };
+}
+
+/**
+ * HTTP/2: once the answer is sent, a request body we did not read (too large,
+ * or sent to a route without a body) would keep the stream half-open and the
+ * session from closing; end the stream with NO_ERROR, as RFC 9113 8.1 allows.
+ */
+function closeUnreadStream(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void {
+  if (!("stream" in req)) return;
+  const stream = req.stream;
+  res.once("finish", () => {
+    if (!req.readableEnded && !stream.closed && !stream.destroyed) stream.close(h2constants.NGHTTP2_NO_ERROR);
+  });
+}
+
+function answerInputError(
+  req: IncomingMessage | Http2ServerRequest,
+  res: ServerResponse | Http2ServerResponse,
+  e: RestInputError,
+): void {
+  const headers: Record<string, string> = { ...e.headers };
+  // The rest of a too-large body is never read: close the HTTP/1 connection
+  // after answering instead of draining it (HTTP/2 resets just the stream).
+  if (e.status === 413 && req.httpVersionMajor === 1) headers["connection"] = "close";
+  writeRestError(res, e.status, e.code, e.reason, e.message, headers);
+}

@@ -1,0 +1,136 @@
+import type { ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ConnectRouter } from '@connectrpc/connect';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { loadKeySecret, PasswordHasher } from '../auth/index.js';
+import type { Config } from '../config.js';
+import { openDatabase, type Database, type DatabaseConfig } from '../db/data-source.js';
+import { Audiences } from '../domain/audiences.js';
+import { AuditLog } from '../domain/audit.js';
+import { AuthFlows } from '../domain/auth/auth-flows.js';
+import { CredentialChecker } from '../domain/auth/authenticator.js';
+import { LoginGuard } from '../domain/auth/login-guard.js';
+import { KeyStore } from '../domain/keys/key-store.js';
+import { Tokens } from '../domain/tokens.js';
+import { createAuthenticationInterceptor } from '../interceptors/authentication.js';
+import { createAuthorizationInterceptor } from '../interceptors/authorization.js';
+import { createCallContext } from '../interceptors/call-context.js';
+import { createErrorInterceptor } from '../interceptors/errors.js';
+import { createLoggingInterceptor } from '../interceptors/logging.js';
+import { createValidationInterceptor } from '../interceptors/validation.js';
+import { createLogger, type Logger } from '../logger.js';
+import { createRestTranscoder, writeRestError } from '../rest/index.js';
+import { createAuthService } from '../services/auth-service.js';
+import { createCors } from './cors.js';
+import { createListener } from './listener.js';
+import { registerServices, services } from './routes.js';
+import { createPlainRoutes } from './well-known.js';
+
+export interface App {
+  url: string;
+  port: number;
+  log: Logger;
+  database: Database;
+  keys: KeyStore;
+  /** Stops accepting, finishes in-flight calls (up to the grace period), closes the database. */
+  close(): Promise<void>;
+}
+
+const maxBodyBytes = 1024 * 1024;
+
+export function databaseConfigOf(config: Config): DatabaseConfig {
+  return config.databaseUrl
+    ? { kind: 'postgres', url: config.databaseUrl }
+    : { kind: 'embedded', dataDir: `${config.dataDir}/db` };
+}
+
+/** Wires the whole server: database, keys, domain, interceptors, RPC and REST routes, listener. */
+export async function startApp(config: Config, opts: { database?: DatabaseConfig; log?: Logger } = {}): Promise<App> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const database = await openDatabase(opts.database ?? databaseConfigOf(config), log);
+  try {
+    const ds = database.dataSource;
+    const secret = loadKeySecret({ configured: config.keySecret, dataDir: config.dataDir, warn: (m) => log.warn(m) });
+    const keys = new KeyStore(ds, {
+      alg: config.jwtAlg, secret, publishDelay: config.keyPublishDelay,
+      retention: Math.max(config.accessTtl, config.refreshTtl) + 60,
+    });
+    await keys.init();
+
+    const tokens = new Tokens(keys, { issuer: config.issuer, accessTtl: config.accessTtl, refreshTtl: config.refreshTtl });
+    const audit = new AuditLog(ds, log);
+    const credentials = new CredentialChecker(ds, tokens);
+    const flows = new AuthFlows({
+      ds, tokens, audit,
+      passwords: new PasswordHasher(config.bcryptCost),
+      guard: new LoginGuard(ds, {
+        maxFailures: config.loginMaxFailures, maxFailuresPerIp: config.loginMaxFailuresPerIp,
+        lockBase: config.loginLockBase, lockMax: config.loginLockMax,
+      }),
+      audiences: new Audiences(config.audience, config.allowedAudiences),
+      allowRegistration: config.allowRegistration,
+    });
+
+    const contextValues = createCallContext(config.trustProxy);
+    let router: ConnectRouter | undefined;
+    const plain = createPlainRoutes({ issuer: config.issuer, keys, ready: async () => { await ds.query('SELECT 1'); return true; } });
+    const cors = createCors(config.corsOrigins);
+    let rest: ReturnType<typeof createRestTranscoder> | undefined;
+
+    const rpc = connectNodeAdapter({
+      routes: (r) => {
+        registerServices(r, { auth: createAuthService({ flows, credentials, keys, audit }) });
+        router = r;
+      },
+      interceptors: [
+        createLoggingInterceptor(log),
+        createErrorInterceptor(log),
+        createAuthenticationInterceptor(credentials),
+        createAuthorizationInterceptor(),
+        createValidationInterceptor(),
+      ],
+      contextValues,
+      readMaxBytes: maxBodyBytes,
+      jsonOptions: { ignoreUnknownFields: true },
+      fallback: (req, nodeRes) => {
+        // connect-node's response type is a union Node's own handlers do not accept as is.
+        const res = nodeRes as ServerResponse;
+        void (async () => {
+          if (await plain(req, res)) return;
+          if (await rest!.handle(req, res)) return;
+          writeRestError(res, 404, 'not_found', 'ROUTE_NOT_FOUND', `No route for ${req.method} ${(req.url ?? '').split('?')[0]}.`);
+        })().catch((err) => {
+          log.error({ err }, 'request failed');
+          if (!res.headersSent) writeRestError(res, 500, 'internal', 'INTERNAL', 'Internal error.');
+          else res.destroy?.();
+        });
+      },
+    });
+    rest = createRestTranscoder({ services, handlers: router!.handlers, contextValues, maxBodyBytes });
+
+    const listener = createListener((req, res) => {
+      if (cors(req, res)) return;
+      rpc(req, res);
+    }, config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined);
+
+    await new Promise<void>((resolve, reject) => {
+      listener.server.once('error', reject);
+      listener.server.listen(config.port, config.host, () => resolve());
+    });
+    const port = (listener.server.address() as AddressInfo).port;
+    const url = `${config.tlsCert ? 'https' : 'http'}://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
+    log.info({ url, database: database.describe, alg: config.jwtAlg, issuer: config.issuer }, 'listening');
+
+    let closing: Promise<void> | undefined;
+    return {
+      url, port, log, database, keys,
+      close: () => (closing ??= (async () => {
+        await listener.close(config.shutdownGrace * 1000);
+        await database.close();
+      })()),
+    };
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+}

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
+import net, { type Socket } from 'node:net';
+
+export type RequestHandler = (
+  req: IncomingMessage | Http2ServerRequest,
+  res: ServerResponse | Http2ServerResponse,
+) => void;
+
+export interface Listener {
+  server: net.Server;
+  /** Stops accepting, lets in-flight requests finish for up to graceMs, then cuts what is left. */
+  close(graceMs: number): Promise<void>;
+  inFlight(): number;
+}
+
+const http2Preface = Buffer.from('PRI * HTTP/2.0');
+
+/**
+ * One port for every protocol. Node's cleartext HTTP/2 server cannot also speak HTTP/1.1, so the
+ * listener reads the first bytes of each connection: the HTTP/2 connection preface goes to the
+ * HTTP/2 server (gRPC with prior knowledge, h2c Connect and REST), anything else to the HTTP/1.1
+ * server. With TLS, ALPN makes that choice instead.
+ */
+export function createListener(handler: RequestHandler, tls?: { cert: string; key: string }): Listener {
+  const sockets = new Set<Socket>();
+  const sessions = new Set<Http2Session>();
+  let active = 0;
+  let closing = false;
+  const idleWaiters: Array<() => void> = [];
+
+  const counted: RequestHandler = (req, res) => {
+    active++;
+    res.on('close', () => {
+      active--;
+      if (closing && res instanceof http.ServerResponse) res.socket?.destroySoon?.();
+      if (active === 0) idleWaiters.splice(0).forEach((wake) => wake());
+    });
+    if (closing && res instanceof http.ServerResponse) res.setHeader('connection', 'close');
+    handler(req, res);
+  };
+
+  const h2 = tls
+    ? http2.createSecureServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key), allowHTTP1: true }, counted)
+    : http2.createServer({}, counted);
+  const h1 = http.createServer({ keepAliveTimeout: 5000 }, counted);
+  h2.on('session', (session: Http2Session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+  });
+
+  let server: net.Server;
+  if (tls) {
+    server = h2 as unknown as net.Server;
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+  } else {
+    server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+      socket.once('readable', function sniff() {
+        const head: Buffer | null = socket.read();
+        if (head === null) {
+          socket.once('readable', sniff);
+          return;
+        }
+        socket.unshift(head);
+        const isHttp2 = head.length >= http2Preface.length
+          ? head.subarray(0, http2Preface.length).equals(http2Preface)
+          : http2Preface.subarray(0, head.length).equals(head);
+        (isHttp2 ? h2 : h1).emit('connection', socket);
+      });
+    });
+  }
+
+  return {
+    server,
+    inFlight: () => active,
+    async close(graceMs) {
+      closing = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const session of sessions) session.close();
+      h1.closeIdleConnections();
+      if (active > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => idleWaiters.push(resolve)),
+          new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
+        ]);
+      }
+      for (const socket of sockets) socket.destroy();
+      await stopped;
+    },
+  };
+}

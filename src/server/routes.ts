@@ -1,0 +1,27 @@
+import type { ConnectRouter, ServiceImpl } from '@connectrpc/connect';
+import type { DescService } from '@bufbuild/protobuf';
+import { AgentService } from '../../gen/sso/agent/v1/agent_service_pb.js';
+import { ApiKeyService } from '../../gen/sso/apikey/v1/api_key_service_pb.js';
+import { AppRegistryService } from '../../gen/sso/appregistry/v1/app_registry_service_pb.js';
+import { AuthService } from '../../gen/sso/auth/v1/auth_service_pb.js';
+import { DirectoryService } from '../../gen/sso/directory/v1/directory_service_pb.js';
+
+/** Every service the server answers, in one list: RPC routes, REST routes and reflection read it. */
+export const services: DescService[] = [AuthService, DirectoryService, AgentService, ApiKeyService, AppRegistryService];
+
+export interface Implementations {
+  auth: ServiceImpl<typeof AuthService>;
+  directory?: Partial<ServiceImpl<typeof DirectoryService>>;
+  agent?: Partial<ServiceImpl<typeof AgentService>>;
+  apiKey?: Partial<ServiceImpl<typeof ApiKeyService>>;
+  appRegistry?: Partial<ServiceImpl<typeof AppRegistryService>>;
+}
+
+/** Registers the implementations; a method not implemented yet answers `unimplemented`. */
+export function registerServices(router: ConnectRouter, impl: Implementations): void {
+  router.service(AuthService, impl.auth);
+  router.service(DirectoryService, impl.directory ?? {});
+  router.service(AgentService, impl.agent ?? {});
+  router.service(ApiKeyService, impl.apiKey ?? {});
+  router.service(AppRegistryService, impl.appRegistry ?? {});
+}

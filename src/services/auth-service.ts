@@ -1,0 +1,110 @@
+import type { ServiceImpl } from '@connectrpc/connect';
+import { AuthService } from '../../gen/sso/auth/v1/auth_service_pb.js';
+import type { AuditLog } from '../domain/audit.js';
+import type { AuthFlows, IssuedTokens } from '../domain/auth/auth-flows.js';
+import type { CredentialChecker } from '../domain/auth/authenticator.js';
+import type { KeyInfo, KeyStore } from '../domain/keys/key-store.js';
+import { page, uuid } from '../domain/paging.js';
+import { callInfoOf, principalOf } from '../interceptors/call-context.js';
+import { holds } from '../interceptors/authorization.js';
+import { toUser, ts } from './mappers.js';
+
+export interface AuthServiceDeps {
+  flows: AuthFlows;
+  credentials: CredentialChecker;
+  keys: KeyStore;
+  audit: AuditLog;
+}
+
+/** The login answer, a superset every USSO client reads (top-level tokens and `tokens`). */
+function loginResponse(t: IssuedTokens) {
+  return {
+    accessToken: t.accessToken,
+    refreshToken: t.refreshToken,
+    tokenType: 'Bearer',
+    expiresIn: t.expiresIn,
+    sessionId: t.sessionId,
+    user: toUser(t.user),
+    tokens: { access: t.accessToken, refresh: t.refreshToken },
+  };
+}
+
+function signingKey(k: KeyInfo) {
+  return {
+    kid: k.kid, alg: k.alg, status: k.status, createdAt: ts(k.createdAt), activatesAt: ts(k.activatesAt),
+    retiredAt: ts(k.retiredAt), unpublishAt: ts(k.unpublishAt),
+  };
+}
+
+/** Thin handlers: proto in, domain call, proto out. */
+export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthService> {
+  return {
+    async login(req, ctx) {
+      const tokens = await d.flows.login(
+        { identifier: req.identifier, secret: req.secret, register: req.register, audience: req.audience, workspaceId: req.workspaceId ? uuid(req.workspaceId, 'workspace_id') : '' },
+        callInfoOf(ctx));
+      return loginResponse(tokens);
+    },
+    async refresh(req, ctx) {
+      return loginResponse(await d.flows.refresh(req.refreshToken, callInfoOf(ctx)));
+    },
+    async logout(_req, ctx) {
+      return { success: await d.flows.logout(principalOf(ctx)) };
+    },
+    async getMe(_req, ctx) {
+      return { user: toUser(await d.flows.me(principalOf(ctx))) };
+    },
+    async verifyToken(req) {
+      const { claims, isAdmin } = await d.credentials.checkAccessToken(req.token);
+      return {
+        claims: {
+          ...claims,
+          tokenType: claims.token_type,
+          sessionId: claims.session_id ?? '',
+          workspaceId: claims.workspace_id ?? '',
+          userId: claims.sub,
+          isAdmin,
+        },
+      };
+    },
+    async listSessions(req, ctx) {
+      const principal = principalOf(ctx);
+      const userId = req.userId ? uuid(req.userId, 'user_id') : principal.id;
+      const p = page(req.offset, req.limit);
+      const { items, total } = await d.flows.listSessions(userId, p);
+      return {
+        items: items.map((s) => ({
+          id: s.id, userId: s.userId, createdAt: ts(s.createdAt), lastUsedAt: ts(s.lastUsedAt), expiresAt: ts(s.expiresAt),
+          userAgent: s.userAgent ?? '', ip: s.ip ?? '', current: s.id === principal.sessionId, audience: s.audience,
+          workspaceId: s.workspaceId ?? '',
+        })),
+        total, ...p,
+      };
+    },
+    async deleteSession(req, ctx) {
+      const principal = principalOf(ctx);
+      return { success: await d.flows.deleteSession(principal, uuid(req.id), holds(principal, 'delete:sessions')) };
+    },
+    async createToken(req, ctx) {
+      const { accessToken, expiresIn } = await d.flows.adminToken(req.username, req.password, callInfoOf(ctx));
+      return { accessToken, tokenType: 'bearer', expiresIn };
+    },
+    async listSigningKeys() {
+      return { items: d.keys.list().map(signingKey) };
+    },
+    async rotateSigningKey() {
+      return { key: signingKey(await d.keys.rotate()) };
+    },
+    async listAuditEvents(req) {
+      const p = page(req.offset, req.limit);
+      const { items, total } = await d.audit.list({ actorId: req.actorId ? uuid(req.actorId, 'actor_id') : undefined, outcome: req.outcome || undefined }, p);
+      return {
+        items: items.map((e) => ({
+          id: e.id, occurredAt: ts(e.occurredAt), type: e.type, outcome: e.outcome, actorId: e.actorId ?? '',
+          identifier: e.identifier ?? '', ip: e.ip ?? '', userAgent: e.userAgent ?? '', reason: String(e.detail?.reason ?? ''),
+        })),
+        total, ...p,
+      };
+    },
+  };
+}

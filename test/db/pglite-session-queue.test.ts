@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import pg from 'pg';
+
+import { openDatabase, type Database } from '../../src/db/data-source.js';
+import { User } from '../../src/db/entities/index.js';
+import { migratedTemplate } from '../support/database.js';
+
+// Embedded only, whatever TEST_DATABASE_URL says: this is about the PGlite socket bridge.
+describe('embedded database under concurrent use', { timeout: 120_000 }, () => {
+  let db: Database;
+  before(async () => {
+    db = await openDatabase({ kind: 'embedded', template: await migratedTemplate() });
+  });
+  after(async () => {
+    await db?.close();
+  });
+
+  it('never mixes up the statements of concurrent pooled connections', async () => {
+    // Statements with the same parameter count and large parameters (split over several TCP
+    // chunks) are what made the shipped queue run one connection's Bind against another's Parse.
+    const big = 'z'.repeat(300_000);
+    const statements = [
+      { sql: 'SELECT $1::int + 1 AS r, $2::text AS s', expect: (i: number) => i + 1, param: () => 'x' },
+      { sql: 'SELECT $1::int * 100 AS r, $2::text AS s', expect: (i: number) => i * 100, param: () => 'x' },
+      { sql: 'SELECT $1::int - 7 AS r, length($2::text) AS s', expect: (i: number) => i - 7, param: () => big },
+    ];
+    const results = await Promise.allSettled(
+      Array.from({ length: 600 }, async (_, i) => {
+        const statement = statements[i % statements.length]!;
+        const [row] = await db.dataSource.query(statement.sql, [i, statement.param()]);
+        assert.equal(row.r, statement.expect(i), `${statement.sql} with ${i}`);
+      }),
+    );
+    const failures = results.filter((r) => r.status === 'rejected');
+    assert.equal(failures.length, 0, String((failures[0] as PromiseRejectedResult | undefined)?.reason));
+  });
+
+  it('keeps concurrent transactions apart', async () => {
+    const repo = db.dataSource.getRepository(User);
+    const before = await repo.count();
+    const results = await Promise.allSettled(
+      Array.from({ length: 60 }, (_, i) =>
+        db.dataSource.transaction(async (em) => {
+          const user = await em.save(em.create(User, { scopes: [`s${i}`] }));
+          const [{ n }] = await em.query('SELECT count(*)::int AS n FROM users WHERE id = $1', [user.id]);
+          assert.equal(n, 1);
+          if (i % 3 === 0) throw new Error('roll back');
+        }),
+      ),
+    );
+    assert.equal(results.filter((r) => r.status === 'rejected').length, 20);
+    for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as Error).message, 'roll back');
+    assert.equal(await repo.count(), before + 40);
+  });
+
+  it('rolls back what a vanished connection left open and carries on', async () => {
+    const options = db.dataSource.options as { host: string; port: number };
+    const client = new pg.Client({ host: options.host, port: options.port, user: 'postgres', database: 'postgres' });
+    await client.connect();
+    client.on('error', () => {});
+    await client.query('BEGIN');
+    await client.query(`INSERT INTO users (scopes) VALUES ('{orphan}')`);
+    // Drop the socket mid-transaction, as a crashed client would.
+    (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+
+    const orphans = await db.dataSource.query(`SELECT count(*)::int AS n FROM users WHERE 'orphan' = ANY(scopes)`);
+    assert.equal(orphans[0].n, 0);
+    const [{ inTransaction }] = await db.dataSource.query(`SELECT now() = statement_timestamp() AS "inTransaction"`);
+    assert.equal(inTransaction, true, 'the next query runs in a transaction of its own');
+  });
+});
