@@ -118,7 +118,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const databaseUrl = read('DATABASE_URL');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
   const keySecret = read('SSO_KEY_SECRET');
-  if (keySecret !== undefined && keySecret.length < 32) problems.push('SSO_KEY_SECRET must be at least 32 characters');
+  // Set but blank (an unfilled deployment variable) is refused too, not a silent fallback to a
+  // generated development secret.
+  if (env.SSO_KEY_SECRET !== undefined && (keySecret ?? '').length < 32) problems.push('SSO_KEY_SECRET must be at least 32 characters');
   const tlsCert = read('SSO_TLS_CERT');
   const tlsKey = read('SSO_TLS_KEY');
   if (Boolean(tlsCert) !== Boolean(tlsKey)) problems.push('SSO_TLS_CERT and SSO_TLS_KEY go together: set both or neither');

@@ -21,7 +21,8 @@ export function scopeSatisfies(granted: string, required: string): boolean {
   const [gAction, gResource] = split(granted);
   const [rAction, rResource] = split(required);
   if (gResource !== '*' && gResource !== rResource) return false;
-  if (gAction === rAction) return true;
+  // The owner's `*` is a wildcard action: it also covers actions off the ladder.
+  if (gAction === rAction || gAction === '*') return true;
   const g = rank(gAction);
   const r = rank(rAction);
   return g >= 0 && r >= 0 && g >= r;

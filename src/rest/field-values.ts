@@ -41,6 +41,9 @@ export function resolveFieldPath(message: DescMessage, path: string[]): DescFiel
  * messages), which callers ignore. Throws {@link FieldValueError}.
  */
 export function textToJson(field: DescField, values: string[]): JsonValue | undefined {
+  // An empty value for a field that is not text (`?limit=&is_active=`, an
+  // unfilled HTML form field) means "not given", not a bad value.
+  if (!isTextField(field)) values = values.filter((v) => v !== "");
   if (values.length === 0) return undefined;
   const last = values[values.length - 1]!;
   switch (field.fieldKind) {
@@ -65,6 +68,13 @@ export function textToJson(field: DescField, values: string[]): JsonValue | unde
     case "map":
       return undefined;
   }
+}
+
+function isTextField(field: DescField): boolean {
+  return (
+    (field.fieldKind === "scalar" || (field.fieldKind === "list" && field.listKind === "scalar")) &&
+    (field.scalar === ScalarType.STRING || field.scalar === ScalarType.BYTES)
+  );
 }
 
 const INT32_MIN = -2147483648;

@@ -96,6 +96,9 @@ export function buildRequestMessage(
     const fields = resolveFieldPath(schema, key.split("."));
     return fields !== undefined && !taken.has(fields[0]!.name);
   });
+  if (maskField && queryEntries.some(([key]) => resolveFieldPath(schema, key.split("."))?.[0] === maskField)) {
+    maskInBody = true; // given explicitly (in the query): keep it
+  }
   if (queryEntries.length > 0) {
     merge(textFieldsToJson(schema, queryEntries, invalidArgument).json, invalidArgument);
   }

@@ -50,6 +50,9 @@ const defaultMaxBodyBytes = 1024 * 1024;
 export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscoder {
   const compiled = collectRoutes(opts.services);
   const maxBodyBytes = opts.maxBodyBytes ?? defaultMaxBodyBytes;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0) {
+    throw new RangeError(`maxBodyBytes must be a non-negative integer, got ${maxBodyBytes}`);
+  }
   const registry = createRegistry(...opts.services.map((s) => s.file));
   const handlers = new Map<string, UniversalHandler>();
   for (const h of opts.handlers) handlers.set(rpcKey(h.service.typeName, h.method.name), h);
@@ -67,7 +70,9 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
     if (matching.length === 0) return false;
 
     const httpMethod = (req.method ?? "").toUpperCase();
-    const candidates = matching.filter((m) => m.route.httpMethod === httpMethod);
+    // HEAD is served by the GET route (Node sends no body for HEAD).
+    const effective = httpMethod === "HEAD" && matching.some((m) => m.route.httpMethod === "GET") ? "GET" : httpMethod;
+    const candidates = matching.filter((m) => m.route.httpMethod === effective);
     if (candidates.length === 0) {
       const allowed = [...new Set(matching.map((m) => m.route.httpMethod))].sort();
       answerInputError(req, res, methodNotAllowed(httpMethod, allowed));
@@ -76,7 +81,7 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
     candidates.sort((a, b) => compareSpecificity(a.route.path, b.route.path));
     const { route, match } = candidates[0]!;
 
-    closeUnreadStream(req, res);
+    closeUnreadStream(req);
     const client = clientGoneSignal(req, res);
     try {
       await transcode(route, match, search, req, res, client.signal);
@@ -161,11 +166,16 @@ function splitUrl(target: string): { pathname: string; search: string } {
  * or sent to a route without a body) would keep the stream half-open and the
  * session from closing; end the stream with NO_ERROR, as RFC 9113 8.1 allows.
  */
-function closeUnreadStream(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void {
+function closeUnreadStream(req: IncomingMessage | Http2ServerRequest): void {
   if (!("stream" in req)) return;
   const stream = req.stream;
-  res.once("finish", () => {
-    if (!req.readableEnded && !stream.closed && !stream.destroyed) stream.close(h2constants.NGHTTP2_NO_ERROR);
+  // The stream's writable side, not `res`: Http2ServerResponse emits "finish" only once the stream closes.
+  stream.once("finish", () => {
+    if (req.readableEnded || stream.destroyed) return;
+    if (!stream.closed) stream.close(h2constants.NGHTTP2_NO_ERROR);
+    // Node destroys a closed stream only once its readable side ends: let the
+    // little that is buffered (no more comes after the reset) drain away.
+    req.resume();
   });
 }
 

@@ -94,6 +94,13 @@ test("the trailing slash is significant", async () => {
   assert.equal((await call(base + "/v1/list/n1/")).status, 404);
 });
 
+test("HEAD is answered by the GET route, without a body", async () => {
+  const r = await fetch(base + "/v1/items/special", { method: "HEAD" });
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get("content-type"), "application/json");
+  assert.equal(await r.text(), "");
+});
+
 test("custom HTTP methods", async () => {
   const purge = await probe("/v1/cache/c1", { method: "PURGE" });
   assert.equal(purge.rpc, "Purge");
@@ -176,6 +183,10 @@ test("PATCH update_mask: from the JSON or form keys; a given mask is kept", asyn
   assert.equal(form.body.update_mask, "nums,tags");
   const given = await call(base + "/v1/probes/p1", { method: "PATCH", json: { flag: true, updateMask: "is_x,flag" } });
   assert.equal(given.body.update_mask, "isX,flag");
+  const inQuery = await call(base + "/v1/probes/p1?update_mask=flag", { method: "PATCH", json: { flag: true, count: 2 } });
+  assert.equal(inQuery.body.update_mask, "flag");
+  const empty = await call(base + "/v1/probes/p1", { method: "PATCH" });
+  assert.equal(empty.body.update_mask, "");
 });
 
 test("every probe method has a route", () => {

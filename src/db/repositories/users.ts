@@ -34,9 +34,15 @@ async function withIdentifiers(db: Db, users: Omit<UserRecord, 'identifiers'>[])
   return users.map((u) => ({ ...u, identifiers: byUser.get(u.id) ?? [] }));
 }
 
+/** One round trip: the user and its identifiers (primary first) together. */
 export async function findUserById(db: Db, id: string): Promise<UserRecord | undefined> {
-  const user = await one<Omit<UserRecord, 'identifiers'>>(db, `SELECT ${userColumns} FROM users u WHERE u.id = $1`, [id]);
-  return user ? (await withIdentifiers(db, [user]))[0] : undefined;
+  const user = await one<UserRecord>(db,
+    `SELECT ${userColumns},
+            COALESCE((SELECT json_agg(json_build_object('type', i.type, 'value', i.value, 'verified', i.verified, 'isPrimary', i.is_primary)
+                                      ORDER BY i.is_primary DESC, i.created_at, i.value)
+                        FROM user_identifiers i WHERE i.user_id = u.id), '[]'::json) AS identifiers
+       FROM users u WHERE u.id = $1`, [id]);
+  return user;
 }
 
 export async function findUserByIdentifier(db: Db, type: IdentifierType, value: string): Promise<UserRecord | undefined> {

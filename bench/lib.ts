@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+
+/** Starts a server script in its own process (so the load generator does not share its event loop). */
+export async function startProcess(script: string, env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(readyUrl);
+      if (res.ok) return child;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error(`${script} did not become ready`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export function stopProcess(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'sso-bench-'));
+}
+
+export interface Load {
+  url: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  /** Per-connection request chaining (autocannon's requests array). */
+  requests?: autocannon.Request[];
+  connections?: number;
+  seconds?: number;
+}
+
+/** Requests per second (mean) and latency percentiles of one load run; non-2xx answers fail the run. */
+export async function measure(load: Load): Promise<{ rps: number; p50: number; p99: number }> {
+  const result = await autocannon({
+    url: load.url,
+    method: load.method ?? 'GET',
+    headers: load.headers,
+    body: load.body,
+    requests: load.requests,
+    connections: load.connections ?? 10,
+    duration: load.seconds ?? Number(process.env.BENCH_SECONDS ?? 5),
+  });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${load.url}: ${result.non2xx} non-2xx answers and ${result.errors} errors of ${result.requests.total}`);
+  }
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+/** Throughput of a CPU-bound async job run `parallel` at a time for `seconds`. */
+export async function opsPerSecond(job: () => Promise<unknown>, parallel: number, seconds: number): Promise<number> {
+  let done = 0;
+  const end = Date.now() + seconds * 1000;
+  const started = Date.now();
+  await Promise.all(Array.from({ length: parallel }, async () => {
+    while (Date.now() < end) {
+      await job();
+      done++;
+    }
+  }));
+  return done / ((Date.now() - started) / 1000);
+}
+
+export function row(name: string, rps: number, limit: number, extra = ''): string {
+  return `${name.padEnd(44)} ${rps.toFixed(0).padStart(8)} req/s   ${(rps / limit).toFixed(2).padStart(6)} x raw limit ${extra}`;
+}
