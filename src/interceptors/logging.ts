@@ -7,14 +7,18 @@ export interface CallObserver {
   (event: { service: string; method: string; protocol: string; code: string; seconds: number }): void;
 }
 
+/** The caller's `x-request-id` when it is sane (no spaces, quotes or control bytes; at most 128), else a fresh UUID. */
+export function requestIdOf(sent: string | null | undefined): string {
+  return sent && /^[\w.-]{1,128}$/.test(sent) ? sent : randomUUID();
+}
+
 /**
  * Gives every call a request id (the caller's `x-request-id` when it sent a sane one) and a child
  * logger carrying it, and logs one line per call with its outcome. Bodies are never logged.
  */
 export function createLoggingInterceptor(log: Logger, observe?: CallObserver): Interceptor {
   return (next) => async (req) => {
-    const sent = req.header.get('x-request-id');
-    const requestId = sent && /^[\w.-]{1,128}$/.test(sent) ? sent : randomUUID();
+    const requestId = requestIdOf(req.header.get('x-request-id'));
     const info = req.contextValues.get(callInfoKey);
     const child = log.child({ requestId, rpc: `${req.service.name}.${req.method.name}`, protocol: info.protocol });
     req.contextValues.set(loggerKey, child);

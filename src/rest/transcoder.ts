@@ -53,7 +53,7 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0) {
     throw new RangeError(`maxBodyBytes must be a non-negative integer, got ${maxBodyBytes}`);
   }
-  const registry = createRegistry(...opts.services.map((s) => s.file));
+  const registry = createRegistry(...new Set(opts.services.map((s) => s.file)));
   const handlers = new Map<string, UniversalHandler>();
   for (const h of opts.handlers) handlers.set(rpcKey(h.service.typeName, h.method.name), h);
 
@@ -69,6 +69,7 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
     }
     if (matching.length === 0) return false;
 
+    closeUnreadStream(req);
     const httpMethod = (req.method ?? "").toUpperCase();
     // HEAD is served by the GET route (Node sends no body for HEAD).
     const effective = httpMethod === "HEAD" && matching.some((m) => m.route.httpMethod === "GET") ? "GET" : httpMethod;
@@ -81,7 +82,6 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
     candidates.sort((a, b) => compareSpecificity(a.route.path, b.route.path));
     const { route, match } = candidates[0]!;
 
-    closeUnreadStream(req);
     const client = clientGoneSignal(req, res);
     try {
       await transcode(route, match, search, req, res, client.signal);

@@ -16,7 +16,7 @@ import { createAuthenticationInterceptor } from '../interceptors/authentication.
 import { createAuthorizationInterceptor } from '../interceptors/authorization.js';
 import { createCallContext } from '../interceptors/call-context.js';
 import { createErrorInterceptor } from '../interceptors/errors.js';
-import { createLoggingInterceptor } from '../interceptors/logging.js';
+import { createLoggingInterceptor, requestIdOf } from '../interceptors/logging.js';
 import { createValidationInterceptor } from '../interceptors/validation.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createRestTranscoder, writeRestError } from '../rest/index.js';
@@ -95,6 +95,9 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
       fallback: (req, nodeRes) => {
         // connect-node's response type is a union Node's own handlers do not accept as is.
         const res = nodeRes as ServerResponse;
+        // Non-RPC answers carry a request id too; a REST call's own (from the RPC's logging interceptor) replaces it.
+        const sentId = req.headers['x-request-id'];
+        res.setHeader('x-request-id', requestIdOf(typeof sentId === 'string' ? sentId : undefined));
         void (async () => {
           if (await plain(req, res)) return;
           if (await rest!.handle(req, res)) return;

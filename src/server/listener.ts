@@ -62,16 +62,17 @@ export function createListener(handler: RequestHandler, tls?: { cert: string; ke
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => socket.destroy());
+      let seen = Buffer.alloc(0);
       socket.once('readable', function sniff() {
-        const head: Buffer | null = socket.read();
-        if (head === null) {
+        const chunk: Buffer | null = socket.read();
+        if (chunk !== null) seen = Buffer.concat([seen, chunk]);
+        // Too few bytes to tell yet ("P" starts both the preface and "PUT"/"POST"): wait for more.
+        if (seen.length < http2Preface.length && http2Preface.subarray(0, seen.length).equals(seen)) {
           socket.once('readable', sniff);
           return;
         }
-        socket.unshift(head);
-        const isHttp2 = head.length >= http2Preface.length
-          ? head.subarray(0, http2Preface.length).equals(http2Preface)
-          : http2Preface.subarray(0, head.length).equals(head);
+        socket.unshift(seen);
+        const isHttp2 = seen.subarray(0, http2Preface.length).equals(http2Preface);
         (isHttp2 ? h2 : h1).emit('connection', socket);
       });
     });

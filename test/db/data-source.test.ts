@@ -221,7 +221,8 @@ describe('openDatabase arguments', () => {
     );
   });
 
-  it('refuses a PostgreSQL schema that does not exist', { skip: !process.env.TEST_DATABASE_URL }, async () => {
+  // PostgreSQL-only: registered in the PostgreSQL pass of the suite.
+  (process.env.TEST_DATABASE_URL ? it : () => undefined)('refuses a PostgreSQL schema that does not exist', async () => {
     await assert.rejects(
       openDatabase({ kind: 'postgres', url: process.env.TEST_DATABASE_URL!, schema: 't_does_not_exist' }),
       /schema t_does_not_exist does not exist/,
