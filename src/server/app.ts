@@ -2,16 +2,11 @@ import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ConnectRouter } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { loadKeySecret, PasswordHasher } from '../auth/index.js';
 import type { Config } from '../config.js';
 import { openDatabase, type Database, type DatabaseConfig } from '../db/data-source.js';
-import { Audiences } from '../domain/audiences.js';
-import { AuditLog } from '../domain/audit.js';
-import { AuthFlows } from '../domain/auth/auth-flows.js';
-import { CredentialChecker } from '../domain/auth/authenticator.js';
-import { LoginGuard } from '../domain/auth/login-guard.js';
-import { KeyStore } from '../domain/keys/key-store.js';
-import { Tokens } from '../domain/tokens.js';
+import type { KeyStore } from '../domain/keys/key-store.js';
+import { buildDeps } from './deps.js';
+import { createServices } from '../services/index.js';
 import { createAuthenticationInterceptor } from '../interceptors/authentication.js';
 import { createAuthorizationInterceptor } from '../interceptors/authorization.js';
 import { createCallContext } from '../interceptors/call-context.js';
@@ -20,7 +15,6 @@ import { createLoggingInterceptor, requestIdOf } from '../interceptors/logging.j
 import { createValidationInterceptor } from '../interceptors/validation.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createRestTranscoder, writeRestError } from '../rest/index.js';
-import { createAuthService } from '../services/auth-service.js';
 import { createCors } from './cors.js';
 import { createListener } from './listener.js';
 import { registerServices, services } from './routes.js';
@@ -50,26 +44,8 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
   const database = await openDatabase(opts.database ?? databaseConfigOf(config), log);
   try {
     const ds = database.dataSource;
-    const secret = loadKeySecret({ configured: config.keySecret, dataDir: config.dataDir, warn: (m) => log.warn(m) });
-    const keys = new KeyStore(ds, {
-      alg: config.jwtAlg, secret, publishDelay: config.keyPublishDelay,
-      retention: Math.max(config.accessTtl, config.refreshTtl) + 60,
-    });
-    await keys.init();
-
-    const tokens = new Tokens(keys, { issuer: config.issuer, accessTtl: config.accessTtl, refreshTtl: config.refreshTtl });
-    const audit = new AuditLog(ds, log);
-    const credentials = new CredentialChecker(ds, tokens);
-    const flows = new AuthFlows({
-      ds, tokens, audit,
-      passwords: new PasswordHasher(config.bcryptCost),
-      guard: new LoginGuard(ds, {
-        maxFailures: config.loginMaxFailures, maxFailuresPerIp: config.loginMaxFailuresPerIp,
-        lockBase: config.loginLockBase, lockMax: config.loginLockMax,
-      }),
-      audiences: new Audiences(config.audience, config.allowedAudiences),
-      allowRegistration: config.allowRegistration,
-    });
+    const deps = await buildDeps(config, ds, log);
+    const { keys, credentials } = deps;
 
     const contextValues = createCallContext(config.trustProxy);
     let router: ConnectRouter | undefined;
@@ -79,7 +55,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
 
     const rpc = connectNodeAdapter({
       routes: (r) => {
-        registerServices(r, { auth: createAuthService({ flows, credentials, keys, audit }) });
+        registerServices(r, createServices(deps));
         router = r;
       },
       interceptors: [

@@ -29,6 +29,8 @@ export function createPlainRoutes(opts: { issuer: string; keys: KeyStore; ready:
         sendJson(res, 200, {
           issuer,
           jwks_uri: `${issuer}/.well-known/jwks.json`,
+          // The form login (`username`, `password`) that answers an OAuth-style token response.
+          token_endpoint: `${issuer}/token`,
           response_types_supported: ['token'],
           subject_types_supported: ['public'],
           id_token_signing_alg_values_supported: keys.algorithms(),

@@ -1,0 +1,48 @@
+import type { DataSource } from 'typeorm';
+import { loadKeySecret, PasswordHasher } from '../auth/index.js';
+import type { Config } from '../config.js';
+import { isRegisteredAudience } from '../db/repositories/apps.js';
+import { authenticateApiKey } from '../domain/apikeys/authenticate.js';
+import { Audiences } from '../domain/audiences.js';
+import { AuditLog } from '../domain/audit.js';
+import { AuthFlows } from '../domain/auth/auth-flows.js';
+import { CredentialChecker } from '../domain/auth/authenticator.js';
+import { LoginGuard } from '../domain/auth/login-guard.js';
+import { KeyStore } from '../domain/keys/key-store.js';
+import { Tokens } from '../domain/tokens.js';
+import type { Logger } from '../logger.js';
+
+/** Everything the services are built from: made once per server, shared by every handler. */
+export interface Deps {
+  config: Config;
+  ds: DataSource;
+  log: Logger;
+  keys: KeyStore;
+  tokens: Tokens;
+  passwords: PasswordHasher;
+  guard: LoginGuard;
+  audit: AuditLog;
+  audiences: Audiences;
+  credentials: CredentialChecker;
+  flows: AuthFlows;
+}
+
+export async function buildDeps(config: Config, ds: DataSource, log: Logger): Promise<Deps> {
+  const secret = loadKeySecret({ configured: config.keySecret, dataDir: config.dataDir, warn: (m) => log.warn(m) });
+  const keys = new KeyStore(ds, {
+    alg: config.jwtAlg, secret, publishDelay: config.keyPublishDelay,
+    retention: Math.max(config.accessTtl, config.refreshTtl) + 60,
+  });
+  await keys.init();
+  const tokens = new Tokens(keys, { issuer: config.issuer, accessTtl: config.accessTtl, refreshTtl: config.refreshTtl });
+  const passwords = new PasswordHasher(config.bcryptCost);
+  const audit = new AuditLog(ds, log);
+  const guard = new LoginGuard(ds, {
+    maxFailures: config.loginMaxFailures, maxFailuresPerIp: config.loginMaxFailuresPerIp,
+    lockBase: config.loginLockBase, lockMax: config.loginLockMax,
+  });
+  const audiences = new Audiences(config.audience, config.allowedAudiences, (aud) => isRegisteredAudience(ds, aud));
+  const credentials = new CredentialChecker(ds, tokens, (key) => authenticateApiKey(ds, key));
+  const flows = new AuthFlows({ ds, tokens, audit, passwords, guard, audiences, allowRegistration: config.allowRegistration });
+  return { config, ds, log, keys, tokens, passwords, guard, audit, audiences, credentials, flows };
+}
