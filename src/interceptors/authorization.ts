@@ -1,13 +1,20 @@
-import { getOption, hasOption, type DescMethod } from '@bufbuild/protobuf';
+import { create, getOption, hasOption, type DescMethod } from '@bufbuild/protobuf';
 import type { Interceptor } from '@connectrpc/connect';
-import { access, type Access } from '../../gen/sso/options/v1/options_pb.js';
+import { access, AccessSchema, type Access } from '../../gen/sso/options/v1/options_pb.js';
 import type { Principal } from '../domain/principal.js';
 import { hasScope } from '../domain/scopes.js';
 import { AppError } from '../errors/index.js';
 import { principalKey } from './call-context.js';
 
+/**
+ * Standard gRPC services whose vendored protos cannot carry our option: reflection and health
+ * reveal only what the protos in this repository already publish, so anyone may call them.
+ */
+const publicInfrastructure = new Set(['grpc.reflection.v1.ServerReflection', 'grpc.health.v1.Health']);
+
 /** The access rule an RPC declares in its proto, or undefined when it declares none. */
 export function accessRuleOf(method: DescMethod): Access | undefined {
+  if (publicInfrastructure.has(method.parent.typeName)) return create(AccessSchema, { public: true });
   if (!hasOption(method, access)) return undefined;
   const rule = getOption(method, access);
   return rule.public || rule.self || rule.admin || rule.permission !== '' ? rule : undefined;

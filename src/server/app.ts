@@ -49,13 +49,14 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
 
     const contextValues = createCallContext(config.trustProxy);
     let router: ConnectRouter | undefined;
-    const plain = createPlainRoutes({ issuer: config.issuer, keys, ready: async () => { await ds.query('SELECT 1'); return true; } });
+    const ready = async () => { await ds.query('SELECT 1'); return true; };
+    const plain = createPlainRoutes({ issuer: config.issuer, keys, ready });
     const cors = createCors(config.corsOrigins);
     let rest: ReturnType<typeof createRestTranscoder> | undefined;
 
     const rpc = connectNodeAdapter({
       routes: (r) => {
-        registerServices(r, createServices(deps));
+        registerServices(r, createServices(deps), ready);
         router = r;
       },
       interceptors: [

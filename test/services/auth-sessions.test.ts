@@ -118,7 +118,7 @@ describe('sessions', () => {
       }
       assert.ok(losses.some((l) => l.body.error_code === 'REFRESH_TOKEN_REUSED'), 'reuse was detected');
       await assertSessionDead([s0, ...wins.map((w) => w.body)], `after ${n} racing refreshes`);
-      const { rows } = { rows: await server.app.database.dataSource.query('SELECT revoked_at, revoked_reason FROM sessions WHERE id = $1', [s0.session_id]) };
+      const rows = await server.app.database.dataSource.query('SELECT revoked_at, revoked_reason FROM sessions WHERE id = $1', [s0.session_id]);
       assert.equal(rows.length, 1);
       assert.notEqual(rows[0].revoked_at, null);
       assert.equal(rows[0].revoked_reason, 'refresh_token_reuse');

@@ -10,6 +10,10 @@ export interface ThrottleLimits { maxFailures: number; lockBase: number; lockMax
  * Returns the lock that was in force before this attempt, if any.
  */
 export async function countAttempt(db: Db, key: string, limits: ThrottleLimits): Promise<{ lockedUntil: Date | null }> {
+  // The row must exist before the statement below takes its snapshot: otherwise `prev` of
+  // concurrent first attempts finds no row (not even after waiting for the row's inserter), and
+  // every one of them is admitted although the lock was set meanwhile.
+  await run(db, `INSERT INTO login_throttles (key, failures, updated_at) VALUES ($1, 0, now()) ON CONFLICT (key) DO NOTHING`, [key]);
   const row = await one<{ prevLock: Date | null }>(db,
     `WITH prev AS (SELECT locked_until FROM login_throttles WHERE key = $1 FOR UPDATE),
      up AS (
