@@ -14,10 +14,11 @@ export interface AuditEntry {
 
 /** Security events (who, when, from where, outcome) that administrators can list. */
 export class AuditLog {
-  constructor(private readonly ds: DataSource, private readonly log: Logger) {}
+  constructor(private readonly ds: DataSource, private readonly log: Logger, private readonly observe?: (entry: AuditEntry) => void) {}
 
   /** Recording never fails the call it records: a lost audit line is logged instead. */
   async record(entry: AuditEntry): Promise<void> {
+    this.observe?.(entry);
     try {
       await insertAuditEvent(this.ds, {
         type: entry.type,

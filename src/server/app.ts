@@ -60,7 +60,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
         router = r;
       },
       interceptors: [
-        createLoggingInterceptor(log),
+        createLoggingInterceptor(log, deps.metrics.observeCall),
         createErrorInterceptor(log),
         createAuthenticationInterceptor(credentials),
         createAuthorizationInterceptor(),
@@ -77,6 +77,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
         res.setHeader('x-request-id', requestIdOf(typeof sentId === 'string' ? sentId : undefined));
         void (async () => {
           if (await plain(req, res)) return;
+          if (await deps.metrics.handle(req, res)) return;
           if (await rest!.handle(req, res)) return;
           writeRestError(res, 404, 'not_found', 'ROUTE_NOT_FOUND', `No route for ${req.method} ${(req.url ?? '').split('?')[0]}.`);
         })().catch((err) => {

@@ -11,6 +11,7 @@ import { LoginGuard } from '../domain/auth/login-guard.js';
 import { KeyStore } from '../domain/keys/key-store.js';
 import { Tokens } from '../domain/tokens.js';
 import type { Logger } from '../logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
 
 /** Everything the services are built from: made once per server, shared by every handler. */
 export interface Deps {
@@ -25,6 +26,7 @@ export interface Deps {
   audiences: Audiences;
   credentials: CredentialChecker;
   flows: AuthFlows;
+  metrics: Metrics;
 }
 
 export async function buildDeps(config: Config, ds: DataSource, log: Logger): Promise<Deps> {
@@ -36,7 +38,8 @@ export async function buildDeps(config: Config, ds: DataSource, log: Logger): Pr
   await keys.init();
   const tokens = new Tokens(keys, { issuer: config.issuer, accessTtl: config.accessTtl, refreshTtl: config.refreshTtl });
   const passwords = new PasswordHasher(config.bcryptCost);
-  const audit = new AuditLog(ds, log);
+  const metrics = createMetrics(ds);
+  const audit = new AuditLog(ds, log, metrics.observeAudit);
   const guard = new LoginGuard(ds, {
     maxFailures: config.loginMaxFailures, maxFailuresPerIp: config.loginMaxFailuresPerIp,
     lockBase: config.loginLockBase, lockMax: config.loginLockMax,
@@ -44,5 +47,5 @@ export async function buildDeps(config: Config, ds: DataSource, log: Logger): Pr
   const audiences = new Audiences(config.audience, config.allowedAudiences, (aud) => isRegisteredAudience(ds, aud));
   const credentials = new CredentialChecker(ds, tokens, (key) => authenticateApiKey(ds, key));
   const flows = new AuthFlows({ ds, tokens, audit, passwords, guard, audiences, allowRegistration: config.allowRegistration });
-  return { config, ds, log, keys, tokens, passwords, guard, audit, audiences, credentials, flows };
+  return { config, ds, log, keys, tokens, passwords, guard, audit, audiences, credentials, flows, metrics };
 }

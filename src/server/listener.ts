@@ -17,13 +17,22 @@ export interface Listener {
 
 const http2Preface = Buffer.from('PRI * HTTP/2.0');
 
+export interface ListenerTimeouts {
+  /** How long a client may take to send its request headers (HTTP/1.1); Node's default is 60 s. */
+  headersTimeoutMs?: number;
+  /** How long a new connection may stay silent before its protocol is known. */
+  firstBytesTimeoutMs?: number;
+}
+
 /**
  * One port for every protocol. Node's cleartext HTTP/2 server cannot also speak HTTP/1.1, so the
  * listener reads the first bytes of each connection: the HTTP/2 connection preface goes to the
  * HTTP/2 server (gRPC with prior knowledge, h2c Connect and REST), anything else to the HTTP/1.1
  * server. With TLS, ALPN makes that choice instead.
  */
-export function createListener(handler: RequestHandler, tls?: { cert: string; key: string }): Listener {
+export function createListener(handler: RequestHandler, tls?: { cert: string; key: string }, timeouts: ListenerTimeouts = {}): Listener {
+  const headersTimeout = timeouts.headersTimeoutMs ?? 60_000;
+  const firstBytesTimeout = timeouts.firstBytesTimeoutMs ?? headersTimeout;
   const sockets = new Set<Socket>();
   const sessions = new Set<Http2Session>();
   let active = 0;
@@ -44,7 +53,12 @@ export function createListener(handler: RequestHandler, tls?: { cert: string; ke
   const h2 = tls
     ? http2.createSecureServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key), allowHTTP1: true }, counted)
     : http2.createServer({}, counted);
-  const h1 = http.createServer({ keepAliveTimeout: 5000 }, counted);
+  const h1 = http.createServer({
+    keepAliveTimeout: 5000,
+    headersTimeout,
+    requestTimeout: Math.max(300_000, headersTimeout),
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))),
+  }, counted);
   h2.on('session', (session: Http2Session) => {
     sessions.add(session);
     session.on('close', () => sessions.delete(session));
@@ -62,6 +76,9 @@ export function createListener(handler: RequestHandler, tls?: { cert: string; ke
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => socket.destroy());
+      // A connection that never says which protocol it speaks is not kept forever.
+      const silent = () => socket.destroy();
+      socket.setTimeout(firstBytesTimeout, silent);
       let seen = Buffer.alloc(0);
       socket.once('readable', function sniff() {
         const chunk: Buffer | null = socket.read();
@@ -71,11 +88,16 @@ export function createListener(handler: RequestHandler, tls?: { cert: string; ke
           socket.once('readable', sniff);
           return;
         }
+        socket.setTimeout(0);
+        socket.removeListener('timeout', silent);
         socket.unshift(seen);
         const isHttp2 = seen.subarray(0, http2Preface.length).equals(http2Preface);
         (isHttp2 ? h2 : h1).emit('connection', socket);
       });
     });
+    // The HTTP/1.1 server never listens itself, and Node only starts enforcing headersTimeout and
+    // requestTimeout (and tracking connections for closeIdleConnections) on 'listening'.
+    server.on('listening', () => h1.emit('listening'));
   }
 
   return {
@@ -93,6 +115,8 @@ export function createListener(handler: RequestHandler, tls?: { cert: string; ke
         ]);
       }
       for (const socket of sockets) socket.destroy();
+      // Stops the HTTP/1.1 server's connection-checking timer (it never listened: the error is expected).
+      h1.close(() => {});
       await stopped;
     },
   };

@@ -1,6 +1,121 @@
-import type { Db } from './sql.js';
+import { one, rows, run, type Db, type Page } from './sql.js';
 
-/** Whether a registered app uses this token audience. */
-export async function isRegisteredAudience(_db: Db, _audience: string): Promise<boolean> {
-  return false;
+export interface AppRecord {
+  id: string;
+  number: number;
+  name: string;
+  url: string;
+  description: string;
+  audience: string;
+  redirectUris: string[];
+  allowedOrigins: string[];
+  keyPrefix: string;
+  isActive: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What verification needs of the app that owns a key: the stored hash to compare against. */
+export interface AppKeyRecord { id: string; keyHash: string; isActive: boolean }
+
+/** The stored parts of an API key (never the plaintext). */
+export interface StoredKey { keyId: string; keyHash: string; keyPrefix: string }
+
+/** The columns of an AppRecord, from `apps a`. */
+export const appColumns = `a.id, a.number, a.name, a.url, a.description, a.audience, a.redirect_uris AS "redirectUris",
+  a.allowed_origins AS "allowedOrigins", a.key_prefix AS "keyPrefix", a.is_active AS "isActive",
+  a.created_at AS "createdAt", a.updated_at AS "updatedAt"`;
+
+export interface NewApp {
+  id: string;
+  name: string;
+  url: string;
+  description: string;
+  audience: string;
+  redirectUris: string[];
+  allowedOrigins: string[];
+  key: StoredKey;
+}
+
+/** Inserts an app; a taken audience surfaces as the unique violation `apps_audience_key`. */
+export async function insertApp(db: Db, app: NewApp): Promise<AppRecord> {
+  return (await one<AppRecord>(db,
+    `INSERT INTO apps AS a (id, name, url, description, audience, redirect_uris, allowed_origins, key_id, key_hash, key_prefix)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${appColumns}`,
+    [app.id, app.name, app.url, app.description, app.audience, app.redirectUris, app.allowedOrigins,
+      app.key.keyId, app.key.keyHash, app.key.keyPrefix]))!;
+}
+
+export function findAppById(db: Db, id: string): Promise<AppRecord | undefined> {
+  return one<AppRecord>(db, `SELECT ${appColumns} FROM apps a WHERE a.id = $1`, [id]);
+}
+
+export function findAppByNumber(db: Db, number: number): Promise<AppRecord | undefined> {
+  return one<AppRecord>(db, `SELECT ${appColumns} FROM apps a WHERE a.number = $1`, [number]);
+}
+
+/** The app owning a key id (the public part of the key), for verification. */
+export function findAppKey(db: Db, keyId: string): Promise<AppKeyRecord | undefined> {
+  return one<AppKeyRecord>(db,
+    'SELECT id, key_hash AS "keyHash", is_active AS "isActive" FROM apps WHERE key_id = $1', [keyId]);
+}
+
+/** Apps in registration order; without a page, all of them (the legacy list). */
+export async function listApps(db: Db, page?: Page): Promise<{ items: AppRecord[]; total: number }> {
+  const items = await rows<AppRecord & { total: string }>(db,
+    `SELECT ${appColumns}, count(*) OVER () AS total FROM apps a ORDER BY a.number
+      ${page ? 'OFFSET $1 LIMIT $2' : ''}`, page ? [page.offset, page.limit] : []);
+  const total = items[0] ? Number(items[0].total) : page ? await countApps(db) : 0;
+  return { items: items.map(({ total: _, ...app }) => app), total };
+}
+
+async function countApps(db: Db): Promise<number> {
+  return Number((await one<{ n: string }>(db, 'SELECT count(*) AS n FROM apps'))!.n);
+}
+
+/** The changeable fields; undefined means "leave as is". */
+export interface AppChanges {
+  name?: string;
+  url?: string;
+  description?: string;
+  audience?: string;
+  redirectUris?: string[];
+  allowedOrigins?: string[];
+  isActive?: boolean;
+}
+
+const changeColumns: [keyof AppChanges, string][] = [
+  ['name', 'name'], ['url', 'url'], ['description', 'description'], ['audience', 'audience'],
+  ['redirectUris', 'redirect_uris'], ['allowedOrigins', 'allowed_origins'], ['isActive', 'is_active'],
+];
+
+/** Applies the given changes in one statement; undefined when the app does not exist. */
+export async function updateApp(db: Db, id: string, changes: AppChanges): Promise<AppRecord | undefined> {
+  const sets: string[] = [];
+  const params: unknown[] = [id];
+  for (const [key, column] of changeColumns) {
+    if (changes[key] === undefined) continue;
+    params.push(changes[key]);
+    sets.push(`${column} = $${params.length}`);
+  }
+  if (sets.length === 0) return findAppById(db, id);
+  return one<AppRecord>(db,
+    `UPDATE apps AS a SET ${sets.join(', ')}, updated_at = now() WHERE a.id = $1 RETURNING ${appColumns}`, params);
+}
+
+/** Replaces the app's key: the old one stops matching in the same statement. */
+export function replaceAppKey(db: Db, id: string, key: StoredKey): Promise<AppRecord | undefined> {
+  return one<AppRecord>(db,
+    `UPDATE apps AS a SET key_id = $2, key_hash = $3, key_prefix = $4, updated_at = now()
+      WHERE a.id = $1 RETURNING ${appColumns}`, [id, key.keyId, key.keyHash, key.keyPrefix]);
+}
+
+/** Deletes an app (its assignments go with it); whether one was deleted. */
+export async function deleteApp(db: Db, id: string): Promise<boolean> {
+  return (await run(db, 'DELETE FROM apps WHERE id = $1', [id])).count > 0;
+}
+
+/** Whether an active registered app uses this token audience. */
+export async function isRegisteredAudience(db: Db, audience: string): Promise<boolean> {
+  return (await one(db, 'SELECT 1 FROM apps WHERE audience = $1 AND is_active', [audience])) !== undefined;
 }

@@ -1,18 +1,48 @@
-import { one, type Db } from './sql.js';
+import { one, rows, type Db } from './sql.js';
 
 /** What a user holds: role slugs and effective scopes (roles' scopes plus direct scopes). */
 export interface Grants { roles: string[]; scopes: string[]; workspaceIds: string[] }
 
 /**
- * The one query that decides what goes into a token's `roles` and `scopes`. Roles and workspaces
- * join in once the Directory has them; until then a user holds its direct scopes.
+ * The one rule that decides what goes into a token's (and a user view's) `roles` and `scopes`,
+ * as SQL columns over a user row `u`: the roles are the user's global roles plus, when a
+ * workspace is selected, its roles in that workspace (held only while a member); the scopes are
+ * the union of those roles' scopes and the user's direct scopes; the workspaces are the ones the
+ * user belongs to. Sorted in code-point order (COLLATE "C") so every database answers alike.
  */
-export async function loadGrants(db: Db, userId: string, _workspaceId?: string): Promise<Grants> {
-  const row = await one<{ scopes: string[] }>(db, 'SELECT scopes FROM users WHERE id = $1', [userId]);
-  return { roles: [], scopes: [...new Set(row?.scopes ?? [])].sort(), workspaceIds: [] };
+export function grantColumns(workspaceParam: string | null): string {
+  const workspaceRoles = workspaceParam === null ? '' : `
+          UNION ALL
+          SELECT r.slug, r.scopes FROM workspace_member_roles m JOIN roles r ON r.id = m.role_id
+           WHERE m.user_id = u.id AND m.workspace_id = ${workspaceParam}::uuid`;
+  const held = `(SELECT r.slug, r.scopes FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id${workspaceRoles}) held`;
+  return `
+    ARRAY(SELECT DISTINCT held.slug COLLATE "C" FROM ${held} ORDER BY 1) AS roles,
+    ARRAY(SELECT DISTINCT s.scope COLLATE "C"
+            FROM (SELECT unnest(held.scopes) AS scope FROM ${held}
+                  UNION ALL SELECT unnest(u.scopes)) s
+           ORDER BY 1) AS scopes,
+    ARRAY(SELECT wm.workspace_id::text FROM workspace_members wm WHERE wm.user_id = u.id
+           ORDER BY wm.created_at, wm.workspace_id) AS "workspaceIds"`;
 }
 
-/** Whether the user belongs to the workspace (always false until workspaces exist). */
-export async function isWorkspaceMember(_db: Db, _userId: string, _workspaceId: string): Promise<boolean> {
-  return false;
+/** The grants of one user, with a workspace selected (a login's `workspace_id`) or none. */
+export async function loadGrants(db: Db, userId: string, workspaceId?: string): Promise<Grants> {
+  const row = workspaceId
+    ? await one<Grants>(db, `SELECT ${grantColumns('$2')} FROM users u WHERE u.id = $1`, [userId, workspaceId])
+    : await one<Grants>(db, `SELECT ${grantColumns(null)} FROM users u WHERE u.id = $1`, [userId]);
+  return row ?? { roles: [], scopes: [], workspaceIds: [] };
+}
+
+/** The grants of several users at once (no workspace selected), for lists. */
+export async function loadGrantsOf(db: Db, userIds: string[]): Promise<Map<string, Grants>> {
+  if (userIds.length === 0) return new Map();
+  const found = await rows<Grants & { id: string }>(db,
+    `SELECT u.id, ${grantColumns(null)} FROM users u WHERE u.id = ANY($1::uuid[])`, [userIds]);
+  return new Map(found.map(({ id, ...grants }) => [id, grants]));
+}
+
+/** Whether the user belongs to the workspace. */
+export async function isWorkspaceMember(db: Db, userId: string, workspaceId: string): Promise<boolean> {
+  return (await one(db, 'SELECT 1 FROM workspace_members WHERE workspace_id = $1 AND user_id = $2', [workspaceId, userId])) !== undefined;
 }

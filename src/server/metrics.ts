@@ -1,0 +1,52 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import type { AuditEntry } from '../domain/audit.js';
+import type { CallObserver } from '../interceptors/logging.js';
+
+export interface Metrics {
+  observeCall: CallObserver;
+  observeAudit: (entry: AuditEntry) => void;
+  /** Answers GET /metrics in Prometheus' text format; false for any other request. */
+  handle(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): Promise<boolean>;
+}
+
+/**
+ * Prometheus metrics: every call by service, method, protocol and code with its latency, logins
+ * and their failures (from the audit trail, so every door that checks a password counts), and the
+ * number of live sessions (read from the database at scrape time, so it is right across instances).
+ */
+export function createMetrics(ds: DataSource): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'sso_process_' });
+  const labels = ['service', 'method', 'protocol', 'code'] as const;
+  const calls = new Counter({ name: 'sso_rpc_calls_total', help: 'Calls by service, method, protocol and code', labelNames: labels, registers: [registry] });
+  const latency = new Histogram({
+    name: 'sso_rpc_duration_seconds', help: 'Call latency by service, method, protocol and code', labelNames: labels,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry],
+  });
+  const authEvents = new Counter({ name: 'sso_auth_events_total', help: 'Logins, token grants and refreshes by type and outcome', labelNames: ['type', 'outcome'], registers: [registry] });
+  new Gauge({
+    name: 'sso_active_sessions', help: 'Live (not revoked, not expired) sessions', registers: [registry],
+    async collect() {
+      const rows: { n: number }[] = await ds.query('SELECT count(*)::int AS n FROM sessions WHERE revoked_at IS NULL AND expires_at > now()');
+      this.set(rows[0]?.n ?? 0);
+    },
+  });
+  return {
+    observeCall: ({ service, method, protocol, code, seconds }) => {
+      const l = { service, method, protocol, code };
+      calls.inc(l);
+      latency.observe(l, seconds);
+    },
+    observeAudit: (entry) => authEvents.inc({ type: entry.type, outcome: entry.outcome }),
+    async handle(req, res) {
+      if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') return false;
+      const body = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(body);
+      return true;
+    },
+  };
+}
