@@ -3,6 +3,8 @@
  * meaning. `loadConfig` validates everything at start and reports every problem at once, so an
  * operator fixes a bad deployment in one go instead of one crash at a time.
  */
+import type { DatabaseConfig } from './db/data-source.js';
+
 export type JwtAlg = 'ES256' | 'RS256' | 'EdDSA';
 
 export interface Config {
@@ -162,4 +164,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return { ...config, ...overrides };
+}
+
+/** Where the data lives: PostgreSQL when DATABASE_URL is set, else the embedded database in the data dir. */
+export function databaseConfigOf(config: Config): DatabaseConfig {
+  return config.databaseUrl
+    ? { kind: 'postgres', url: config.databaseUrl }
+    : { kind: 'embedded', dataDir: `${config.dataDir}/db` };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig, settings, type Config } from '../src/config.js';
+import { ConfigError, databaseConfigOf, loadConfig, settings, type Config } from '../src/config.js';
 
 const secret = 'x'.repeat(32);
 
@@ -225,4 +225,12 @@ describe('CORS origins', () => {
       assert.ok(problems[0]!.includes(bad), problems[0]);
     });
   }
+});
+
+describe('databaseConfigOf', () => {
+  test('DATABASE_URL selects PostgreSQL; unset, the embedded database under SSO_DATA_DIR', () => {
+    assert.deepEqual(databaseConfigOf(loadConfig({ DATABASE_URL: 'postgres://db/sso' })), { kind: 'postgres', url: 'postgres://db/sso' });
+    assert.deepEqual(databaseConfigOf(loadConfig({})), { kind: 'embedded', dataDir: './data/db' });
+    assert.deepEqual(databaseConfigOf(loadConfig({ SSO_DATA_DIR: '/var/lib/sso' })), { kind: 'embedded', dataDir: '/var/lib/sso/db' });
+  });
 });

@@ -1,9 +1,9 @@
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
 import { loadKeySecret } from '../auth/index.js';
-import { loadConfig } from '../config.js';
+import { databaseConfigOf, loadConfig } from '../config.js';
 import { openDatabase } from '../db/data-source.js';
 import { KeyStore } from '../domain/keys/key-store.js';
-import { createLogger } from '../logger.js';
-import { databaseConfigOf } from '../server/app.js';
 
 /**
  * `npm run keys:rotate [-- --delay SECONDS]`: publishes a new signing key that starts signing
@@ -14,10 +14,12 @@ import { databaseConfigOf } from '../server/app.js';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const at = process.argv.indexOf('--delay');
-  const delay = at >= 0 ? Number(process.argv[at + 1]) : config.keyPublishDelay;
-  if (!Number.isInteger(delay) || delay < 0) throw new Error('--delay takes a whole number of seconds');
+  // Logs go to stderr: stdout carries only the JSON answer, so it can be piped (`| jq`).
+  const log = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, base: undefined }, pino.destination(2));
+  // Accepts `--delay 60` and `--delay=60`; anything else is refused rather than silently ignored.
+  const { values } = parseArgs({ options: { delay: { type: 'string' } }, strict: true, allowPositionals: false });
+  const delay = values.delay === undefined ? config.keyPublishDelay : /^\d+$/.test(values.delay) ? Number(values.delay) : NaN;
+  if (!Number.isSafeInteger(delay)) throw new Error('--delay takes a whole number of seconds');
   const database = await openDatabase(databaseConfigOf(config), log);
   try {
     const secret = loadKeySecret({ configured: config.keySecret, dataDir: config.dataDir, warn: (m) => log.warn(m) });

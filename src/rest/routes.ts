@@ -1,5 +1,6 @@
-import { getOption, type DescField, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { getOption, hasOption, type DescField, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { http } from "../../gen/google/api/annotations_pb.js";
+import { ErrorFormat, rest_errors } from "../../gen/sso/options/v1/options_pb.js";
 import type { HttpRule } from "../../gen/google/api/http_pb.js";
 import { parseTemplate, type PathTemplate } from "./path-template.js";
 import { resolveFieldPath } from "./field-values.js";
@@ -15,6 +16,8 @@ export interface RestRoute {
   bodyField: string;
   /** "" (the whole response) or the response field whose value is the REST answer. */
   responseBodyField: string;
+  /** How errors are written: the service's shape, or OAuth's (`sso.options.v1.rest_errors`). */
+  errorFormat: ErrorFormat;
 }
 
 /** A route with what matching and transcoding need, prepared once at start-up. */
@@ -104,6 +107,7 @@ function compileBinding(method: DescMethod, rule: HttpRule): CompiledRoute {
     method,
     bodyField: rule.body,
     responseBodyField: rule.responseBody,
+    errorFormat: hasOption(method, rest_errors) ? getOption(method, rest_errors) : ErrorFormat.UNSPECIFIED,
     path,
     body,
     responseBody,

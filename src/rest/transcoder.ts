@@ -10,6 +10,7 @@ import { clientGoneSignal, invokeUnary } from "./invoke.js";
 import { compareSpecificity, matchTemplate, type TemplateMatch } from "./path-template.js";
 import { buildRequestMessage } from "./request-message.js";
 import { errorFromAnswer, successJson } from "./response-json.js";
+import { oauthError, oauthInputError, usesOAuthErrors } from "./oauth-errors.js";
 import { collectRoutes, type CompiledRoute, type RestRoute } from "./routes.js";
 
 export type { RestRoute } from "./routes.js";
@@ -87,7 +88,7 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
       await transcode(route, match, search, req, res, client.signal);
     } catch (e) {
       if (e instanceof RestInputError) {
-        answerInputError(req, res, e);
+        answerInputError(req, res, e, usesOAuthErrors(route));
       } else if (e instanceof ClientGoneError || client.signal.aborted) {
         if (!res.writableEnded) res.destroy();
       } else {
@@ -133,18 +134,19 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
     if (answer.status === 200) {
       writeJson(res, 200, successJson(route, answer.body, registry), headers);
     } else {
-      const error = errorFromAnswer(answer);
+      const error = usesOAuthErrors(route) ? oauthError(errorFromAnswer(answer)) : errorFromAnswer(answer);
       writeJson(res, error.status, error.body, headers);
     }
   }
 
   return {
-    routes: compiled.map(({ httpMethod, template, method, bodyField, responseBodyField }) => ({
+    routes: compiled.map(({ httpMethod, template, method, bodyField, responseBodyField, errorFormat }) => ({
       httpMethod,
       template,
       method,
       bodyField,
       responseBodyField,
+      errorFormat,
     })),
     handle,
   };
@@ -183,10 +185,12 @@ function answerInputError(
   req: IncomingMessage | Http2ServerRequest,
   res: ServerResponse | Http2ServerResponse,
   e: RestInputError,
+  oauth = false,
 ): void {
   const headers: Record<string, string> = { ...e.headers };
   // The rest of a too-large body is never read: close the HTTP/1 connection
   // after answering instead of draining it (HTTP/2 resets just the stream).
   if (e.status === 413 && req.httpVersionMajor === 1) headers["connection"] = "close";
-  writeRestError(res, e.status, e.code, e.reason, e.message, headers);
+  if (oauth) writeJson(res, e.status, oauthInputError(e), headers);
+  else writeRestError(res, e.status, e.code, e.reason, e.message, headers);
 }

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ConnectRouter } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
-import type { Config } from '../config.js';
+import { databaseConfigOf, type Config } from '../config.js';
 import { openDatabase, type Database, type DatabaseConfig } from '../db/data-source.js';
 import type { KeyStore } from '../domain/keys/key-store.js';
 import { buildDeps } from './deps.js';
@@ -15,6 +15,7 @@ import { createLoggingInterceptor, requestIdOf } from '../interceptors/logging.j
 import { createValidationInterceptor } from '../interceptors/validation.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createRestTranscoder, writeRestError } from '../rest/index.js';
+import { createOpenApiRoutes } from '../rest/openapi.js';
 import { createCors } from './cors.js';
 import { createListener } from './listener.js';
 import { registerServices, services } from './routes.js';
@@ -26,17 +27,15 @@ export interface App {
   log: Logger;
   database: Database;
   keys: KeyStore;
+  /** Requests being answered right now (what a graceful close waits for). */
+  inFlight(): number;
   /** Stops accepting, finishes in-flight calls (up to the grace period), closes the database. */
   close(): Promise<void>;
 }
 
 const maxBodyBytes = 1024 * 1024;
 
-export function databaseConfigOf(config: Config): DatabaseConfig {
-  return config.databaseUrl
-    ? { kind: 'postgres', url: config.databaseUrl }
-    : { kind: 'embedded', dataDir: `${config.dataDir}/db` };
-}
+export { databaseConfigOf } from '../config.js';
 
 /** Wires the whole server: database, keys, domain, interceptors, RPC and REST routes, listener. */
 export async function startApp(config: Config, opts: { database?: DatabaseConfig; log?: Logger } = {}): Promise<App> {
@@ -53,6 +52,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
     const plain = createPlainRoutes({ issuer: config.issuer, keys, ready });
     const cors = createCors(config.corsOrigins);
     let rest: ReturnType<typeof createRestTranscoder> | undefined;
+    let openapi: ReturnType<typeof createOpenApiRoutes> | undefined;
 
     const rpc = connectNodeAdapter({
       routes: (r) => {
@@ -78,6 +78,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
         void (async () => {
           if (await plain(req, res)) return;
           if (await deps.metrics.handle(req, res)) return;
+          if (await openapi!(req, res)) return;
           if (await rest!.handle(req, res)) return;
           writeRestError(res, 404, 'not_found', 'ROUTE_NOT_FOUND', `No route for ${req.method} ${(req.url ?? '').split('?')[0]}.`);
         })().catch((err) => {
@@ -88,6 +89,8 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
       },
     });
     rest = createRestTranscoder({ services, handlers: router!.handlers, contextValues, maxBodyBytes });
+    // The OpenAPI document is built from the transcoder's own routes, so the two cannot disagree.
+    openapi = createOpenApiRoutes(rest.routes);
 
     const listener = createListener((req, res) => {
       if (cors(req, res)) return;
@@ -96,8 +99,14 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
 
     await new Promise<void>((resolve, reject) => {
       listener.server.once('error', reject);
-      listener.server.listen(config.port, config.host, () => resolve());
+      listener.server.listen(config.port, config.host, () => {
+        listener.server.off('error', reject);
+        resolve();
+      });
     });
+    // An accept error (EMFILE when out of file descriptors) is emitted on the server: without a
+    // listener it would crash the process instead of refusing one connection.
+    listener.server.on('error', (err) => log.error({ err }, 'listener error'));
     const port = (listener.server.address() as AddressInfo).port;
     const url = `${config.tlsCert ? 'https' : 'http'}://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
     log.info({ url, database: database.describe, alg: config.jwtAlg, issuer: config.issuer }, 'listening');
@@ -105,6 +114,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
     let closing: Promise<void> | undefined;
     return {
       url, port, log, database, keys,
+      inFlight: () => listener.inFlight(),
       close: () => (closing ??= (async () => {
         await listener.close(config.shutdownGrace * 1000);
         await database.close();

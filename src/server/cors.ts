@@ -15,7 +15,11 @@ const exposeHeaders = [...connectCors.exposedHeaders, 'X-Request-Id', 'Retry-Aft
 export function createCors(origins: string[]) {
   const anyOrigin = origins.includes('*');
   const allowed = new Set(origins.filter((o) => o !== '*'));
+  const enabled = anyOrigin || allowed.size > 0;
   return (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): boolean => {
+    // Answers differ by Origin (with or without CORS headers): a shared cache (say, in front of
+    // the JWKS) must not hand one origin's answer to another.
+    if (enabled) res.setHeader('Vary', 'Origin');
     const origin = req.headers.origin;
     if (typeof origin !== 'string') return false;
     const listed = allowed.has(origin);
@@ -23,7 +27,6 @@ export function createCors(origins: string[]) {
     const isPreflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
     if (ok) {
       res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Vary', 'Origin');
       if (listed) res.setHeader('Access-Control-Allow-Credentials', 'true');
       res.setHeader('Access-Control-Expose-Headers', exposeHeaders);
     }

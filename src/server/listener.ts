@@ -39,10 +39,13 @@ export function createListener(handler: RequestHandler, tls?: { cert: string; ke
   let closing = false;
   const idleWaiters: Array<() => void> = [];
 
+  const h1InFlight = new Set<http.ServerResponse>();
   const counted: RequestHandler = (req, res) => {
     active++;
+    if (res instanceof http.ServerResponse) h1InFlight.add(res);
     res.on('close', () => {
       active--;
+      if (res instanceof http.ServerResponse) h1InFlight.delete(res);
       if (closing && res instanceof http.ServerResponse) res.socket?.destroySoon?.();
       if (active === 0) idleWaiters.splice(0).forEach((wake) => wake());
     });
@@ -105,6 +108,8 @@ export function createListener(handler: RequestHandler, tls?: { cert: string; ke
     inFlight: () => active,
     async close(graceMs) {
       closing = true;
+      // Calls already running tell their HTTP/1.1 clients not to reuse the connection.
+      for (const res of h1InFlight) if (!res.headersSent) res.setHeader('connection', 'close');
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const session of sessions) session.close();
       h1.closeIdleConnections();

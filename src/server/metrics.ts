@@ -13,13 +13,22 @@ export interface Metrics {
 }
 
 /**
+ * The code as Connect and the REST errors spell it (`ok`, `not_found`, `invalid_argument`), whatever
+ * spelling the caller used (`NotFound` is the Code enum's key), so a dashboard can join them.
+ */
+function connectCodeName(code: string): string {
+  return code.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+/**
  * Prometheus metrics: every call by service, method, protocol and code with its latency, logins
  * and their failures (from the audit trail, so every door that checks a password counts), and the
  * number of live sessions (read from the database at scrape time, so it is right across instances).
  */
 export function createMetrics(ds: DataSource): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'sso_process_' });
+  // Node's own (sso_process_cpu_seconds_total, sso_nodejs_heap_size_used_bytes, ...).
+  collectDefaultMetrics({ register: registry, prefix: 'sso_' });
   const labels = ['service', 'method', 'protocol', 'code'] as const;
   const calls = new Counter({ name: 'sso_rpc_calls_total', help: 'Calls by service, method, protocol and code', labelNames: labels, registers: [registry] });
   const latency = new Histogram({
@@ -36,7 +45,7 @@ export function createMetrics(ds: DataSource): Metrics {
   });
   return {
     observeCall: ({ service, method, protocol, code, seconds }) => {
-      const l = { service, method, protocol, code };
+      const l = { service, method, protocol, code: connectCodeName(code) };
       calls.inc(l);
       latency.observe(l, seconds);
     },

@@ -29,13 +29,13 @@ export function createPlainRoutes(opts: { issuer: string; keys: KeyStore; ready:
         sendJson(res, 200, {
           issuer,
           jwks_uri: `${issuer}/.well-known/jwks.json`,
-          // The form login (`username`, `password`) that answers an OAuth-style token response.
-          token_endpoint: `${issuer}/token`,
+          // OAuth 2.0: client credentials for agents (client_id = agent id, client_secret = an API key), refresh for users.
+          token_endpoint: `${issuer}/oauth/token`,
+          token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
           response_types_supported: ['token'],
           subject_types_supported: ['public'],
           id_token_signing_alg_values_supported: keys.algorithms(),
-          token_endpoint_auth_signing_alg_values_supported: keys.algorithms(),
-          grant_types_supported: ['password', 'refresh_token'],
+          grant_types_supported: ['client_credentials', 'refresh_token'],
           claims_supported: ['iss', 'sub', 'aud', 'iat', 'nbf', 'exp', 'jti', 'token_type', 'session_id', 'workspace_id', 'roles', 'scopes', 'amr'],
           userinfo_endpoint: `${issuer}/api/sso/v1/me`,
         }, { 'cache-control': 'public, max-age=300' });

@@ -1,8 +1,63 @@
-import type { ServiceImpl } from '@connectrpc/connect';
-import { ApiKeyService } from '../../gen/sso/apikey/v1/api_key_service_pb.js';
+import { create } from '@bufbuild/protobuf';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import { ApiKeySchema, ApiKeyService, type ApiKey } from '../../gen/sso/apikey/v1/api_key_service_pb.js';
+import type { ApiKeyRecord } from '../db/repositories/api-keys.js';
+import { ApiKeys } from '../domain/apikeys/api-keys.js';
+import type { Actor } from '../domain/directory/actor.js';
+import { page } from '../domain/paging.js';
+import { holds } from '../interceptors/authorization.js';
+import { principalOf } from '../interceptors/call-context.js';
 import type { Deps } from '../server/deps.js';
+import { ts } from './mappers.js';
 
-/** Thin handlers: proto in, domain call, proto out. Methods not here answer `unimplemented`. */
-export function createApiKeyService(_deps: Deps): Partial<ServiceImpl<typeof ApiKeyService>> {
-  return {};
+function actorOf(ctx: HandlerContext): Actor {
+  const principal = principalOf(ctx);
+  return { principal, may: (permission) => holds(principal, permission) };
+}
+
+function toApiKey(k: ApiKeyRecord): ApiKey {
+  return create(ApiKeySchema, {
+    id: k.id, name: k.name, prefix: k.prefix, userId: k.userId ?? '', agentId: k.agentId ?? '', scopes: k.scopes,
+    expiresAt: ts(k.expiresAt), lastUsedAt: ts(k.lastUsedAt), createdAt: ts(k.createdAt), revokedAt: ts(k.revokedAt),
+  });
+}
+
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/** Thin handlers: proto in, domain call, proto out. */
+export function createApiKeyService(deps: Deps): Partial<ServiceImpl<typeof ApiKeyService>> {
+  const apiKeys = new ApiKeys(deps.ds);
+  return {
+    async createApiKey(req, ctx) {
+      const { plaintext, key } = await apiKeys.create(actorOf(ctx), {
+        agentId: req.agentId, name: req.name, scopes: req.scopes, expiresInDays: req.expiresInDays,
+      });
+      return {
+        key: plaintext, apiKey: plaintext, id: key.id, name: key.name, prefix: key.prefix, userId: key.userId ?? '',
+        agentId: key.agentId ?? '', scopes: key.scopes, expiresAt: ts(key.expiresAt), createdAt: ts(key.createdAt),
+      };
+    },
+    async listApiKeys(req, ctx) {
+      const p = page(req.offset, req.limit);
+      const { items, total } = await apiKeys.list(actorOf(ctx), { userId: req.userId, agentId: req.agentId, includeRevoked: req.includeRevoked }, p);
+      return { items: items.map(toApiKey), total, ...p };
+    },
+    async getApiKey(req, ctx) {
+      return { apiKey: toApiKey(await apiKeys.get(actorOf(ctx), req.id)) };
+    },
+    async deleteApiKey(req, ctx) {
+      const { revoked, key } = await apiKeys.revoke(actorOf(ctx), req.id);
+      return { success: revoked, apiKey: toApiKey(key) };
+    },
+    async verifyApiKey(req) {
+      const k = await apiKeys.verify(req.apiKey);
+      return {
+        claims: {
+          iss: deps.config.issuer, sub: k.ownerId, aud: deps.config.audience, iat: seconds(k.createdAt), nbf: seconds(k.createdAt),
+          exp: k.expiresAt ? seconds(k.expiresAt) : 0, jti: k.keyId, tokenType: 'api_key', roles: k.roles, scopes: k.scopes,
+          amr: ['api_key'], isAdmin: k.isAdmin, ...(k.kind === 'agent' ? { agentId: k.ownerId } : { userId: k.ownerId }),
+        },
+      };
+    },
+  };
 }

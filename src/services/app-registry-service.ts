@@ -1,8 +1,116 @@
+import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
-import { AppRegistryService } from '../../gen/sso/appregistry/v1/app_registry_service_pb.js';
+import {
+  AppRegistryService, AppSchema, LegacyAppSchema, type App, type LegacyApp, type UpdateAppRequest,
+} from '../../gen/sso/appregistry/v1/app_registry_service_pb.js';
+import type { AppChanges, AppRecord } from '../db/repositories/apps.js';
+import { AppRegistry } from '../domain/apps/app-registry.js';
+import { AppVerifier } from '../domain/apps/verify.js';
+import { page, uuid } from '../domain/paging.js';
+import { callInfoOf } from '../interceptors/call-context.js';
 import type { Deps } from '../server/deps.js';
+import { toLegacyUser, toUser, ts } from './mappers.js';
 
-/** Thin handlers: proto in, domain call, proto out. Methods not here answer `unimplemented`. */
-export function createAppRegistryService(_deps: Deps): Partial<ServiceImpl<typeof AppRegistryService>> {
-  return {};
+/** The plaintext key is set only in the answer that created or rotated it. */
+function toApp(app: AppRecord, apiKey = ''): App {
+  return create(AppSchema, {
+    id: app.id, legacyId: app.number, name: app.name, url: app.url, description: app.description,
+    audience: app.audience, redirectUris: app.redirectUris, allowedOrigins: app.allowedOrigins,
+    apiKey, apiKeyPrefix: app.keyPrefix, isActive: app.isActive, createdAt: ts(app.createdAt), updatedAt: ts(app.updatedAt),
+  });
+}
+
+/** The ASF shape: `api_key` is the plaintext when just created, afterwards the key's display prefix. */
+function toLegacyApp(app: AppRecord, apiKey?: string): LegacyApp {
+  return create(LegacyAppSchema, {
+    id: app.number, name: app.name, url: app.url, apiKey: apiKey ?? app.keyPrefix, isActive: app.isActive, createdAt: ts(app.createdAt),
+  });
+}
+
+/**
+ * The fields an update sends: those named in `update_mask` (REST fills it with the body's keys),
+ * or without a mask (plain RPC), the optional fields set and the non-empty lists.
+ */
+function changesOf(req: UpdateAppRequest): AppChanges {
+  const paths = req.updateMask?.paths.map((p) => p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+  const sent = (field: string, present: boolean) => (paths ? paths.includes(field) : present);
+  return {
+    name: sent('name', req.name !== undefined) ? (req.name ?? '') : undefined,
+    url: sent('url', req.url !== undefined) ? (req.url ?? '') : undefined,
+    description: sent('description', req.description !== undefined) ? (req.description ?? '') : undefined,
+    audience: sent('audience', req.audience !== undefined) ? (req.audience ?? '') : undefined,
+    redirectUris: sent('redirect_uris', req.redirectUris.length > 0) ? req.redirectUris : undefined,
+    allowedOrigins: sent('allowed_origins', req.allowedOrigins.length > 0) ? req.allowedOrigins : undefined,
+    isActive: sent('is_active', req.isActive !== undefined) ? (req.isActive ?? false) : undefined,
+  };
+}
+
+/** Thin handlers: proto in, domain call, proto out. */
+export function createAppRegistryService(deps: Deps): ServiceImpl<typeof AppRegistryService> {
+  const registry = new AppRegistry({ ds: deps.ds, serverAudience: deps.audiences.defaultAudience });
+  const verifier = new AppVerifier({ ds: deps.ds, flows: deps.flows, audit: deps.audit });
+  return {
+    async createApp(req) {
+      const { app, apiKey } = await registry.create({
+        name: req.name, url: req.url, description: req.description, audience: req.audience,
+        redirectUris: req.redirectUris, allowedOrigins: req.allowedOrigins,
+      });
+      return { app: toApp(app, apiKey) };
+    },
+    async listApps(req) {
+      const p = page(req.offset, req.limit);
+      const { items, total } = await registry.list(p);
+      return { items: items.map((a) => toApp(a)), total, ...p };
+    },
+    async getApp(req) {
+      return { app: toApp(await registry.get(uuid(req.id))) };
+    },
+    async updateApp(req) {
+      return { app: toApp(await registry.update(uuid(req.id), changesOf(req))) };
+    },
+    async deleteApp(req) {
+      await registry.delete(uuid(req.id));
+      return { success: true };
+    },
+    async rotateAppApiKey(req) {
+      const { app, apiKey } = await registry.rotateKey(uuid(req.id));
+      return { app: toApp(app, apiKey) };
+    },
+    async assignAppUser(req) {
+      await registry.assign(uuid(req.appId, 'app_id'), uuid(req.userId, 'user_id'));
+      return { success: true };
+    },
+    async unassignAppUser(req) {
+      return { success: await registry.unassign(uuid(req.appId, 'app_id'), uuid(req.userId, 'user_id')) };
+    },
+    async listAppUsers(req) {
+      const p = page(req.offset, req.limit);
+      const { items, total } = await registry.listUsers(uuid(req.appId, 'app_id'), p);
+      return { items: items.map(toUser), total, ...p };
+    },
+    async listUserApps(req) {
+      const p = page(req.offset, req.limit);
+      const { items, total } = await registry.listUserApps(uuid(req.userId, 'user_id'), p);
+      return { items: items.map((a) => toApp(a)), total, ...p };
+    },
+    async listLegacyApps() {
+      return { apps: (await registry.list()).items.map((a) => toLegacyApp(a)) };
+    },
+    async createLegacyApp(req) {
+      const { app, apiKey } = await registry.create({
+        name: req.name, url: req.url, description: '', audience: '', redirectUris: [], allowedOrigins: [],
+      });
+      return { app: toLegacyApp(app, apiKey) };
+    },
+    async assignLegacyUser(req) {
+      await registry.assignByNumbers(req.appId, req.userId);
+      return { message: 'User assigned to application' };
+    },
+    async verify(req, ctx) {
+      const outcome = await verifier.verify({ username: req.username, password: req.password, apiKey: req.apiKey }, callInfoOf(ctx));
+      return outcome.authorized
+        ? { authorized: true, message: outcome.message, user: toLegacyUser(outcome.user) }
+        : { authorized: false, message: outcome.message };
+    },
+  };
 }

@@ -4,12 +4,15 @@ import type { AuditLog } from '../domain/audit.js';
 import type { AuthFlows, IssuedTokens } from '../domain/auth/auth-flows.js';
 import type { CredentialChecker } from '../domain/auth/authenticator.js';
 import type { KeyInfo, KeyStore } from '../domain/keys/key-store.js';
+import { TokenEndpoint } from '../domain/oauth/token-endpoint.js';
 import { page, uuid } from '../domain/paging.js';
 import { callInfoOf, principalOf } from '../interceptors/call-context.js';
 import { holds } from '../interceptors/authorization.js';
+import type { Deps } from '../server/deps.js';
 import { toUser, ts } from './mappers.js';
 
-export interface AuthServiceDeps {
+/** With the pool, tokens and audiences the OAuth token endpoint is built from. */
+export interface AuthServiceDeps extends Pick<Deps, 'ds' | 'tokens' | 'audiences'> {
   flows: AuthFlows;
   credentials: CredentialChecker;
   keys: KeyStore;
@@ -38,6 +41,7 @@ function signingKey(k: KeyInfo) {
 
 /** Thin handlers: proto in, domain call, proto out. */
 export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthService> {
+  const oauth = new TokenEndpoint({ ds: d.ds, tokens: d.tokens, flows: d.flows, audiences: d.audiences });
   return {
     async login(req, ctx) {
       const tokens = await d.flows.login(
@@ -55,14 +59,14 @@ export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthSe
       return { user: toUser(await d.flows.me(principalOf(ctx))) };
     },
     async verifyToken(req) {
-      const { claims, isAdmin } = await d.credentials.checkAccessToken(req.token);
+      const { claims, isAdmin, kind } = await d.credentials.checkAccessToken(req.token);
       return {
         claims: {
           ...claims,
           tokenType: claims.token_type,
           sessionId: claims.session_id ?? '',
           workspaceId: claims.workspace_id ?? '',
-          userId: claims.sub,
+          ...(kind === 'agent' ? { agentId: claims.sub } : { userId: claims.sub }),
           isAdmin,
         },
       };
@@ -104,6 +108,19 @@ export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthSe
           identifier: e.identifier ?? '', ip: e.ip ?? '', userAgent: e.userAgent ?? '', reason: String(e.detail?.reason ?? ''),
         })),
         total, ...p,
+      };
+    },
+    async issueToken(req, ctx) {
+      // RFC 6749 section 5.1: token responses are never cached.
+      ctx.responseHeader.set('cache-control', 'no-store');
+      ctx.responseHeader.set('pragma', 'no-cache');
+      const t = await oauth.issue({
+        grantType: req.grantType, clientId: req.clientId, clientSecret: req.clientSecret, scope: req.scope,
+        refreshToken: req.refreshToken, audience: req.audience, authorization: ctx.requestHeader.get('authorization'),
+      }, callInfoOf(ctx));
+      return {
+        accessToken: t.accessToken, tokenType: 'Bearer', expiresIn: t.expiresIn, scope: t.scope,
+        ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),
       };
     },
   };

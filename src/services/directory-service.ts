@@ -1,8 +1,161 @@
-import type { ServiceImpl } from '@connectrpc/connect';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import type { FieldMask } from '@bufbuild/protobuf/wkt';
 import { DirectoryService } from '../../gen/sso/directory/v1/directory_service_pb.js';
+import type { Actor } from '../domain/directory/actor.js';
+import { LegacyUsers } from '../domain/directory/legacy-users.js';
+import { Roles } from '../domain/directory/roles.js';
+import { DirectoryUsers } from '../domain/directory/users.js';
+import { Workspaces } from '../domain/directory/workspaces.js';
+import { page } from '../domain/paging.js';
+import { AppError } from '../errors/index.js';
+import { holds } from '../interceptors/authorization.js';
+import { callInfoOf, principalOf } from '../interceptors/call-context.js';
 import type { Deps } from '../server/deps.js';
+import { toLegacyUser, toRole, toUser, toWorkspace, toWorkspaceMember } from './mappers.js';
 
-/** Thin handlers: proto in, domain call, proto out. Methods not here answer `unimplemented`. */
-export function createDirectoryService(_deps: Deps): Partial<ServiceImpl<typeof DirectoryService>> {
-  return {};
+function actorOf(ctx: HandlerContext): Actor {
+  const principal = principalOf(ctx);
+  return { principal, may: (permission) => holds(principal, permission) };
+}
+
+function clientOf(ctx: HandlerContext) {
+  const { ip, userAgent } = callInfoOf(ctx);
+  return { ip, userAgent };
+}
+
+const snake = (path: string) => path.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * The fields an update sends: the paths of `update_mask` (which the REST layer fills with the
+ * body's keys), or, when an RPC caller sends no mask, the fields it set.
+ */
+function sentFields(mask: FieldMask | undefined, known: readonly string[], set: Record<string, boolean>): Set<string> {
+  if (!mask || mask.paths.length === 0) return new Set(Object.keys(set).filter((k) => set[k]));
+  const paths = mask.paths.map(snake).filter((p) => p !== 'id');
+  const unknown = paths.find((p) => !known.includes(p));
+  if (unknown !== undefined) throw new AppError('INVALID_ARGUMENT', `update_mask names an unknown field "${unknown.slice(0, 80)}".`);
+  return new Set(paths);
+}
+
+/** Thin handlers: proto in, domain call, proto out. */
+export function createDirectoryService(deps: Deps): ServiceImpl<typeof DirectoryService> {
+  const users = new DirectoryUsers(deps.ds, deps.passwords, deps.audit);
+  const legacy = new LegacyUsers(deps.ds, deps.passwords, deps.audit);
+  const workspaces = new Workspaces(deps.ds);
+  const roles = new Roles(deps.ds);
+
+  return {
+    async listUsers(req) {
+      const p = page(req.offset, req.limit);
+      const { items, total } = await users.list({ identifier: req.identifier, role: req.role, isActive: req.isActive }, p);
+      return { items: items.map(toUser), total, ...p };
+    },
+    async getUser(req) {
+      return { user: toUser(await users.get(req.id)) };
+    },
+    async createUser(req, ctx) {
+      const identifiers = [
+        ...(req.identifier ? [{ type: '', identifier: req.identifier, verified: false }] : []),
+        ...req.identifiers.map((i) => ({ type: i.type, identifier: i.identifier, verified: i.verified })),
+      ];
+      const user = await users.create(actorOf(ctx), {
+        identifiers, password: req.password, roles: req.roles, scopes: req.scopes, isAdmin: req.isAdmin, isActive: req.isActive,
+      }, clientOf(ctx));
+      return { user: toUser(user) };
+    },
+    async updateUser(req, ctx) {
+      const sent = sentFields(req.updateMask, ['roles', 'scopes', 'is_active', 'is_admin', 'password'], {
+        roles: req.roles.length > 0, scopes: req.scopes.length > 0, is_active: req.isActive !== undefined,
+        is_admin: req.isAdmin !== undefined, password: req.password !== undefined,
+      });
+      const user = await users.update(actorOf(ctx), req.id, {
+        roles: sent.has('roles') ? req.roles : undefined,
+        scopes: sent.has('scopes') ? req.scopes : undefined,
+        isActive: sent.has('is_active') ? req.isActive ?? false : undefined,
+        isAdmin: sent.has('is_admin') ? req.isAdmin ?? false : undefined,
+        password: sent.has('password') ? req.password ?? '' : undefined,
+      }, clientOf(ctx));
+      return { user: toUser(user) };
+    },
+    async deleteUser(req, ctx) {
+      return { success: await users.delete(actorOf(ctx), req.id, clientOf(ctx)) };
+    },
+
+    async listLegacyUsers() {
+      return { users: (await legacy.list()).map(toLegacyUser) };
+    },
+    async createLegacyUser(req, ctx) {
+      const user = await legacy.create(actorOf(ctx), { username: req.username, email: req.email, password: req.password, isAdmin: req.isAdmin }, clientOf(ctx));
+      return { user: toLegacyUser(user) };
+    },
+    async updateLegacyUser(req, ctx) {
+      const user = await legacy.update(actorOf(ctx), req.userId, {
+        username: req.username, email: req.email, password: req.password, isActive: req.isActive, isAdmin: req.isAdmin,
+      }, clientOf(ctx));
+      return { user: toLegacyUser(user) };
+    },
+
+    async createWorkspace(req, ctx) {
+      return { workspace: toWorkspace(await workspaces.create(actorOf(ctx), { name: req.name, slug: req.slug, description: req.description })) };
+    },
+    async listWorkspaces(req, ctx) {
+      const p = page(req.offset, req.limit);
+      const { items, total } = await workspaces.list(actorOf(ctx), p);
+      return { items: items.map(toWorkspace), total, ...p };
+    },
+    async getWorkspace(req, ctx) {
+      return { workspace: toWorkspace(await workspaces.get(actorOf(ctx), req.id)) };
+    },
+    async updateWorkspace(req, ctx) {
+      const workspace = await workspaces.update(actorOf(ctx), req.id, { name: req.name, slug: req.slug, description: req.description });
+      return { workspace: toWorkspace(workspace) };
+    },
+    async deleteWorkspace(req, ctx) {
+      return { success: await workspaces.delete(actorOf(ctx), req.id) };
+    },
+    async addWorkspaceMember(req, ctx) {
+      return { member: toWorkspaceMember(await workspaces.addMember(actorOf(ctx), req.workspaceId, req.userId, req.roles)) };
+    },
+    async listWorkspaceMembers(req, ctx) {
+      const actor = actorOf(ctx);
+      const p = page(req.offset, req.limit);
+      const { items, total } = await workspaces.listMembers(actor, req.workspaceId, p);
+      return { items: items.map(toWorkspaceMember), total, ...p };
+    },
+    async updateWorkspaceMember(req, ctx) {
+      return { member: toWorkspaceMember(await workspaces.updateMember(actorOf(ctx), req.workspaceId, req.userId, req.roles)) };
+    },
+    async removeWorkspaceMember(req, ctx) {
+      return { success: await workspaces.removeMember(actorOf(ctx), req.workspaceId, req.userId) };
+    },
+
+    async createRole(req, ctx) {
+      const role = await roles.create(actorOf(ctx), {
+        name: req.name, slug: req.slug, scopes: req.scopes, description: req.description, workspaceId: req.workspaceId,
+      });
+      return { role: toRole(role) };
+    },
+    async listRoles(req) {
+      const p = page(req.offset, req.limit);
+      const { items, total } = await roles.list({ workspaceId: req.workspaceId }, p);
+      return { items: items.map(toRole), total, ...p };
+    },
+    async getRole(req) {
+      return { role: toRole(await roles.get(req.id)) };
+    },
+    async updateRole(req, ctx) {
+      const sent = sentFields(req.updateMask, ['name', 'scopes', 'description'], {
+        name: req.name !== undefined, scopes: req.scopes.length > 0, description: req.description !== undefined,
+      });
+      const role = await roles.update(actorOf(ctx), req.id, {
+        name: sent.has('name') ? req.name ?? '' : undefined,
+        scopes: sent.has('scopes') ? req.scopes : undefined,
+        description: sent.has('description') ? req.description ?? '' : undefined,
+      });
+      return { role: toRole(role) };
+    },
+    async deleteRole(req) {
+      return { success: await roles.delete(req.id) };
+    },
+  };
 }

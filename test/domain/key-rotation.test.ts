@@ -187,14 +187,17 @@ describe('npm run keys:rotate (CLI, against its own embedded data dir)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sso-cli-keys-'));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  const env = () => {
-    const e: NodeJS.ProcessEnv = { ...process.env, SSO_DATA_DIR: dataDir, SSO_KEY_SECRET: 'cli-secret-cli-secret-cli-secret-0123', LOG_LEVEL: 'silent' };
+  const env = (extra: NodeJS.ProcessEnv = { SSO_KEY_SECRET: 'cli-secret-cli-secret-cli-secret-0123', LOG_LEVEL: 'silent' }) => {
+    const e: NodeJS.ProcessEnv = { ...process.env, SSO_DATA_DIR: dataDir, ...extra };
     delete e.DATABASE_URL;
     delete e.TEST_DATABASE_URL;
+    delete e.LOG_LEVEL;
+    if (extra.LOG_LEVEL) e.LOG_LEVEL = extra.LOG_LEVEL;
+    if (!extra.SSO_KEY_SECRET) delete e.SSO_KEY_SECRET;
     return e;
   };
-  const cli = (...args: string[]) =>
-    run(process.execPath, ['--import', 'tsx', 'src/cli/keys-rotate.ts', ...args], { cwd: root, env: env(), timeout: 120_000 });
+  const cli = (args: string[], extraEnv?: NodeJS.ProcessEnv) =>
+    run(process.execPath, ['--import', 'tsx', 'src/cli/keys-rotate.ts', ...args], { cwd: root, env: env(extraEnv), timeout: 120_000 });
 
   interface Output {
     rotated: string;
@@ -203,15 +206,18 @@ describe('npm run keys:rotate (CLI, against its own embedded data dir)', () => {
     keys: { kid: string; status: string; activates_at: string; retired_at: string | null; unpublish_at: string | null }[];
   }
 
-  test('a bad --delay is refused before anything is opened', async () => {
-    const err = await cli('--delay', 'soon').then(() => undefined, (e: unknown) => e) as { code?: number; stderr?: string } | undefined;
-    assert.ok(err, 'expected a non-zero exit');
-    assert.equal(err.code, 1);
-    assert.match(err.stderr ?? '', /--delay/);
-  });
+  for (const args of [['--delay', 'soon'], ['--delay=-1'], ['--delay', '1.5'], ['--delay'], ['--dealy', '5'], ['now']]) {
+    test(`${JSON.stringify(args)} is refused before anything is opened`, async () => {
+      const err = await cli(args).then(() => undefined, (e: unknown) => e) as { code?: number; stderr?: string; stdout?: string } | undefined;
+      assert.ok(err, 'expected a non-zero exit');
+      assert.equal(err.code, 1);
+      assert.match(err.stderr ?? '', /delay|dealy|now|argument/i);
+      assert.equal(err.stdout, '');
+    });
+  }
 
   test('rotates twice: the previous key retires and stays listed', async () => {
-    const first = JSON.parse((await cli('--delay', '0')).stdout) as Output;
+    const first = JSON.parse((await cli(['--delay', '0'])).stdout) as Output;
     assert.equal(first.alg, 'ES256');
     assert.equal(first.keys.length, 2, JSON.stringify(first.keys));
     const [newest, previous] = first.keys;
@@ -221,7 +227,7 @@ describe('npm run keys:rotate (CLI, against its own embedded data dir)', () => {
     assert.ok(previous!.retired_at, 'the previous key is retired or scheduled to');
     assert.ok(previous!.unpublish_at && new Date(previous!.unpublish_at).getTime() > Date.now(), 'still published');
 
-    const second = JSON.parse((await cli('--delay', '60')).stdout) as Output;
+    const second = JSON.parse((await cli(['--delay=60'])).stdout) as Output;
     assert.equal(second.keys.length, 3);
     const kids = second.keys.map((k) => k.kid);
     assert.deepEqual(kids, [second.rotated, first.rotated, previous!.kid], 'the data dir kept the first run\'s keys');
@@ -231,5 +237,18 @@ describe('npm run keys:rotate (CLI, against its own embedded data dir)', () => {
     assert.equal(byKid.get(first.rotated)!.status, 'active', 'the current key signs until the new one takes over');
     assert.equal(byKid.get(first.rotated)!.retired_at, second.signs_from);
     assert.equal(byKid.get(previous!.kid)!.status, 'retired');
+  });
+
+  test('an immediate rotation supersedes a pending one; stdout stays pure JSON when the CLI warns', async () => {
+    // No SSO_KEY_SECRET: a development secret is generated in the data dir, with a warning.
+    const { stdout, stderr } = await cli(['--delay', '0'], { LOG_LEVEL: 'warn' });
+    assert.match(stderr, /SSO_KEY_SECRET/);
+    const out = JSON.parse(stdout) as Output;
+    assert.equal(out.keys.length, 4);
+    const byStatus = (status: string) => out.keys.filter((k) => k.status === status).map((k) => k.kid);
+    assert.deepEqual(byStatus('active'), [out.rotated]);
+    // The key the previous run scheduled (signing in 60 s) will never sign now: it is retired, not pending.
+    assert.deepEqual(byStatus('pending'), []);
+    assert.equal(byStatus('retired').length, 3);
   });
 });

@@ -121,6 +121,14 @@ describe('CORS with a listed origin', () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers['access-control-allow-origin'], undefined);
   });
+
+  test('every answer says it varies by Origin, so a shared cache keeps origins apart', async () => {
+    for (const headers of [{}, { origin: 'http://evil.example' }, { origin: app }] as Record<string, string>[]) {
+      const res = await request(`${server.url}/.well-known/jwks.json`, 'GET', headers);
+      assert.equal(res.status, 200);
+      assert.ok(list(res.headers.vary).includes('origin'), `${JSON.stringify(headers)}: vary ${res.headers.vary}`);
+    }
+  });
 });
 
 describe('CORS with `*`', () => {

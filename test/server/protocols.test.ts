@@ -254,6 +254,24 @@ describe('plain routes and errors', () => {
     assert.equal(firstFrame[3], 4, `not an HTTP/2 SETTINGS frame: ${firstFrame.subarray(0, 40).toString()}`);
   });
 
+  test('junk on the wire is refused per connection and never takes the server down', async () => {
+    const send = (bytes: Buffer | string) => new Promise<string>((resolve) => {
+      const socket = net.connect(server.app.port, '127.0.0.1', () => socket.end(bytes));
+      let text = '';
+      socket.on('data', (c) => (text += c.toString('latin1')));
+      socket.on('close', () => resolve(text));
+      socket.on('error', () => resolve(text));
+    });
+    assert.match(await send('HELLO\r\n\r\n'), /^HTTP\/1\.1 400 /);
+    assert.match(await send(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), /^HTTP\/1\.1 431 /);
+    await send(Buffer.from([0x16, 0x03, 0x01, 0x00, 0xff, 0x01, 0x00])); // a TLS ClientHello on the cleartext port
+    await send('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x04\x08garbage-frame');
+    await send(Buffer.alloc(64 * 1024, 0xff));
+    const health = await fetch(`${server.url}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal((await server.rest('/api/sso/v1/me', { token })).status, 200);
+  });
+
   test('a 500 never shows internals', async () => {
     // Break the database under a running server: every call that reads users fails unforeseen.
     const ds = server.app.database.dataSource;

@@ -103,12 +103,17 @@ test('OpenID discovery: issuer, jwks_uri, token_endpoint and the real algorithm'
   for (const name of ['response_types_supported', 'subject_types_supported']) {
     assert.ok(Array.isArray(doc[name]) && (doc[name] as unknown[]).length > 0, `${name} is required by OpenID discovery`);
   }
-  // The token endpoint it names exists (a bad form login gets a 4xx, not a 404 or 5xx).
+  // The token endpoint it names exists and speaks OAuth (RFC 6749 5.2), not a 404 or a 5xx.
   const tokenPath = new URL(String(doc.token_endpoint)).pathname;
-  const token = await fetch(server.url + tokenPath, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=nobody&password=wrong-password',
+  const postForm = (body: string) => fetch(server.url + tokenPath, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body,
   });
-  assert.equal(token.status, 401, await token.text());
+  const noGrant = await postForm('client_id=nobody&client_secret=wrong');
+  assert.equal(noGrant.status, 400, await noGrant.clone().text());
+  assert.equal((await noGrant.json() as { error: string }).error, 'invalid_request');
+  const badClient = await postForm('grant_type=client_credentials&client_id=nobody&client_secret=wrong');
+  assert.equal(badClient.status, 401, await badClient.clone().text());
+  assert.equal((await badClient.json() as { error: string }).error, 'invalid_client');
 });
 
 test('discovery ignores the query string too', async () => {

@@ -260,6 +260,18 @@ describe('access tokens (ES256, the default)', () => {
     assert.equal(d.status, 200);
     assert.equal(decodePart(d.body.access_token, 1).aud, 'sso');
   });
+
+  test('workspace_id appears only when a workspace is selected: selecting one the user is not in is refused', async () => {
+    const r = await login(server, { ...USER, workspace_id: '00000000-0000-4000-8000-000000000000' });
+    assert.equal(r.status, 403);
+    assert.equal(r.body.error_code, 'NOT_A_WORKSPACE_MEMBER');
+    const bad = await login(server, { ...USER, workspace_id: 'not-a-uuid' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error_code, 'INVALID_ID');
+    const none = await login(server, { ...USER, workspace_id: '' });
+    assert.equal(none.status, 200);
+    assert.ok(!('workspace_id' in decodePart(none.body.access_token, 1)));
+  });
 });
 
 describe('a relying app configured as in the seed (audience "your-app", issuer http://localhost:8000)', () => {

@@ -11,7 +11,7 @@ import {
 import { AppError } from '../../errors/index.js';
 import type { Audiences } from '../audiences.js';
 import type { AuditLog } from '../audit.js';
-import { identifierCandidates, parseIdentifier } from '../identifiers.js';
+import { identifierCandidates, parseIdentifier, type IdentifierType } from '../identifiers.js';
 import { checkNewPassword } from '../passwords-policy.js';
 import type { Principal } from '../principal.js';
 import type { Tokens } from '../tokens.js';
@@ -50,33 +50,47 @@ export class AuthFlows {
   async login(input: { identifier: string; secret: string; register: boolean; audience: string; workspaceId: string }, client: Client): Promise<IssuedTokens> {
     const id = parseIdentifier(input.identifier);
     const audience = await this.d.audiences.resolve(input.audience);
-    await this.admit(id.value, client, 'login');
     let user = await findUserByIdentifier(this.d.ds, id.type, id.value);
     let created = false;
     if (!user && input.register) {
-      if (!this.d.allowRegistration) throw new AppError('REGISTRATION_DISABLED');
-      checkNewPassword(input.secret);
-      const passwordHash = await this.d.passwords.hash(input.secret);
-      user = await this.d.ds.transaction((tx) => insertUser(tx, { identifiers: [id], passwordHash, bootstrapAdmin: true }));
-      created = true;
-    } else {
-      user = await this.checkPassword(user, input.secret, id.value, client, 'login');
+      user = await this.register(id, input.secret);
+      created = user !== undefined;
+      user ??= await findUserByIdentifier(this.d.ds, id.type, id.value);
     }
-    await this.d.guard.succeeded(id.value, client.ip);
+    if (!created) {
+      // Only a password check counts as an attempt: a refused registration (disabled, weak
+      // password) is not a guess and must not lock anyone out.
+      await this.admit(id.value, client, 'login');
+      user = await this.checkPassword(user, input.secret, id.value, client, 'login');
+      await this.d.guard.succeeded(id.value, client.ip);
+    }
+    user = user!;
     const workspaceId = await this.selectWorkspace(user, input.workspaceId);
     const issued = await this.startSession(user, audience, workspaceId, client);
     await this.d.audit.record({ type: created ? 'register' : 'login', outcome: 'success', actorId: user.id, identifier: id.value, ...client });
     return issued;
   }
 
+  /**
+   * Creates the user for a new identifier; the first user of an empty system becomes the
+   * administrator. Returns undefined when a concurrent registration took the identifier first:
+   * the caller then checks the password against that user like any login.
+   */
+  private async register(id: { type: IdentifierType; value: string }, secret: string): Promise<UserRecord | undefined> {
+    if (!this.d.allowRegistration) throw new AppError('REGISTRATION_DISABLED');
+    checkNewPassword(secret);
+    const passwordHash = await this.d.passwords.hash(secret);
+    try {
+      return await this.d.ds.transaction((tx) => insertUser(tx, { identifiers: [id], passwordHash, bootstrapAdmin: true }));
+    } catch (e) {
+      if (e instanceof AppError && e.reason === 'IDENTIFIER_TAKEN') return undefined;
+      throw e;
+    }
+  }
+
   /** The legacy ASF admin login: only administrators get a token. */
   async adminToken(username: string, password: string, client: Client): Promise<{ accessToken: string; expiresIn: number }> {
-    const candidates = identifierCandidates(username);
-    const key = candidates[0]?.value ?? username.trim().toLowerCase();
-    await this.admit(key, client, 'token');
-    const found = candidates.length ? await findUserByAnyIdentifier(this.d.ds, candidates) : undefined;
-    const user = await this.checkPassword(found, password, key, client, 'token');
-    await this.d.guard.succeeded(key, client.ip);
+    const { user, key } = await this.checkLegacyCredentials(username, password, client, 'token');
     if (!user.isAdmin) {
       await this.d.audit.record({ type: 'token', outcome: 'failure', actorId: user.id, identifier: key, reason: 'ADMIN_REQUIRED', ...client });
       throw new AppError('ADMIN_REQUIRED');
@@ -84,6 +98,22 @@ export class AuthFlows {
     const issued = await this.startSession(user, this.d.audiences.defaultAudience, null, client);
     await this.d.audit.record({ type: 'token', outcome: 'success', actorId: user.id, identifier: key, ...client });
     return { accessToken: issued.accessToken, expiresIn: issued.expiresIn };
+  }
+
+  /**
+   * The password check of the legacy ASF doors (`POST /token`, `POST /verify`): the "username"
+   * may be any of the user's identifiers. Login protection counts the attempt first; throws
+   * TOO_MANY_ATTEMPTS, INVALID_CREDENTIALS or USER_INACTIVE (see checkPassword). `key` is the
+   * identifier the attempt was counted and audited under.
+   */
+  async checkLegacyCredentials(username: string, password: string, client: Client, type: string): Promise<{ user: UserRecord; key: string }> {
+    const candidates = identifierCandidates(username);
+    const key = candidates[0]?.value ?? username.trim().toLowerCase();
+    await this.admit(key, client, type);
+    const found = candidates.length ? await findUserByAnyIdentifier(this.d.ds, candidates) : undefined;
+    const user = await this.checkPassword(found, password, key, client, type);
+    await this.d.guard.succeeded(key, client.ip);
+    return { user, key };
   }
 
   private async admit(identifier: string, client: Client, type: string): Promise<void> {

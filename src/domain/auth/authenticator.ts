@@ -1,14 +1,19 @@
 import type { DataSource } from 'typeorm';
+import { agentStanding } from '../../db/repositories/agents.js';
 import { sessionStanding } from '../../db/repositories/sessions.js';
 import { AppError } from '../../errors/index.js';
 import type { Authenticator } from '../../interceptors/authentication.js';
+import { intersectScopes } from '../apikeys/scope-sets.js';
+import { isUuid } from '../paging.js';
 import type { Principal } from '../principal.js';
 import type { AccessClaims, Tokens } from '../tokens.js';
 
 /**
  * Turns credentials into principals. An access token must verify and its session must still be
  * live and its user active: logout and revocation take effect at once for everything the server
- * checks. Roles and scopes come from the token; the administrator flag from the database.
+ * checks. Roles and scopes come from the token; the administrator flag from the database. An
+ * agent's token has no session: its agent must exist and be active now, and its scopes count
+ * only as far as the agent still holds them.
  */
 export class CredentialChecker implements Authenticator {
   constructor(
@@ -17,26 +22,33 @@ export class CredentialChecker implements Authenticator {
     private readonly apiKeys: (key: string) => Promise<Principal> = async () => { throw new AppError('INVALID_API_KEY'); },
   ) {}
 
-  /** Verifies an access token fully; returns its claims and standing. */
-  async checkAccessToken(token: string): Promise<{ claims: AccessClaims; isAdmin: boolean }> {
+  /** Verifies an access token fully; returns its claims, whose it is, and standing. */
+  async checkAccessToken(token: string): Promise<{ claims: AccessClaims; isAdmin: boolean; kind: 'user' | 'agent' }> {
     const claims = await this.tokens.verifyAccess(token);
-    if (!claims.session_id) throw new AppError('INVALID_TOKEN');
+    if (!claims.session_id) return { claims: await this.checkAgentToken(claims), isAdmin: false, kind: 'agent' };
     const standing = await sessionStanding(this.ds, claims.session_id, claims.sub);
     if (!standing || !standing.live) throw new AppError('SESSION_REVOKED');
     if (!standing.isActive) throw new AppError('USER_INACTIVE');
-    return { claims, isAdmin: standing.isAdmin };
+    return { claims, isAdmin: standing.isAdmin, kind: 'user' };
+  }
+
+  private async checkAgentToken(claims: AccessClaims): Promise<AccessClaims> {
+    const agent = isUuid(claims.sub) ? await agentStanding(this.ds, claims.sub) : undefined;
+    if (!agent) throw new AppError('INVALID_TOKEN');
+    if (!agent.isActive) throw new AppError('AGENT_INACTIVE');
+    return { ...claims, scopes: intersectScopes(Array.isArray(claims.scopes) ? claims.scopes : [], agent.scopes) };
   }
 
   async fromAccessToken(token: string): Promise<Principal> {
-    const { claims, isAdmin } = await this.checkAccessToken(token);
+    const { claims, isAdmin, kind } = await this.checkAccessToken(token);
     return {
-      kind: 'user',
+      kind,
       id: claims.sub,
       isAdmin,
       scopes: Array.isArray(claims.scopes) ? claims.scopes : [],
       roles: Array.isArray(claims.roles) ? claims.roles : [],
       via: 'access_token',
-      sessionId: claims.session_id,
+      ...(claims.session_id ? { sessionId: claims.session_id } : {}),
       ...(claims.workspace_id ? { workspaceId: claims.workspace_id } : {}),
     };
   }

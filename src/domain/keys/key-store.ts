@@ -106,12 +106,16 @@ export class KeyStore {
     if (Date.now() - this.loadedAt > refreshMs) await this.reload();
   }
 
+  /** The key that signs at `now`: the newest one whose time has come and that has not retired. */
+  private signerAt(now: number): LoadedKey | undefined {
+    return this.keys.find((k) => k.record.activatesAt.getTime() <= now && (!k.record.retiredAt || k.record.retiredAt.getTime() > now))
+      ?? this.keys.find((k) => k.record.activatesAt.getTime() <= now);
+  }
+
   /** The key that signs now: the newest one whose time has come and that has not retired. */
   async signingKey(): Promise<{ kid: string; alg: SigningAlg; privateKey: KeyLike }> {
     await this.fresh();
-    const now = Date.now();
-    const current = this.keys.find((k) => k.record.activatesAt.getTime() <= now && (!k.record.retiredAt || k.record.retiredAt.getTime() > now))
-      ?? this.keys.find((k) => k.record.activatesAt.getTime() <= now);
+    const current = this.signerAt(Date.now());
     if (!current) throw new Error('no signing key is active');
     const alg = current.record.alg as SigningAlg;
     current.sign ??= await importSigningKey(decryptPrivateKey(current.record.privateKeyEncrypted, this.options.secret), alg);
@@ -139,11 +143,19 @@ export class KeyStore {
     return [...new Set(this.keys.map((k) => k.record.alg as SigningAlg))];
   }
 
+  /**
+   * Every published key with its state: `active` is the one key that signs now, `pending` one
+   * waiting for its time, `retired` every other (including a pending key superseded by a later
+   * rotation, and a key a newer one replaced before its scheduled retirement).
+   */
   list(): KeyInfo[] {
     const now = Date.now();
-    return this.keys.map(({ record }) => ({
-      ...record,
-      status: record.activatesAt.getTime() > now ? 'pending' : record.retiredAt && record.retiredAt.getTime() <= now ? 'retired' : 'active',
+    const signer = this.signerAt(now);
+    return this.keys.map((k) => ({
+      ...k.record,
+      status: k === signer ? 'active'
+        : k.record.activatesAt.getTime() > now && !(k.record.retiredAt && k.record.retiredAt.getTime() <= now) ? 'pending'
+        : 'retired',
     }));
   }
 }

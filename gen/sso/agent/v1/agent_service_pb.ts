@@ -7,15 +7,15 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
 import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import { file_sso_options_v1_options } from "../../options/v1/options_pb.js";
-import type { Message } from "@bufbuild/protobuf";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file sso/agent/v1/agent_service.proto.
  */
 export const file_sso_agent_v1_agent_service: GenFile = /*@__PURE__*/
-  fileDesc("CiBzc28vYWdlbnQvdjEvYWdlbnRfc2VydmljZS5wcm90bxIMc3NvLmFnZW50LnYxIuMBCgVBZ2VudBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEg4KBnNjb3BlcxgEIAMoCRIRCglpc19hY3RpdmUYBSABKAgSFAoMd29ya3NwYWNlX2lkGAYgASgJEhIKCmNyZWF0ZWRfYnkYByABKAkSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYgoSQ3JlYXRlQWdlbnRSZXF1ZXN0EhEKBG5hbWUYASABKAlCA+BBAhIOCgZzY29wZXMYAiADKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSFAoMd29ya3NwYWNlX2lkGAQgASgJIjkKE0NyZWF0ZUFnZW50UmVzcG9uc2USIgoFYWdlbnQYASABKAsyEy5zc28uYWdlbnQudjEuQWdlbnQiMgoRTGlzdEFnZW50c1JlcXVlc3QSDgoGb2Zmc2V0GAEgASgFEg0KBWxpbWl0GAIgASgFImYKEkxpc3RBZ2VudHNSZXNwb25zZRIiCgVpdGVtcxgBIAMoCzITLnNzby5hZ2VudC52MS5BZ2VudBINCgV0b3RhbBgCIAEoBRIOCgZvZmZzZXQYAyABKAUSDQoFbGltaXQYBCABKAUiIgoPR2V0QWdlbnRSZXF1ZXN0Eg8KAmlkGAEgASgJQgPgQQIiNgoQR2V0QWdlbnRSZXNwb25zZRIiCgVhZ2VudBgBIAEoCzITLnNzby5hZ2VudC52MS5BZ2VudCLSAQoSVXBkYXRlQWdlbnRSZXF1ZXN0Eg8KAmlkGAEgASgJQgPgQQISEQoEbmFtZRgCIAEoCUgAiAEBEhgKC2Rlc2NyaXB0aW9uGAMgASgJSAGIAQESDgoGc2NvcGVzGAQgAygJEhYKCWlzX2FjdGl2ZRgFIAEoCEgCiAEBEi8KC3VwZGF0ZV9tYXNrGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFza0IHCgVfbmFtZUIOCgxfZGVzY3JpcHRpb25CDAoKX2lzX2FjdGl2ZSI5ChNVcGRhdGVBZ2VudFJlc3BvbnNlEiIKBWFnZW50GAEgASgLMhMuc3NvLmFnZW50LnYxLkFnZW50IiUKEkRlbGV0ZUFnZW50UmVxdWVzdBIPCgJpZBgBIAEoCUID4EECIiYKE0RlbGV0ZUFnZW50UmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCDK7BQoMQWdlbnRTZXJ2aWNlEosBCgtDcmVhdGVBZ2VudBIgLnNzby5hZ2VudC52MS5DcmVhdGVBZ2VudFJlcXVlc3QaIS5zc28uYWdlbnQudjEuQ3JlYXRlQWdlbnRSZXNwb25zZSI3yvMYDxoNY3JlYXRlOmFnZW50c4LT5JMCHjoBKmIFYWdlbnQiEi9hcGkvc3NvL3YxL2FnZW50cxJ8CgpMaXN0QWdlbnRzEh8uc3NvLmFnZW50LnYxLkxpc3RBZ2VudHNSZXF1ZXN0GiAuc3NvLmFnZW50LnYxLkxpc3RBZ2VudHNSZXNwb25zZSIryvMYDRoLcmVhZDphZ2VudHOC0+STAhQSEi9hcGkvc3NvL3YxL2FnZW50cxKCAQoIR2V0QWdlbnQSHS5zc28uYWdlbnQudjEuR2V0QWdlbnRSZXF1ZXN0Gh4uc3NvLmFnZW50LnYxLkdldEFnZW50UmVzcG9uc2UiN8rzGA0aC3JlYWQ6YWdlbnRzgtPkkwIgYgVhZ2VudBIXL2FwaS9zc28vdjEvYWdlbnRzL3tpZH0SkAEKC1VwZGF0ZUFnZW50EiAuc3NvLmFnZW50LnYxLlVwZGF0ZUFnZW50UmVxdWVzdBohLnNzby5hZ2VudC52MS5VcGRhdGVBZ2VudFJlc3BvbnNlIjzK8xgPGg11cGRhdGU6YWdlbnRzgtPkkwIjOgEqYgVhZ2VudDIXL2FwaS9zc28vdjEvYWdlbnRzL3tpZH0ShgEKC0RlbGV0ZUFnZW50EiAuc3NvLmFnZW50LnYxLkRlbGV0ZUFnZW50UmVxdWVzdBohLnNzby5hZ2VudC52MS5EZWxldGVBZ2VudFJlc3BvbnNlIjLK8xgPGg1kZWxldGU6YWdlbnRzgtPkkwIZKhcvYXBpL3Nzby92MS9hZ2VudHMve2lkfWIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_sso_options_v1_options]);
+  fileDesc("CiBzc28vYWdlbnQvdjEvYWdlbnRfc2VydmljZS5wcm90bxIMc3NvLmFnZW50LnYxIuMBCgVBZ2VudBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEg4KBnNjb3BlcxgEIAMoCRIRCglpc19hY3RpdmUYBSABKAgSFAoMd29ya3NwYWNlX2lkGAYgASgJEhIKCmNyZWF0ZWRfYnkYByABKAkSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYgoSQ3JlYXRlQWdlbnRSZXF1ZXN0EhEKBG5hbWUYASABKAlCA+BBAhIOCgZzY29wZXMYAiADKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSFAoMd29ya3NwYWNlX2lkGAQgASgJIjkKE0NyZWF0ZUFnZW50UmVzcG9uc2USIgoFYWdlbnQYASABKAsyEy5zc28uYWdlbnQudjEuQWdlbnQiMgoRTGlzdEFnZW50c1JlcXVlc3QSDgoGb2Zmc2V0GAEgASgFEg0KBWxpbWl0GAIgASgFImYKEkxpc3RBZ2VudHNSZXNwb25zZRIiCgVpdGVtcxgBIAMoCzITLnNzby5hZ2VudC52MS5BZ2VudBINCgV0b3RhbBgCIAEoBRIOCgZvZmZzZXQYAyABKAUSDQoFbGltaXQYBCABKAUiIgoPR2V0QWdlbnRSZXF1ZXN0Eg8KAmlkGAEgASgJQgPgQQIiNgoQR2V0QWdlbnRSZXNwb25zZRIiCgVhZ2VudBgBIAEoCzITLnNzby5hZ2VudC52MS5BZ2VudCLSAQoSVXBkYXRlQWdlbnRSZXF1ZXN0Eg8KAmlkGAEgASgJQgPgQQISEQoEbmFtZRgCIAEoCUgAiAEBEhgKC2Rlc2NyaXB0aW9uGAMgASgJSAGIAQESDgoGc2NvcGVzGAQgAygJEhYKCWlzX2FjdGl2ZRgFIAEoCEgCiAEBEi8KC3VwZGF0ZV9tYXNrGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFza0IHCgVfbmFtZUIOCgxfZGVzY3JpcHRpb25CDAoKX2lzX2FjdGl2ZSI5ChNVcGRhdGVBZ2VudFJlc3BvbnNlEiIKBWFnZW50GAEgASgLMhMuc3NvLmFnZW50LnYxLkFnZW50IiUKEkRlbGV0ZUFnZW50UmVxdWVzdBIPCgJpZBgBIAEoCUID4EECIiYKE0RlbGV0ZUFnZW50UmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCCLMAQoIQWdlbnRLZXkSCwoDa2lkGAEgASgJEhAKCGFnZW50X2lkGAIgASgJEgsKA2FsZxgDIAEoCRIkCgNqd2sYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EgwKBG5hbWUYBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF91c2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ2ChVDcmVhdGVBZ2VudEtleVJlcXVlc3QSFQoIYWdlbnRfaWQYASABKAlCA+BBAhIkCgNqd2sYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCnB1YmxpY19rZXkYAyABKAkSDAoEbmFtZRgEIAEoCSI9ChZDcmVhdGVBZ2VudEtleVJlc3BvbnNlEiMKA2tleRgBIAEoCzIWLnNzby5hZ2VudC52MS5BZ2VudEtleSItChRMaXN0QWdlbnRLZXlzUmVxdWVzdBIVCghhZ2VudF9pZBgBIAEoCUID4EECIj4KFUxpc3RBZ2VudEtleXNSZXNwb25zZRIlCgVpdGVtcxgBIAMoCzIWLnNzby5hZ2VudC52MS5BZ2VudEtleSJAChVEZWxldGVBZ2VudEtleVJlcXVlc3QSFQoIYWdlbnRfaWQYASABKAlCA+BBAhIQCgNraWQYAiABKAlCA+BBAiIpChZEZWxldGVBZ2VudEtleVJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgiPwoYQXV0aGVudGljYXRlQWdlbnRSZXF1ZXN0EhEKCWFzc2VydGlvbhgBIAEoCRIQCghhdWRpZW5jZRgCIAEoCSIdCgtBZ2VudFRva2VucxIOCgZhY2Nlc3MYASABKAkitwEKGUF1dGhlbnRpY2F0ZUFnZW50UmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSEgoKZXhwaXJlc19pbhgDIAEoBRINCgVzY29wZRgEIAEoCRIiCgVhZ2VudBgFIAEoCzITLnNzby5hZ2VudC52MS5BZ2VudBIpCgZ0b2tlbnMYBiABKAsyGS5zc28uYWdlbnQudjEuQWdlbnRUb2tlbnMysgoKDEFnZW50U2VydmljZRKLAQoLQ3JlYXRlQWdlbnQSIC5zc28uYWdlbnQudjEuQ3JlYXRlQWdlbnRSZXF1ZXN0GiEuc3NvLmFnZW50LnYxLkNyZWF0ZUFnZW50UmVzcG9uc2UiN8rzGA8aDWNyZWF0ZTphZ2VudHOC0+STAh46ASpiBWFnZW50IhIvYXBpL3Nzby92MS9hZ2VudHMSfAoKTGlzdEFnZW50cxIfLnNzby5hZ2VudC52MS5MaXN0QWdlbnRzUmVxdWVzdBogLnNzby5hZ2VudC52MS5MaXN0QWdlbnRzUmVzcG9uc2UiK8rzGA0aC3JlYWQ6YWdlbnRzgtPkkwIUEhIvYXBpL3Nzby92MS9hZ2VudHMSggEKCEdldEFnZW50Eh0uc3NvLmFnZW50LnYxLkdldEFnZW50UmVxdWVzdBoeLnNzby5hZ2VudC52MS5HZXRBZ2VudFJlc3BvbnNlIjfK8xgNGgtyZWFkOmFnZW50c4LT5JMCIGIFYWdlbnQSFy9hcGkvc3NvL3YxL2FnZW50cy97aWR9EpABCgtVcGRhdGVBZ2VudBIgLnNzby5hZ2VudC52MS5VcGRhdGVBZ2VudFJlcXVlc3QaIS5zc28uYWdlbnQudjEuVXBkYXRlQWdlbnRSZXNwb25zZSI8yvMYDxoNdXBkYXRlOmFnZW50c4LT5JMCIzoBKmIFYWdlbnQyFy9hcGkvc3NvL3YxL2FnZW50cy97aWR9EoYBCgtEZWxldGVBZ2VudBIgLnNzby5hZ2VudC52MS5EZWxldGVBZ2VudFJlcXVlc3QaIS5zc28uYWdlbnQudjEuRGVsZXRlQWdlbnRSZXNwb25zZSIyyvMYDxoNZGVsZXRlOmFnZW50c4LT5JMCGSoXL2FwaS9zc28vdjEvYWdlbnRzL3tpZH0SpAEKDkNyZWF0ZUFnZW50S2V5EiMuc3NvLmFnZW50LnYxLkNyZWF0ZUFnZW50S2V5UmVxdWVzdBokLnNzby5hZ2VudC52MS5DcmVhdGVBZ2VudEtleVJlc3BvbnNlIkfK8xgREAEaDXVwZGF0ZTphZ2VudHOC0+STAiw6ASpiA2tleSIiL2FwaS9zc28vdjEvYWdlbnRzL3thZ2VudF9pZH0va2V5cxKXAQoNTGlzdEFnZW50S2V5cxIiLnNzby5hZ2VudC52MS5MaXN0QWdlbnRLZXlzUmVxdWVzdBojLnNzby5hZ2VudC52MS5MaXN0QWdlbnRLZXlzUmVzcG9uc2UiPcrzGA8QARoLcmVhZDphZ2VudHOC0+STAiQSIi9hcGkvc3NvL3YxL2FnZW50cy97YWdlbnRfaWR9L2tleXMSogEKDkRlbGV0ZUFnZW50S2V5EiMuc3NvLmFnZW50LnYxLkRlbGV0ZUFnZW50S2V5UmVxdWVzdBokLnNzby5hZ2VudC52MS5EZWxldGVBZ2VudEtleVJlc3BvbnNlIkXK8xgREAEaDXVwZGF0ZTphZ2VudHOC0+STAioqKC9hcGkvc3NvL3YxL2FnZW50cy97YWdlbnRfaWR9L2tleXMve2tpZH0SjgEKEUF1dGhlbnRpY2F0ZUFnZW50EiYuc3NvLmFnZW50LnYxLkF1dGhlbnRpY2F0ZUFnZW50UmVxdWVzdBonLnNzby5hZ2VudC52MS5BdXRoZW50aWNhdGVBZ2VudFJlc3BvbnNlIijK8xgCCAGC0+STAhw6ASoiFy9hcGkvc3NvL3YxL2FnZW50cy9hdXRoYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp, file_sso_options_v1_options]);
 
 /**
  * A service account.
@@ -389,6 +389,330 @@ export const DeleteAgentResponseSchema: GenMessage<DeleteAgentResponse> = /*@__P
   messageDesc(file_sso_agent_v1_agent_service, 10);
 
 /**
+ * A public key an agent signs its login assertions with.
+ *
+ * @generated from message sso.agent.v1.AgentKey
+ */
+export type AgentKey = Message<"sso.agent.v1.AgentKey"> & {
+  /**
+   * The key id: the RFC 7638 thumbprint of the key, the `kid` of the assertions.
+   *
+   * @generated from field: string kid = 1;
+   */
+  kid: string;
+
+  /**
+   * The agent the key belongs to.
+   *
+   * @generated from field: string agent_id = 2;
+   */
+  agentId: string;
+
+  /**
+   * Always `EdDSA` (Ed25519).
+   *
+   * @generated from field: string alg = 3;
+   */
+  alg: string;
+
+  /**
+   * The public key as a JWK (`kty`, `crv`, `x`).
+   *
+   * @generated from field: google.protobuf.Struct jwk = 4;
+   */
+  jwk?: JsonObject | undefined;
+
+  /**
+   * Display name.
+   *
+   * @generated from field: string name = 5;
+   */
+  name: string;
+
+  /**
+   * When it was registered.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 6;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * When an assertion signed with it was last accepted.
+   *
+   * @generated from field: google.protobuf.Timestamp last_used_at = 7;
+   */
+  lastUsedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message sso.agent.v1.AgentKey.
+ * Use `create(AgentKeySchema)` to create a new message.
+ */
+export const AgentKeySchema: GenMessage<AgentKey> = /*@__PURE__*/
+  messageDesc(file_sso_agent_v1_agent_service, 11);
+
+/**
+ * The request of CreateAgentKey. Give the key as `jwk`, or as `public_key`: a
+ * PEM (SPKI) public key or the base64url of the 32 raw key bytes.
+ *
+ * @generated from message sso.agent.v1.CreateAgentKeyRequest
+ */
+export type CreateAgentKeyRequest = Message<"sso.agent.v1.CreateAgentKeyRequest"> & {
+  /**
+   * The agent id.
+   *
+   * @generated from field: string agent_id = 1;
+   */
+  agentId: string;
+
+  /**
+   * The public key as a JWK (`{"kty": "OKP", "crv": "Ed25519", "x": "..."}`).
+   *
+   * @generated from field: google.protobuf.Struct jwk = 2;
+   */
+  jwk?: JsonObject | undefined;
+
+  /**
+   * The public key as PEM, or as the base64url of its 32 raw bytes.
+   *
+   * @generated from field: string public_key = 3;
+   */
+  publicKey: string;
+
+  /**
+   * Display name.
+   *
+   * @generated from field: string name = 4;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message sso.agent.v1.CreateAgentKeyRequest.
+ * Use `create(CreateAgentKeyRequestSchema)` to create a new message.
+ */
+export const CreateAgentKeyRequestSchema: GenMessage<CreateAgentKeyRequest> = /*@__PURE__*/
+  messageDesc(file_sso_agent_v1_agent_service, 12);
+
+/**
+ * The response of CreateAgentKey.
+ *
+ * @generated from message sso.agent.v1.CreateAgentKeyResponse
+ */
+export type CreateAgentKeyResponse = Message<"sso.agent.v1.CreateAgentKeyResponse"> & {
+  /**
+   * The registered key; its `kid` goes into the assertions' header.
+   *
+   * @generated from field: sso.agent.v1.AgentKey key = 1;
+   */
+  key?: AgentKey | undefined;
+};
+
+/**
+ * Describes the message sso.agent.v1.CreateAgentKeyResponse.
+ * Use `create(CreateAgentKeyResponseSchema)` to create a new message.
+ */
+export const CreateAgentKeyResponseSchema: GenMessage<CreateAgentKeyResponse> = /*@__PURE__*/
+  messageDesc(file_sso_agent_v1_agent_service, 13);
+
+/**
+ * The request of ListAgentKeys.
+ *
+ * @generated from message sso.agent.v1.ListAgentKeysRequest
+ */
+export type ListAgentKeysRequest = Message<"sso.agent.v1.ListAgentKeysRequest"> & {
+  /**
+   * The agent id.
+   *
+   * @generated from field: string agent_id = 1;
+   */
+  agentId: string;
+};
+
+/**
+ * Describes the message sso.agent.v1.ListAgentKeysRequest.
+ * Use `create(ListAgentKeysRequestSchema)` to create a new message.
+ */
+export const ListAgentKeysRequestSchema: GenMessage<ListAgentKeysRequest> = /*@__PURE__*/
+  messageDesc(file_sso_agent_v1_agent_service, 14);
+
+/**
+ * The response of ListAgentKeys.
+ *
+ * @generated from message sso.agent.v1.ListAgentKeysResponse
+ */
+export type ListAgentKeysResponse = Message<"sso.agent.v1.ListAgentKeysResponse"> & {
+  /**
+   * The agent's keys, newest first.
+   *
+   * @generated from field: repeated sso.agent.v1.AgentKey items = 1;
+   */
+  items: AgentKey[];
+};
+
+/**
+ * Describes the message sso.agent.v1.ListAgentKeysResponse.
+ * Use `create(ListAgentKeysResponseSchema)` to create a new message.
+ */
+export const ListAgentKeysResponseSchema: GenMessage<ListAgentKeysResponse> = /*@__PURE__*/
+  messageDesc(file_sso_agent_v1_agent_service, 15);
+
+/**
+ * The request of DeleteAgentKey.
+ *
+ * @generated from message sso.agent.v1.DeleteAgentKeyRequest
+ */
+export type DeleteAgentKeyRequest = Message<"sso.agent.v1.DeleteAgentKeyRequest"> & {
+  /**
+   * The agent id.
+   *
+   * @generated from field: string agent_id = 1;
+   */
+  agentId: string;
+
+  /**
+   * The key id.
+   *
+   * @generated from field: string kid = 2;
+   */
+  kid: string;
+};
+
+/**
+ * Describes the message sso.agent.v1.DeleteAgentKeyRequest.
+ * Use `create(DeleteAgentKeyRequestSchema)` to create a new message.
+ */
+export const DeleteAgentKeyRequestSchema: GenMessage<DeleteAgentKeyRequest> = /*@__PURE__*/
+  messageDesc(file_sso_agent_v1_agent_service, 16);
+
+/**
+ * The response of DeleteAgentKey.
+ *
+ * @generated from message sso.agent.v1.DeleteAgentKeyResponse
+ */
+export type DeleteAgentKeyResponse = Message<"sso.agent.v1.DeleteAgentKeyResponse"> & {
+  /**
+   * Whether a key was removed.
+   *
+   * @generated from field: bool success = 1;
+   */
+  success: boolean;
+};
+
+/**
+ * Describes the message sso.agent.v1.DeleteAgentKeyResponse.
+ * Use `create(DeleteAgentKeyResponseSchema)` to create a new message.
+ */
+export const DeleteAgentKeyResponseSchema: GenMessage<DeleteAgentKeyResponse> = /*@__PURE__*/
+  messageDesc(file_sso_agent_v1_agent_service, 17);
+
+/**
+ * The request of AuthenticateAgent.
+ *
+ * @generated from message sso.agent.v1.AuthenticateAgentRequest
+ */
+export type AuthenticateAgentRequest = Message<"sso.agent.v1.AuthenticateAgentRequest"> & {
+  /**
+   * The signed assertion, for callers that cannot send it as the bearer
+   * credential; the `Authorization: Bearer` header is the usual way.
+   *
+   * @generated from field: string assertion = 1;
+   */
+  assertion: string;
+
+  /**
+   * The audience the access token is for; empty for the default.
+   *
+   * @generated from field: string audience = 2;
+   */
+  audience: string;
+};
+
+/**
+ * Describes the message sso.agent.v1.AuthenticateAgentRequest.
+ * Use `create(AuthenticateAgentRequestSchema)` to create a new message.
+ */
+export const AuthenticateAgentRequestSchema: GenMessage<AuthenticateAgentRequest> = /*@__PURE__*/
+  messageDesc(file_sso_agent_v1_agent_service, 18);
+
+/**
+ * The access token of an agent login.
+ *
+ * @generated from message sso.agent.v1.AgentTokens
+ */
+export type AgentTokens = Message<"sso.agent.v1.AgentTokens"> & {
+  /**
+   * The access token (JWT).
+   *
+   * @generated from field: string access = 1;
+   */
+  access: string;
+};
+
+/**
+ * Describes the message sso.agent.v1.AgentTokens.
+ * Use `create(AgentTokensSchema)` to create a new message.
+ */
+export const AgentTokensSchema: GenMessage<AgentTokens> = /*@__PURE__*/
+  messageDesc(file_sso_agent_v1_agent_service, 19);
+
+/**
+ * The response of AuthenticateAgent, shaped like a user login's.
+ *
+ * @generated from message sso.agent.v1.AuthenticateAgentResponse
+ */
+export type AuthenticateAgentResponse = Message<"sso.agent.v1.AuthenticateAgentResponse"> & {
+  /**
+   * The access token (JWT); its `sub` is the agent id.
+   *
+   * @generated from field: string access_token = 1;
+   */
+  accessToken: string;
+
+  /**
+   * Always `Bearer`.
+   *
+   * @generated from field: string token_type = 2;
+   */
+  tokenType: string;
+
+  /**
+   * Seconds until the access token expires.
+   *
+   * @generated from field: int32 expires_in = 3;
+   */
+  expiresIn: number;
+
+  /**
+   * The scopes granted, space-separated.
+   *
+   * @generated from field: string scope = 4;
+   */
+  scope: string;
+
+  /**
+   * The signed-in agent.
+   *
+   * @generated from field: sso.agent.v1.Agent agent = 5;
+   */
+  agent?: Agent | undefined;
+
+  /**
+   * The same token, as USSO clients read it (`tokens.access`).
+   *
+   * @generated from field: sso.agent.v1.AgentTokens tokens = 6;
+   */
+  tokens?: AgentTokens | undefined;
+};
+
+/**
+ * Describes the message sso.agent.v1.AuthenticateAgentResponse.
+ * Use `create(AuthenticateAgentResponseSchema)` to create a new message.
+ */
+export const AuthenticateAgentResponseSchema: GenMessage<AuthenticateAgentResponse> = /*@__PURE__*/
+  messageDesc(file_sso_agent_v1_agent_service, 20);
+
+/**
  * AgentService manages agents: service accounts that machines act as.
  *
  * @generated from service sso.agent.v1.AgentService
@@ -444,6 +768,51 @@ export const AgentService: GenService<{
     methodKind: "unary";
     input: typeof DeleteAgentRequestSchema;
     output: typeof DeleteAgentResponseSchema;
+  },
+  /**
+   * CreateAgentKey registers an Ed25519 public key the agent signs its login
+   * assertions with: the agent itself, or a caller with `update:agents`.
+   *
+   * @generated from rpc sso.agent.v1.AgentService.CreateAgentKey
+   */
+  createAgentKey: {
+    methodKind: "unary";
+    input: typeof CreateAgentKeyRequestSchema;
+    output: typeof CreateAgentKeyResponseSchema;
+  },
+  /**
+   * ListAgentKeys lists an agent's public keys: the agent itself, or a caller
+   * with `read:agents`.
+   *
+   * @generated from rpc sso.agent.v1.AgentService.ListAgentKeys
+   */
+  listAgentKeys: {
+    methodKind: "unary";
+    input: typeof ListAgentKeysRequestSchema;
+    output: typeof ListAgentKeysResponseSchema;
+  },
+  /**
+   * DeleteAgentKey removes a public key; assertions it signed fail at once.
+   *
+   * @generated from rpc sso.agent.v1.AgentService.DeleteAgentKey
+   */
+  deleteAgentKey: {
+    methodKind: "unary";
+    input: typeof DeleteAgentKeyRequestSchema;
+    output: typeof DeleteAgentKeyResponseSchema;
+  },
+  /**
+   * AuthenticateAgent is USSO's agent login: the agent presents a short-lived
+   * JWT signed with one of its registered keys (header `kid`; `iss` the agent
+   * id; `exp` at most five minutes ahead; a `jti` never used before) as the
+   * bearer credential, and gets an access token back.
+   *
+   * @generated from rpc sso.agent.v1.AgentService.AuthenticateAgent
+   */
+  authenticateAgent: {
+    methodKind: "unary";
+    input: typeof AuthenticateAgentRequestSchema;
+    output: typeof AuthenticateAgentResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_sso_agent_v1_agent_service, 0);

@@ -2,8 +2,8 @@
 // @generated from file sso/options/v1/options.proto (package sso.options.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenExtension, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { extDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenExtension, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, extDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { MethodOptions } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_descriptor } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sso/options/v1/options.proto.
  */
 export const file_sso_options_v1_options: GenFile = /*@__PURE__*/
-  fileDesc("Chxzc28vb3B0aW9ucy92MS9vcHRpb25zLnByb3RvEg5zc28ub3B0aW9ucy52MSJdCgZBY2Nlc3MSDgoGcHVibGljGAEgASgIEgwKBHNlbGYYAiABKAgSEgoKcGVybWlzc2lvbhgDIAEoCRISCgpzZWxmX2ZpZWxkGAQgASgJEg0KBWFkbWluGAUgASgIOlAKBmFjY2VzcxIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGLmOAyABKAsyFi5zc28ub3B0aW9ucy52MS5BY2Nlc3NSBmFjY2Vzc2IGcHJvdG8z", [file_google_protobuf_descriptor]);
+  fileDesc("Chxzc28vb3B0aW9ucy92MS9vcHRpb25zLnByb3RvEg5zc28ub3B0aW9ucy52MSJdCgZBY2Nlc3MSDgoGcHVibGljGAEgASgIEgwKBHNlbGYYAiABKAgSEgoKcGVybWlzc2lvbhgDIAEoCRISCgpzZWxmX2ZpZWxkGAQgASgJEg0KBWFkbWluGAUgASgIKkMKC0Vycm9yRm9ybWF0EhwKGEVSUk9SX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhYKEkVSUk9SX0ZPUk1BVF9PQVVUSBABOlAKBmFjY2VzcxIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGLmOAyABKAsyFi5zc28ub3B0aW9ucy52MS5BY2Nlc3NSBmFjY2VzczpeCgtyZXN0X2Vycm9ycxIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGLqOAyABKA4yGy5zc28ub3B0aW9ucy52MS5FcnJvckZvcm1hdFIKcmVzdEVycm9yc2IGcHJvdG8z", [file_google_protobuf_descriptor]);
 
 /**
  * Access declares who may call an RPC. Every RPC carries exactly one; the
@@ -69,10 +69,48 @@ export const AccessSchema: GenMessage<Access> = /*@__PURE__*/
   messageDesc(file_sso_options_v1_options, 0);
 
 /**
+ * How the REST route of an RPC writes its errors.
+ *
+ * @generated from enum sso.options.v1.ErrorFormat
+ */
+export enum ErrorFormat {
+  /**
+   * The service's own: `{"code", "error_code", "message", "detail"}` with the
+   * HTTP status of the Connect code.
+   *
+   * @generated from enum value: ERROR_FORMAT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * OAuth 2.0 (RFC 6749 section 5.2): `{"error", "error_description"}`, 401
+   * for `invalid_client` and 400 for the other OAuth errors.
+   *
+   * @generated from enum value: ERROR_FORMAT_OAUTH = 1;
+   */
+  OAUTH = 1,
+}
+
+/**
+ * Describes the enum sso.options.v1.ErrorFormat.
+ */
+export const ErrorFormatSchema: GenEnum<ErrorFormat> = /*@__PURE__*/
+  enumDesc(file_sso_options_v1_options, 0);
+
+/**
  * Who may call this RPC.
  *
  * @generated from extension: sso.options.v1.Access access = 51001;
  */
 export const access: GenExtension<MethodOptions, Access> = /*@__PURE__*/
   extDesc(file_sso_options_v1_options, 0);
+
+/**
+ * How REST callers see this RPC's errors (RPC callers always get the
+ * Connect error with its ErrorInfo reason).
+ *
+ * @generated from extension: sso.options.v1.ErrorFormat rest_errors = 51002;
+ */
+export const rest_errors: GenExtension<MethodOptions, ErrorFormat> = /*@__PURE__*/
+  extDesc(file_sso_options_v1_options, 1);
 

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import {
+  assignUser, assignUserByNumbers, listAssignedApps, listAssignedUserIds, unassignUser,
+} from '../../db/repositories/app-assignments.js';
+import {
+  deleteApp, findAppById, insertApp, listApps, replaceAppKey, updateApp, type AppChanges, type AppRecord,
+} from '../../db/repositories/apps.js';
+import type { Page } from '../../db/repositories/sql.js';
+import { uniqueViolation } from '../../db/repositories/sql.js';
+import { findUserById } from '../../db/repositories/users.js';
+import { AppError } from '../../errors/index.js';
+import { viewUser, type UserView } from '../users/user-view.js';
+import {
+  checkAllowedOrigins, checkAppFields, checkAudience, checkName, checkRedirectUris, checkUrl, defaultAudience,
+  type AppFields,
+} from './app-fields.js';
+import { newAppKey } from './app-keys.js';
+
+/** An app with the plaintext of its key, in the one answer that shows it. */
+export interface AppWithKey { app: AppRecord; apiKey: string }
+
+export interface AppRegistryDeps {
+  ds: DataSource;
+  /** The server's own default token audience, which no app may take. */
+  serverAudience: string;
+}
+
+/** The rules of registering apps, their keys, and which users may use them. */
+export class AppRegistry {
+  constructor(private readonly d: AppRegistryDeps) {}
+
+  /**
+   * Registers an app with a fresh key. Without an explicit audience it gets its name's slug, or
+   * its id when the slug is empty or already another app's (so registering two apps of one name
+   * never fails); an explicit audience that is taken is a conflict.
+   */
+  async create(input: AppFields): Promise<AppWithKey> {
+    const fields = checkAppFields(input, this.d.serverAudience);
+    const id = randomUUID();
+    const key = newAppKey();
+    const explicit = fields.audience !== '';
+    const row = { ...fields, id, key: key.stored };
+    try {
+      return { app: await insertApp(this.d.ds, { ...row, audience: explicit ? fields.audience : defaultAudience(fields.name, id, this.d.serverAudience) }), apiKey: key.plaintext };
+    } catch (e) {
+      if (uniqueViolation(e) !== 'apps_audience_key') throw e;
+      if (explicit) throw new AppError('AUDIENCE_TAKEN');
+      return { app: await insertApp(this.d.ds, { ...row, audience: id }), apiKey: key.plaintext };
+    }
+  }
+
+  list(page?: Page): Promise<{ items: AppRecord[]; total: number }> {
+    return listApps(this.d.ds, page);
+  }
+
+  async get(id: string): Promise<AppRecord> {
+    const app = await findAppById(this.d.ds, id);
+    if (!app) throw new AppError('APP_NOT_FOUND');
+    return app;
+  }
+
+  /** Changes only the fields given; deactivating an app stops its key and its audience at once. */
+  async update(id: string, changes: AppChanges): Promise<AppRecord> {
+    const checked: AppChanges = {
+      name: changes.name === undefined ? undefined : checkName(changes.name),
+      url: changes.url === undefined ? undefined : checkUrl(changes.url),
+      description: changes.description?.trim(),
+      audience: changes.audience === undefined ? undefined : checkAudience(changes.audience, this.d.serverAudience),
+      redirectUris: changes.redirectUris === undefined ? undefined : checkRedirectUris(changes.redirectUris),
+      allowedOrigins: changes.allowedOrigins === undefined ? undefined : checkAllowedOrigins(changes.allowedOrigins),
+      isActive: changes.isActive,
+    };
+    let app: AppRecord | undefined;
+    try {
+      app = await updateApp(this.d.ds, id, checked);
+    } catch (e) {
+      if (uniqueViolation(e) === 'apps_audience_key') throw new AppError('AUDIENCE_TAKEN');
+      throw e;
+    }
+    if (!app) throw new AppError('APP_NOT_FOUND');
+    return app;
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await deleteApp(this.d.ds, id))) throw new AppError('APP_NOT_FOUND');
+  }
+
+  /** A new key for the app; the old one matches nothing from the same statement on. */
+  async rotateKey(id: string): Promise<AppWithKey> {
+    const key = newAppKey();
+    const app = await replaceAppKey(this.d.ds, id, key.stored);
+    if (!app) throw new AppError('APP_NOT_FOUND');
+    return { app, apiKey: key.plaintext };
+  }
+
+  async assign(appId: string, userId: string): Promise<void> {
+    const found = await assignUser(this.d.ds, appId, userId);
+    if (!found.app) throw new AppError('APP_NOT_FOUND');
+    if (!found.user) throw new AppError('USER_NOT_FOUND');
+  }
+
+  /** The legacy assignment, by the sequential numbers the ASF routes show as ids. */
+  async assignByNumbers(appNumber: number, userNumber: number): Promise<void> {
+    const found = await assignUserByNumbers(this.d.ds, appNumber, userNumber);
+    if (!found.user) throw new AppError('USER_NOT_FOUND');
+    if (!found.app) throw new AppError('APP_NOT_FOUND');
+  }
+
+  /** Whether an assignment was removed; an unknown app is 404. */
+  async unassign(appId: string, userId: string): Promise<boolean> {
+    if (await unassignUser(this.d.ds, appId, userId)) return true;
+    await this.get(appId);
+    return false;
+  }
+
+  async listUsers(appId: string, page: Page): Promise<{ items: UserView[]; total: number }> {
+    await this.get(appId);
+    const { ids, total } = await listAssignedUserIds(this.d.ds, appId, page);
+    const items: UserView[] = [];
+    for (const id of ids) {
+      const user = await findUserById(this.d.ds, id);
+      if (user) items.push(await viewUser(this.d.ds, user));
+    }
+    return { items, total };
+  }
+
+  async listUserApps(userId: string, page: Page): Promise<{ items: AppRecord[]; total: number }> {
+    if (!(await findUserById(this.d.ds, userId))) throw new AppError('USER_NOT_FOUND');
+    return listAssignedApps(this.d.ds, userId, page);
+  }
+}

@@ -1,0 +1,45 @@
+import {
+  activeAdminExists, lockAdminGuard, setUserRoles, updateUserFields,
+} from '../../db/repositories/directory-users.js';
+import type { Db } from '../../db/repositories/sql.js';
+import { AppError } from '../../errors/index.js';
+import type { Actor } from './actor.js';
+import { resolveRoles } from './roles.js';
+import { checkGrantable } from './rules.js';
+
+/** What an update changes; a field left undefined was not sent and stays as it is. */
+export interface UserChanges {
+  roles?: string[];
+  scopes?: string[];
+  isActive?: boolean;
+  isAdmin?: boolean;
+  /** Already hashed (never inside a transaction). */
+  passwordHash?: string;
+}
+
+/**
+ * Applies changes to a user whose row the transaction has locked. Roles are set by slug (global
+ * roles), and the administrator flag is never touched by roles. Refuses to leave the system
+ * without an active administrator.
+ */
+export async function applyUserChanges(tx: Db, actor: Actor, user: { id: string; isAdmin: boolean; isActive: boolean }, changes: UserChanges): Promise<void> {
+  if (changes.roles !== undefined) {
+    const roles = await resolveRoles(tx, changes.roles, null);
+    checkGrantable(actor, roles.flatMap((r) => r.scopes));
+    await setUserRoles(tx, user.id, roles.map((r) => r.id));
+  }
+  await updateUserFields(tx, user.id, {
+    isActive: changes.isActive, isAdmin: changes.isAdmin, scopes: changes.scopes, passwordHash: changes.passwordHash,
+  });
+  if (user.isAdmin && user.isActive && (changes.isAdmin === false || changes.isActive === false)) await ensureAdminRemains(tx);
+}
+
+/**
+ * Called after a change that may have removed an active administrator, inside its transaction.
+ * The advisory lock makes such changes take turns, so two administrators demoting each other at
+ * once cannot both succeed.
+ */
+export async function ensureAdminRemains(tx: Db): Promise<void> {
+  await lockAdminGuard(tx);
+  if (!(await activeAdminExists(tx))) throw new AppError('LAST_ADMIN');
+}

@@ -1,0 +1,128 @@
+import type { DataSource } from 'typeorm';
+import type { PasswordHasher } from '../../auth/index.js';
+import {
+  deleteUserRow, findUserView, listUserViews, lockUser, type UserFilter, type UserViewRow,
+} from '../../db/repositories/directory-users.js';
+import type { Page } from '../../db/repositories/sql.js';
+import { insertUser } from '../../db/repositories/users.js';
+import { AppError } from '../../errors/index.js';
+import type { AuditLog } from '../audit.js';
+import { parseIdentifier, type IdentifierType } from '../identifiers.js';
+import { uuid } from '../paging.js';
+import { checkNewPassword } from '../passwords-policy.js';
+import { isSelf, type Actor } from './actor.js';
+import { checkGrantable, scopesOf, slugOf, slugsOf } from './rules.js';
+import { applyUserChanges, ensureAdminRemains } from './user-changes.js';
+
+export type { UserViewRow };
+
+export interface Client { ip: string; userAgent: string }
+
+export interface NewUserInput {
+  /** The first is primary. `type` empty means detected. */
+  identifiers: { type: string; identifier: string; verified: boolean }[];
+  /** Empty: the user has no password (it cannot log in with one until given one). */
+  password: string;
+  roles: string[];
+  scopes: string[];
+  isAdmin: boolean;
+  isActive?: boolean;
+}
+
+/** What UpdateUser may change; undefined = not sent. */
+export interface UserChangesInput {
+  roles?: string[];
+  scopes?: string[];
+  isActive?: boolean;
+  isAdmin?: boolean;
+  password?: string;
+}
+
+/** Parsed, normalized identifiers; the same one twice in one request is a mistake, not a conflict. */
+export function identifiersOf(raw: NewUserInput['identifiers']): { type: IdentifierType; value: string; verified: boolean }[] {
+  const parsed = raw.map((i) => ({ ...parseIdentifier(i.identifier, i.type || undefined), verified: i.verified }));
+  if (parsed.length === 0) throw new AppError('MISSING_FIELD', 'identifier or identifiers is required.');
+  const seen = new Set<string>();
+  for (const i of parsed) {
+    const key = `${i.type}:${i.value}`;
+    if (seen.has(key)) throw new AppError('INVALID_ARGUMENT', `The identifier "${i.value}" is given twice.`);
+    seen.add(key);
+  }
+  return parsed;
+}
+
+/** The rules of people in the directory: listing, creating, changing and deleting users. */
+export class DirectoryUsers {
+  constructor(private readonly ds: DataSource, private readonly passwords: PasswordHasher, private readonly audit: AuditLog) {}
+
+  list(filter: { identifier: string; role: string; isActive?: boolean }, page: Page): Promise<{ items: UserViewRow[]; total: number }> {
+    const f: UserFilter = { isActive: filter.isActive };
+    if (filter.identifier.trim()) f.identifier = filter.identifier.trim();
+    if (filter.role) f.role = slugOf(filter.role);
+    return listUserViews(this.ds, f, page);
+  }
+
+  async get(id: string): Promise<UserViewRow> {
+    const user = await findUserView(this.ds, uuid(id));
+    if (!user) throw new AppError('USER_NOT_FOUND');
+    return user;
+  }
+
+  /** Creates a user; never the bootstrap administrator, and an administrator only at an administrator's hand. */
+  async create(actor: Actor, input: NewUserInput, client: Client): Promise<UserViewRow> {
+    if (input.isAdmin && !actor.principal.isAdmin) throw new AppError('ADMIN_REQUIRED', 'Only administrators may create administrators.');
+    const identifiers = identifiersOf(input.identifiers);
+    const scopes = scopesOf(input.scopes);
+    checkGrantable(actor, scopes);
+    const roleSlugs = slugsOf(input.roles);
+    if (input.password) checkNewPassword(input.password);
+    const passwordHash = input.password ? await this.passwords.hash(input.password) : null;
+    const id = await this.ds.transaction(async (tx) => {
+      const user = await insertUser(tx, { identifiers, passwordHash, isAdmin: input.isAdmin, isActive: input.isActive ?? true, scopes, bootstrapAdmin: false });
+      if (roleSlugs.length) await applyUserChanges(tx, actor, user, { roles: roleSlugs });
+      return user.id;
+    });
+    await this.audit.record({ type: 'user.create', outcome: 'success', actorId: actor.principal.id, identifier: identifiers[0]!.value, ...client });
+    return this.get(id);
+  }
+
+  /**
+   * Changes only what was sent. The caller may change its own password without `update:users`
+   * (the interceptor lets it through for its own id), but its own roles, scopes and active flag
+   * need that permission, and the administrator flag needs an administrator, whoever the target.
+   */
+  async update(actor: Actor, id: string, input: UserChangesInput, client: Client): Promise<UserViewRow> {
+    if (input.isAdmin !== undefined && !actor.principal.isAdmin) throw new AppError('ADMIN_REQUIRED', 'Only administrators may change the administrator flag.');
+    if (isSelf(actor, id) && !actor.may('update:users') && (input.roles !== undefined || input.scopes !== undefined || input.isActive !== undefined)) {
+      throw new AppError('PERMISSION_DENIED', 'Changing your own roles, scopes or active flag needs the permission "update:users".');
+    }
+    const userId = uuid(id);
+    const scopes = input.scopes === undefined ? undefined : scopesOf(input.scopes);
+    if (scopes) checkGrantable(actor, scopes);
+    const roles = input.roles === undefined ? undefined : slugsOf(input.roles);
+    if (input.password !== undefined) checkNewPassword(input.password);
+    const passwordHash = input.password === undefined ? undefined : await this.passwords.hash(input.password);
+    await this.ds.transaction(async (tx) => {
+      const user = await lockUser(tx, { id: userId });
+      if (!user) throw new AppError('USER_NOT_FOUND');
+      await applyUserChanges(tx, actor, user, { roles, scopes, isActive: input.isActive, isAdmin: input.isAdmin, passwordHash });
+    });
+    const view = await this.get(userId);
+    await this.audit.record({ type: 'user.update', outcome: 'success', actorId: actor.principal.id, identifier: view.identifiers[0]?.value, ...client });
+    return view;
+  }
+
+  /** Deletes a user: its sessions (and API keys) go with it, so its tokens stop working at once. */
+  async delete(actor: Actor, id: string, client: Client): Promise<boolean> {
+    const userId = uuid(id);
+    const before = await findUserView(this.ds, userId);
+    await this.ds.transaction(async (tx) => {
+      const user = await lockUser(tx, { id: userId });
+      if (!user) throw new AppError('USER_NOT_FOUND');
+      await deleteUserRow(tx, userId);
+      if (user.isAdmin && user.isActive) await ensureAdminRemains(tx);
+    });
+    await this.audit.record({ type: 'user.delete', outcome: 'success', actorId: actor.principal.id, identifier: before?.identifiers[0]?.value, ...client });
+    return true;
+  }
+}

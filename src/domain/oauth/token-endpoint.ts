@@ -1,0 +1,88 @@
+import type { DataSource } from 'typeorm';
+import { AppError } from '../../errors/index.js';
+import { resolveApiKey, type ResolvedApiKey } from '../apikeys/key-lookup.js';
+import { issueAgentToken, narrowScopes } from '../agents/agent-tokens.js';
+import type { Audiences } from '../audiences.js';
+import type { AuthFlows, Client } from '../auth/auth-flows.js';
+import { isUuid } from '../paging.js';
+import type { Tokens } from '../tokens.js';
+import { clientCredentialsOf } from './client-credentials.js';
+
+export interface TokenRequest {
+  grantType: string;
+  clientId: string;
+  clientSecret: string;
+  scope: string;
+  refreshToken: string;
+  audience: string;
+  /** The Authorization header, which may carry HTTP Basic client credentials. */
+  authorization: string | null;
+}
+
+export interface TokenAnswer {
+  accessToken: string;
+  expiresIn: number;
+  /** Space-separated, as OAuth writes scopes. */
+  scope: string;
+  refreshToken?: string;
+}
+
+export interface TokenEndpointDeps {
+  ds: DataSource;
+  tokens: Tokens;
+  flows: AuthFlows;
+  audiences: Audiences;
+}
+
+/**
+ * The OAuth 2.0 token endpoint. `client_credentials`: the client is an agent (`client_id` its
+ * id) and its secret one of its API keys; the token gets the key's scopes, or the subset asked
+ * for with `scope`. `refresh_token`: a user's refresh, with the same rotation and reuse
+ * detection as /auth/refresh. Failures are OAuth's error codes (the REST route writes them as
+ * RFC 6749 section 5.2 says).
+ */
+export class TokenEndpoint {
+  constructor(private readonly d: TokenEndpointDeps) {}
+
+  issue(req: TokenRequest, client: Client): Promise<TokenAnswer> {
+    switch (req.grantType) {
+      case 'client_credentials':
+        return this.clientCredentials(req);
+      case 'refresh_token':
+        return this.refresh(req, client);
+      default:
+        throw new AppError('UNSUPPORTED_GRANT_TYPE', `The grant type "${req.grantType.slice(0, 80)}" is not supported: use client_credentials or refresh_token.`);
+    }
+  }
+
+  private async clientCredentials(req: TokenRequest): Promise<TokenAnswer> {
+    const client = clientCredentialsOf(req.authorization, req);
+    const challenge: Record<string, string> = client.viaBasic ? { 'www-authenticate': 'Basic realm="sso"' } : {};
+    if (!client.id || !client.secret) throw new AppError('INVALID_CLIENT', 'client_id and client_secret are required.', challenge);
+    let key: ResolvedApiKey | undefined;
+    try {
+      key = isUuid(client.id) ? await resolveApiKey(this.d.ds, client.secret) : undefined;
+    } catch (e) {
+      if (!(e instanceof AppError)) throw e;
+    }
+    if (!key || key.kind !== 'agent' || key.ownerId !== client.id.toLowerCase()) {
+      throw new AppError('INVALID_CLIENT', 'Unknown client, wrong secret, or a revoked, expired or deactivated one.', challenge);
+    }
+    const scopes = narrowScopes(key.scopes, req.scope.split(' ').filter(Boolean));
+    const audience = await this.d.audiences.resolve(req.audience);
+    const token = await issueAgentToken(this.d.tokens, { agentId: key.ownerId, audience, scopes, amr: ['client_secret'] });
+    return { accessToken: token.accessToken, expiresIn: token.expiresIn, scope: scopes.join(' ') };
+  }
+
+  private async refresh(req: TokenRequest, client: Client): Promise<TokenAnswer> {
+    if (!req.refreshToken) throw new AppError('MISSING_FIELD', 'refresh_token is required.');
+    try {
+      const issued = await this.d.flows.refresh(req.refreshToken, client);
+      return { accessToken: issued.accessToken, expiresIn: issued.expiresIn, scope: issued.user.scopes.join(' '), refreshToken: issued.refreshToken };
+    } catch (e) {
+      // Whatever is wrong with a presented refresh token, OAuth calls it an invalid grant.
+      if (e instanceof AppError) throw new AppError('INVALID_GRANT', e.message);
+      throw e;
+    }
+  }
+}
