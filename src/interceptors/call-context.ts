@@ -18,8 +18,8 @@ export const loggerKey = createContextKey<Logger | undefined>(undefined, { descr
 
 function protocolOf(req: IncomingMessage | Http2ServerRequest): CallInfo['protocol'] {
   const url = req.url ?? '';
-  // Connect and gRPC paths are /<package.Service>/<Method>; anything else reached a REST route.
-  if (!/^\/sso\.[a-z0-9_.]+\.[A-Za-z]+Service\//.test(url)) return 'rest';
+  // Connect and gRPC paths are /<package>.<Service>/<Method>; anything else reached a REST route.
+  if (!/^\/[a-z_][a-z0-9_]*(\.[a-z0-9_]+)+\.[A-Z]\w*\/[A-Z]\w*(\?|$)/.test(url)) return 'rest';
   const type = String(req.headers['content-type'] ?? '');
   if (type.startsWith('application/grpc-web')) return 'grpc-web';
   if (type.startsWith('application/grpc')) return 'grpc';
