@@ -257,6 +257,18 @@ describe('Directory users', () => {
       assert.equal((await login('heidi@example.com', 'HeidiNewPassword1')).status, 200);
     });
 
+    test("an API key of the user may read the profile but not change the owner's password", async () => {
+      const { user, token } = await makeUser('kim@example.com');
+      const made = await server.rest('/api/sso/v1/apikeys', { method: 'POST', token, json: { name: 'kim key' } });
+      assert.equal(made.status, 200, await made.clone().text());
+      const key = (await made.json()).key as string;
+      const headers = { 'x-api-key': key };
+      assert.equal((await server.rest(`/api/sso/v1/users/${user.id}`, { headers })).status, 200);
+      const res = await server.rest(`/api/sso/v1/users/${user.id}`, { method: 'PATCH', headers, json: { password: 'TakenOver123!' } });
+      assert.equal(res.status, 403);
+      assert.equal((await login('kim@example.com', 'UserPassword1')).status, 200, 'the password is unchanged');
+    });
+
     test('with update:users a user may change others (and itself) but never the administrator flag', async () => {
       const { user, token } = await makeUser('judy@example.com', { scopes: ['update:users', 'read:posts', 'write:posts'] });
       const target = (await makeUser('ken@example.com')).user;

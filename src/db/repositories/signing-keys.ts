@@ -30,7 +30,7 @@ export async function insertSigningKey(db: Db, key: Omit<SigningKeyRecord, 'crea
 /** Schedules every key that is not yet retired to stop signing at `at` and leave the JWKS at `unpublishAt`. */
 export async function retireKeysBefore(db: Db, exceptKid: string, at: Date, unpublishAt: Date): Promise<void> {
   await run(db,
-    `UPDATE signing_keys SET retired_at = $2, unpublish_at = $3 WHERE kid <> $1 AND retired_at IS NULL`,
+    `UPDATE signing_keys SET retired_at = $2, unpublish_at = $3 WHERE kid <> $1 AND (retired_at IS NULL OR retired_at > $2)`,
     [exceptKid, at, unpublishAt]);
 }
 

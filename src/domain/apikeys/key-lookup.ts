@@ -56,10 +56,10 @@ function invalid(): AppError {
 export async function resolveApiKey(db: Db, plaintext: string): Promise<ResolvedApiKey> {
   const parsed = parseApiKey(plaintext);
   if (!parsed || !isKeyOwnerKind(parsed.kind)) throw invalid();
-  const row = await findKeyStanding(db, parsed.id);
+  const kind = parsed.kind;
+  const row = await findKeyStanding(db, parsed.id, kind);
   if (!row || !safeEqualHex(sha256Hex(plaintext), row.keyHash)) throw invalid();
-  const kind: KeyOwnerKind = row.agentId ? 'agent' : 'user';
-  if (kind !== parsed.kind || !row.live || !row.ownerActive) throw invalid();
+  if (!row.live || !row.ownerActive) throw invalid();
   touch(db, row.id, row.lastUsedAt);
   const isAdmin = row.ownerAdmin && isUnrestricted(row.scopes);
   return {

@@ -88,13 +88,21 @@ export class DirectoryUsers {
 
   /**
    * Changes only what was sent. The caller may change its own password without `update:users`
-   * (the interceptor lets it through for its own id), but its own roles, scopes and active flag
-   * need that permission, and the administrator flag needs an administrator, whoever the target.
+   * (the interceptor lets it through for its own id; signed in, not with an API key), but its own
+   * roles, scopes and active flag need that permission, and the administrator flag needs an
+   * administrator, whoever the target.
    */
   async update(actor: Actor, id: string, input: UserChangesInput, client: Client): Promise<UserViewRow> {
     if (input.isAdmin !== undefined && !actor.principal.isAdmin) throw new AppError('ADMIN_REQUIRED', 'Only administrators may change the administrator flag.');
-    if (isSelf(actor, id) && !actor.may('update:users') && (input.roles !== undefined || input.scopes !== undefined || input.isActive !== undefined)) {
-      throw new AppError('PERMISSION_DENIED', 'Changing your own roles, scopes or active flag needs the permission "update:users".');
+    if (isSelf(actor, id) && !actor.may('update:users')) {
+      if (input.roles !== undefined || input.scopes !== undefined || input.isActive !== undefined) {
+        throw new AppError('PERMISSION_DENIED', 'Changing your own roles, scopes or active flag needs the permission "update:users".');
+      }
+      // An API key is a narrower credential than its owner: it must not be able to take the
+      // account over by setting a new password.
+      if (actor.principal.via === 'api_key') {
+        throw new AppError('PERMISSION_DENIED', 'An API key cannot change its owner\'s password; sign in to do that.');
+      }
     }
     const userId = uuid(id);
     const scopes = input.scopes === undefined ? undefined : scopesOf(input.scopes);
