@@ -2,7 +2,8 @@
  * `npx tsx bench/apikeys.ts`: requests per second of API-key-authenticated calls next to the same
  * calls with a JWT and to a bare connect-node unary call, measured in the same run on the same
  * machine:
- *   - GET /api/sso/v1/me as a user: bearer JWT vs the user's API key (x-api-key)
+ *   - AuthService/GetMe over Connect (the call the bare server answers) and GET /api/sso/v1/me
+ *     (REST) as a user: bearer JWT vs the user's API key (x-api-key)
  *   - GET /api/sso/v1/agents/{id} as an agent: its client-credentials JWT vs its API key
  *   - POST /api/sso/v1/auth/verify-token {token} vs POST /api/sso/v1/apikeys/verify {api_key}
  * An API key costs one indexed read (key, owner standing and grants together) and a SHA-256; a JWT
@@ -49,6 +50,10 @@ async function main(): Promise<void> {
     const bareRpc = await measure({
       url: `http://127.0.0.1:${barePort}/sso.auth.v1.AuthService/GetMe`, method: 'POST', headers: json, body: '{}',
     });
+    // The very call the bare server answers, over Connect, through every interceptor and the database.
+    const getMe = `${base}/sso.auth.v1.AuthService/GetMe`;
+    const rpcJwt = await measure({ url: getMe, method: 'POST', headers: { ...json, authorization: `Bearer ${userToken}` }, body: '{}' });
+    const rpcKey = await measure({ url: getMe, method: 'POST', headers: { ...json, 'x-api-key': userKey }, body: '{}' });
     const meJwt = await measure({ url: `${base}/api/sso/v1/me`, headers: { authorization: `Bearer ${userToken}` } });
     const meKey = await measure({ url: `${base}/api/sso/v1/me`, headers: { 'x-api-key': userKey } });
     const agentJwt = await measure({ url: `${base}/api/sso/v1/agents/${agent.id}`, headers: { authorization: `Bearer ${agentToken}` } });
@@ -63,6 +68,8 @@ async function main(): Promise<void> {
     const line = (name: string, r: { rps: number; p50: number; p99: number }) => row(name, r.rps, bareRpc.rps, `p50 ${r.p50} ms p99 ${r.p99} ms`);
     console.log(`\nAPI key benchmark (${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'embedded database'}, 2 cores shared with the load generator)`);
     console.log(row('bare connect-node unary RPC (raw limit)', bareRpc.rps, bareRpc.rps, `p50 ${bareRpc.p50} ms`));
+    console.log(line('Connect AuthService/GetMe, user JWT', rpcJwt));
+    console.log(line('Connect AuthService/GetMe, user API key', rpcKey));
     console.log(line('GET /api/sso/v1/me, user JWT', meJwt));
     console.log(line('GET /api/sso/v1/me, user API key', meKey));
     console.log(line('GET /api/sso/v1/agents/{id}, agent JWT', agentJwt));

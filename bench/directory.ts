@@ -5,13 +5,15 @@
  * is inactive) with a few INSERT ... SELECT generate_series statements, then VACUUM ANALYZE (the
  * steady state autovacuum keeps on PostgreSQL), starts the server in its own process and measures
  * the latency of sequential requests, next to the raw limits measured in the same run: a bare
- * `SELECT 1` from this process, and GET /readyz (one HTTP round trip plus `SELECT 1` in the server).
+ * `SELECT 1` from this process, and GET /readyz (one HTTP round trip plus `SELECT 1` in the server);
+ * and the plain `SELECT count(*) FROM users` every unfiltered page pays for its `total`.
  *
  * Embedded database by default (seeded in a fresh data dir before the server opens it); with
  * BENCH_DATABASE_URL, PostgreSQL, in a schema of its own that is dropped at the end.
  * BENCH_USERS changes the count; BENCH_REQUESTS the requests per measurement (default 100).
  */
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import bcrypt from 'bcrypt';
 import pg from 'pg';
 import { openDatabase, type DatabaseConfig } from '../src/db/data-source.js';
@@ -43,7 +45,7 @@ async function time(job: () => Promise<void>): Promise<Latency> {
   return summarize(ms);
 }
 
-async function seed(config: DatabaseConfig): Promise<{ selectOne: Latency; seedSeconds: number }> {
+async function seed(config: DatabaseConfig): Promise<{ selectOne: Latency; count: Latency; seedSeconds: number }> {
   const db = await openDatabase(config);
   try {
     const ds = db.dataSource;
@@ -59,7 +61,9 @@ async function seed(config: DatabaseConfig): Promise<{ selectOne: Latency; seedS
     await ds.query('VACUUM ANALYZE');
     const seedSeconds = (Date.now() - started) / 1000;
     const selectOne = await time(async () => { await ds.query('SELECT 1'); });
-    return { selectOne, seedSeconds };
+    // What every unfiltered page pays for its `total`.
+    const count = await time(async () => { await ds.query('SELECT count(*) FROM users'); });
+    return { selectOne, count, seedSeconds };
   } finally {
     await db.close();
   }
@@ -87,7 +91,7 @@ async function main(): Promise<void> {
 
   try {
     process.stdout.write(`seeding ${users} users... `);
-    const { selectOne, seedSeconds } = await seed(dbConfig);
+    const { selectOne, count, seedSeconds } = await seed(dbConfig);
     console.log(`${seedSeconds.toFixed(1)} s`);
 
     const server = await startProcess('src/main.ts', {
@@ -113,8 +117,10 @@ async function main(): Promise<void> {
       };
       const late = Math.max(0, total - 101);
       const rows: [string, Latency][] = [
-        [`SELECT 1 from the bench process (raw limit)`, selectOne],
+        ['SELECT 1 from the bench process (raw limit)', selectOne],
+        ['SELECT count(*) FROM users from the bench process', count],
         ['GET /readyz (HTTP + SELECT 1, raw limit)', await time(get('/readyz'))],
+        ['GET /api/sso/v1/me (authenticated RPC, one user)', await time(get('/api/sso/v1/me'))],
         ['GET /api/sso/v1/users (first page, 10)', await time(get('/api/sso/v1/users', expectPage(0, 10)))],
         [`GET /api/sso/v1/users?offset=${late} (late page, 10)`, await time(get(`/api/sso/v1/users?offset=${late}`, expectPage(late, 10)))],
         ['GET /api/sso/v1/users?limit=100 (first page, 100)', await time(get('/api/sso/v1/users?limit=100', expectPage(0, 100)))],
@@ -132,6 +138,7 @@ async function main(): Promise<void> {
       await stopProcess(server);
     }
   } finally {
+    rmSync(dataDir, { recursive: true, force: true });
     if (url) {
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();

@@ -9,7 +9,7 @@ import { Agents } from '../domain/agents/agents.js';
 import type { Actor } from '../domain/directory/actor.js';
 import { page } from '../domain/paging.js';
 import { holds } from '../interceptors/authorization.js';
-import { principalOf } from '../interceptors/call-context.js';
+import { callInfoOf, principalOf } from '../interceptors/call-context.js';
 import type { Deps } from '../server/deps.js';
 import { ts } from './mappers.js';
 
@@ -36,7 +36,7 @@ function toAgentKey(k: AgentKeyRecord): AgentKey {
 export function createAgentService(deps: Deps): Partial<ServiceImpl<typeof AgentService>> {
   const agents = new Agents(deps.ds);
   const keys = new AgentKeys(deps.ds);
-  const login = new AgentLogin({ ds: deps.ds, tokens: deps.tokens, audiences: deps.audiences, issuer: deps.config.issuer });
+  const login = new AgentLogin({ ds: deps.ds, tokens: deps.tokens, audiences: deps.audiences, audit: deps.audit, issuer: deps.config.issuer });
   return {
     async createAgent(req, ctx) {
       const agent = await agents.create(actorOf(ctx), { name: req.name, scopes: req.scopes, description: req.description, workspaceId: req.workspaceId });
@@ -78,7 +78,8 @@ export function createAgentService(deps: Deps): Partial<ServiceImpl<typeof Agent
       return { success: true };
     },
     async authenticateAgent(req, ctx) {
-      const t = await login.authenticate({ authorization: ctx.requestHeader.get('authorization'), assertion: req.assertion, audience: req.audience });
+      const t = await login.authenticate(
+        { authorization: ctx.requestHeader.get('authorization'), assertion: req.assertion, audience: req.audience }, callInfoOf(ctx));
       return {
         accessToken: t.accessToken, tokenType: 'Bearer', expiresIn: t.expiresIn, scope: t.scopes.join(' '),
         agent: toAgent(t.agent), tokens: { access: t.accessToken },

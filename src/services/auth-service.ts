@@ -41,7 +41,7 @@ function signingKey(k: KeyInfo) {
 
 /** Thin handlers: proto in, domain call, proto out. */
 export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthService> {
-  const oauth = new TokenEndpoint({ ds: d.ds, tokens: d.tokens, flows: d.flows, audiences: d.audiences });
+  const oauth = new TokenEndpoint({ ds: d.ds, tokens: d.tokens, flows: d.flows, audiences: d.audiences, audit: d.audit });
   return {
     async login(req, ctx) {
       const tokens = await d.flows.login(

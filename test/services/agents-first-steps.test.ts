@@ -82,7 +82,8 @@ describe('USSO First Steps 6 and 7, as printed', () => {
 
   describe('the key at work', () => {
     test('lists users over REST, with x-api-key and as a bearer value', async () => {
-      for (const headers of [{ 'x-api-key': apiKey.key }, { Authorization: `Bearer ${apiKey.key}` }]) {
+      const credentials: Record<string, string>[] = [{ 'x-api-key': apiKey.key }, { Authorization: `Bearer ${apiKey.key}` }];
+      for (const headers of credentials) {
         const response = await fetch(`${server.url}/api/sso/v1/users`, { headers });
         assert.equal(response.status, 200, await response.clone().text());
         const body = await response.json() as any;

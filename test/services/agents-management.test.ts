@@ -309,6 +309,16 @@ describe('public keys', () => {
     assert.equal((await json(await server.rest(`/api/sso/v1/agents/${agent.id}/keys`, { token: admin }))).items.length, 2);
   });
 
+  test('over Connect: create, list and delete a key', async () => {
+    const agents = server.client(AgentService, { token: admin });
+    const jwk = pair().publicKey.export({ format: 'jwk' }) as Record<string, string>;
+    const key = (await agents.createAgentKey({ agentId: agent.id, jwk, name: 'rpc' })).key!;
+    assert.deepEqual(key.jwk, { kty: 'OKP', crv: 'Ed25519', x: jwk.x });
+    assert.ok((await agents.listAgentKeys({ agentId: agent.id })).items.some((k) => k.kid === key.kid));
+    assert.equal((await agents.deleteAgentKey({ agentId: agent.id, kid: key.kid })).success, true);
+    await assert.rejects(agents.deleteAgentKey({ agentId: agent.id, kid: key.kid }), (e) => reasonOf(e) === 'AGENT_KEY_NOT_FOUND');
+  });
+
   test('private keys, other curves and junk are refused with 400', async () => {
     const { privateKey } = pair();
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'pem', type: 'spki' });

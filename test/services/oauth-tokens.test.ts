@@ -127,6 +127,16 @@ describe('client credentials', () => {
     assert.match(body.error_description, /delete:users/);
   });
 
+  test('a narrowed token cannot mint a key wider than itself', async () => {
+    const narrow = await json(await tokenRequest({ grant_type: 'client_credentials', client_id: agent.id, client_secret: key, scope: 'read:users' }));
+    const wide = await server.rest('/api/sso/v1/apikeys', { method: 'POST', token: narrow.access_token, json: { name: 'all of the agent' } });
+    assert.equal(wide.status, 403);
+    assert.equal((await json(wide)).error_code, 'GRANT_EXCEEDS_CALLER');
+    const own = await server.rest('/api/sso/v1/apikeys', { method: 'POST', token: narrow.access_token, json: { name: 'own', scopes: ['read:users'] } });
+    assert.equal(own.status, 200);
+    assert.equal((await json(own)).agent_id, agent.id);
+  });
+
   test('a key with fewer scopes than its agent mints no more than the key holds', async () => {
     const narrowKey = await newKey({ agent_id: agent.id, name: 'narrow', scopes: ['read:users'] });
     const body = await json(await tokenRequest({ grant_type: 'client_credentials', client_id: agent.id, client_secret: narrowKey }));
@@ -139,7 +149,7 @@ describe('client credentials', () => {
     const other = await newAgent(['read:users']);
     const otherKey = await newKey({ agent_id: other.id, name: 'other' });
     const userKey = await newKey({ name: 'admin own' });
-    for (const params of [
+    const cases: Record<string, string>[] = [
       { client_id: agent.id, client_secret: key.slice(0, -2) + (key.endsWith('AA') ? 'BB' : 'AA') },
       { client_id: agent.id, client_secret: otherKey },
       { client_id: agent.id, client_secret: userKey },
@@ -148,7 +158,8 @@ describe('client credentials', () => {
       { client_id: 'not-a-uuid', client_secret: key },
       { client_id: agent.id },
       {},
-    ]) {
+    ];
+    for (const params of cases) {
       const res = await tokenRequest({ grant_type: 'client_credentials', ...params });
       assert.equal(res.status, 401, JSON.stringify(params));
       const body = await json(res);
@@ -179,6 +190,16 @@ describe('client credentials', () => {
     assert.equal((await server.rest('/api/sso/v1/users', { token })).status, 401, 'tokens it already has stop working too');
     await server.rest(`/api/sso/v1/agents/${agent.id}`, { method: 'PATCH', token: admin, json: { is_active: true } });
     assert.equal((await tokenRequest({ grant_type: 'client_credentials', client_id: agent.id, client_secret: key })).status, 200);
+  });
+
+  test('each grant and each refusal is an audit event of the agent', async () => {
+    const audited = await newAgent(['read:users']);
+    const auditedKey = await newKey({ agent_id: audited.id, name: 'audited' });
+    await tokenRequest({ grant_type: 'client_credentials', client_id: audited.id, client_secret: auditedKey });
+    await tokenRequest({ grant_type: 'client_credentials', client_id: audited.id, client_secret: 'wrong' });
+    const events = await json(await server.rest(`/api/sso/v1/audit-events?actor_id=${audited.id}`, { token: admin }));
+    assert.deepEqual(events.items.map((e: any) => [e.type, e.outcome, e.reason]).sort(),
+      [['client_credentials', 'failure', 'INVALID_CLIENT'], ['client_credentials', 'success', '']]);
   });
 
   test('malformed requests: 400 invalid_request or unsupported_grant_type, never a 500', async () => {
@@ -362,6 +383,12 @@ describe('agent login with a signed assertion (POST /api/sso/v1/agents/auth)', (
     const res = await server.client(AgentService, { token: await assertion() }).authenticateAgent({});
     assert.equal(res.agent?.id, agent.id);
     assert.ok(res.tokens?.access);
+  });
+
+  test('agent logins are audit events', async () => {
+    const before = (await json(await server.rest(`/api/sso/v1/audit-events?actor_id=${agent.id}&limit=100`, { token: admin }))).items;
+    assert.ok(before.some((e: any) => e.type === 'agent_login' && e.outcome === 'success'));
+    assert.ok(before.some((e: any) => e.type === 'agent_login' && e.outcome === 'failure' && e.reason === 'ASSERTION_REPLAYED'));
   });
 
   test('a deactivated agent cannot log in; a removed key signs nothing', async () => {

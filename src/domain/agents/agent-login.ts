@@ -4,6 +4,8 @@ import { findAgentKeyForLogin, recordAssertion } from '../../db/repositories/age
 import type { AgentRecord } from '../../db/repositories/agents.js';
 import { AppError } from '../../errors/index.js';
 import type { Audiences } from '../audiences.js';
+import type { AuditLog } from '../audit.js';
+import type { Client } from '../auth/auth-flows.js';
 import type { Tokens } from '../tokens.js';
 import { issueAgentToken, narrowScopes, type AgentToken } from './agent-tokens.js';
 
@@ -15,6 +17,7 @@ export interface AgentLoginSettings {
   ds: DataSource;
   tokens: Tokens;
   audiences: Audiences;
+  audit: AuditLog;
   /** The server's issuer URL: with the login URL and the default audience, what `aud` may name. */
   issuer: string;
 }
@@ -54,13 +57,32 @@ export class AgentLogin {
     this.audiences = [s.audiences.defaultAudience, s.issuer, `${s.issuer}/api/sso/v1/agents/auth`];
   }
 
-  /** Logs in with the assertion of the `Authorization: Bearer` header, or the one given in the body. */
-  async authenticate(input: { authorization: string | null; assertion: string; audience: string }): Promise<AgentToken & { agent: AgentRecord }> {
+  /**
+   * Logs in with the assertion of the `Authorization: Bearer` header, or the one given in the
+   * body. Like a person's login, each success and failure is an audit event.
+   */
+  async authenticate(input: { authorization: string | null; assertion: string; audience: string }, client: Client): Promise<AgentToken & { agent: AgentRecord }> {
+    let agentId: string | null = null;
+    const record = (outcome: 'success' | 'failure', reason?: string) => this.s.audit.record({
+      type: 'agent_login', outcome, reason, actorId: agentId, identifier: agentId, ip: client.ip, userAgent: client.userAgent,
+    });
+    try {
+      const answer = await this.login(input, (id) => { agentId = id; });
+      await record('success');
+      return answer;
+    } catch (e) {
+      if (e instanceof AppError) await record('failure', e.reason);
+      throw e;
+    }
+  }
+
+  private async login(input: { authorization: string | null; assertion: string; audience: string }, found: (agentId: string) => void): Promise<AgentToken & { agent: AgentRecord }> {
     const assertion = input.assertion || /^Bearer\s+(\S+)\s*$/i.exec(input.authorization ?? '')?.[1];
     if (!assertion) throw new AppError('UNAUTHENTICATED', 'Send the signed assertion as "Authorization: Bearer <JWT>".');
-    const found = await findAgentKeyForLogin(this.s.ds, kidOf(assertion));
-    if (!found) throw invalid();
-    const { key, agent } = found;
+    const registered = await findAgentKeyForLogin(this.s.ds, kidOf(assertion));
+    if (!registered) throw invalid();
+    const { key, agent } = registered;
+    found(agent.id);
     let payload: Record<string, unknown>;
     try {
       payload = await verifyJwt(assertion, {

@@ -61,7 +61,9 @@ export class ApiKeys {
     if (beyond.length > 0) {
       throw new AppError('SCOPES_EXCEED_OWNER', `A key's scopes must be within its owner's; the owner does not hold: ${beyond.slice(0, 10).join(', ')}.`);
     }
-    const ownKeyByToken = owner.kind === principal.kind && owner.id === principal.id && principal.via === 'access_token';
+    // A user's access token carries all of the user's grants (as of login), so the grants as of now
+    // are the bound; an agent's token may have been narrowed with `scope`, so it bounds like a key.
+    const ownKeyByToken = owner.kind === 'user' && principal.kind === 'user' && owner.id === principal.id && principal.via === 'access_token';
     if (!ownKeyByToken) checkGrantable(actor, scopes);
 
     const generated = generateApiKey(owner.kind);

@@ -3,10 +3,11 @@ import { AppError } from '../../errors/index.js';
 import { resolveApiKey, type ResolvedApiKey } from '../apikeys/key-lookup.js';
 import { issueAgentToken, narrowScopes } from '../agents/agent-tokens.js';
 import type { Audiences } from '../audiences.js';
+import type { AuditLog } from '../audit.js';
 import type { AuthFlows, Client } from '../auth/auth-flows.js';
 import { isUuid } from '../paging.js';
 import type { Tokens } from '../tokens.js';
-import { clientCredentialsOf } from './client-credentials.js';
+import { clientCredentialsOf, type ClientCredentials } from './client-credentials.js';
 
 export interface TokenRequest {
   grantType: string;
@@ -32,6 +33,7 @@ export interface TokenEndpointDeps {
   tokens: Tokens;
   flows: AuthFlows;
   audiences: Audiences;
+  audit: AuditLog;
 }
 
 /**
@@ -47,7 +49,7 @@ export class TokenEndpoint {
   issue(req: TokenRequest, client: Client): Promise<TokenAnswer> {
     switch (req.grantType) {
       case 'client_credentials':
-        return this.clientCredentials(req);
+        return this.clientCredentials(req, client);
       case 'refresh_token':
         return this.refresh(req, client);
       default:
@@ -55,8 +57,26 @@ export class TokenEndpoint {
     }
   }
 
-  private async clientCredentials(req: TokenRequest): Promise<TokenAnswer> {
-    const client = clientCredentialsOf(req.authorization, req);
+  /** A machine sign-in is a security event, like a person's: each success and failure is recorded. */
+  private async clientCredentials(req: TokenRequest, from: Client): Promise<TokenAnswer> {
+    let clientId = req.clientId;
+    const record = (outcome: 'success' | 'failure', reason?: string) => this.d.audit.record({
+      type: 'client_credentials', outcome, reason, actorId: isUuid(clientId) ? clientId.toLowerCase() : null,
+      identifier: clientId.slice(0, 200) || null, ip: from.ip, userAgent: from.userAgent,
+    });
+    try {
+      const client = clientCredentialsOf(req.authorization, req);
+      clientId = client.id;
+      const answer = await this.grantToClient(req, client);
+      await record('success');
+      return answer;
+    } catch (e) {
+      if (e instanceof AppError) await record('failure', e.reason);
+      throw e;
+    }
+  }
+
+  private async grantToClient(req: TokenRequest, client: ClientCredentials): Promise<TokenAnswer> {
     const challenge: Record<string, string> = client.viaBasic ? { 'www-authenticate': 'Basic realm="sso"' } : {};
     if (!client.id || !client.secret) throw new AppError('INVALID_CLIENT', 'client_id and client_secret are required.', challenge);
     let key: ResolvedApiKey | undefined;
