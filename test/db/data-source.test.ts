@@ -15,13 +15,24 @@ import { migrations } from '../../src/db/migrations/index.js';
 import { createTestDatabaseConfig, type TestDatabase } from '../support/database.js';
 
 const TABLES = [
+  'agent_assertions',
+  'agent_keys',
+  'agents',
+  'api_keys',
+  'app_assignments',
+  'apps',
   'audit_events',
   'login_throttles',
   'migrations',
+  'roles',
   'sessions',
   'signing_keys',
   'user_identifiers',
+  'user_roles',
   'users',
+  'workspace_member_roles',
+  'workspace_members',
+  'workspaces',
 ];
 
 describe('openDatabase', { timeout: 120_000 }, () => {

@@ -74,6 +74,14 @@ export async function revokeUserSessions(db: Db, userId: string, reason: string)
   return count;
 }
 
+/** Ends every live session of a user but one (the caller's own, when it changed its own password). */
+export async function revokeOtherSessions(db: Db, userId: string, keepSessionId: string | null, reason: string): Promise<number> {
+  const { count } = await run(db,
+    `UPDATE sessions SET revoked_at = now(), revoked_reason = $3
+      WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2::uuid)`, [userId, keepSessionId, reason]);
+  return count;
+}
+
 export async function listLiveSessions(db: Db, userId: string, page: Page): Promise<{ items: SessionRecord[]; total: number }> {
   const where = 'user_id = $1 AND revoked_at IS NULL AND expires_at > now()';
   const [items, total] = await Promise.all([

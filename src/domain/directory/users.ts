@@ -10,6 +10,7 @@ import type { AuditLog } from '../audit.js';
 import { parseIdentifier, type IdentifierType } from '../identifiers.js';
 import { uuid } from '../paging.js';
 import { checkNewPassword } from '../passwords-policy.js';
+import { revokeOtherSessions } from '../../db/repositories/sessions.js';
 import { isSelf, type Actor } from './actor.js';
 import { checkGrantable, scopesOf, slugOf, slugsOf } from './rules.js';
 import { applyUserChanges, ensureAdminRemains } from './user-changes.js';
@@ -114,6 +115,10 @@ export class DirectoryUsers {
       const user = await lockUser(tx, { id: userId });
       if (!user) throw new AppError('USER_NOT_FOUND');
       await applyUserChanges(tx, actor, user, { roles, scopes, isActive: input.isActive, isAdmin: input.isAdmin, passwordHash });
+      // A new password ends every other session: whoever knew the old one is signed out.
+      if (passwordHash !== undefined) {
+        await revokeOtherSessions(tx, userId, isSelf(actor, id) ? actor.principal.sessionId ?? null : null, 'password_changed');
+      }
     });
     const view = await this.get(userId);
     await this.audit.record({ type: 'user.update', outcome: 'success', actorId: actor.principal.id, identifier: view.identifiers[0]?.value, ...client });
