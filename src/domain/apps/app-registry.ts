@@ -6,8 +6,7 @@ import {
 import {
   deleteApp, findAppById, insertApp, listApps, replaceAppKey, updateApp, type AppChanges, type AppRecord,
 } from '../../db/repositories/apps.js';
-import type { Page } from '../../db/repositories/sql.js';
-import { uniqueViolation } from '../../db/repositories/sql.js';
+import { uniqueViolation, type Page } from '../../db/repositories/sql.js';
 import { findUserById } from '../../db/repositories/users.js';
 import { AppError } from '../../errors/index.js';
 import { viewUser, type UserView } from '../users/user-view.js';
@@ -40,14 +39,17 @@ export class AppRegistry {
     const id = randomUUID();
     const key = newAppKey();
     const explicit = fields.audience !== '';
-    const row = { ...fields, id, key: key.stored };
+    const audience = explicit ? fields.audience : defaultAudience(fields.name, id, this.d.serverAudience);
+    const row = { ...fields, id, audience, key: key.stored };
+    let app: AppRecord;
     try {
-      return { app: await insertApp(this.d.ds, { ...row, audience: explicit ? fields.audience : defaultAudience(fields.name, id, this.d.serverAudience) }), apiKey: key.plaintext };
+      app = await insertApp(this.d.ds, row);
     } catch (e) {
       if (uniqueViolation(e) !== 'apps_audience_key') throw e;
       if (explicit) throw new AppError('AUDIENCE_TAKEN');
-      return { app: await insertApp(this.d.ds, { ...row, audience: id }), apiKey: key.plaintext };
+      app = await insertApp(this.d.ds, { ...row, audience: id });
     }
+    return { app, apiKey: key.plaintext };
   }
 
   list(page?: Page): Promise<{ items: AppRecord[]; total: number }> {
