@@ -48,7 +48,7 @@ describeOnPostgres('runMigrations on PostgreSQL', { timeout: 120_000 }, () => {
       );
       assert.equal(results.filter((r) => r.length > 0).length, 1);
       const rows: { name: string; n: number }[] = await sources[0]!.query(
-        `SELECT name, count(*)::int AS n FROM migrations GROUP BY name`,
+        `SELECT name, count(*)::int AS n FROM migrations GROUP BY name ORDER BY min(id)`,
       );
       assert.deepEqual(rows, migrations.map((m) => ({ name: m.name, n: 1 })));
     } finally {
