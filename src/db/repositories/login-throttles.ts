@@ -1,52 +1,60 @@
 import { run, one, type Db } from './sql.js';
 
-export interface ThrottleLimits { maxFailures: number; lockBase: number; lockMax: number }
+/** One counter to charge: a key such as 'id:alice@example.com' or 'ip:1.2.3.4', with its own limit. */
+export interface ThrottleKey { key: string; maxFailures: number }
+
+export interface LockTiming { lockBase: number; lockMax: number }
 
 /**
- * Counts one attempt for a key before the password is checked, in one atomic statement, so
- * parallel guesses cannot all slip past the limit: the attempt that reaches the limit sets the
- * lock right away (a doubling delay per further attempt), and a correct password then lifts it.
- * Attempts made while locked are refused and not counted. Counts older than a day start over.
- * Returns the lock that was in force before this attempt, if any.
+ * Counts one attempt on each key before the password is checked, atomically, so parallel guesses
+ * cannot all slip past the limit: the attempt that reaches a key's limit sets its lock right away
+ * (a doubling delay per further attempt), and a correct password then lifts it. Attempts made
+ * while locked are refused and not counted. Counts older than a day start over. Returns the
+ * latest lock that was in force on any key before this attempt, if any.
+ * Two statements for all keys, whatever their number; rows are locked in key order, so
+ * concurrent attempts sharing a key (an address) cannot deadlock.
  */
-export async function countAttempt(db: Db, key: string, limits: ThrottleLimits): Promise<{ lockedUntil: Date | null }> {
-  // The row must exist before the statement below takes its snapshot: otherwise `prev` of
+export async function countAttempt(db: Db, keys: ThrottleKey[], timing: LockTiming): Promise<{ lockedUntil: Date | null }> {
+  const names = keys.map((k) => k.key);
+  // The rows must exist before the statement below takes its snapshot: otherwise `prev` of
   // concurrent first attempts finds no row (not even after waiting for the row's inserter), and
   // every one of them is admitted although the lock was set meanwhile.
-  await run(db, `INSERT INTO login_throttles (key, failures, updated_at) VALUES ($1, 0, now()) ON CONFLICT (key) DO NOTHING`, [key]);
+  await run(db,
+    `INSERT INTO login_throttles (key, failures, updated_at) SELECT k, 0, now() FROM unnest($1::text[]) AS k
+     ON CONFLICT (key) DO NOTHING`, [names]);
   const row = await one<{ prevLock: Date | null }>(db,
-    `WITH prev AS (SELECT locked_until FROM login_throttles WHERE key = $1 FOR UPDATE),
+    `WITH input AS (SELECT * FROM unnest($1::text[], $2::int[]) AS i(key, max_failures)),
+     prev AS (SELECT t.key, t.locked_until FROM login_throttles t JOIN input USING (key) ORDER BY t.key FOR UPDATE OF t),
      up AS (
-       INSERT INTO login_throttles AS t (key, failures, locked_until, updated_at)
-       VALUES ($1, 1, CASE WHEN 1 >= $2 THEN now() + make_interval(secs => $3::float8) END, now())
-       ON CONFLICT (key) DO UPDATE SET
+       UPDATE login_throttles AS t SET
          failures = CASE WHEN t.locked_until > now() THEN t.failures
                          WHEN t.updated_at < now() - interval '1 day' THEN 1
                          ELSE t.failures + 1 END,
          locked_until = CASE
            WHEN t.locked_until > now() THEN t.locked_until
-           WHEN t.updated_at >= now() - interval '1 day' AND t.failures + 1 >= $2
-             THEN now() + make_interval(secs => LEAST($4::float8, $3::float8 * power(2, t.failures + 1 - $2)))
+           WHEN t.updated_at < now() - interval '1 day'
+             THEN CASE WHEN 1 >= i.max_failures THEN now() + make_interval(secs => $3::float8) END
+           WHEN t.failures + 1 >= i.max_failures
+             THEN now() + make_interval(secs => LEAST($4::float8, $3::float8 * power(2, t.failures + 1 - i.max_failures)))
            ELSE NULL END,
          updated_at = CASE WHEN t.locked_until > now() THEN t.updated_at ELSE now() END
+       FROM input i WHERE t.key = i.key
        RETURNING 1)
-     SELECT (SELECT locked_until FROM prev WHERE locked_until > now()) AS "prevLock", (SELECT count(*) FROM up) AS n`,
-    [key, limits.maxFailures, limits.lockBase, limits.lockMax]);
+     SELECT (SELECT max(locked_until) FROM prev WHERE locked_until > now()) AS "prevLock", (SELECT count(*) FROM up) AS n`,
+    [names, keys.map((k) => k.maxFailures), timing.lockBase, timing.lockMax]);
   return { lockedUntil: row?.prevLock ?? null };
 }
 
-/** A success for an identifier: its count and lock start over. */
-export async function resetAttempts(db: Db, key: string): Promise<void> {
-  await run(db, 'DELETE FROM login_throttles WHERE key = $1', [key]);
-}
-
 /**
- * A success from an address takes back the attempt it counted (and any lock that attempt set),
- * so honest traffic from a shared address never locks it.
+ * A success, in one statement: the identifier's count and lock start over, and the address takes
+ * back the attempt it counted (and any lock that attempt set), so honest traffic from a shared
+ * address never locks it.
  */
-export async function forgiveAttempt(db: Db, key: string, maxFailures: number): Promise<void> {
+export async function recordSuccess(db: Db, identifierKey: string, address: ThrottleKey | undefined): Promise<void> {
   await run(db,
-    `UPDATE login_throttles SET failures = GREATEST(failures - 1, 0),
-            locked_until = CASE WHEN failures - 1 < $2 THEN NULL ELSE locked_until END
-      WHERE key = $1`, [key, maxFailures]);
+    `WITH reset AS (DELETE FROM login_throttles WHERE key = $1 RETURNING 1)
+     UPDATE login_throttles SET failures = GREATEST(failures - 1, 0),
+            locked_until = CASE WHEN failures - 1 < $3 THEN NULL ELSE locked_until END
+      WHERE key = $2 AND (SELECT count(*) FROM reset) >= 0`,
+    [identifierKey, address?.key ?? null, address?.maxFailures ?? 0]);
 }

@@ -23,42 +23,33 @@ const userColumns = `u.id, u.number, u.password_hash AS "passwordHash", u.is_act
 /** Serializes first-user bootstrap so exactly one user becomes the administrator. */
 const bootstrapLockKey = 7_134_228_001;
 
-async function withIdentifiers(db: Db, users: Omit<UserRecord, 'identifiers'>[]): Promise<UserRecord[]> {
-  if (users.length === 0) return [];
-  const ids = rows<IdentifierRecord & { userId: string }>(db,
-    `SELECT user_id AS "userId", type, value, verified, is_primary AS "isPrimary"
-       FROM user_identifiers WHERE user_id = ANY($1::uuid[]) ORDER BY is_primary DESC, created_at, value`,
-    [users.map((u) => u.id)]);
-  const byUser = new Map<string, IdentifierRecord[]>();
-  for (const { userId, ...rest } of await ids) byUser.set(userId, [...(byUser.get(userId) ?? []), rest]);
-  return users.map((u) => ({ ...u, identifiers: byUser.get(u.id) ?? [] }));
-}
+/** The user columns plus its identifiers (primary first) as one JSON column: one round trip. */
+const userWithIdentifiers = `SELECT ${userColumns},
+    COALESCE((SELECT json_agg(json_build_object('type', i.type, 'value', i.value, 'verified', i.verified, 'isPrimary', i.is_primary)
+                              ORDER BY i.is_primary DESC, i.created_at, i.value)
+                FROM user_identifiers i WHERE i.user_id = u.id), '[]'::json) AS identifiers
+  FROM users u`;
 
-/** One round trip: the user and its identifiers (primary first) together. */
 export async function findUserById(db: Db, id: string): Promise<UserRecord | undefined> {
-  const user = await one<UserRecord>(db,
-    `SELECT ${userColumns},
-            COALESCE((SELECT json_agg(json_build_object('type', i.type, 'value', i.value, 'verified', i.verified, 'isPrimary', i.is_primary)
-                                      ORDER BY i.is_primary DESC, i.created_at, i.value)
-                        FROM user_identifiers i WHERE i.user_id = u.id), '[]'::json) AS identifiers
-       FROM users u WHERE u.id = $1`, [id]);
-  return user;
+  return one<UserRecord>(db, `${userWithIdentifiers} WHERE u.id = $1`, [id]);
 }
 
 export async function findUserByIdentifier(db: Db, type: IdentifierType, value: string): Promise<UserRecord | undefined> {
-  const user = await one<Omit<UserRecord, 'identifiers'>>(db,
-    `SELECT ${userColumns} FROM users u JOIN user_identifiers i ON i.user_id = u.id WHERE i.type = $1 AND i.value = $2`,
-    [type, value]);
-  return user ? (await withIdentifiers(db, [user]))[0] : undefined;
+  return findUserByAnyIdentifier(db, [{ type, value }]);
 }
 
-/** Finds a user by any identifier value, whatever its type (the legacy routes take a "username"). */
+/**
+ * Finds a user by any of several readings of an identifier (the legacy routes take a "username"
+ * that may be an e-mail address), in one round trip; the first reading that matches wins.
+ */
 export async function findUserByAnyIdentifier(db: Db, values: { type: IdentifierType; value: string }[]): Promise<UserRecord | undefined> {
-  for (const { type, value } of values) {
-    const user = await findUserByIdentifier(db, type, value);
-    if (user) return user;
-  }
-  return undefined;
+  if (values.length === 0) return undefined;
+  return one<UserRecord>(db,
+    `${userWithIdentifiers}
+       JOIN (SELECT m.user_id, c.ord FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS c(type, value, ord)
+               JOIN user_identifiers m ON m.type = c.type AND m.value = c.value) hit ON hit.user_id = u.id
+      ORDER BY hit.ord LIMIT 1`,
+    [values.map((v) => v.type), values.map((v) => v.value)]);
 }
 
 export interface NewUser {

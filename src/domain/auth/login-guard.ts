@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { countAttempt, forgiveAttempt, resetAttempts, type ThrottleLimits } from '../../db/repositories/login-throttles.js';
+import { countAttempt, recordSuccess, type LockTiming, type ThrottleKey } from '../../db/repositories/login-throttles.js';
 import { AppError } from '../../errors/index.js';
 
 export interface LoginGuardLimits {
@@ -17,30 +17,31 @@ export interface LoginGuardLimits {
  * count.
  */
 export class LoginGuard {
-  private readonly idLimits: ThrottleLimits;
-  private readonly ipLimits: ThrottleLimits;
+  private readonly timing: LockTiming;
 
-  constructor(private readonly ds: DataSource, limits: LoginGuardLimits) {
-    this.idLimits = { maxFailures: limits.maxFailures, lockBase: limits.lockBase, lockMax: limits.lockMax };
-    this.ipLimits = { maxFailures: limits.maxFailuresPerIp, lockBase: limits.lockBase, lockMax: limits.lockMax };
+  constructor(private readonly ds: DataSource, private readonly limits: LoginGuardLimits) {
+    this.timing = { lockBase: limits.lockBase, lockMax: limits.lockMax };
+  }
+
+  private addressKey(ip: string): ThrottleKey | undefined {
+    return ip ? { key: `ip:${ip}`, maxFailures: this.limits.maxFailuresPerIp } : undefined;
+  }
+
+  private keys(identifier: string, ip: string): ThrottleKey[] {
+    const address = this.addressKey(ip);
+    return [{ key: `id:${identifier}`, maxFailures: this.limits.maxFailures }, ...(address ? [address] : [])];
   }
 
   /** Counts the attempt; throws TOO_MANY_ATTEMPTS when the identifier or the address is locked. */
   async admit(identifier: string, ip: string): Promise<void> {
-    const checks = [countAttempt(this.ds, `id:${identifier}`, this.idLimits)];
-    if (ip) checks.push(countAttempt(this.ds, `ip:${ip}`, this.ipLimits));
-    const locks = (await Promise.all(checks)).map((r) => r.lockedUntil).filter((d): d is Date => d !== null);
-    if (locks.length > 0) {
-      const until = Math.max(...locks.map((d) => d.getTime()));
-      const retryAfter = Math.max(1, Math.ceil((until - Date.now()) / 1000));
+    const { lockedUntil } = await countAttempt(this.ds, this.keys(identifier, ip), this.timing);
+    if (lockedUntil) {
+      const retryAfter = Math.max(1, Math.ceil((lockedUntil.getTime() - Date.now()) / 1000));
       throw new AppError('TOO_MANY_ATTEMPTS', `Too many failed attempts; try again in ${retryAfter} seconds.`, { 'retry-after': String(retryAfter) });
     }
   }
 
   async succeeded(identifier: string, ip: string): Promise<void> {
-    await Promise.all([
-      resetAttempts(this.ds, `id:${identifier}`),
-      ip ? forgiveAttempt(this.ds, `ip:${ip}`, this.ipLimits.maxFailures) : Promise.resolve(),
-    ]);
+    await recordSuccess(this.ds, `id:${identifier}`, this.addressKey(ip));
   }
 }
