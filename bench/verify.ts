@@ -6,12 +6,12 @@
  *     lose less than 10% to the hash;
  *   - a bad API key (no password check at all) vs a bare connect-node unary call.
  * The server runs in its own process on the embedded database (or BENCH_DATABASE_URL).
- * BENCH_SECONDS sets each run's length (default 5); BENCH_BCRYPT_COST the cost (default 10).
+ * BENCH_SECONDS sets each run's length (default 5); BENCH_BCRYPT_COST the cost (default 12, the server's default).
  */
 import bcrypt from 'bcrypt';
 import { measure, opsPerSecond, row, startProcess, stopProcess, tempDir } from './lib.js';
 
-const cost = Number(process.env.BENCH_BCRYPT_COST ?? 10);
+const cost = Number(process.env.BENCH_BCRYPT_COST ?? 12); // the server's default cost
 const port = 18900 + Math.floor(Math.random() * 500);
 const barePort = port + 1;
 const base = `http://127.0.0.1:${port}`;

@@ -11,18 +11,27 @@ export interface LockTiming { lockBase: number; lockMax: number }
  * (a doubling delay per further attempt), and a correct password then lifts it. Attempts made
  * while locked are refused and not counted. Counts older than a day start over. Returns the
  * latest lock that was in force on any key before this attempt, if any.
- * Two statements for all keys, whatever their number; rows are locked in key order, so
+ * One statement for all keys once their rows exist; rows are locked in key order, so
  * concurrent attempts sharing a key (an address) cannot deadlock.
  */
 export async function countAttempt(db: Db, keys: ThrottleKey[], timing: LockTiming): Promise<{ lockedUntil: Date | null }> {
-  const names = keys.map((k) => k.key);
-  // The rows must exist before the statement below takes its snapshot: otherwise `prev` of
-  // concurrent first attempts finds no row (not even after waiting for the row's inserter), and
-  // every one of them is admitted although the lock was set meanwhile.
+  const first = await chargeExisting(db, keys, timing);
+  const missing = keys.filter((k) => !first.charged.includes(k.key));
+  if (missing.length === 0) return { lockedUntil: first.lockedUntil };
+  // A key seen for the first time: its row must exist before the charging statement takes its
+  // snapshot, or concurrent first attempts would all find no row and all be admitted although
+  // the lock was set meanwhile. Rows are kept after a success, so this is the rare path.
   await run(db,
     `INSERT INTO login_throttles (key, failures, updated_at) SELECT k, 0, now() FROM unnest($1::text[]) AS k
-     ON CONFLICT (key) DO NOTHING`, [names]);
-  const row = await one<{ prevLock: Date | null }>(db,
+     ON CONFLICT (key) DO NOTHING`, [missing.map((k) => k.key)]);
+  const second = await chargeExisting(db, missing, timing);
+  const locks = [first.lockedUntil, second.lockedUntil].filter((d): d is Date => d !== null);
+  return { lockedUntil: locks.length ? new Date(Math.max(...locks.map((d) => d.getTime()))) : null };
+}
+
+/** Charges the keys whose rows exist, in one statement; says which it charged. */
+async function chargeExisting(db: Db, keys: ThrottleKey[], timing: LockTiming): Promise<{ lockedUntil: Date | null; charged: string[] }> {
+  const row = await one<{ prevLock: Date | null; charged: string[] | null }>(db,
     `WITH input AS (SELECT * FROM unnest($1::text[], $2::int[]) AS i(key, max_failures)),
      prev AS (SELECT t.key, t.locked_until FROM login_throttles t JOIN input USING (key) ORDER BY t.key FOR UPDATE OF t),
      up AS (
@@ -39,10 +48,11 @@ export async function countAttempt(db: Db, keys: ThrottleKey[], timing: LockTimi
            ELSE NULL END,
          updated_at = CASE WHEN t.locked_until > now() THEN t.updated_at ELSE now() END
        FROM input i WHERE t.key = i.key
-       RETURNING 1)
-     SELECT (SELECT max(locked_until) FROM prev WHERE locked_until > now()) AS "prevLock", (SELECT count(*) FROM up) AS n`,
-    [names, keys.map((k) => k.maxFailures), timing.lockBase, timing.lockMax]);
-  return { lockedUntil: row?.prevLock ?? null };
+       RETURNING t.key)
+     SELECT (SELECT max(locked_until) FROM prev WHERE locked_until > now()) AS "prevLock",
+            (SELECT array_agg(key) FROM up) AS charged`,
+    [keys.map((k) => k.key), keys.map((k) => k.maxFailures), timing.lockBase, timing.lockMax]);
+  return { lockedUntil: row?.prevLock ?? null, charged: row?.charged ?? [] };
 }
 
 /**
@@ -52,7 +62,7 @@ export async function countAttempt(db: Db, keys: ThrottleKey[], timing: LockTimi
  */
 export async function recordSuccess(db: Db, identifierKey: string, address: ThrottleKey | undefined): Promise<void> {
   await run(db,
-    `WITH reset AS (DELETE FROM login_throttles WHERE key = $1 RETURNING 1)
+    `WITH reset AS (UPDATE login_throttles SET failures = 0, locked_until = NULL WHERE key = $1 RETURNING 1)
      UPDATE login_throttles SET failures = GREATEST(failures - 1, 0),
             locked_until = CASE WHEN failures - 1 < $3 THEN NULL ELSE locked_until END
       WHERE key = $2 AND (SELECT count(*) FROM reset) >= 0`,
