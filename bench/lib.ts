@@ -79,3 +79,13 @@ export async function opsPerSecond(job: () => Promise<unknown>, parallel: number
 export function row(name: string, rps: number, limit: number, extra = ''): string {
   return `${name.padEnd(44)} ${rps.toFixed(0).padStart(8)} req/s   ${(rps / limit).toFixed(2).padStart(6)} x raw limit ${extra}`;
 }
+
+/** POSTs JSON (with an optional bearer token) and returns the parsed answer; a non-2xx fails the run. */
+export async function postJson(base: string, path: string, body: unknown, token?: string): Promise<Record<string, any>> {
+  const res = await fetch(base + path, {
+    method: 'POST', body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<Record<string, any>>;
+}

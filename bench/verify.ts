@@ -9,7 +9,7 @@
  * BENCH_SECONDS sets each run's length (default 5); BENCH_BCRYPT_COST the cost (default 12, the server's default).
  */
 import bcrypt from 'bcrypt';
-import { measure, opsPerSecond, row, startProcess, stopProcess, tempDir } from './lib.js';
+import { measure, opsPerSecond, row, startProcess, stopProcess, tempDir, postJson } from './lib.js';
 
 const cost = Number(process.env.BENCH_BCRYPT_COST ?? 12); // the server's default cost
 const port = 18900 + Math.floor(Math.random() * 500);
@@ -17,14 +17,7 @@ const barePort = port + 1;
 const base = `http://127.0.0.1:${port}`;
 const json = { 'content-type': 'application/json' };
 
-async function post(path: string, body: unknown, token?: string) {
-  const res = await fetch(base + path, {
-    method: 'POST', body: JSON.stringify(body),
-    headers: { ...json, ...(token ? { authorization: `Bearer ${token}` } : {}) },
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.json() as Promise<Record<string, any>>;
-}
+const post = (path: string, body: unknown, token?: string) => postJson(base, path, body, token);
 
 /** A /verify load whose every answer must carry the expected message (a 200 alone proves nothing here). */
 function verifyLoad(body: Record<string, string>, message: string, connections: number) {

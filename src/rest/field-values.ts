@@ -161,7 +161,8 @@ function enumText(name: string, desc: DescEnum, text: string): JsonValue {
   throw new FieldValueError(name, text, `one of ${desc.values.map((v) => v.name).join(", ")}`);
 }
 
-const wrapperTypes: Record<string, ScalarType> = {
+/** The wrapper well-known types and the scalar each carries (their JSON is the bare scalar). */
+export const wrapperTypes: Record<string, ScalarType> = {
   "google.protobuf.DoubleValue": ScalarType.DOUBLE,
   "google.protobuf.FloatValue": ScalarType.FLOAT,
   "google.protobuf.Int64Value": ScalarType.INT64,

@@ -6,7 +6,7 @@ import { getOption, hasOption, ScalarType, type DescEnum, type DescField, type D
 import { field_behavior, FieldBehavior } from "../../gen/google/api/field_behavior_pb.js";
 import { ErrorFormat, rest_errors } from "../../gen/sso/options/v1/options_pb.js";
 import { accessRuleOf } from "../interceptors/authorization.js";
-import { resolveFieldPath } from "./field-values.js";
+import { resolveFieldPath, wrapperTypes } from "./field-values.js";
 import { docsPage } from "./openapi-docs-page.js";
 import { parseTemplate } from "./path-template.js";
 import { readProtoComments } from "./proto-comments.js";
@@ -345,17 +345,6 @@ function scalarSchema(type: ScalarType): Json {
   }
 }
 
-const wrappers: Record<string, ScalarType> = {
-  "google.protobuf.DoubleValue": ScalarType.DOUBLE,
-  "google.protobuf.FloatValue": ScalarType.FLOAT,
-  "google.protobuf.Int64Value": ScalarType.INT64,
-  "google.protobuf.UInt64Value": ScalarType.UINT64,
-  "google.protobuf.Int32Value": ScalarType.INT32,
-  "google.protobuf.UInt32Value": ScalarType.UINT32,
-  "google.protobuf.BoolValue": ScalarType.BOOL,
-  "google.protobuf.StringValue": ScalarType.STRING,
-  "google.protobuf.BytesValue": ScalarType.BYTES,
-};
 
 /** The proto3 JSON form of the well-known types that do not look like their message. */
 function wellKnownSchema(desc: DescMessage): Json | undefined {
@@ -377,13 +366,13 @@ function wellKnownSchema(desc: DescMessage): Json | undefined {
     case "google.protobuf.Any":
       return { type: "object", properties: { "@type": { type: "string" } }, required: ["@type"], additionalProperties: true };
   }
-  const wrapped = wrappers[desc.typeName];
+  const wrapped = wrapperTypes[desc.typeName];
   return wrapped === undefined ? undefined : { ...scalarSchema(wrapped), nullable: true };
 }
 
 /** The well-known types a query parameter can carry, as the transcoder reads them. */
 function textWellKnown(desc: DescMessage): boolean {
-  return ["google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask"].includes(desc.typeName) || desc.typeName in wrappers;
+  return ["google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask"].includes(desc.typeName) || desc.typeName in wrapperTypes;
 }
 
 const errorSchema: Json = {

@@ -1,21 +1,10 @@
 import type { Db } from '../../db/repositories/sql.js';
 import { loadGrants } from '../../db/repositories/grants.js';
-import type { IdentifierRecord, UserRecord } from '../../db/repositories/users.js';
+import type { UserViewRow } from '../../db/repositories/directory-users.js';
+import type { UserRecord } from '../../db/repositories/users.js';
 
 /** A user as every surface shows it: identifiers (primary first) and what it holds. */
-export interface UserView {
-  id: string;
-  legacyId: number;
-  identifiers: IdentifierRecord[];
-  roles: string[];
-  scopes: string[];
-  directScopes: string[];
-  isActive: boolean;
-  isAdmin: boolean;
-  workspaceIds: string[];
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type UserView = UserViewRow;
 
 export async function viewUser(db: Db, user: UserRecord, workspaceId?: string | null): Promise<UserView> {
   const grants = await loadGrants(db, user.id, workspaceId ?? undefined);
