@@ -44,6 +44,7 @@ export const catalog = {
   ROLE_NOT_FOUND: { code: Code.NotFound, message: 'Role not found.' },
   MEMBER_NOT_FOUND: { code: Code.NotFound, message: 'The user is not a member of that workspace.' },
   APP_NOT_FOUND: { code: Code.NotFound, message: 'App not found.' },
+  APP_NOT_ASSIGNED: { code: Code.PermissionDenied, message: 'User not authorized for this application.' },
   IDENTIFIER_TAKEN: { code: Code.AlreadyExists, message: 'That identifier is already in use.' },
   WORKSPACE_SLUG_TAKEN: { code: Code.AlreadyExists, message: 'That workspace slug is already in use.' },
   ROLE_SLUG_TAKEN: { code: Code.AlreadyExists, message: 'That role slug is already in use in its workspace (or among global roles).' },

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { loadKeySecret, PasswordHasher } from '../auth/index.js';
 import type { Config } from '../config.js';
-import { isRegisteredAudience } from '../db/repositories/apps.js';
+import { appIdForAudience } from '../db/repositories/apps.js';
 import { authenticateApiKey } from '../domain/apikeys/authenticate.js';
 import { Audiences } from '../domain/audiences.js';
 import { AuditLog } from '../domain/audit.js';
@@ -44,7 +44,7 @@ export async function buildDeps(config: Config, ds: DataSource, log: Logger): Pr
     maxFailures: config.loginMaxFailures, maxFailuresPerIp: config.loginMaxFailuresPerIp,
     lockBase: config.loginLockBase, lockMax: config.loginLockMax,
   });
-  const audiences = new Audiences(config.audience, config.allowedAudiences, (aud) => isRegisteredAudience(ds, aud));
+  const audiences = new Audiences(config.audience, config.allowedAudiences, (aud) => appIdForAudience(ds, aud));
   const credentials = new CredentialChecker(ds, tokens, (key) => authenticateApiKey(ds, key));
   const flows = new AuthFlows({ ds, tokens, audit, passwords, guard, audiences, allowRegistration: config.allowRegistration });
   return { config, ds, log, keys, tokens, passwords, guard, audit, audiences, credentials, flows, metrics };

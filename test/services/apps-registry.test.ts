@@ -416,6 +416,10 @@ describe('a registered app\'s audience is a token audience (the First Steps inte
   test('after registering "your-app", a login naming it gets aud "your-app", which the Express snippet accepts', async () => {
     const app = ok(await call(server, 'POST', '/api/sso/v1/apps', { token: admin, json: { name: 'Your App', audience: 'your-app' } }));
     appId = app.id;
+    // A token for the app lets its holder use the app: only assigned users get one.
+    refused(await call(server, 'POST', '/api/sso/v1/auth/login', { json: { ...ADMIN, audience: 'your-app' } }), 403, 'APP_NOT_ASSIGNED');
+    const adminId = (await login(server, ADMIN)).user.id;
+    ok(await call(server, 'POST', `/api/sso/v1/apps/${appId}/users/${adminId}`, { token: admin }));
     const session = await login(server, { ...ADMIN, audience: 'your-app' });
     const payload = JSON.parse(Buffer.from(session.access_token.split('.')[1], 'base64url').toString());
     assert.equal(payload.aud, 'your-app');
@@ -427,6 +431,24 @@ describe('a registered app\'s audience is a token audience (the First Steps inte
     const plain = await login(server, ADMIN);
     const wrong = await expressVerify(server.url + '/.well-known/jwks.json', plain.access_token);
     assert.match(String(wrong.err?.message), /audience/);
+  });
+
+  test('registering through an app audience is refused before anything is created', async () => {
+    const before = (await server.app.database.dataSource.query('SELECT count(*)::int AS n FROM users'))[0].n;
+    refused(await call(server, 'POST', '/api/sso/v1/auth/login', { json: { identifier: 'newcomer@example.com', secret: 'Newcomer-Password1', register: true, audience: 'your-app' } }), 403, 'APP_NOT_ASSIGNED');
+    assert.equal((await server.app.database.dataSource.query('SELECT count(*)::int AS n FROM users'))[0].n, before);
+  });
+
+  test('unassigning a user ends its app session at the next refresh', async () => {
+    const user = await login(server, { identifier: 'member@example.com', secret: 'Member-Password1', register: true });
+    ok(await call(server, 'POST', `/api/sso/v1/apps/${appId}/users/${user.user.id}`, { token: admin }));
+    const appSession = await login(server, { identifier: 'member@example.com', secret: 'Member-Password1', audience: 'your-app' });
+    const refreshed = ok(await call(server, 'POST', '/api/sso/v1/auth/refresh', { json: { refresh_token: appSession.refresh_token } }));
+    ok(await call(server, 'DELETE', `/api/sso/v1/apps/${appId}/users/${user.user.id}`, { token: admin }));
+    refused(await call(server, 'POST', '/api/sso/v1/auth/refresh', { json: { refresh_token: refreshed.refresh_token } }), 403, 'APP_NOT_ASSIGNED');
+    refused(await call(server, 'GET', '/api/sso/v1/me', { token: refreshed.access_token }), 401, 'SESSION_REVOKED');
+    // Its session for the default audience is not touched.
+    ok(await call(server, 'GET', '/api/sso/v1/me', { token: user.access_token }));
   });
 
   test('a deactivated app\'s audience is refused again; reactivated, accepted', async () => {

@@ -116,6 +116,7 @@ export async function deleteApp(db: Db, id: string): Promise<boolean> {
 }
 
 /** Whether an active registered app uses this token audience. */
-export async function isRegisteredAudience(db: Db, audience: string): Promise<boolean> {
-  return (await one(db, 'SELECT 1 FROM apps WHERE audience = $1 AND is_active', [audience])) !== undefined;
+/** The active app that uses this token audience, if any. */
+export async function appIdForAudience(db: Db, audience: string): Promise<string | undefined> {
+  return (await one<{ id: string }>(db, 'SELECT id FROM apps WHERE audience = $1 AND is_active', [audience]))?.id;
 }

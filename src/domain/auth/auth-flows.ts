@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { newTokenId, sha256Hex, type PasswordHasher } from '../../auth/index.js';
+import { isAssigned } from '../../db/repositories/app-assignments.js';
 import { isWorkspaceMember, loadGrants } from '../../db/repositories/grants.js';
 import {
   findSession, insertSession, listLiveSessions, revokeSession, rotateRefresh, type SessionRecord,
@@ -49,10 +50,12 @@ export class AuthFlows {
 
   async login(input: { identifier: string; secret: string; register: boolean; audience: string; workspaceId: string }, client: Client): Promise<IssuedTokens> {
     const id = parseIdentifier(input.identifier);
-    const audience = await this.d.audiences.resolve(input.audience);
+    const { audience, appId } = await this.d.audiences.resolveWithApp(input.audience);
     let user = await findUserByIdentifier(this.d.ds, id.type, id.value);
     let created = false;
     if (!user && input.register) {
+      // A new user cannot be assigned to the app yet: refuse before creating anything.
+      if (appId) throw new AppError('APP_NOT_ASSIGNED');
       user = await this.register(id, input.secret);
       created = user !== undefined;
       user ??= await findUserByIdentifier(this.d.ds, id.type, id.value);
@@ -65,6 +68,12 @@ export class AuthFlows {
       await this.d.guard.succeeded(id.value, client.ip);
     }
     user = user!;
+    // A token for a registered app's audience lets its holder use that app, so the user must be
+    // assigned to it, as POST /verify requires (asked only after the password is proven).
+    if (appId && !(await isAssigned(this.d.ds, appId, user.id))) {
+      await this.d.audit.record({ type: 'login', outcome: 'failure', actorId: user.id, identifier: id.value, reason: 'APP_NOT_ASSIGNED', ...client });
+      throw new AppError('APP_NOT_ASSIGNED');
+    }
     const workspaceId = await this.selectWorkspace(user, input.workspaceId);
     const issued = await this.startSession(user, audience, workspaceId, client);
     await this.d.audit.record({ type: created ? 'register' : 'login', outcome: 'success', actorId: user.id, identifier: id.value, ...client });
@@ -195,6 +204,12 @@ export class AuthFlows {
     if (!user || !user.isActive) {
       await revokeSession(this.d.ds, session.id, 'user_inactive');
       throw new AppError(user ? 'USER_INACTIVE' : 'INVALID_TOKEN');
+    }
+    // An unassignment ends the app's sessions at their next refresh.
+    const appId = await this.d.audiences.appOf(session.audience);
+    if (appId && !(await isAssigned(this.d.ds, appId, user.id))) {
+      await revokeSession(this.d.ds, session.id, 'app_unassigned');
+      throw new AppError('APP_NOT_ASSIGNED');
     }
     return this.issue(user, session, nextJti);
   }
