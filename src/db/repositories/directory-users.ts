@@ -1,7 +1,7 @@
 import { AppError } from '../../errors/index.js';
 import { grantColumns } from './grants.js';
 import { one, rows, run, uniqueViolation, type Db, type Page } from './sql.js';
-import type { IdentifierRecord, IdentifierType } from './users.js';
+import { identifiersJson, type IdentifierRecord, type IdentifierType } from './users.js';
 
 /** A user as the Directory shows it: its row, identifiers (primary first) and global grants. */
 export interface UserViewRow {
@@ -20,11 +20,6 @@ export interface UserViewRow {
 
 /** A user's row and identifiers, without grants (the legacy surface shows no roles). */
 export type UserBasics = Omit<UserViewRow, 'roles' | 'scopes' | 'workspaceIds'>;
-
-const identifiersJson = `COALESCE((
-    SELECT json_agg(json_build_object('type', i.type, 'value', i.value, 'verified', i.verified, 'isPrimary', i.is_primary)
-                    ORDER BY i.is_primary DESC, i.created_at, i.value)
-      FROM user_identifiers i WHERE i.user_id = u.id), '[]'::json)`;
 
 const basicColumns = `u.id, u.number AS "legacyId", u.is_active AS "isActive", u.is_admin AS "isAdmin",
   u.scopes AS "directScopes", u.created_at AS "createdAt", u.updated_at AS "updatedAt", ${identifiersJson} AS identifiers`;
@@ -84,8 +79,10 @@ export async function listUserViews(db: Db, filter: UserFilter, page: Page): Pro
   return { items, total: count?.total ?? 0 };
 }
 
-export async function findUserView(db: Db, id: string): Promise<UserViewRow | undefined> {
-  return one<UserViewRow>(db, `SELECT ${viewColumns} FROM users u WHERE u.id = $1`, [id]);
+/** A user with its grants in one round trip: global ones, plus the selected workspace's when given. */
+export async function findUserView(db: Db, id: string, workspaceId?: string | null): Promise<UserViewRow | undefined> {
+  if (!workspaceId) return one<UserViewRow>(db, `SELECT ${viewColumns} FROM users u WHERE u.id = $1`, [id]);
+  return one<UserViewRow>(db, `SELECT ${basicColumns}, ${grantColumns('$2')} FROM users u WHERE u.id = $1`, [id, workspaceId]);
 }
 
 /** Every user, oldest first (the legacy list has no paging). */

@@ -23,12 +23,14 @@ const userColumns = `u.id, u.number, u.password_hash AS "passwordHash", u.is_act
 /** Serializes first-user bootstrap so exactly one user becomes the administrator. */
 const bootstrapLockKey = 7_134_228_001;
 
-/** The user columns plus its identifiers (primary first) as one JSON column: one round trip. */
-const userWithIdentifiers = `SELECT ${userColumns},
-    COALESCE((SELECT json_agg(json_build_object('type', i.type, 'value', i.value, 'verified', i.verified, 'isPrimary', i.is_primary)
-                              ORDER BY i.is_primary DESC, i.created_at, i.value)
-                FROM user_identifiers i WHERE i.user_id = u.id), '[]'::json) AS identifiers
-  FROM users u`;
+/** A user's identifiers (primary first) as one JSON column of a query over `users u`. */
+export const identifiersJson = `COALESCE((
+    SELECT json_agg(json_build_object('type', i.type, 'value', i.value, 'verified', i.verified, 'isPrimary', i.is_primary)
+                    ORDER BY i.is_primary DESC, i.created_at, i.value)
+      FROM user_identifiers i WHERE i.user_id = u.id), '[]'::json)`;
+
+/** The user columns plus its identifiers: one round trip. */
+const userWithIdentifiers = `SELECT ${userColumns}, ${identifiersJson} AS identifiers FROM users u`;
 
 export async function findUserById(db: Db, id: string): Promise<UserRecord | undefined> {
   return one<UserRecord>(db, `${userWithIdentifiers} WHERE u.id = $1`, [id]);

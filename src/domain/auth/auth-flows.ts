@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { newTokenId, sha256Hex, type PasswordHasher } from '../../auth/index.js';
 import { isAssigned } from '../../db/repositories/app-assignments.js';
+import { findUserView } from '../../db/repositories/directory-users.js';
 import { isWorkspaceMember, loadGrants } from '../../db/repositories/grants.js';
 import {
   findSession, insertSession, listLiveSessions, revokeSession, rotateRefresh, type SessionRecord,
@@ -221,9 +222,9 @@ export class AuthFlows {
 
   async me(principal: Principal): Promise<UserView> {
     if (principal.kind !== 'user') throw new AppError('USER_NOT_FOUND', 'The caller is not a user.');
-    const user = await findUserById(this.d.ds, principal.id);
+    const user = await findUserView(this.d.ds, principal.id, principal.workspaceId);
     if (!user) throw new AppError('USER_NOT_FOUND');
-    return viewUser(this.d.ds, user, principal.workspaceId);
+    return user;
   }
 
   listSessions(userId: string, page: { offset: number; limit: number }) {
