@@ -9,7 +9,8 @@ import {
 import { uniqueViolation, type Page } from '../../db/repositories/sql.js';
 import { findUserById } from '../../db/repositories/users.js';
 import { AppError } from '../../errors/index.js';
-import { viewUser, type UserView } from '../users/user-view.js';
+import { findUserView } from '../../db/repositories/directory-users.js';
+import type { UserView } from '../users/user-view.js';
 import {
   checkAllowedOrigins, checkAppFields, checkAudience, checkName, checkRedirectUris, checkUrl, defaultAudience,
   type AppFields,
@@ -121,8 +122,8 @@ export class AppRegistry {
     const { ids, total } = await listAssignedUserIds(this.d.ds, appId, page);
     const items: UserView[] = [];
     for (const id of ids) {
-      const user = await findUserById(this.d.ds, id);
-      if (user) items.push(await viewUser(this.d.ds, user));
+      const user = await findUserView(this.d.ds, id);
+      if (user) items.push(user);
     }
     return { items, total };
   }

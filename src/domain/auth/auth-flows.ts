@@ -3,12 +3,12 @@ import type { DataSource } from 'typeorm';
 import { newTokenId, sha256Hex, type PasswordHasher } from '../../auth/index.js';
 import { isAssigned } from '../../db/repositories/app-assignments.js';
 import { findUserView } from '../../db/repositories/directory-users.js';
-import { isWorkspaceMember, loadGrants } from '../../db/repositories/grants.js';
+import { isWorkspaceMember } from '../../db/repositories/grants.js';
 import {
   findSession, insertSession, listLiveSessions, revokeSession, rotateRefresh, type SessionRecord,
 } from '../../db/repositories/sessions.js';
 import {
-  findUserByAnyIdentifier, findUserById, findUserByIdentifier, insertUser, updatePasswordHash, type UserRecord,
+  findUserByAnyIdentifier, findUserByIdentifier, insertUser, updatePasswordHash, type UserRecord,
 } from '../../db/repositories/users.js';
 import { AppError } from '../../errors/index.js';
 import type { Audiences } from '../audiences.js';
@@ -17,7 +17,7 @@ import { identifierCandidates, parseIdentifier, type IdentifierType } from '../i
 import { checkNewPassword } from '../passwords-policy.js';
 import type { Principal } from '../principal.js';
 import type { Tokens } from '../tokens.js';
-import { viewUser, type UserView } from '../users/user-view.js';
+import type { UserView } from '../users/user-view.js';
 import type { LoginGuard } from './login-guard.js';
 
 export interface Client { ip: string; userAgent: string }
@@ -167,11 +167,17 @@ export class AuthFlows {
       id: sessionId, userId: user.id, refreshHash: sha256Hex(jti), audience, workspaceId, amr: passwordAmr,
       userAgent: client.userAgent, ip: client.ip, ttlSeconds: this.d.tokens.settings.refreshTtl,
     });
-    return this.issue(user, session, jti);
+    return this.issue(await this.view(user.id, session), session, jti);
   }
 
-  private async issue(user: UserRecord, session: SessionRecord, refreshJti: string): Promise<IssuedTokens> {
-    const view = await viewUser(this.d.ds, user, session.workspaceId);
+  /** The user with its grants as of now (the session's workspace included): what the tokens carry. */
+  private async view(userId: string, session: SessionRecord): Promise<UserView | undefined> {
+    return findUserView(this.d.ds, userId, session.workspaceId);
+  }
+
+  private async issue(view: UserView | undefined, session: SessionRecord, refreshJti: string): Promise<IssuedTokens> {
+    if (!view) throw new AppError('INVALID_TOKEN');
+    const user = view;
     const [access, refreshToken] = await Promise.all([
       this.d.tokens.issueAccess({
         sub: user.id, aud: session.audience, sessionId: session.id, workspaceId: session.workspaceId,
@@ -201,7 +207,7 @@ export class AuthFlows {
       await this.d.audit.record({ type: 'refresh', outcome: 'failure', actorId: existing.userId, reason: 'REFRESH_TOKEN_REUSED', ...client });
       throw new AppError('REFRESH_TOKEN_REUSED');
     }
-    const user = await findUserById(this.d.ds, session.userId);
+    const user = await this.view(session.userId, session);
     if (!user || !user.isActive) {
       await revokeSession(this.d.ds, session.id, 'user_inactive');
       throw new AppError(user ? 'USER_INACTIVE' : 'INVALID_TOKEN');
@@ -236,10 +242,5 @@ export class AuthFlows {
     const session = await findSession(this.d.ds, sessionId);
     if (!session || (!mayRevokeOthers && session.userId !== principal.id)) throw new AppError('SESSION_NOT_FOUND');
     return revokeSession(this.d.ds, sessionId, principal.id === session.userId ? 'revoked_by_user' : 'revoked_by_admin');
-  }
-
-  /** Grants as of now, for a caller whose token predates a role change. */
-  grants(userId: string, workspaceId?: string) {
-    return loadGrants(this.d.ds, userId, workspaceId);
   }
 }
