@@ -11,7 +11,7 @@
  * on the next call. The server runs in its own process on the embedded database (or
  * BENCH_DATABASE_URL). BENCH_SECONDS sets each run's length (default 5).
  */
-import { measure, row, startProcess, stopProcess, tempDir } from './lib.js';
+import { measure, row, startServers } from './lib.js';
 
 const port = 18900 + Math.floor(Math.random() * 500);
 const barePort = port + 1;
@@ -32,11 +32,7 @@ async function call(path: string, init: { method?: string; body?: unknown; token
 }
 
 async function main(): Promise<void> {
-  const server = await startProcess('src/main.ts', {
-    PORT: String(port), HOST: '127.0.0.1', SSO_DATA_DIR: tempDir(), SSO_BCRYPT_COST: '4',
-    ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
-  }, `${base}/readyz`);
-  const bare = await startProcess('bench/bare-server.ts', { PORT: String(barePort) }, `http://127.0.0.1:${barePort}/`);
+  const servers = await startServers(port, 4);
   try {
     const login = await call('/api/sso/v1/auth/login', { body: { identifier: 'bench@example.com', secret: 'bench-password-1', register: true } });
     const userToken = login.access_token as string;
@@ -77,7 +73,7 @@ async function main(): Promise<void> {
     console.log(line('POST /api/sso/v1/auth/verify-token (JWT)', verifyToken));
     console.log(line('POST /api/sso/v1/apikeys/verify (API key)', verifyKey));
   } finally {
-    await Promise.all([stopProcess(server), stopProcess(bare)]);
+    await servers.stop();
   }
 }
 

@@ -8,7 +8,7 @@
  * BENCH_SECONDS sets each run's length (default 5).
  */
 import bcrypt from 'bcrypt';
-import { measure, opsPerSecond, row, startProcess, stopProcess, tempDir, postJson } from './lib.js';
+import { measure, opsPerSecond, row, postJson, startServers } from './lib.js';
 
 const cost = Number(process.env.BENCH_BCRYPT_COST ?? 10);
 const port = 18400 + Math.floor(Math.random() * 500);
@@ -19,13 +19,7 @@ const json = { 'content-type': 'application/json' };
 const post = (path: string, body: unknown, token?: string) => postJson(base, path, body, token);
 
 async function main(): Promise<void> {
-  const server = await startProcess('src/main.ts', {
-    PORT: String(port), HOST: '127.0.0.1', SSO_DATA_DIR: tempDir(), SSO_BCRYPT_COST: String(cost),
-    // Protection counts attempts before the password is checked; a load test is not a guessing attack.
-    SSO_LOGIN_MAX_FAILURES: '1000', SSO_LOGIN_MAX_FAILURES_PER_IP: '100000',
-    ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
-  }, `${base}/readyz`);
-  const bare = await startProcess('bench/bare-server.ts', { PORT: String(barePort) }, `http://127.0.0.1:${barePort}/`);
+  const servers = await startServers(port, cost);
   try {
     const login = await post('/api/sso/v1/auth/login', { identifier: 'bench@example.com', secret: 'bench-password-1', register: true });
     const token = login.access_token as string;
@@ -69,7 +63,7 @@ async function main(): Promise<void> {
     console.log(row(`bare bcrypt.compare cost ${cost} x2 (raw limit)`, rawBcrypt, rawBcrypt));
     console.log(row('POST /api/sso/v1/auth/login', loginLoad.rps, rawBcrypt, `p50 ${loginLoad.p50} ms`));
   } finally {
-    await Promise.all([stopProcess(server), stopProcess(bare)]);
+    await servers.stop();
   }
 }
 

@@ -89,3 +89,21 @@ export async function postJson(base: string, path: string, body: unknown, token?
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   return res.json() as Promise<Record<string, any>>;
 }
+
+/**
+ * The SSO server under test, in its own process on the embedded database (or BENCH_DATABASE_URL),
+ * with the bare connect-node server beside it on `port + 1` as the RPC raw limit.
+ * Login protection counts attempts before the password is checked; a load test is not a guessing
+ * attack, so its limits are raised here.
+ */
+export async function startServers(port: number, bcryptCost: number): Promise<{ base: string; bareBase: string; stop(): Promise<void> }> {
+  const base = `http://127.0.0.1:${port}`;
+  const bareBase = `http://127.0.0.1:${port + 1}`;
+  const server = await startProcess('src/main.ts', {
+    PORT: String(port), HOST: '127.0.0.1', SSO_DATA_DIR: tempDir(), SSO_BCRYPT_COST: String(bcryptCost),
+    SSO_LOGIN_MAX_FAILURES: '1000', SSO_LOGIN_MAX_FAILURES_PER_IP: '100000',
+    ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
+  }, `${base}/readyz`);
+  const bare = await startProcess('bench/bare-server.ts', { PORT: String(port + 1) }, `${bareBase}/`);
+  return { base, bareBase, stop: () => Promise.all([stopProcess(server), stopProcess(bare)]).then(() => undefined) };
+}

@@ -9,7 +9,7 @@
  * BENCH_SECONDS sets each run's length (default 5); BENCH_BCRYPT_COST the cost (default 12, the server's default).
  */
 import bcrypt from 'bcrypt';
-import { measure, opsPerSecond, row, startProcess, stopProcess, tempDir, postJson } from './lib.js';
+import { measure, opsPerSecond, row, postJson, startServers } from './lib.js';
 
 const cost = Number(process.env.BENCH_BCRYPT_COST ?? 12); // the server's default cost
 const port = 18900 + Math.floor(Math.random() * 500);
@@ -35,14 +35,7 @@ function verifyLoad(body: Record<string, string>, message: string, connections: 
 }
 
 async function main(): Promise<void> {
-  const server = await startProcess('src/main.ts', {
-    PORT: String(port), HOST: '127.0.0.1', SSO_DATA_DIR: tempDir(), SSO_BCRYPT_COST: String(cost),
-    // Protection counts attempts before the password is checked; a load test is not a guessing
-    // attack (a wrong-password run stays under 1000 attempts for one identifier at these costs).
-    SSO_LOGIN_MAX_FAILURES: '1000', SSO_LOGIN_MAX_FAILURES_PER_IP: '100000',
-    ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
-  }, `${base}/readyz`);
-  const bare = await startProcess('bench/bare-server.ts', { PORT: String(barePort) }, `http://127.0.0.1:${barePort}/`);
+  const servers = await startServers(port, cost);
   try {
     const admin = (await post('/api/sso/v1/auth/login', { identifier: 'admin@example.com', secret: 'bench-admin-password', register: true })).access_token as string;
     const app = await post('/apps/', { name: 'Bench', url: 'https://bench.example.com' }, admin);
@@ -73,7 +66,7 @@ async function main(): Promise<void> {
     console.log(row('bare connect-node unary RPC (raw limit)', bareRpc.rps, bareRpc.rps, `p50 ${bareRpc.p50} ms`));
     console.log(row('POST /verify bad API key (no hash)', badKey.rps, bareRpc.rps, `p50 ${badKey.p50} ms p99 ${badKey.p99} ms`));
   } finally {
-    await Promise.all([stopProcess(server), stopProcess(bare)]);
+    await servers.stop();
   }
 }
 
