@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Code, ConnectError } from '@connectrpc/connect';
-import jwt from 'jsonwebtoken';
-import jwksClient from 'jwks-rsa';
 import { AppRegistryService } from '../../gen/sso/appregistry/v1/app_registry_service_pb.js';
+import { seedExpressVerifier } from '../support/seed-express-verifier.js';
 import { startTestServer, type Protocol, type TestServer } from '../support/server.js';
 
 const ADMIN = { identifier: 'admin@example.com', secret: 'AdminPassword123!' };
@@ -375,25 +374,8 @@ describe('app registry over Connect and gRPC', () => {
   }
 });
 
-/** The seed's Express snippet, verbatim but for the JWKS host: jsonwebtoken + jwks-rsa. */
-function expressVerify(jwksUri: string, token: string): Promise<{ err: Error | null; decoded: any }> {
-  const client = jwksClient({
-    jwksUri,
-  });
-  function getKey(header: jwt.JwtHeader, callback: jwt.SigningKeyCallback) {
-    client.getSigningKey(header.kid, (err, key) => {
-      if (err || !key) return callback(err ?? new Error('no key'));
-      const signingKey = (key as any).publicKey || (key as any).rsaPublicKey;
-      callback(null, signingKey);
-    });
-  }
-  return new Promise((resolve) => {
-    jwt.verify(token, getKey, {
-      audience: 'your-app',
-      issuer: 'http://localhost:8000',
-    }, (err, decoded) => resolve({ err, decoded }));
-  });
-}
+/** The seed's Express snippet as a relying app named "your-app" runs it. */
+const expressVerify = (jwksUri: string, token: string) => seedExpressVerifier(jwksUri, 'your-app', 'http://localhost:8000')(token);
 
 describe('a registered app\'s audience is a token audience (the First Steps integration)', () => {
   let server: TestServer;

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import jwt from 'jsonwebtoken';
-import jwksClient from 'jwks-rsa';
 import { signJwt } from '../../src/auth/index.js';
+import { seedExpressVerifier } from '../support/seed-express-verifier.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const USER = { identifier: 'user@example.com', secret: 'SecurePassword123!' };
@@ -36,25 +36,7 @@ async function registerAndLogin(server: TestServer, extra: Record<string, unknow
   return r.body;
 }
 
-/** The seed's Express snippet, verbatim but for the URLs: jsonwebtoken + jwks-rsa. */
-function expressVerifier(jwksUri: string, audience: string, issuer: string) {
-  const client = jwksClient({
-    jwksUri,
-  });
-  function getKey(header: jwt.JwtHeader, callback: jwt.SigningKeyCallback) {
-    client.getSigningKey(header.kid, (err, key) => {
-      if (err || !key) return callback(err ?? new Error('no key'));
-      const signingKey = (key as any).publicKey || (key as any).rsaPublicKey;
-      callback(null, signingKey);
-    });
-  }
-  return (token: string) => new Promise<{ err: Error | null; decoded: any }>((resolve) => {
-    jwt.verify(token, getKey, {
-      audience,
-      issuer,
-    }, (err, decoded) => resolve({ err, decoded }));
-  });
-}
+const expressVerifier = seedExpressVerifier;
 
 async function meStatus(server: TestServer, token: string): Promise<{ status: number; body: any }> {
   const res = await server.rest('/api/sso/v1/me', { token });

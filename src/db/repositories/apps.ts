@@ -26,14 +26,11 @@ export const appColumns = `a.id, a.number, a.name, a.url, a.description, a.audie
   a.allowed_origins AS "allowedOrigins", a.key_prefix AS "keyPrefix", a.is_active AS "isActive",
   a.created_at AS "createdAt", a.updated_at AS "updatedAt"`;
 
-export interface NewApp {
+/** An app's descriptive fields: what its owner sets. */
+export type AppDescription = Pick<AppRecord, 'name' | 'url' | 'description' | 'audience' | 'redirectUris' | 'allowedOrigins'>;
+
+export interface NewApp extends AppDescription {
   id: string;
-  name: string;
-  url: string;
-  description: string;
-  audience: string;
-  redirectUris: string[];
-  allowedOrigins: string[];
   key: StoredKey;
 }
 

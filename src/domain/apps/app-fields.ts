@@ -1,15 +1,8 @@
+import type { AppDescription } from '../../db/repositories/apps.js';
 import { AppError } from '../../errors/index.js';
 
-/** An app's descriptive fields, checked and normalized. */
-export interface AppFields {
-  name: string;
-  url: string;
-  description: string;
-  /** Empty: derive one (see defaultAudience). */
-  audience: string;
-  redirectUris: string[];
-  allowedOrigins: string[];
-}
+/** An app's descriptive fields, checked and normalized; an empty audience means: derive one (see defaultAudience). */
+export type AppFields = AppDescription;
 
 const maxName = 200;
 const maxUrl = 2048;
