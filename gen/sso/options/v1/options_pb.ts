@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sso/options/v1/options.proto.
  */
 export const file_sso_options_v1_options: GenFile = /*@__PURE__*/
-  fileDesc("Chxzc28vb3B0aW9ucy92MS9vcHRpb25zLnByb3RvEg5zc28ub3B0aW9ucy52MSJdCgZBY2Nlc3MSDgoGcHVibGljGAEgASgIEgwKBHNlbGYYAiABKAgSEgoKcGVybWlzc2lvbhgDIAEoCRISCgpzZWxmX2ZpZWxkGAQgASgJEg0KBWFkbWluGAUgASgIKkMKC0Vycm9yRm9ybWF0EhwKGEVSUk9SX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhYKEkVSUk9SX0ZPUk1BVF9PQVVUSBABOlAKBmFjY2VzcxIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGLmOAyABKAsyFi5zc28ub3B0aW9ucy52MS5BY2Nlc3NSBmFjY2VzczpeCgtyZXN0X2Vycm9ycxIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGLqOAyABKA4yGy5zc28ub3B0aW9ucy52MS5FcnJvckZvcm1hdFIKcmVzdEVycm9yc2IGcHJvdG8z", [file_google_protobuf_descriptor]);
+  fileDesc("Chxzc28vb3B0aW9ucy92MS9vcHRpb25zLnByb3RvEg5zc28ub3B0aW9ucy52MSJzCgZBY2Nlc3MSDgoGcHVibGljGAEgASgIEgwKBHNlbGYYAiABKAgSEgoKcGVybWlzc2lvbhgDIAEoCRISCgpzZWxmX2ZpZWxkGAQgASgJEg0KBWFkbWluGAUgASgIEhQKDGFueV9hdWRpZW5jZRgGIAEoCCpDCgtFcnJvckZvcm1hdBIcChhFUlJPUl9GT1JNQVRfVU5TUEVDSUZJRUQQABIWChJFUlJPUl9GT1JNQVRfT0FVVEgQATpQCgZhY2Nlc3MSHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucxi5jgMgASgLMhYuc3NvLm9wdGlvbnMudjEuQWNjZXNzUgZhY2Nlc3M6XgoLcmVzdF9lcnJvcnMSHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucxi6jgMgASgOMhsuc3NvLm9wdGlvbnMudjEuRXJyb3JGb3JtYXRSCnJlc3RFcnJvcnNiBnByb3RvMw", [file_google_protobuf_descriptor]);
 
 /**
  * Access declares who may call an RPC. Every RPC carries exactly one; the
@@ -59,6 +59,16 @@ export type Access = Message<"sso.options.v1.Access"> & {
    * @generated from field: bool admin = 5;
    */
   admin: boolean;
+
+  /**
+   * With `self`: an access token issued for another audience (a registered
+   * app's) is accepted too. Every other RPC refuses such tokens: a token is
+   * for its audience only. Set only where the call can do nothing but end
+   * what the token itself stands for (logout).
+   *
+   * @generated from field: bool any_audience = 6;
+   */
+  anyAudience: boolean;
 };
 
 /**
