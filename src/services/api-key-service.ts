@@ -51,10 +51,15 @@ export function createApiKeyService(deps: Deps): Partial<ServiceImpl<typeof ApiK
     },
     async verifyApiKey(req) {
       const k = await apiKeys.verify(req.apiKey);
+      // token_type is what the bearer may be used as, and the USSO SDK's UserData accepts only
+      // access, refresh, secure, one_time or temporary. A key is used exactly as an access token
+      // is (it presents its owner's grants on each call; it cannot mint tokens like a refresh
+      // token, and it is neither single-use nor short-lived), so it is `access`; how it was
+      // proven stays visible in `amr: ["api_key"]`.
       return {
         claims: {
           iss: deps.config.issuer, sub: k.ownerId, aud: deps.config.audience, iat: seconds(k.createdAt), nbf: seconds(k.createdAt),
-          exp: k.expiresAt ? seconds(k.expiresAt) : 0, jti: k.keyId, tokenType: 'api_key', roles: k.roles, scopes: k.scopes,
+          exp: k.expiresAt ? seconds(k.expiresAt) : 0, jti: k.keyId, tokenType: 'access', roles: k.roles, scopes: k.scopes,
           amr: ['api_key'], isAdmin: k.isAdmin, ...(k.kind === 'agent' ? { agentId: k.ownerId } : { userId: k.ownerId }),
         },
       };

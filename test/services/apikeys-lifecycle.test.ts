@@ -277,7 +277,10 @@ describe('POST /api/sso/v1/apikeys/verify', () => {
     assert.equal(claims.sub, agent.id);
     assert.equal(claims.agent_id, agent.id);
     assert.equal(claims.user_id, '');
-    assert.equal(claims.token_type, 'api_key');
+    // The USSO SDK's UserData refuses any other token_type than access, refresh, secure, one_time
+    // or temporary; a key is used as an access token is, and amr says it was a key.
+    assert.equal(claims.token_type, 'access');
+    assert.deepEqual(claims.amr, ['api_key']);
     assert.deepEqual(claims.scopes, ['read:users']);
     assert.deepEqual(claims.roles, []);
     assert.equal(claims.jti, key.id);
@@ -294,6 +297,7 @@ describe('POST /api/sso/v1/apikeys/verify', () => {
     assert.equal(claims.user_id, user.id);
     assert.equal(claims.agent_id, '');
     assert.deepEqual(claims.scopes, ['read:users']);
+    assert.equal(claims.token_type, 'access', 'a user key is an access credential too');
     assert.ok(Array.isArray(claims.roles));
   });
 
@@ -302,7 +306,8 @@ describe('POST /api/sso/v1/apikeys/verify', () => {
     for (const protocol of ['connect', 'grpc'] as const) {
       const res = await server.client(ApiKeyService, { protocol }).verifyApiKey({ apiKey: key.key });
       assert.equal(res.claims?.sub, adminId);
-      assert.equal(res.claims?.tokenType, 'api_key');
+      assert.equal(res.claims?.tokenType, 'access');
+      assert.deepEqual(res.claims?.amr, ['api_key']);
     }
   });
 
