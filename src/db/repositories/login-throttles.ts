@@ -1,6 +1,9 @@
 import { run, one, type Db } from './sql.js';
 
-/** One counter to charge: a key such as 'id:alice@example.com' or 'ip:1.2.3.4', with its own limit. */
+/**
+ * One counter to charge, with its own limit: a key such as 'id:alice@example.com' (a login name),
+ * 'user:<uuid>' (an account, whatever name it was reached by) or 'ip:1.2.3.4' (an address).
+ */
 export interface ThrottleKey { key: string; maxFailures: number }
 
 export interface LockTiming { lockBase: number; lockMax: number }
@@ -11,8 +14,8 @@ export interface LockTiming { lockBase: number; lockMax: number }
  * (a doubling delay per further attempt), and a correct password then lifts it. Attempts made
  * while locked are refused and not counted. Counts older than a day start over. Returns the
  * latest lock that was in force on any key before this attempt, if any.
- * One statement for all keys once their rows exist; rows are locked in key order, so
- * concurrent attempts sharing a key (an address) cannot deadlock.
+ * One statement for all keys once their rows exist; rows are locked (and first created) in key
+ * order, so concurrent attempts sharing keys (an address, an account) cannot deadlock.
  */
 export async function countAttempt(db: Db, keys: ThrottleKey[], timing: LockTiming): Promise<{ lockedUntil: Date | null }> {
   const first = await chargeExisting(db, keys, timing);
@@ -22,7 +25,7 @@ export async function countAttempt(db: Db, keys: ThrottleKey[], timing: LockTimi
   // snapshot, or concurrent first attempts would all find no row and all be admitted although
   // the lock was set meanwhile. Rows are kept after a success, so this is the rare path.
   await run(db,
-    `INSERT INTO login_throttles (key, failures, updated_at) SELECT k, 0, now() FROM unnest($1::text[]) AS k
+    `INSERT INTO login_throttles (key, failures, updated_at) SELECT k, 0, now() FROM unnest($1::text[]) AS k ORDER BY k
      ON CONFLICT (key) DO NOTHING`, [missing.map((k) => k.key)]);
   const second = await chargeExisting(db, missing, timing);
   const locks = [first.lockedUntil, second.lockedUntil].filter((d): d is Date => d !== null);
@@ -56,15 +59,15 @@ async function chargeExisting(db: Db, keys: ThrottleKey[], timing: LockTiming): 
 }
 
 /**
- * A success, in one statement: the identifier's count and lock start over, and the address takes
- * back the attempt it counted (and any lock that attempt set), so honest traffic from a shared
- * address never locks it.
+ * A success, in one statement: the counts and locks of `resetKeys` (the login name and the
+ * account) start over, and the address takes back the attempt it counted (and any lock that
+ * attempt set), so honest traffic from a shared address never locks it.
  */
-export async function recordSuccess(db: Db, identifierKey: string, address: ThrottleKey | undefined): Promise<void> {
+export async function recordSuccess(db: Db, resetKeys: string[], address: ThrottleKey | undefined): Promise<void> {
   await run(db,
-    `WITH reset AS (UPDATE login_throttles SET failures = 0, locked_until = NULL WHERE key = $1 RETURNING 1)
+    `WITH reset AS (UPDATE login_throttles SET failures = 0, locked_until = NULL WHERE key = ANY($1::text[]) RETURNING 1)
      UPDATE login_throttles SET failures = GREATEST(failures - 1, 0),
             locked_until = CASE WHEN failures - 1 < $3 THEN NULL ELSE locked_until END
       WHERE key = $2 AND (SELECT count(*) FROM reset) >= 0`,
-    [identifierKey, address?.key ?? null, address?.maxFailures ?? 0]);
+    [resetKeys, address?.key ?? null, address?.maxFailures ?? 0]);
 }

@@ -12,13 +12,14 @@ import {
 } from '../../db/repositories/users.js';
 import { AppError } from '../../errors/index.js';
 import type { Audiences } from '../audiences.js';
+import { checkMayActOnUser } from '../access/targets.js';
 import type { AuditLog } from '../audit.js';
 import { identifierCandidates, parseIdentifier, type IdentifierType } from '../identifiers.js';
 import { checkNewPassword } from '../passwords-policy.js';
 import type { Principal } from '../principal.js';
 import type { Tokens } from '../tokens.js';
 import type { UserView } from '../users/user-view.js';
-import type { LoginGuard } from './login-guard.js';
+import type { Attempt, LoginGuard } from './login-guard.js';
 
 export interface Client { ip: string; userAgent: string }
 
@@ -49,26 +50,33 @@ const passwordAmr = ['password'];
 export class AuthFlows {
   constructor(private readonly d: AuthFlowsDeps) {}
 
+  /**
+   * Logs in, or registers a new identifier with `register: true`. Neither path tells whether an
+   * identifier exists: the caller sees the same status, body and cost for a known and an unknown
+   * one (see mayRegister). Every attempt, a registration included, is counted by the login guard
+   * before any password work, so a registration costs one bcrypt like a login does.
+   */
   async login(input: { identifier: string; secret: string; register: boolean; audience: string; workspaceId: string }, client: Client): Promise<IssuedTokens> {
     const id = parseIdentifier(input.identifier);
     const { audience, appId } = await this.d.audiences.resolveWithApp(input.audience);
+    const registering = this.mayRegister(input.register, appId);
+    // The policy is checked before anything is looked up, so a weak password is the same 400
+    // whether or not the identifier exists (it is not a guess: no password is compared).
+    if (registering) checkNewPassword(input.secret);
     let user = await findUserByIdentifier(this.d.ds, id.type, id.value);
+    const attempt = { identifier: id.value, userId: user?.id, ip: client.ip };
+    await this.admit(attempt, client, 'login');
     let created = false;
-    if (!user && input.register) {
-      // A new user cannot be assigned to the app yet: refuse before creating anything.
-      if (appId) throw new AppError('APP_NOT_ASSIGNED');
+    if (!user && registering) {
       user = await this.register(id, input.secret);
       created = user !== undefined;
+      // Lost a race to a concurrent registration of the same identifier: a plain login against
+      // the winner (counted by name and address above; that account's count did not exist yet).
       user ??= await findUserByIdentifier(this.d.ds, id.type, id.value);
     }
-    if (!created) {
-      // Only a password check counts as an attempt: a refused registration (disabled, weak
-      // password) is not a guess and must not lock anyone out.
-      await this.admit(id.value, client, 'login');
-      user = await this.checkPassword(user, input.secret, id.value, client, 'login');
-      await this.d.guard.succeeded(id.value, client.ip);
-    }
+    if (!created) user = await this.checkPassword(user, input.secret, id.value, client, 'login');
     user = user!;
+    await this.d.guard.succeeded({ ...attempt, userId: user.id });
     // A token for a registered app's audience lets its holder use that app, so the user must be
     // assigned to it, as POST /verify requires (asked only after the password is proven).
     if (appId && !(await isAssigned(this.d.ds, appId, user.id))) {
@@ -82,13 +90,23 @@ export class AuthFlows {
   }
 
   /**
-   * Creates the user for a new identifier; the first user of an empty system becomes the
-   * administrator. Returns undefined when a concurrent registration took the identifier first:
-   * the caller then checks the password against that user like any login.
+   * Whether `register: true` may create a user. Where it may not (registration disabled, or an
+   * app's audience, since a new user cannot be assigned to the app yet), the flag is ignored and
+   * the call is a plain login: an unknown identifier then costs the dummy bcrypt, is counted, and
+   * gets the same 401 INVALID_CREDENTIALS as a wrong password, instead of a 403 that only new
+   * identifiers would get. (Where registration is open, creating an account necessarily tells
+   * that the identifier was free; that answer also takes the identifier.)
+   */
+  private mayRegister(register: boolean, appId: string | undefined): boolean {
+    return register && this.d.allowRegistration && !appId;
+  }
+
+  /**
+   * Creates the user for a new identifier (policy already checked); the first user of an empty
+   * system becomes the administrator. Returns undefined when a concurrent registration took the
+   * identifier first: the caller then checks the password against that user like any login.
    */
   private async register(id: { type: IdentifierType; value: string }, secret: string): Promise<UserRecord | undefined> {
-    if (!this.d.allowRegistration) throw new AppError('REGISTRATION_DISABLED');
-    checkNewPassword(secret);
     const passwordHash = await this.d.passwords.hash(secret);
     try {
       return await this.d.ds.transaction((tx) => insertUser(tx, { identifiers: [id], passwordHash, bootstrapAdmin: true }));
@@ -114,23 +132,25 @@ export class AuthFlows {
    * The password check of the legacy ASF doors (`POST /token`, `POST /verify`): the "username"
    * may be any of the user's identifiers. Login protection counts the attempt first; throws
    * TOO_MANY_ATTEMPTS, INVALID_CREDENTIALS or USER_INACTIVE (see checkPassword). `key` is the
-   * identifier the attempt was counted and audited under.
+   * identifier the attempt was counted and audited under (and the account it reaches, if any).
    */
   async checkLegacyCredentials(username: string, password: string, client: Client, type: string): Promise<{ user: UserRecord; key: string }> {
     const candidates = identifierCandidates(username);
     const key = candidates[0]?.value ?? username.trim().toLowerCase();
-    await this.admit(key, client, type);
+    // Looked up first so that the attempt also counts against the account the name reaches.
     const found = candidates.length ? await findUserByAnyIdentifier(this.d.ds, candidates) : undefined;
+    const attempt = { identifier: key, userId: found?.id, ip: client.ip };
+    await this.admit(attempt, client, type);
     const user = await this.checkPassword(found, password, key, client, type);
-    await this.d.guard.succeeded(key, client.ip);
+    await this.d.guard.succeeded(attempt);
     return { user, key };
   }
 
-  private async admit(identifier: string, client: Client, type: string): Promise<void> {
+  private async admit(attempt: Attempt, client: Client, type: string): Promise<void> {
     try {
-      await this.d.guard.admit(identifier, client.ip);
+      await this.d.guard.admit(attempt);
     } catch (e) {
-      if (e instanceof AppError) await this.d.audit.record({ type, outcome: 'locked', identifier, reason: e.reason, ...client });
+      if (e instanceof AppError) await this.d.audit.record({ type, outcome: 'locked', actorId: attempt.userId, identifier: attempt.identifier, reason: e.reason, ...client });
       throw e;
     }
   }
@@ -241,6 +261,8 @@ export class AuthFlows {
   async deleteSession(principal: Principal, sessionId: string, mayRevokeOthers: boolean): Promise<boolean> {
     const session = await findSession(this.d.ds, sessionId);
     if (!session || (!mayRevokeOthers && session.userId !== principal.id)) throw new AppError('SESSION_NOT_FOUND');
+    // Ending someone's session is acting on them: not on an administrator or a stronger user.
+    await checkMayActOnUser(this.d.ds, principal, session.userId);
     return revokeSession(this.d.ds, sessionId, principal.id === session.userId ? 'revoked_by_user' : 'revoked_by_admin');
   }
 }
