@@ -26,10 +26,35 @@ const redactPaths = [
   '*.client_secret',
 ];
 
-export function createLogger(level: string): Logger {
+// A database error names what failed (SQLSTATE, constraint, table, column) but carries the
+// statement and its parameters too: key hashes, password hashes, tokens. Only these fields of it
+// reach a log line; its message and stack say what went wrong without the values.
+const databaseErrorFields = ['code', 'severity', 'routine', 'schema', 'table', 'column', 'dataType', 'constraint'];
+
+function isDatabaseError(err: object): boolean {
+  return 'query' in err || 'parameters' in err || 'driverError' in err || ['QueryFailedError', 'DatabaseError'].includes((err as Error).name);
+}
+
+/** pino's error serializer, except that database errors (also as a `cause`) lose their statement. */
+export function serializeError(err: unknown, depth = 0): unknown {
+  if (typeof err === 'object' && err !== null && isDatabaseError(err)) {
+    const fields = err as Record<string, unknown> & Partial<Error>;
+    const out: Record<string, unknown> = { type: err.constructor?.name ?? fields.name, message: fields.message, stack: fields.stack };
+    for (const key of databaseErrorFields) if (typeof fields[key] === 'string') out[key] = fields[key];
+    if (fields.cause !== undefined && depth < 4) out.cause = serializeError(fields.cause, depth + 1);
+    return out;
+  }
+  if (!(err instanceof Error)) return pino.stdSerializers.err(err as Error);
+  const out = pino.stdSerializers.err(err) as unknown as Record<string, unknown>;
+  if (err.cause !== undefined && depth < 4) out.cause = serializeError(err.cause, depth + 1);
+  return out;
+}
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino({
     level,
     base: undefined,
     redact: { paths: redactPaths, censor: '[redacted]' },
-  });
+    serializers: { err: serializeError },
+  }, destination);
 }

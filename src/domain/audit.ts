@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { insertAuditEvent, listAuditEvents, type AuditRecord } from '../db/repositories/audit-events.js';
 import type { Logger } from '../logger.js';
+import { storableText } from './storable-text.js';
 
 export interface AuditEntry {
   type: string;
@@ -16,17 +17,22 @@ export interface AuditEntry {
 export class AuditLog {
   constructor(private readonly ds: DataSource, private readonly log: Logger, private readonly observe?: (entry: AuditEntry) => void) {}
 
-  /** Recording never fails the call it records: a lost audit line is logged instead. */
+  /**
+   * Recording never fails the call it records: a lost audit line is logged instead. Hostile text
+   * (a NUL in an identifier) is recorded as seen, with U+FFFD for what the database cannot store,
+   * since a probe with such input is exactly what the log is for.
+   */
   async record(entry: AuditEntry): Promise<void> {
     this.observe?.(entry);
+    const text = (value: string | null | undefined) => (value == null ? null : storableText(value));
     try {
       await insertAuditEvent(this.ds, {
         type: entry.type,
         outcome: entry.outcome,
         actorId: entry.actorId ?? null,
-        identifier: entry.identifier ?? null,
-        ip: entry.ip ?? null,
-        userAgent: entry.userAgent ?? null,
+        identifier: text(entry.identifier),
+        ip: text(entry.ip),
+        userAgent: text(entry.userAgent),
         detail: entry.reason ? { reason: entry.reason } : {},
       });
     } catch (err) {

@@ -3,6 +3,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { ErrorInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
 import { AppError } from './app-error.js';
 import { catalog } from './catalog.js';
+import { isRefusedValue } from './database-input.js';
 
 const domain = 'sso';
 
@@ -18,7 +19,8 @@ function reasonOfCode(code: Code): string {
 
 /**
  * Turns anything thrown by a handler into what the caller may see. Returns the error to rethrow
- * and whether it was unforeseen (so the caller logs the cause).
+ * and whether it was unforeseen (so the caller logs the cause). A value the database refused is
+ * still answered as invalid input, but logged: validation should have caught it.
  */
 export function toConnectError(error: unknown): { error: ConnectError; unforeseen: boolean } {
   if (error instanceof AppError) {
@@ -31,6 +33,9 @@ export function toConnectError(error: unknown): { error: ConnectError; unforesee
     const hasInfo = error.details.some((d) => 'type' in d && d.type === ErrorInfoSchema.typeName || 'desc' in d && d.desc.typeName === ErrorInfoSchema.typeName);
     if (hasInfo) return { error, unforeseen: false };
     return { error: withReason(error.rawMessage, error.code, reasonOfCode(error.code), Object.fromEntries(error.metadata)), unforeseen: false };
+  }
+  if (isRefusedValue(error)) {
+    return { error: withReason(catalog.INVALID_ARGUMENT.message, catalog.INVALID_ARGUMENT.code, 'INVALID_ARGUMENT'), unforeseen: true };
   }
   return { error: withReason(catalog.INTERNAL.message, Code.Internal, 'INTERNAL'), unforeseen: true };
 }

@@ -7,6 +7,7 @@ import { openDatabase, type Database, type DatabaseConfig } from '../db/data-sou
 import type { KeyStore } from '../domain/keys/key-store.js';
 import { buildDeps } from './deps.js';
 import { createServices } from '../services/index.js';
+import { auditRefusedTokenRequests } from '../services/refused-token-requests.js';
 import { createAuthenticationInterceptor } from '../interceptors/authentication.js';
 import { createAuthorizationInterceptor } from '../interceptors/authorization.js';
 import { createCallContext } from '../interceptors/call-context.js';
@@ -18,6 +19,7 @@ import { createRestTranscoder, writeRestError } from '../rest/index.js';
 import { createOpenApiRoutes } from '../rest/openapi.js';
 import { createCors } from './cors.js';
 import { createListener } from './listener.js';
+import { refuseUndecodableBinary } from './binary-input.js';
 import { registerServices, services } from './routes.js';
 import { createPlainRoutes } from './well-known.js';
 
@@ -57,6 +59,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
     const rpc = connectNodeAdapter({
       routes: (r) => {
         registerServices(r, createServices(deps), ready);
+        refuseUndecodableBinary(r.handlers, maxBodyBytes);
         router = r;
       },
       interceptors: [
@@ -64,7 +67,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
         createErrorInterceptor(log),
         createAuthenticationInterceptor(credentials),
         createAuthorizationInterceptor(),
-        createValidationInterceptor(),
+        createValidationInterceptor(auditRefusedTokenRequests(deps.audit)),
       ],
       contextValues,
       readMaxBytes: maxBodyBytes,

@@ -8,6 +8,7 @@ import type { AuthFlows, Client } from '../auth/auth-flows.js';
 import { isUuid } from '../paging.js';
 import type { Tokens } from '../tokens.js';
 import { clientCredentialsOf, type ClientCredentials } from './client-credentials.js';
+import { recordClientCredentialsAttempt } from './token-attempts.js';
 
 export interface TokenRequest {
   grantType: string;
@@ -60,10 +61,8 @@ export class TokenEndpoint {
   /** A machine sign-in is a security event, like a person's: each success and failure is recorded. */
   private async clientCredentials(req: TokenRequest, from: Client): Promise<TokenAnswer> {
     let clientId = req.clientId;
-    const record = (outcome: 'success' | 'failure', reason?: string) => this.d.audit.record({
-      type: 'client_credentials', outcome, reason, actorId: isUuid(clientId) ? clientId.toLowerCase() : null,
-      identifier: clientId.slice(0, 200) || null, ip: from.ip, userAgent: from.userAgent,
-    });
+    const record = (outcome: 'success' | 'failure', reason?: string) =>
+      recordClientCredentialsAttempt(this.d.audit, { clientId, outcome, reason, from });
     try {
       const client = clientCredentialsOf(req.authorization, req);
       clientId = client.id;
