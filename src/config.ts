@@ -4,6 +4,9 @@
  * operator fixes a bad deployment in one go instead of one crash at a time.
  */
 import type { DatabaseConfig } from './db/data-source.js';
+import {
+  JOSE_COOLDOWN_SECONDS, JWKS_MAX_AGE_SECONDS, KEY_RELOAD_SECONDS, MIN_KEY_PUBLISH_DELAY_SECONDS,
+} from './domain/keys/publish-windows.js';
 
 export type JwtAlg = 'ES256' | 'RS256' | 'EdDSA';
 
@@ -14,6 +17,11 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   issuer: string;
+  /**
+   * SSO_ISSUER was not set, so the issuer is derived from the port: instances on different ports
+   * (or hosts) then refuse each other's tokens, so the server warns at start.
+   */
+  issuerIsDefault: boolean;
   audience: string;
   allowedAudiences: string[];
   jwtAlg: JwtAlg;
@@ -40,6 +48,10 @@ export interface Config {
   loginLockMax: number;
   /** How long in-flight calls may take to finish on shutdown, in seconds. */
   shutdownGrace: number;
+  /** The bearer token a scrape of /metrics must present; undefined = none asked. */
+  metricsToken: string | undefined;
+  /** A separate listener for /metrics only; undefined = /metrics on the main port, and only with a token. */
+  metricsAddress: { host: string; port: number } | undefined;
 }
 
 export interface Setting {
@@ -64,7 +76,7 @@ export const settings: Setting[] = [
   { env: 'SSO_ALLOW_REGISTRATION', default: 'true', meaning: 'whether `register: true` may create users' },
   { env: 'SSO_CORS_ORIGINS', default: 'unset', meaning: 'comma list of browser origins allowed; `*` for any' },
   { env: 'SSO_KEY_SECRET', default: 'generated in the data dir, with a warning', meaning: 'encrypts private signing keys at rest (at least 32 characters)' },
-  { env: 'SSO_KEY_PUBLISH_DELAY', default: '600', meaning: 'seconds a rotated-in key is published before it signs' },
+  { env: 'SSO_KEY_PUBLISH_DELAY', default: '600', meaning: `seconds a rotated-in key is published before it signs; at least ${MIN_KEY_PUBLISH_DELAY_SECONDS}, so every instance and JWKS cache has it first` },
   { env: 'SSO_TLS_CERT', default: 'unset', meaning: 'PEM certificate file; with SSO_TLS_KEY serves TLS (ALPN picks HTTP/2 or 1.1)' },
   { env: 'SSO_TLS_KEY', default: 'unset', meaning: 'PEM private key file' },
   { env: 'SSO_TRUST_PROXY', default: 'false', meaning: 'take the client address from X-Forwarded-For' },
@@ -73,6 +85,8 @@ export const settings: Setting[] = [
   { env: 'SSO_LOGIN_LOCK_SECONDS', default: '30', meaning: 'first lock length; doubles with each further failure' },
   { env: 'SSO_LOGIN_LOCK_MAX_SECONDS', default: '3600', meaning: 'longest lock' },
   { env: 'SSO_SHUTDOWN_GRACE', default: '10', meaning: 'seconds in-flight calls may take to finish on shutdown' },
+  { env: 'SSO_METRICS_TOKEN', default: 'unset', meaning: 'bearer token (at least 32 characters) a scrape of `GET /metrics` must send; with neither this nor SSO_METRICS_ADDRESS, metrics are not served' },
+  { env: 'SSO_METRICS_ADDRESS', default: 'unset', meaning: '`host:port` of a separate listener serving only `/metrics` (e.g. `127.0.0.1:9464`); the main port then answers 404 for it' },
   { env: 'LOG_LEVEL', default: 'info', meaning: 'pino level (trace, debug, info, warn, error, fatal, silent)' },
 ];
 
@@ -115,6 +129,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const port = int('PORT', 8000, 0, 65535);
   const jwtAlg = (read('SSO_JWT_ALG') ?? 'ES256') as JwtAlg;
   if (!['ES256', 'RS256', 'EdDSA'].includes(jwtAlg)) problems.push(`SSO_JWT_ALG must be ES256, RS256 or EdDSA (got "${jwtAlg}")`);
+  const issuerIsDefault = read('SSO_ISSUER') === undefined;
   const issuer = (read('SSO_ISSUER') ?? `http://localhost:${port}`).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+/.test(issuer)) problems.push(`SSO_ISSUER must be an http(s) URL (got "${issuer}")`);
   const databaseUrl = read('DATABASE_URL');
@@ -132,6 +147,21 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   for (const origin of corsOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) problems.push(`SSO_CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com`);
   }
+  const keyPublishDelay = int('SSO_KEY_PUBLISH_DELAY', 600, 0, 7 * 86400);
+  if (keyPublishDelay < MIN_KEY_PUBLISH_DELAY_SECONDS) {
+    // See publish-windows.ts: a shorter delay lets a key sign before every verifier can know it.
+    problems.push(
+      `SSO_KEY_PUBLISH_DELAY must be at least ${MIN_KEY_PUBLISH_DELAY_SECONDS} seconds (got "${keyPublishDelay}"): ` +
+        `instances re-read keys every ${KEY_RELOAD_SECONDS} s, the JWKS may be cached ${JWKS_MAX_AGE_SECONDS} s, and jose ` +
+        `verifiers refetch at most every ${JOSE_COOLDOWN_SECONDS} s, so a key that signs sooner is refused by verifiers that have not seen it yet`,
+    );
+  }
+  const metricsToken = read('SSO_METRICS_TOKEN');
+  // Set but blank is refused (as for SSO_KEY_SECRET): an unfilled variable must not mean "no token".
+  if (env.SSO_METRICS_TOKEN !== undefined && (metricsToken ?? '').length < 32) problems.push('SSO_METRICS_TOKEN must be at least 32 characters');
+  const metricsAddressRaw = read('SSO_METRICS_ADDRESS');
+  const metricsAddress = metricsAddressRaw === undefined ? undefined : parseHostPort(metricsAddressRaw);
+  if (metricsAddressRaw !== undefined && !metricsAddress) problems.push(`SSO_METRICS_ADDRESS must be host:port, like 127.0.0.1:9464 or [::1]:9464 (got "${metricsAddressRaw}")`);
   const lockBase = int('SSO_LOGIN_LOCK_SECONDS', 30, 1, 86400);
   const lockMax = int('SSO_LOGIN_LOCK_MAX_SECONDS', 3600, 1, 30 * 86400);
   if (lockMax < lockBase) problems.push('SSO_LOGIN_LOCK_MAX_SECONDS must not be less than SSO_LOGIN_LOCK_SECONDS');
@@ -142,6 +172,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     databaseUrl,
     dataDir: read('SSO_DATA_DIR') ?? './data',
     issuer,
+    issuerIsDefault,
     audience: read('SSO_AUDIENCE') ?? 'sso',
     allowedAudiences: list('SSO_ALLOWED_AUDIENCES'),
     jwtAlg,
@@ -151,7 +182,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     allowRegistration: bool('SSO_ALLOW_REGISTRATION', true),
     corsOrigins,
     keySecret,
-    keyPublishDelay: int('SSO_KEY_PUBLISH_DELAY', 600, 0, 7 * 86400),
+    keyPublishDelay,
     logLevel,
     tlsCert,
     tlsKey,
@@ -161,9 +192,19 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     loginLockBase: lockBase,
     loginLockMax: lockMax,
     shutdownGrace: int('SSO_SHUTDOWN_GRACE', 10, 0, 600),
+    metricsToken,
+    metricsAddress,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return { ...config, ...overrides };
+}
+
+/** `host:port` or `[ipv6]:port`, port 0-65535 (0 picks a free one); undefined when malformed. */
+function parseHostPort(value: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(value);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) return undefined;
+  return { host: m[1] ?? m[2]!, port };
 }
 
 /** Where the data lives: PostgreSQL when DATABASE_URL is set, else the embedded database in the data dir. */

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { ConfigError, databaseConfigOf, loadConfig, settings, type Config } from '../src/config.js';
+import {
+  JOSE_COOLDOWN_SECONDS, JWKS_MAX_AGE_SECONDS, KEY_RELOAD_SECONDS, MIN_KEY_PUBLISH_DELAY_SECONDS,
+} from '../src/domain/keys/publish-windows.js';
 
 const secret = 'x'.repeat(32);
 
@@ -41,11 +45,17 @@ describe('defaults', () => {
     assert.equal(c.loginLockBase, 30);
     assert.equal(c.loginLockMax, 3600);
     assert.equal(c.shutdownGrace, 10);
+    assert.equal(c.metricsToken, undefined);
+    assert.equal(c.metricsAddress, undefined);
+    assert.equal(c.issuerIsDefault, true);
   });
 
   test('the issuer follows PORT unless SSO_ISSUER is set', () => {
     assert.equal(loadConfig({ PORT: '9100' }).issuer, 'http://localhost:9100');
     assert.equal(loadConfig({ PORT: '9100', SSO_ISSUER: 'https://sso.example.com' }).issuer, 'https://sso.example.com');
+    // The server warns at start about a derived issuer (test/server/startup-warnings.test.ts).
+    assert.equal(loadConfig({ PORT: '9100' }).issuerIsDefault, true);
+    assert.equal(loadConfig({ SSO_ISSUER: 'https://sso.example.com' }).issuerIsDefault, false);
   });
 
   test('blank values count as unset', () => {
@@ -79,13 +89,15 @@ const readCases: [env: string, value: string, field: keyof Config, expected: unk
   ['SSO_ALLOW_REGISTRATION', 'false', 'allowRegistration', false],
   ['SSO_CORS_ORIGINS', 'https://app.example.com, http://localhost:5173', 'corsOrigins', ['https://app.example.com', 'http://localhost:5173']],
   ['SSO_KEY_SECRET', secret, 'keySecret', secret],
-  ['SSO_KEY_PUBLISH_DELAY', '0', 'keyPublishDelay', 0],
+  ['SSO_KEY_PUBLISH_DELAY', '900', 'keyPublishDelay', 900],
   ['SSO_TRUST_PROXY', 'yes', 'trustProxy', true],
   ['SSO_LOGIN_MAX_FAILURES', '3', 'loginMaxFailures', 3],
   ['SSO_LOGIN_MAX_FAILURES_PER_IP', '20', 'loginMaxFailuresPerIp', 20],
   ['SSO_LOGIN_LOCK_SECONDS', '5', 'loginLockBase', 5],
   ['SSO_LOGIN_LOCK_MAX_SECONDS', '60', 'loginLockMax', 60],
   ['SSO_SHUTDOWN_GRACE', '2', 'shutdownGrace', 2],
+  ['SSO_METRICS_TOKEN', 'm'.repeat(32), 'metricsToken', 'm'.repeat(32)],
+  ['SSO_METRICS_ADDRESS', '127.0.0.1:9464', 'metricsAddress', { host: '127.0.0.1', port: 9464 }],
   ['LOG_LEVEL', 'debug', 'logLevel', 'debug'],
 ];
 
@@ -160,10 +172,12 @@ describe('invalid values are reported, all at once', () => {
       SSO_TRUST_PROXY: '2',
       SSO_SHUTDOWN_GRACE: '601',
       LOG_LEVEL: 'verbose',
+      SSO_METRICS_TOKEN: 'short',
+      SSO_METRICS_ADDRESS: '9464',
     });
     const expectNamed = ['PORT', 'SSO_JWT_ALG', 'SSO_ISSUER', 'DATABASE_URL', 'SSO_ACCESS_TTL', 'SSO_REFRESH_TTL',
       'SSO_BCRYPT_COST', 'SSO_ALLOW_REGISTRATION', 'SSO_CORS_ORIGINS', 'SSO_KEY_SECRET', 'SSO_KEY_PUBLISH_DELAY',
-      'SSO_TLS_CERT', 'SSO_TRUST_PROXY', 'SSO_SHUTDOWN_GRACE', 'LOG_LEVEL'];
+      'SSO_TLS_CERT', 'SSO_TRUST_PROXY', 'SSO_SHUTDOWN_GRACE', 'LOG_LEVEL', 'SSO_METRICS_TOKEN', 'SSO_METRICS_ADDRESS'];
     for (const name of expectNamed) {
       assert.ok(problems.some((p) => p.includes(name)), `no problem names ${name}: ${JSON.stringify(problems)}`);
     }
@@ -199,6 +213,17 @@ describe('invalid values are reported, all at once', () => {
     // Set but blank must not silently fall back to a generated development secret.
     [{ SSO_KEY_SECRET: '' }, 'SSO_KEY_SECRET'],
     [{ SSO_KEY_SECRET: '   ' }, 'SSO_KEY_SECRET'],
+    // Shorter than the caches between a rotation and a verifier: the new key's tokens would be refused.
+    [{ SSO_KEY_PUBLISH_DELAY: '0' }, 'SSO_KEY_PUBLISH_DELAY'],
+    [{ SSO_KEY_PUBLISH_DELAY: '20' }, 'SSO_KEY_PUBLISH_DELAY'],
+    [{ SSO_KEY_PUBLISH_DELAY: String(MIN_KEY_PUBLISH_DELAY_SECONDS - 1) }, 'SSO_KEY_PUBLISH_DELAY'],
+    [{ SSO_METRICS_TOKEN: 't'.repeat(31) }, 'SSO_METRICS_TOKEN'],
+    [{ SSO_METRICS_TOKEN: '' }, 'SSO_METRICS_TOKEN'],
+    [{ SSO_METRICS_ADDRESS: 'localhost' }, 'SSO_METRICS_ADDRESS'],
+    [{ SSO_METRICS_ADDRESS: ':9464' }, 'SSO_METRICS_ADDRESS'],
+    [{ SSO_METRICS_ADDRESS: '127.0.0.1:65536' }, 'SSO_METRICS_ADDRESS'],
+    [{ SSO_METRICS_ADDRESS: 'http://127.0.0.1:9464' }, 'SSO_METRICS_ADDRESS'],
+    [{ SSO_METRICS_ADDRESS: '::1:9464' }, 'SSO_METRICS_ADDRESS'],
   ];
   for (const [env, name] of single) {
     test(`${JSON.stringify(env)} is refused, naming ${name}`, () => {
@@ -207,6 +232,45 @@ describe('invalid values are reported, all at once', () => {
       assert.match(problems[0]!, new RegExp(name));
     });
   }
+});
+
+describe('SSO_KEY_PUBLISH_DELAY against the refetch windows', () => {
+  test('the minimum covers instance reload + JWKS max-age + jose cooldown, with a margin', () => {
+    assert.ok(MIN_KEY_PUBLISH_DELAY_SECONDS > KEY_RELOAD_SECONDS + JWKS_MAX_AGE_SECONDS + JOSE_COOLDOWN_SECONDS);
+    assert.equal(KEY_RELOAD_SECONDS, 30, 'the instance key reload interval the issue measured');
+    assert.equal(JOSE_COOLDOWN_SECONDS, 30, "jose's default cooldownDuration");
+  });
+
+  test('the minimum and the default are accepted; the refusal says why', () => {
+    assert.equal(loadConfig({ SSO_KEY_PUBLISH_DELAY: String(MIN_KEY_PUBLISH_DELAY_SECONDS) }).keyPublishDelay, MIN_KEY_PUBLISH_DELAY_SECONDS);
+    assert.equal(loadConfig({ SSO_KEY_PUBLISH_DELAY: '600' }).keyPublishDelay, 600);
+    const [problem] = problemsOf({ SSO_KEY_PUBLISH_DELAY: '20' });
+    assert.match(problem!, new RegExp(`at least ${MIN_KEY_PUBLISH_DELAY_SECONDS} seconds`));
+    assert.match(problem!, /"20"/);
+    assert.match(problem!, /re-read keys every 30 s/);
+    assert.match(problem!, /jose/);
+  });
+
+  test('config objects passed directly are not validated (tests rotate with no delay)', () => {
+    assert.equal(loadConfig({}, { keyPublishDelay: 0 }).keyPublishDelay, 0);
+  });
+});
+
+describe('metrics access', () => {
+  test('IPv6 and host names are accepted as the metrics address; port 0 picks a free port', () => {
+    assert.deepEqual(loadConfig({ SSO_METRICS_ADDRESS: '[::1]:9464' }).metricsAddress, { host: '::1', port: 9464 });
+    assert.deepEqual(loadConfig({ SSO_METRICS_ADDRESS: 'metrics.internal:0' }).metricsAddress, { host: 'metrics.internal', port: 0 });
+  });
+});
+
+describe('README', () => {
+  test("the configuration table is the settings table, row for row", () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const rows = [...readme.matchAll(/^\| `([A-Z_]+)` \| (.*?) \| (.*) \|$/gm)]
+      .filter(([, env]) => settings.some((s) => s.env === env) || /^(SSO_|PORT$|HOST$|DATABASE_URL$|LOG_LEVEL$)/.test(env!))
+      .map(([, env, def, meaning]) => ({ env, default: def, meaning }));
+    assert.deepEqual(rows, settings.map((s) => ({ env: s.env, default: s.default, meaning: s.meaning })));
+  });
 });
 
 describe('CORS origins', () => {

@@ -26,6 +26,7 @@ export const catalog = {
   SESSION_REVOKED: { code: Code.Unauthenticated, message: 'The session has ended.' },
   REFRESH_TOKEN_REUSED: { code: Code.Unauthenticated, message: 'The refresh token was already used; the session has been revoked.' },
   INVALID_API_KEY: { code: Code.Unauthenticated, message: 'The API key is invalid, expired or revoked.' },
+  METRICS_TOKEN_REQUIRED: { code: Code.Unauthenticated, message: 'Metrics are served only with "Authorization: Bearer <SSO_METRICS_TOKEN>".' },
   USER_INACTIVE: { code: Code.PermissionDenied, message: 'The user account is inactive.' },
   // Authorization
   PERMISSION_DENIED: { code: Code.PermissionDenied, message: 'The caller lacks the permission this call needs.' },

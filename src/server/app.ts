@@ -18,7 +18,8 @@ import { createLogger, type Logger } from '../logger.js';
 import { createRestTranscoder, writeRestError } from '../rest/index.js';
 import { createOpenApiRoutes } from '../rest/openapi.js';
 import { createCors } from './cors.js';
-import { createListener } from './listener.js';
+import { createListener, type Listener } from './listener.js';
+import { createMetricsRoute, metricsOnMainPort } from './metrics-endpoint.js';
 import { refuseUndecodableBinary } from './binary-input.js';
 import { registerServices, services } from './routes.js';
 import { createPlainRoutes } from './well-known.js';
@@ -29,6 +30,8 @@ export interface App {
   log: Logger;
   database: Database;
   keys: KeyStore;
+  /** The separate metrics listener's URL when SSO_METRICS_ADDRESS is set. */
+  metricsUrl: string | undefined;
   /** Requests being answered right now (what a graceful close waits for). */
   inFlight(): number;
   /** Stops accepting, finishes in-flight calls (up to the grace period), closes the database. */
@@ -42,6 +45,7 @@ export { databaseConfigOf } from '../config.js';
 /** Wires the whole server: database, keys, domain, interceptors, RPC and REST routes, listener. */
 export async function startApp(config: Config, opts: { database?: DatabaseConfig; log?: Logger } = {}): Promise<App> {
   const log = opts.log ?? createLogger(config.logLevel);
+  warnAboutDefaults(config, log);
   const database = await openDatabase(opts.database ?? databaseConfigOf(config), log);
   try {
     const ds = database.dataSource;
@@ -53,6 +57,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
     const ready = async () => { await ds.query('SELECT 1'); return true; };
     const plain = createPlainRoutes({ issuer: config.issuer, keys, ready });
     const cors = createCors(config.corsOrigins);
+    const metrics = metricsOnMainPort(deps.metrics, { token: config.metricsToken, address: config.metricsAddress });
     let rest: ReturnType<typeof createRestTranscoder> | undefined;
     let openapi: ReturnType<typeof createOpenApiRoutes> | undefined;
 
@@ -80,7 +85,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
         res.setHeader('x-request-id', requestIdOf(typeof sentId === 'string' ? sentId : undefined));
         void (async () => {
           if (await plain(req, res)) return;
-          if (await deps.metrics.handle(req, res)) return;
+          if (metrics && await metrics(req, res)) return;
           if (await openapi!(req, res)) return;
           if (await rest!.handle(req, res)) return;
           writeRestError(res, 404, 'not_found', 'ROUTE_NOT_FOUND', `No route for ${req.method} ${(req.url ?? '').split('?')[0]}.`);
@@ -111,20 +116,73 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
     // listener it would crash the process instead of refusing one connection.
     listener.server.on('error', (err) => log.error({ err }, 'listener error'));
     const port = (listener.server.address() as AddressInfo).port;
-    const url = `${config.tlsCert ? 'https' : 'http'}://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
-    log.info({ url, database: database.describe, alg: config.jwtAlg, issuer: config.issuer }, 'listening');
+    const url = `${config.tlsCert ? 'https' : 'http'}://${reachableHost(config.host)}:${port}`;
+    const metricsListener = config.metricsAddress
+      ? await startMetricsListener(config.metricsAddress, createMetricsRoute(deps.metrics, config.metricsToken), log).catch(async (e) => {
+        await listener.close(0);
+        throw e;
+      })
+      : undefined;
+    log.info({
+      url, database: database.describe, alg: config.jwtAlg, issuer: config.issuer,
+      metrics: metricsListener ? metricsListener.url : metrics ? `${url}/metrics (bearer token)` : 'off',
+    }, 'listening');
 
     let closing: Promise<void> | undefined;
     return {
-      url, port, log, database, keys,
+      url, port, log, database, keys, metricsUrl: metricsListener?.url,
       inFlight: () => listener.inFlight(),
       close: () => (closing ??= (async () => {
-        await listener.close(config.shutdownGrace * 1000);
+        await Promise.all([listener.close(config.shutdownGrace * 1000), metricsListener?.listener.close(0)]);
         await database.close();
       })()),
     };
   } catch (e) {
     await database.close();
     throw e;
+  }
+}
+
+function reachableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Plain HTTP on its own address, answering /metrics and 404 for everything else. */
+async function startMetricsListener(
+  address: { host: string; port: number }, route: ReturnType<typeof createMetricsRoute>, log: Logger,
+): Promise<{ listener: Listener; url: string }> {
+  const listener = createListener((req, res) => {
+    void route(req, res).then((answered) => {
+      if (!answered) writeRestError(res, 404, 'not_found', 'ROUTE_NOT_FOUND', `No route for ${req.method} ${(req.url ?? '').split('?')[0]}.`);
+    }).catch((err) => {
+      log.error({ err }, 'metrics request failed');
+      writeRestError(res, 500, 'internal', 'INTERNAL', 'Internal error.');
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    listener.server.once('error', reject);
+    listener.server.listen(address.port, address.host, () => {
+      listener.server.off('error', reject);
+      resolve();
+    });
+  });
+  listener.server.on('error', (err) => log.error({ err }, 'metrics listener error'));
+  const port = (listener.server.address() as AddressInfo).port;
+  return { listener, url: `http://${reachableHost(address.host)}:${port}/metrics` };
+}
+
+/**
+ * Defaults that work for one development instance but break a real deployment quietly are
+ * said out loud at start.
+ */
+function warnAboutDefaults(config: Config, log: Logger): void {
+  if (config.issuerIsDefault) {
+    log.warn(
+      { issuer: config.issuer },
+      `SSO_ISSUER is not set: the issuer is derived from the port (${config.issuer}). Instances with different ` +
+        'ports or hosts then refuse each other\'s tokens, and published URLs point at localhost. Set SSO_ISSUER to ' +
+        'the public URL every instance shares.',
+    );
   }
 }

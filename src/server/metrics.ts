@@ -1,5 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { AuditEntry } from '../domain/audit.js';
@@ -8,8 +8,8 @@ import type { CallObserver } from '../interceptors/logging.js';
 export interface Metrics {
   observeCall: CallObserver;
   observeAudit: (entry: AuditEntry) => void;
-  /** Answers GET /metrics in Prometheus' text format; false for any other request. */
-  handle(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): Promise<boolean>;
+  /** Answers a scrape in Prometheus' text format (where and to whom: metrics-endpoint.ts). */
+  scrape(res: ServerResponse | Http2ServerResponse): Promise<void>;
 }
 
 /**
@@ -50,12 +50,10 @@ export function createMetrics(ds: DataSource): Metrics {
       latency.observe(l, seconds);
     },
     observeAudit: (entry) => authEvents.inc({ type: entry.type, outcome: entry.outcome }),
-    async handle(req, res) {
-      if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') return false;
+    async scrape(res) {
       const body = await registry.metrics();
       res.writeHead(200, { 'content-type': registry.contentType });
       res.end(body);
-      return true;
     },
   };
 }

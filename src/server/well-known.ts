@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { KeyStore } from '../domain/keys/key-store.js';
+import { JWKS_MAX_AGE_SECONDS } from '../domain/keys/publish-windows.js';
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
@@ -23,7 +24,7 @@ export function createPlainRoutes(opts: { issuer: string; keys: KeyStore; ready:
     switch (path) {
       case '/.well-known/jwks.json':
         // Short cache: clients pick up a rotated-in key well within the publication delay.
-        sendJson(res, 200, await keys.jwks(), { 'cache-control': 'public, max-age=60' });
+        sendJson(res, 200, await keys.jwks(), { 'cache-control': `public, max-age=${JWKS_MAX_AGE_SECONDS}` });
         return true;
       case '/.well-known/openid-configuration':
         sendJson(res, 200, {

@@ -5,12 +5,14 @@ import { startTestServer, type TestServer } from '../support/server.js';
 
 const identifier = 'metrics-admin@example.com';
 const secret = 'metrics-password-1';
+/** What Prometheus sends (`authorization: {credentials: ...}` in its scrape config). */
+const metricsToken = 'prometheus-scrape-token-0123456789abcdef';
 
 let server: TestServer;
 let token: string;
 
 before(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ metricsToken });
   const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier, secret, register: true } });
   assert.equal(res.status, 200, await res.clone().text());
   token = (await res.json() as { access_token: string }).access_token;
@@ -24,7 +26,7 @@ interface Sample { name: string; labels: Record<string, string>; value: number }
 
 /** Scrapes /metrics and parses Prometheus' text format (one sample a line; # lines are metadata). */
 async function scrape(): Promise<{ text: string; samples: Sample[] }> {
-  const res = await fetch(`${server.url}/metrics`);
+  const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
   const text = await res.text();
@@ -130,4 +132,66 @@ test('process metrics are there, and only GET answers', async () => {
   assert.match(text, /^sso_process_cpu_seconds_total /m);
   assert.match(text, /^# TYPE sso_rpc_duration_seconds histogram$/m);
   assert.equal((await fetch(`${server.url}/metrics`, { method: 'POST' })).status, 404);
+  assert.equal((await fetch(`${server.url}/metrics`, { method: 'POST', headers: { authorization: `Bearer ${metricsToken}` } })).status, 404);
+});
+
+/** A refusal that gives nothing away: 401, a Bearer challenge, the catalog's reason, no samples. */
+async function assertRefused(res: Response, why: string): Promise<void> {
+  assert.equal(res.status, 401, why);
+  assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer realm="metrics"/, why);
+  const text = await res.text();
+  assert.equal(JSON.parse(text).error_code, 'METRICS_TOKEN_REQUIRED', why);
+  assert.doesNotMatch(text, /sso_/, why);
+}
+
+test('without the metrics token /metrics is refused on the public port (it was public)', async () => {
+  const url = `${server.url}/metrics`;
+  await assertRefused(await fetch(url), 'no credentials');
+  await assertRefused(await fetch(url, { headers: { authorization: 'Bearer wrong-token' } }), 'a wrong token');
+  await assertRefused(await fetch(url, { headers: { authorization: `Bearer ${metricsToken}x` } }), 'the token plus a character');
+  await assertRefused(await fetch(url, { headers: { authorization: `Basic ${Buffer.from(`x:${metricsToken}`).toString('base64')}` } }), 'basic auth');
+  await assertRefused(await fetch(`${url}?token=${metricsToken}`), 'the token in the query');
+  // A user's access token, even an administrator's, is not the metrics token.
+  await assertRefused(await fetch(url, { headers: { authorization: `Bearer ${token}` } }), "a user's access token");
+  const ok = await fetch(url, { headers: { authorization: `bearer ${metricsToken}` } });
+  assert.equal(ok.status, 200, 'the scheme is case-insensitive');
+});
+
+test('with neither a token nor a metrics address, /metrics is not served (404)', async () => {
+  const bare = await startTestServer();
+  try {
+    const res = await fetch(`${bare.url}/metrics`);
+    assert.equal(res.status, 404);
+    assert.doesNotMatch(await res.text(), /sso_/);
+    assert.equal(bare.app.metricsUrl, undefined);
+  } finally {
+    await bare.stop();
+  }
+});
+
+test('with a metrics address, metrics are served there only; the token, if set, is asked there too', async () => {
+  const open = await startTestServer({ metricsAddress: { host: '127.0.0.1', port: 0 } });
+  try {
+    assert.equal((await fetch(`${open.url}/metrics`)).status, 404, 'not on the public port');
+    const metricsUrl = open.app.metricsUrl!;
+    assert.match(metricsUrl, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    assert.notEqual(new URL(metricsUrl).port, String(open.app.port));
+    const res = await fetch(metricsUrl);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /^sso_process_cpu_seconds_total /m);
+    // Only /metrics: the API is not reachable through the metrics address.
+    assert.equal((await fetch(new URL('/api/sso/v1/me', metricsUrl))).status, 404);
+    assert.equal((await fetch(new URL('/.well-known/jwks.json', metricsUrl))).status, 404);
+  } finally {
+    await open.stop();
+  }
+  const both = await startTestServer({ metricsAddress: { host: '127.0.0.1', port: 0 }, metricsToken });
+  try {
+    assert.equal((await fetch(`${both.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).status, 404,
+      'the token does not reopen the public port');
+    await assertRefused(await fetch(both.app.metricsUrl!), 'no token on the metrics address');
+    assert.equal((await fetch(both.app.metricsUrl!, { headers: { authorization: `Bearer ${metricsToken}` } })).status, 200);
+  } finally {
+    await both.stop();
+  }
 });

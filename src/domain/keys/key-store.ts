@@ -6,6 +6,7 @@ import {
 import {
   insertSigningKey, listPublishedKeys, lockSigningKeys, retireKeysBefore, type SigningKeyRecord,
 } from '../../db/repositories/signing-keys.js';
+import { KEY_RELOAD_SECONDS } from './publish-windows.js';
 
 export interface KeyStoreOptions {
   alg: SigningAlg;
@@ -23,7 +24,7 @@ export interface KeyInfo extends SigningKeyRecord { status: KeyStatus }
 interface LoadedKey { record: SigningKeyRecord; verify: KeyLike; sign?: KeyLike }
 
 /** How often the published set is re-read, so rotations made by another instance are seen. */
-const refreshMs = 30_000;
+const refreshMs = KEY_RELOAD_SECONDS * 1000;
 
 /**
  * Signing keys: generated on first start, private parts encrypted at rest, published in the JWKS,
