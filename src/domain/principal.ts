@@ -11,4 +11,6 @@ export interface Principal {
   sessionId?: string;
   workspaceId?: string;
   apiKeyId?: string;
+  /** The access token's `aud` (absent for API keys): the service's own API takes only its own. */
+  audience?: string;
 }

@@ -22,6 +22,7 @@ export const catalog = {
   UNAUTHENTICATED: { code: Code.Unauthenticated, message: 'Authentication is required.' },
   INVALID_CREDENTIALS: { code: Code.Unauthenticated, message: 'Invalid identifier or password.' },
   INVALID_TOKEN: { code: Code.Unauthenticated, message: 'The token is invalid.' },
+  WRONG_AUDIENCE: { code: Code.Unauthenticated, message: 'The token was issued for another audience (an app); this API accepts only its own tokens.' },
   TOKEN_EXPIRED: { code: Code.Unauthenticated, message: 'The token has expired.' },
   SESSION_REVOKED: { code: Code.Unauthenticated, message: 'The session has ended.' },
   REFRESH_TOKEN_REUSED: { code: Code.Unauthenticated, message: 'The refresh token was already used; the session has been revoked.' },
@@ -35,6 +36,11 @@ export const catalog = {
   REGISTRATION_DISABLED: { code: Code.PermissionDenied, message: 'Registration is disabled.' },
   NOT_A_WORKSPACE_MEMBER: { code: Code.PermissionDenied, message: 'The user is not a member of that workspace.' },
   GRANT_EXCEEDS_CALLER: { code: Code.PermissionDenied, message: 'Only administrators may grant scopes they do not hold themselves.' },
+  TARGET_EXCEEDS_CALLER: { code: Code.PermissionDenied, message: 'Only administrators may act on a principal that holds grants the caller does not hold.' },
+  CROSS_SITE_REQUEST: { code: Code.PermissionDenied, message: 'A call authenticated by cookie must come from an allowed origin and must not carry a form body.' },
+  CURRENT_PASSWORD_REQUIRED: { code: Code.InvalidArgument, message: 'Changing your own password needs your current password (current_password).' },
+  CURRENT_PASSWORD_INCORRECT: { code: Code.PermissionDenied, message: 'The current password is not correct.' },
+  KEY_OUTLIVES_PARENT: { code: Code.InvalidArgument, message: 'A key made with an API key cannot outlive it.' },
   // Throttling
   TOO_MANY_ATTEMPTS: { code: Code.ResourceExhausted, message: 'Too many failed attempts; try again later.' },
   // Existence

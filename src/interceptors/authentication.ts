@@ -8,11 +8,16 @@ import { principalKey } from './call-context.js';
 
 /** Turns a presented credential into a principal, or throws an AppError saying why not. */
 export interface Authenticator {
+  /** The audience of the service's own tokens: the only one its API accepts (but see `any_audience`). */
+  readonly ownAudience: string;
   fromAccessToken(token: string): Promise<Principal>;
   fromApiKey(key: string): Promise<Principal>;
 }
 
 export const accessCookieName = 'usso-access-token';
+
+/** Set by the HTTP layer on a request whose access cookie it set aside (server/cookie-guard.ts). */
+export const cookieRefusedHeader = 'x-sso-cookie-refused';
 
 type Credential = { kind: 'access_token' | 'api_key'; value: string };
 
@@ -44,21 +49,32 @@ export function credentialOf(header: Headers): Credential | undefined {
 
 /**
  * Establishes who is calling. On a public RPC a bad credential is ignored (a stale token must not
- * stop someone from logging in); elsewhere it is refused with the precise reason.
+ * stop someone from logging in); elsewhere it is refused with the precise reason. A token issued
+ * for another audience (a registered app's) is that app's: presenting it here is refused, so an
+ * app that receives a user's token cannot use it to take over the user's account at the SSO.
+ * Only RPCs that declare `any_audience` (logout: it can only end the token's own session) take it.
  */
 export function createAuthenticationInterceptor(authenticator: Authenticator): Interceptor {
   return (next) => async (req) => {
     const credential = credentialOf(req.header);
     if (credential) {
-      const isPublic = hasOption(req.method, access) && getOption(req.method, access).public;
+      const rule = hasOption(req.method, access) ? getOption(req.method, access) : undefined;
+      const isPublic = rule?.public === true;
       try {
         const principal = credential.kind === 'access_token'
           ? await authenticator.fromAccessToken(credential.value)
           : await authenticator.fromApiKey(credential.value);
+        if (principal.audience !== undefined && principal.audience !== authenticator.ownAudience && !rule?.anyAudience) {
+          throw new AppError('WRONG_AUDIENCE');
+        }
         req.contextValues.set(principalKey, principal);
       } catch (e) {
         if (!(isPublic && e instanceof AppError)) throw e;
       }
+    } else if (req.header.has(cookieRefusedHeader) && !(hasOption(req.method, access) && getOption(req.method, access).public)) {
+      // The access cookie came with a request a cross-site page could have made (see
+      // server/cookie-guard.ts): say so rather than "no credential".
+      throw new AppError('CROSS_SITE_REQUEST');
     }
     return next(req);
   };

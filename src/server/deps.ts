@@ -45,7 +45,7 @@ export async function buildDeps(config: Config, ds: DataSource, log: Logger): Pr
     lockBase: config.loginLockBase, lockMax: config.loginLockMax,
   });
   const audiences = new Audiences(config.audience, config.allowedAudiences, (aud) => appIdForAudience(ds, aud));
-  const credentials = new CredentialChecker(ds, tokens, (key) => authenticateApiKey(ds, key));
+  const credentials = new CredentialChecker(ds, tokens, config.audience, (key) => authenticateApiKey(ds, key));
   const flows = new AuthFlows({ ds, tokens, audit, passwords, guard, audiences, allowRegistration: config.allowRegistration });
   return { config, ds, log, keys, tokens, passwords, guard, audit, audiences, credentials, flows, metrics };
 }

@@ -62,8 +62,8 @@ export function createAgentService(deps: Deps): Partial<ServiceImpl<typeof Agent
       });
       return { agent: toAgent(agent) };
     },
-    async deleteAgent(req) {
-      await agents.delete(req.id);
+    async deleteAgent(req, ctx) {
+      await agents.delete(actorOf(ctx), req.id);
       return { success: true };
     },
     async createAgentKey(req, ctx) {

@@ -64,7 +64,8 @@ export function createDirectoryService(deps: Deps): ServiceImpl<typeof Directory
       return { user: toUser(user) };
     },
     async updateUser(req, ctx) {
-      const sent = sentFields(req.updateMask, ['roles', 'scopes', 'is_active', 'is_admin', 'password'], {
+      // current_password is proof, not a change; REST puts every body key in the mask.
+      const sent = sentFields(req.updateMask, ['roles', 'scopes', 'is_active', 'is_admin', 'password', 'current_password'], {
         roles: req.roles.length > 0, scopes: req.scopes.length > 0, is_active: req.isActive !== undefined,
         is_admin: req.isAdmin !== undefined, password: req.password !== undefined,
       });
@@ -74,6 +75,7 @@ export function createDirectoryService(deps: Deps): ServiceImpl<typeof Directory
         isActive: sent.has('is_active') ? req.isActive ?? false : undefined,
         isAdmin: sent.has('is_admin') ? req.isAdmin ?? false : undefined,
         password: sent.has('password') ? req.password ?? '' : undefined,
+        currentPassword: req.currentPassword,
       }, clientOf(ctx));
       return { user: toUser(user) };
     },
@@ -91,6 +93,7 @@ export function createDirectoryService(deps: Deps): ServiceImpl<typeof Directory
     async updateLegacyUser(req, ctx) {
       const user = await legacy.update(actorOf(ctx), req.userId, {
         username: req.username, email: req.email, password: req.password, isActive: req.isActive, isAdmin: req.isAdmin,
+        currentPassword: req.currentPassword,
       }, clientOf(ctx));
       return { user: toLegacyUser(user) };
     },

@@ -150,12 +150,18 @@ describe('a key authenticates as its owner, limited to its scopes', () => {
     assert.equal(beyond.status, 400);
     assert.equal((await json(beyond)).error_code, 'SCOPES_EXCEED_OWNER');
 
+    // A key for an agent is a credential to act as it: only a caller holding everything the agent
+    // holds may make one, however narrow the key (issue 9: who may act on whom).
     const keyMaker = await userWithScopes('keymaker@example.com', ['create:apikeys', 'read:users']);
-    const narrower = await newKey(keyMaker.token, { agent_id: agent.id, name: 'ok', scopes: ['read:users'] });
-    assert.deepEqual(narrower.scopes, ['read:users']);
+    const narrower = await createKey(keyMaker.token, { agent_id: agent.id, name: 'ok', scopes: ['read:users'] });
+    assert.equal(narrower.status, 403);
+    assert.equal((await json(narrower)).error_code, 'TARGET_EXCEEDS_CALLER');
     const wide = await createKey(keyMaker.token, { agent_id: agent.id, name: 'all of the agent' });
     assert.equal(wide.status, 403);
-    assert.equal((await json(wide)).error_code, 'GRANT_EXCEEDS_CALLER');
+    assert.equal((await json(wide)).error_code, 'TARGET_EXCEEDS_CALLER');
+    const fullMaker = await userWithScopes('fullmaker@example.com', ['create:apikeys', 'read:users', 'read:agents']);
+    assert.deepEqual((await newKey(fullMaker.token, { agent_id: agent.id, name: 'ok', scopes: ['read:users'] })).scopes, ['read:users']);
+    assert.deepEqual((await newKey(fullMaker.token, { agent_id: agent.id, name: 'all of the agent' })).scopes, ['read:users', 'read:agents']);
 
     const plain = await userWithScopes('plain@example.com', ['read:users']);
     const denied = await createKey(plain.token, { agent_id: agent.id, name: 'x', scopes: ['read:users'] });

@@ -23,7 +23,7 @@ describe('a password change ends the other sessions', () => {
   it('keeps the changing session and signs every other one out', async () => {
     const first = await login('carol@example.com', 'OldPassword1!', true);
     const second = await login('carol@example.com', 'OldPassword1!');
-    const res = await server.rest(`/api/sso/v1/users/${first.user.id}`, { method: 'PATCH', token: first.access_token, json: { password: 'NewPassword2!' } });
+    const res = await server.rest(`/api/sso/v1/users/${first.user.id}`, { method: 'PATCH', token: first.access_token, json: { password: 'NewPassword2!', current_password: 'OldPassword1!' } });
     assert.equal(res.status, 200);
     assert.equal(await meStatus(first.access_token), 200);
     assert.equal(await meStatus(second.access_token), 401);
@@ -44,7 +44,7 @@ describe('a password change ends the other sessions', () => {
   it('changes no session when the new password is refused', async () => {
     const session = await login('erin@example.com', 'OldPassword1!', true);
     const other = await login('erin@example.com', 'OldPassword1!');
-    const res = await server.rest(`/api/sso/v1/users/${session.user.id}`, { method: 'PATCH', token: session.access_token, json: { password: 'short' } });
+    const res = await server.rest(`/api/sso/v1/users/${session.user.id}`, { method: 'PATCH', token: session.access_token, json: { password: 'short', current_password: 'OldPassword1!' } });
     assert.equal(res.status, 400);
     assert.equal(await meStatus(other.access_token), 200);
   });

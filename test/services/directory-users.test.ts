@@ -246,7 +246,8 @@ describe('Directory users', () => {
       assert.equal(own.status, 200);
       assert.equal((await own.json()).id, user.id);
       assert.equal((await server.rest(`/api/sso/v1/users/${other.id}`, { token })).status, 403);
-      assert.equal((await patch(user.id, { password: 'HeidiNewPassword1' }, token)).status, 200);
+      // Changing one's own password needs the current one (issue 9: a stolen token is no takeover).
+      assert.equal((await patch(user.id, { password: 'HeidiNewPassword1', current_password: 'UserPassword1' }, token)).status, 200);
       for (const json of [{ roles: ['editor'] }, { scopes: ['read:users'] }, { is_active: false }, { is_admin: true }, { roles: [] }]) {
         const res = await patch(user.id, json, token);
         assert.equal(res.status, 403, JSON.stringify(json));

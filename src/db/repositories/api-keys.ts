@@ -31,14 +31,16 @@ export interface NewApiKey {
   createdBy: string | null;
   /** Days until it expires; null for never. */
   expiresInDays: number | null;
+  /** The key it was made with, if it was made with one: revoking that one revokes this one. */
+  parentKeyId: string | null;
 }
 
 export async function insertApiKey(db: Db, k: NewApiKey): Promise<ApiKeyRecord> {
   return (await one<ApiKeyRecord>(db,
-    `INSERT INTO api_keys AS k (lookup_id, key_hash, prefix, name, user_id, agent_id, scopes, created_by, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $9::int IS NULL THEN NULL ELSE now() + make_interval(days => $9::int) END)
+    `INSERT INTO api_keys AS k (lookup_id, key_hash, prefix, name, user_id, agent_id, scopes, created_by, expires_at, parent_key_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $9::int IS NULL THEN NULL ELSE now() + make_interval(days => $9::int) END, $10)
      RETURNING ${columns}`,
-    [k.lookupId, k.keyHash, k.prefix, k.name, k.userId, k.agentId, k.scopes, k.createdBy, k.expiresInDays]))!;
+    [k.lookupId, k.keyHash, k.prefix, k.name, k.userId, k.agentId, k.scopes, k.createdBy, k.expiresInDays, k.parentKeyId]))!;
 }
 
 export async function findApiKey(db: Db, id: string): Promise<ApiKeyRecord | undefined> {
@@ -62,9 +64,20 @@ export async function listApiKeys(db: Db, filter: ApiKeyFilter, page: Page): Pro
   return { items, total: total?.n ?? 0 };
 }
 
-/** Revokes a live key; answers whether it was live. Revocation is a stamp: the row stays for audit. */
+/**
+ * Revokes a live key and every key made from it, down the whole lineage, in one statement;
+ * answers whether the key itself was live. Revocation is a stamp: the rows stay for audit.
+ */
 export async function revokeApiKey(db: Db, id: string): Promise<boolean> {
-  return (await run(db, 'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id])).count > 0;
+  const found = await one<{ revoked: boolean }>(db,
+    `WITH RECURSIVE lineage AS (
+        SELECT id FROM api_keys WHERE id = $1
+        UNION SELECT k.id FROM api_keys k JOIN lineage l ON k.parent_key_id = l.id
+     ), stamped AS (
+        UPDATE api_keys SET revoked_at = now() WHERE id IN (SELECT id FROM lineage) AND revoked_at IS NULL RETURNING id
+     )
+     SELECT EXISTS (SELECT 1 FROM stamped WHERE id = $1) AS revoked`, [id]);
+  return found?.revoked ?? false;
 }
 
 /** A presented key's row with everything deciding what it may do now, from one indexed read. */

@@ -94,6 +94,11 @@ export async function findUserBasics(db: Db, id: string): Promise<UserBasics | u
   return one<UserBasics>(db, `SELECT ${basicColumns} FROM users u WHERE u.id = $1`, [id]);
 }
 
+/** The id of the user with this sequential number (the legacy routes' `id`). */
+export async function findUserIdByNumber(db: Db, number: number): Promise<string | undefined> {
+  return (await one<{ id: string }>(db, 'SELECT id FROM users WHERE number = $1', [number]))?.id;
+}
+
 /** Locks a user's row for the rest of the transaction; returns its id and flags, or undefined. */
 export async function lockUser(tx: Db, by: { id: string } | { number: number }): Promise<{ id: string; isAdmin: boolean; isActive: boolean } | undefined> {
   const [column, value] = 'id' in by ? ['id', by.id] : ['number', by.number];

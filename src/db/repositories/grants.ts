@@ -46,3 +46,19 @@ export async function loadGrantsOf(db: Db, userIds: string[]): Promise<Map<strin
 export async function isWorkspaceMember(db: Db, userId: string, workspaceId: string): Promise<boolean> {
   return (await one(db, 'SELECT 1 FROM workspace_members WHERE workspace_id = $1 AND user_id = $2', [workspaceId, userId])) !== undefined;
 }
+
+/**
+ * Everything a user can hold, whatever workspace it selects: the administrator flag, its direct
+ * scopes and the scopes of all its roles (global and in every workspace). This is the bound the
+ * rule of who may act on whom compares against, so it errs on the side of more.
+ */
+export async function loadReachableGrants(db: Db, userId: string): Promise<{ isAdmin: boolean; scopes: string[] } | undefined> {
+  return one<{ isAdmin: boolean; scopes: string[] }>(db,
+    `SELECT u.is_admin AS "isAdmin",
+            ARRAY(SELECT DISTINCT s.scope COLLATE "C" FROM (
+                    SELECT unnest(u.scopes) AS scope
+                    UNION ALL SELECT unnest(r.scopes) FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id
+                    UNION ALL SELECT unnest(r.scopes) FROM workspace_member_roles m JOIN roles r ON r.id = m.role_id WHERE m.user_id = u.id
+                  ) s ORDER BY 1) AS scopes
+       FROM users u WHERE u.id = $1`, [userId]);
+}

@@ -6,6 +6,8 @@ import type { Page } from '../../db/repositories/sql.js';
 import { AppError } from '../../errors/index.js';
 import type { Actor } from '../directory/actor.js';
 import { checkGrantable, nameOf, scopesOf } from '../directory/rules.js';
+import { checkMayActOn } from '../access/act-on.js';
+import { agentTarget } from '../access/targets.js';
 import { uuid } from '../paging.js';
 
 /** The longest description kept. */
@@ -19,7 +21,8 @@ function descriptionOf(raw: string): string {
 
 /**
  * The rules of agents (service accounts). An agent holds scopes of its own, never more than its
- * creator (or whoever changes them) holds, unless that is an administrator. Deactivating or
+ * creator (or whoever changes them) holds, unless that is an administrator; and only a caller
+ * holding everything an agent holds may change or delete it (../access/act-on.ts). Deactivating or
  * deleting an agent takes effect at once: every credential of an agent (API key, access token)
  * is checked against its row on each call.
  */
@@ -51,6 +54,7 @@ export class Agents {
   /** Changes only the fields given. */
   async update(actor: Actor, id: string, input: { name?: string; description?: string; scopes?: string[]; isActive?: boolean }): Promise<AgentRecord> {
     const agentId = uuid(id);
+    await this.checkMayActOn(actor, agentId);
     const changes: AgentChanges = {};
     if (input.name !== undefined) changes.name = nameOf(input.name);
     if (input.description !== undefined) changes.description = descriptionOf(input.description);
@@ -64,7 +68,16 @@ export class Agents {
     return agent;
   }
 
-  async delete(id: string): Promise<void> {
-    if (!(await deleteAgent(this.ds, uuid(id)))) throw new AppError('AGENT_NOT_FOUND');
+  async delete(actor: Actor, id: string): Promise<void> {
+    const agentId = uuid(id);
+    await this.checkMayActOn(actor, agentId);
+    if (!(await deleteAgent(this.ds, agentId))) throw new AppError('AGENT_NOT_FOUND');
+  }
+
+  /** The rule of who may act on whom, for an agent known by id (AGENT_NOT_FOUND when there is none). */
+  private async checkMayActOn(actor: Actor, agentId: string): Promise<void> {
+    const agent = await findAgent(this.ds, agentId);
+    if (!agent) throw new AppError('AGENT_NOT_FOUND');
+    checkMayActOn(actor.principal, agentTarget(agent));
   }
 }

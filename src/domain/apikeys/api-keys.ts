@@ -10,6 +10,8 @@ import { userStanding } from '../../db/repositories/users.js';
 import { AppError } from '../../errors/index.js';
 import type { Actor } from '../directory/actor.js';
 import { checkGrantable, nameOf, scopesOf } from '../directory/rules.js';
+import { checkMayActOn } from '../access/act-on.js';
+import { agentTarget, checkMayActOnUser } from '../access/targets.js';
 import { uuid } from '../paging.js';
 import type { Principal } from '../principal.js';
 import { resolveApiKey, type KeyOwnerKind, type ResolvedApiKey } from './key-lookup.js';
@@ -27,6 +29,18 @@ export interface NewApiKeyInput {
 
 /** The longest a key may be made to last, in days (ten years): a key that should never expire says 0. */
 const maxExpiresInDays = 3650;
+
+/**
+ * A key made with a key expires no later than its parent: a key that never expires (0) only
+ * from a parent that never does.
+ */
+function checkWithinParentExpiry(parentExpiresAt: Date | null, expiresInDays: number): void {
+  if (parentExpiresAt === null) return;
+  const expiresAt = expiresInDays === 0 ? Infinity : Date.now() + expiresInDays * 86_400_000;
+  if (expiresAt > parentExpiresAt.getTime()) {
+    throw new AppError('KEY_OUTLIVES_PARENT', `A key made with an API key cannot outlive it: that key expires at ${parentExpiresAt.toISOString()}; ask for fewer days.`);
+  }
+}
 
 interface Owner { kind: KeyOwnerKind; id: string; scopes: string[] }
 
@@ -47,6 +61,8 @@ export class ApiKeys {
    * administrator's are everything: `*`), or else the owner's. Nobody but an administrator hands
    * out, through a key, scopes it does not hold itself; a user's own key made with the user's
    * access token is bounded by the user's grants as of now (the token's copy may be stale).
+   * A key made with a key is that key's child: within its scopes, expiring no later, and revoked
+   * with it.
    */
   async create(actor: Actor, input: NewApiKeyInput): Promise<{ plaintext: string; key: ApiKeyRecord }> {
     const principal = actor.principal;
@@ -66,6 +82,9 @@ export class ApiKeys {
     const ownKeyByToken = owner.kind === 'user' && principal.kind === 'user' && owner.id === principal.id && principal.via === 'access_token';
     if (!ownKeyByToken) checkGrantable(actor, scopes);
 
+    const parent = principal.via === 'api_key' && principal.apiKeyId ? await findApiKey(this.ds, principal.apiKeyId) : undefined;
+    if (parent) checkWithinParentExpiry(parent.expiresAt, input.expiresInDays);
+
     const generated = generateApiKey(owner.kind);
     const key = await insertApiKey(this.ds, {
       lookupId: generated.id,
@@ -77,6 +96,7 @@ export class ApiKeys {
       scopes,
       createdBy: principal.id,
       expiresInDays: input.expiresInDays === 0 ? null : input.expiresInDays,
+      parentKeyId: parent?.id ?? null,
     });
     return { plaintext: generated.plaintext, key };
   }
@@ -91,6 +111,8 @@ export class ApiKeys {
       }
       const agent = await findAgent(this.ds, agentId);
       if (!agent) throw new AppError('AGENT_NOT_FOUND');
+      // A key for an agent is a credential to act as it: only for a caller holding all it holds.
+      checkMayActOn(principal, agentTarget(agent));
       return { kind: 'agent', id: agent.id, scopes: agent.scopes };
     }
     const [standing, grants] = await Promise.all([userStanding(this.ds, principal.id), loadGrants(this.ds, principal.id)]);
@@ -125,6 +147,12 @@ export class ApiKeys {
   async revoke(actor: Actor, id: string): Promise<{ revoked: boolean; key: ApiKeyRecord }> {
     const found = await findApiKey(this.ds, uuid(id));
     if (!found || (!owns(actor.principal, found) && !actor.may('delete:apikeys'))) throw new AppError('API_KEY_NOT_FOUND');
+    // Revoking another's key is acting on its owner: not on an administrator or a stronger principal.
+    if (found.userId) await checkMayActOnUser(this.ds, actor.principal, found.userId);
+    else if (found.agentId) {
+      const agent = await findAgent(this.ds, found.agentId);
+      if (agent) checkMayActOn(actor.principal, agentTarget(agent));
+    }
     const revoked = await revokeApiKey(this.ds, found.id);
     return { revoked, key: (await findApiKey(this.ds, found.id)) ?? found };
   }

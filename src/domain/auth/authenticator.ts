@@ -19,6 +19,8 @@ export class CredentialChecker implements Authenticator {
   constructor(
     private readonly ds: DataSource,
     private readonly tokens: Tokens,
+    /** The audience of tokens issued for this service itself (`SSO_AUDIENCE`). */
+    readonly ownAudience: string,
     private readonly apiKeys: (key: string) => Promise<Principal> = async () => { throw new AppError('INVALID_API_KEY'); },
   ) {}
 
@@ -50,6 +52,7 @@ export class CredentialChecker implements Authenticator {
       via: 'access_token',
       ...(claims.session_id ? { sessionId: claims.session_id } : {}),
       ...(claims.workspace_id ? { workspaceId: claims.workspace_id } : {}),
+      audience: claims.aud,
     };
   }
 

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { PasswordHasher } from '../../auth/index.js';
 import {
-  countIdentifiers, findUserBasics, listUserBasics, lockUser, setIdentifierOfType, type UserBasics,
+  countIdentifiers, findUserBasics, findUserIdByNumber, listUserBasics, lockUser, setIdentifierOfType, type UserBasics,
 } from '../../db/repositories/directory-users.js';
 import { insertUser, type UserRecord } from '../../db/repositories/users.js';
 import { AppError } from '../../errors/index.js';
@@ -9,6 +9,7 @@ import type { AuditLog } from '../audit.js';
 import { parseIdentifier } from '../identifiers.js';
 import { checkNewPassword } from '../passwords-policy.js';
 import type { Actor } from './actor.js';
+import { proveOwnPassword } from './password-proof.js';
 import { applyUserChanges } from './user-changes.js';
 import type { Client } from './users.js';
 
@@ -32,6 +33,8 @@ export interface LegacyChanges {
   password?: string;
   isActive?: boolean;
   isAdmin?: boolean;
+  /** The caller's current password, proving a change of its own password. */
+  currentPassword?: string;
 }
 
 /**
@@ -62,7 +65,11 @@ export class LegacyUsers {
     if (!Number.isInteger(number) || number <= 0) throw new AppError('INVALID_ID', 'user_id must be a positive integer.');
     const username = input.username === undefined ? undefined : parseIdentifier(input.username, 'username').value;
     const email = input.email === undefined ? undefined : input.email.trim() === '' ? null : parseIdentifier(input.email, 'email').value;
-    if (input.password !== undefined) checkNewPassword(input.password);
+    if (input.password !== undefined) {
+      checkNewPassword(input.password);
+      const targetId = await findUserIdByNumber(this.ds, number);
+      if (targetId) await proveOwnPassword(this.ds, this.passwords, actor, targetId, input.currentPassword);
+    }
     const passwordHash = input.password === undefined ? undefined : await this.passwords.hash(input.password);
     const id = await this.ds.transaction(async (tx) => {
       const user = await lockUser(tx, { number });

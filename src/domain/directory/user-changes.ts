@@ -1,9 +1,10 @@
 import {
   activeAdminExists, lockAdminGuard, setUserRoles, updateUserFields,
 } from '../../db/repositories/directory-users.js';
+import { revokeOtherSessions } from '../../db/repositories/sessions.js';
 import type { Db } from '../../db/repositories/sql.js';
 import { AppError } from '../../errors/index.js';
-import type { Actor } from './actor.js';
+import { isSelf, type Actor } from './actor.js';
 import { resolveRoles } from './roles.js';
 import { checkGrantable } from './rules.js';
 
@@ -20,7 +21,9 @@ export interface UserChanges {
 /**
  * Applies changes to a user whose row the transaction has locked. Roles are set by slug (global
  * roles), and the administrator flag is never touched by roles. Refuses to leave the system
- * without an active administrator.
+ * without an active administrator. A new password, by whichever route it comes, ends every other
+ * session of the user: whoever knew the old one is signed out (the caller keeps its own session
+ * when it changed its own password).
  */
 export async function applyUserChanges(tx: Db, actor: Actor, user: { id: string; isAdmin: boolean; isActive: boolean }, changes: UserChanges): Promise<void> {
   if (changes.roles !== undefined) {
@@ -32,6 +35,9 @@ export async function applyUserChanges(tx: Db, actor: Actor, user: { id: string;
     isActive: changes.isActive, isAdmin: changes.isAdmin, scopes: changes.scopes, passwordHash: changes.passwordHash,
   });
   if (user.isAdmin && user.isActive && (changes.isAdmin === false || changes.isActive === false)) await ensureAdminRemains(tx);
+  if (changes.passwordHash !== undefined) {
+    await revokeOtherSessions(tx, user.id, isSelf(actor, user.id) ? actor.principal.sessionId ?? null : null, 'password_changed');
+  }
 }
 
 /**

@@ -10,9 +10,10 @@ import type { AuditLog } from '../audit.js';
 import { parseIdentifier, type IdentifierType } from '../identifiers.js';
 import { uuid } from '../paging.js';
 import { checkNewPassword } from '../passwords-policy.js';
-import { revokeOtherSessions } from '../../db/repositories/sessions.js';
+import { checkMayActOnUser } from '../access/targets.js';
 import { isSelf, type Actor } from './actor.js';
 import { checkGrantable, scopesOf, slugOf, slugsOf } from './rules.js';
+import { proveOwnPassword } from './password-proof.js';
 import { applyUserChanges, ensureAdminRemains } from './user-changes.js';
 
 export type { UserViewRow };
@@ -37,6 +38,8 @@ export interface UserChangesInput {
   isActive?: boolean;
   isAdmin?: boolean;
   password?: string;
+  /** The caller's current password, proving a change of its own password. */
+  currentPassword?: string;
 }
 
 /** Parsed, normalized identifiers; the same one twice in one request is a mistake, not a conflict. */
@@ -89,9 +92,10 @@ export class DirectoryUsers {
 
   /**
    * Changes only what was sent. The caller may change its own password without `update:users`
-   * (the interceptor lets it through for its own id; signed in, not with an API key), but its own
-   * roles, scopes and active flag need that permission, and the administrator flag needs an
-   * administrator, whoever the target.
+   * (the interceptor lets it through for its own id; signed in with its current password, not
+   * with an API key), but its own roles, scopes and active flag need that permission, and the
+   * administrator flag needs an administrator, whoever the target. Another user may be changed
+   * only by a caller holding everything that user holds (../access/act-on.ts).
    */
   async update(actor: Actor, id: string, input: UserChangesInput, client: Client): Promise<UserViewRow> {
     if (input.isAdmin !== undefined && !actor.principal.isAdmin) throw new AppError('ADMIN_REQUIRED', 'Only administrators may change the administrator flag.');
@@ -99,13 +103,9 @@ export class DirectoryUsers {
       if (input.roles !== undefined || input.scopes !== undefined || input.isActive !== undefined) {
         throw new AppError('PERMISSION_DENIED', 'Changing your own roles, scopes or active flag needs the permission "update:users".');
       }
-      // An API key is a narrower credential than its owner: it must not be able to take the
-      // account over by setting a new password.
-      if (actor.principal.via === 'api_key') {
-        throw new AppError('PERMISSION_DENIED', 'An API key cannot change its owner\'s password; sign in to do that.');
-      }
     }
     const userId = uuid(id);
+    if (input.password !== undefined) await proveOwnPassword(this.ds, this.passwords, actor, userId, input.currentPassword);
     const scopes = input.scopes === undefined ? undefined : scopesOf(input.scopes);
     if (scopes) checkGrantable(actor, scopes);
     const roles = input.roles === undefined ? undefined : slugsOf(input.roles);
@@ -114,11 +114,8 @@ export class DirectoryUsers {
     await this.ds.transaction(async (tx) => {
       const user = await lockUser(tx, { id: userId });
       if (!user) throw new AppError('USER_NOT_FOUND');
+      await checkMayActOnUser(tx, actor.principal, userId);
       await applyUserChanges(tx, actor, user, { roles, scopes, isActive: input.isActive, isAdmin: input.isAdmin, passwordHash });
-      // A new password ends every other session: whoever knew the old one is signed out.
-      if (passwordHash !== undefined) {
-        await revokeOtherSessions(tx, userId, isSelf(actor, id) ? actor.principal.sessionId ?? null : null, 'password_changed');
-      }
     });
     const view = await this.get(userId);
     await this.audit.record({ type: 'user.update', outcome: 'success', actorId: actor.principal.id, identifier: view.identifiers[0]?.value, ...client });
@@ -132,6 +129,7 @@ export class DirectoryUsers {
     await this.ds.transaction(async (tx) => {
       const user = await lockUser(tx, { id: userId });
       if (!user) throw new AppError('USER_NOT_FOUND');
+      await checkMayActOnUser(tx, actor.principal, userId);
       await deleteUserRow(tx, userId);
       if (user.isAdmin && user.isActive) await ensureAdminRemains(tx);
     });
