@@ -17,6 +17,7 @@ import { createValidationInterceptor } from '../interceptors/validation.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createRestTranscoder, writeRestError } from '../rest/index.js';
 import { createOpenApiRoutes } from '../rest/openapi.js';
+import { createCookieGuard } from './cookie-guard.js';
 import { createCors } from './cors.js';
 import { createListener, type Listener } from './listener.js';
 import { createMetricsRoute, metricsOnMainPort } from './metrics-endpoint.js';
@@ -57,6 +58,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
     const ready = async () => { await ds.query('SELECT 1'); return true; };
     const plain = createPlainRoutes({ issuer: config.issuer, keys, ready });
     const cors = createCors(config.corsOrigins);
+    const guardCookie = createCookieGuard({ issuer: config.issuer, corsOrigins: config.corsOrigins });
     const metrics = metricsOnMainPort(deps.metrics, { token: config.metricsToken, address: config.metricsAddress });
     let rest: ReturnType<typeof createRestTranscoder> | undefined;
     let openapi: ReturnType<typeof createOpenApiRoutes> | undefined;
@@ -102,6 +104,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
 
     const listener = createListener((req, res) => {
       if (cors(req, res)) return;
+      guardCookie(req);
       rpc(req, res);
     }, config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined);
 
