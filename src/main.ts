@@ -4,6 +4,9 @@ import { startApp } from './server/app.js';
 
 /** `npm start`: serve until SIGINT/SIGTERM, then finish in-flight calls and stop. */
 async function main(): Promise<void> {
+  // A backstop for whatever else this process writes: private unless made otherwise on purpose.
+  // (The data directory is tightened explicitly too, since PGlite sets file modes past the umask.)
+  process.umask(0o077);
   let config;
   try {
     config = loadConfig();

@@ -1,16 +1,18 @@
 import 'reflect-metadata';
 
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { DataSource } from 'typeorm';
 
+import { makePrivateTree, PRIVATE_FILE_MODE } from '../private-files.js';
 import { entities } from './entities/index.js';
 import { runMigrations } from './migrate.js';
 import { migrations } from './migrations/index.js';
+import { PrivateNodeFS } from './pglite-private-fs.js';
 import { installSessionQueue } from './pglite-session-queue.js';
 
 /**
@@ -148,7 +150,8 @@ async function openEmbedded(
   try {
     let template = config.template;
     if (dataDir !== undefined) {
-      await mkdir(dataDir, { recursive: true });
+      // 0700 and 0600 throughout, also for what an older version (or a restored backup) left looser.
+      makePrivateTree(dataDir);
       await lockDataDir(dataDir);
       stops.push(() => rm(resolve(dataDir, LOCK_FILE), { force: true }));
       if (template && existsSync(resolve(dataDir, 'PG_VERSION'))) {
@@ -158,7 +161,7 @@ async function openEmbedded(
     }
     const started = Date.now();
     const pglite = await PGlite.create({
-      ...(dataDir !== undefined && { dataDir }),
+      ...(dataDir !== undefined && { fs: new PrivateNodeFS(dataDir) }),
       ...(template !== undefined && { loadDataDir: template }),
     });
     stops.push(() => pglite.close());
@@ -215,7 +218,7 @@ const LOCK_FILE = 'sso-embedded.pid';
 async function lockDataDir(dataDir: string): Promise<void> {
   const file = resolve(dataDir, LOCK_FILE);
   try {
-    await writeFile(file, `${process.pid}\n`, { flag: 'wx' });
+    await writeFile(file, `${process.pid}\n`, { flag: 'wx', mode: PRIVATE_FILE_MODE });
     return;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

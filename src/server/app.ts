@@ -15,6 +15,7 @@ import { createErrorInterceptor } from '../interceptors/errors.js';
 import { createLoggingInterceptor, requestIdOf } from '../interceptors/logging.js';
 import { createValidationInterceptor } from '../interceptors/validation.js';
 import { createLogger, type Logger } from '../logger.js';
+import { makePrivateTree } from '../private-files.js';
 import { createRestTranscoder, writeRestError } from '../rest/index.js';
 import { createOpenApiRoutes } from '../rest/openapi.js';
 import { createCookieGuard } from './cookie-guard.js';
@@ -47,6 +48,9 @@ export { databaseConfigOf } from '../config.js';
 export async function startApp(config: Config, opts: { database?: DatabaseConfig; log?: Logger } = {}): Promise<App> {
   const log = opts.log ?? createLogger(config.logLevel);
   warnAboutDefaults(config, log);
+  // The data dir holds the embedded database and a generated key secret: private, however an
+  // older version left it. Untouched when neither is in use (PostgreSQL and SSO_KEY_SECRET set).
+  if (!config.databaseUrl || config.keySecret === undefined) makePrivateTree(config.dataDir);
   const database = await openDatabase(opts.database ?? databaseConfigOf(config), log);
   try {
     const ds = database.dataSource;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKeySecret } from '../../src/auth/key-secret.js';
@@ -62,4 +62,14 @@ test('an existing secret file is read, and a corrupt one is refused', (t) => {
   assert.equal(loadKeySecret({ dataDir, warn: () => {} }), 'k'.repeat(40));
   writeFileSync(file, 'short\n');
   assert.throws(() => loadKeySecret({ dataDir, warn: () => {} }), /does not contain a valid key secret/);
+});
+
+test('an existing secret file left readable to others is made 0600 again, and its dir 0700', (t) => {
+  const dataDir = join(tempDir(t), 'data');
+  const secret = loadKeySecret({ dataDir, warn: () => {} });
+  chmodSync(join(dataDir, 'key-secret'), 0o644);
+  chmodSync(dataDir, 0o755);
+  assert.equal(loadKeySecret({ dataDir, warn: () => {} }), secret);
+  assert.equal(statSync(join(dataDir, 'key-secret')).mode & 0o777, 0o600);
+  assert.equal(statSync(dataDir).mode & 0o777, 0o700);
 });

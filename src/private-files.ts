@@ -1,0 +1,42 @@
+/**
+ * The data directory holds the embedded database and a generated key secret: nobody but the
+ * user the server runs as may read it. Directories are 0700 and files 0600, whatever the umask,
+ * and what an older version left looser is tightened at start.
+ */
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const PRIVATE_DIR_MODE = 0o700;
+export const PRIVATE_FILE_MODE = 0o600;
+
+/** A requested mode with group and other bits dropped (file type and owner bits kept). */
+export function privateMode(mode: number): number {
+  return mode & ~0o077;
+}
+
+/** Creates `dir` (and missing parents) 0700, and makes an existing `dir` 0700. */
+export function makePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  tighten(dir, PRIVATE_DIR_MODE);
+}
+
+/** makePrivateDir, then every directory below 0700 and every file 0600. Symbolic links are not followed. */
+export function makePrivateTree(dir: string): void {
+  makePrivateDir(dir);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) makePrivateTree(path);
+    else if (entry.isFile()) tighten(path, PRIVATE_FILE_MODE);
+  }
+}
+
+/** Makes an existing file 0600. */
+export function makePrivateFile(file: string): void {
+  tighten(file, PRIVATE_FILE_MODE);
+}
+
+function tighten(path: string, mode: number): void {
+  // lstat: a link is left alone (chmod would follow it to whatever it points at).
+  const stat = lstatSync(path);
+  if (!stat.isSymbolicLink() && (stat.mode & 0o777) !== mode) chmodSync(path, mode);
+}
