@@ -39,8 +39,8 @@ function sentFields(mask: FieldMask | undefined, known: readonly string[], set: 
 
 /** Thin handlers: proto in, domain call, proto out. */
 export function createDirectoryService(deps: Deps): ServiceImpl<typeof DirectoryService> {
-  const users = new DirectoryUsers(deps.ds, deps.passwords, deps.audit);
-  const legacy = new LegacyUsers(deps.ds, deps.passwords, deps.audit);
+  const users = new DirectoryUsers(deps.ds, deps.passwords, deps.audit, deps.guard);
+  const legacy = new LegacyUsers(deps.ds, deps.passwords, deps.audit, deps.guard);
   const workspaces = new Workspaces(deps.ds);
   const roles = new Roles(deps.ds);
 

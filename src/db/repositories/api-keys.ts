@@ -33,14 +33,17 @@ export interface NewApiKey {
   expiresInDays: number | null;
   /** The key it was made with, if it was made with one: revoking that one revokes this one. */
   parentKeyId: string | null;
+  /** A cap on the expiry (the parent's): the key never outlives the key that made it. */
+  expiresNotAfter: Date | null;
 }
 
 export async function insertApiKey(db: Db, k: NewApiKey): Promise<ApiKeyRecord> {
   return (await one<ApiKeyRecord>(db,
     `INSERT INTO api_keys AS k (lookup_id, key_hash, prefix, name, user_id, agent_id, scopes, created_by, expires_at, parent_key_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $9::int IS NULL THEN NULL ELSE now() + make_interval(days => $9::int) END, $10)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+             CASE WHEN $9::int IS NULL THEN $11::timestamptz ELSE LEAST(now() + make_interval(days => $9::int), $11::timestamptz) END, $10)
      RETURNING ${columns}`,
-    [k.lookupId, k.keyHash, k.prefix, k.name, k.userId, k.agentId, k.scopes, k.createdBy, k.expiresInDays, k.parentKeyId]))!;
+    [k.lookupId, k.keyHash, k.prefix, k.name, k.userId, k.agentId, k.scopes, k.createdBy, k.expiresInDays, k.parentKeyId, k.expiresNotAfter]))!;
 }
 
 export async function findApiKey(db: Db, id: string): Promise<ApiKeyRecord | undefined> {

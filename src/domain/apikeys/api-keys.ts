@@ -32,13 +32,15 @@ const maxExpiresInDays = 3650;
 
 /**
  * A key made with a key expires no later than its parent: a key that never expires (0) only
- * from a parent that never does.
+ * from a parent that never does, and no more whole days than the parent has left (counted up, so
+ * a child may ask for as many days as its parent was given). The row's expiry is then capped at
+ * the parent's (see insertApiKey), so the child never outlives it by a second.
  */
 function checkWithinParentExpiry(parentExpiresAt: Date | null, expiresInDays: number): void {
   if (parentExpiresAt === null) return;
-  const expiresAt = expiresInDays === 0 ? Infinity : Date.now() + expiresInDays * 86_400_000;
-  if (expiresAt > parentExpiresAt.getTime()) {
-    throw new AppError('KEY_OUTLIVES_PARENT', `A key made with an API key cannot outlive it: that key expires at ${parentExpiresAt.toISOString()}; ask for fewer days.`);
+  const daysLeft = Math.ceil((parentExpiresAt.getTime() - Date.now()) / 86_400_000);
+  if (expiresInDays === 0 || expiresInDays > daysLeft) {
+    throw new AppError('KEY_OUTLIVES_PARENT', `A key made with an API key cannot outlive it: that key expires at ${parentExpiresAt.toISOString()}; ask for at most ${Math.max(daysLeft, 0)} days.`);
   }
 }
 
@@ -78,7 +80,8 @@ export class ApiKeys {
       throw new AppError('SCOPES_EXCEED_OWNER', `A key's scopes must be within its owner's; the owner does not hold: ${beyond.slice(0, 10).join(', ')}.`);
     }
     // A user's access token carries all of the user's grants (as of login), so the grants as of now
-    // are the bound; an agent's token may have been narrowed with `scope`, so it bounds like a key.
+    // are the bound; a key, or an agent's token (which may have been narrowed with `scope`), bounds
+    // what it makes by what it holds itself.
     const ownKeyByToken = owner.kind === 'user' && principal.kind === 'user' && owner.id === principal.id && principal.via === 'access_token';
     if (!ownKeyByToken) checkGrantable(actor, scopes);
 
@@ -97,6 +100,7 @@ export class ApiKeys {
       createdBy: principal.id,
       expiresInDays: input.expiresInDays === 0 ? null : input.expiresInDays,
       parentKeyId: parent?.id ?? null,
+      expiresNotAfter: parent?.expiresAt ?? null,
     });
     return { plaintext: generated.plaintext, key };
   }

@@ -6,6 +6,7 @@ import {
 import { insertUser, type UserRecord } from '../../db/repositories/users.js';
 import { AppError } from '../../errors/index.js';
 import type { AuditLog } from '../audit.js';
+import type { LoginGuard } from '../auth/login-guard.js';
 import { parseIdentifier } from '../identifiers.js';
 import { checkNewPassword } from '../passwords-policy.js';
 import type { Actor } from './actor.js';
@@ -43,7 +44,7 @@ export interface LegacyChanges {
  * primary.
  */
 export class LegacyUsers {
-  constructor(private readonly ds: DataSource, private readonly passwords: PasswordHasher, private readonly audit: AuditLog) {}
+  constructor(private readonly ds: DataSource, private readonly passwords: PasswordHasher, private readonly audit: AuditLog, private readonly guard: LoginGuard) {}
 
   async list(): Promise<LegacyUserRecord[]> {
     return (await listUserBasics(this.ds)).map(legacyRecord);
@@ -68,7 +69,9 @@ export class LegacyUsers {
     if (input.password !== undefined) {
       checkNewPassword(input.password);
       const targetId = await findUserIdByNumber(this.ds, number);
-      if (targetId) await proveOwnPassword(this.ds, this.passwords, actor, targetId, input.currentPassword);
+      if (targetId) {
+        await proveOwnPassword({ db: this.ds, passwords: this.passwords, guard: this.guard, audit: this.audit }, actor, targetId, input.currentPassword, client);
+      }
     }
     const passwordHash = input.password === undefined ? undefined : await this.passwords.hash(input.password);
     const id = await this.ds.transaction(async (tx) => {

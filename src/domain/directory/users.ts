@@ -7,6 +7,7 @@ import type { Page } from '../../db/repositories/sql.js';
 import { insertUser } from '../../db/repositories/users.js';
 import { AppError } from '../../errors/index.js';
 import type { AuditLog } from '../audit.js';
+import type { LoginGuard } from '../auth/login-guard.js';
 import { parseIdentifier, type IdentifierType } from '../identifiers.js';
 import { uuid } from '../paging.js';
 import { checkNewPassword } from '../passwords-policy.js';
@@ -57,7 +58,7 @@ export function identifiersOf(raw: NewUserInput['identifiers']): { type: Identif
 
 /** The rules of people in the directory: listing, creating, changing and deleting users. */
 export class DirectoryUsers {
-  constructor(private readonly ds: DataSource, private readonly passwords: PasswordHasher, private readonly audit: AuditLog) {}
+  constructor(private readonly ds: DataSource, private readonly passwords: PasswordHasher, private readonly audit: AuditLog, private readonly guard: LoginGuard) {}
 
   list(filter: { identifier: string; role: string; isActive?: boolean }, page: Page): Promise<{ items: UserViewRow[]; total: number }> {
     const f: UserFilter = { isActive: filter.isActive };
@@ -105,7 +106,9 @@ export class DirectoryUsers {
       }
     }
     const userId = uuid(id);
-    if (input.password !== undefined) await proveOwnPassword(this.ds, this.passwords, actor, userId, input.currentPassword);
+    if (input.password !== undefined) {
+      await proveOwnPassword({ db: this.ds, passwords: this.passwords, guard: this.guard, audit: this.audit }, actor, userId, input.currentPassword, client);
+    }
     const scopes = input.scopes === undefined ? undefined : scopesOf(input.scopes);
     if (scopes) checkGrantable(actor, scopes);
     const roles = input.roles === undefined ? undefined : slugsOf(input.roles);
