@@ -16,6 +16,9 @@ export interface AccessClaims {
   roles: string[];
   scopes: string[];
   amr: string[];
+  /** Agents' tokens only: the API key (id) or public key (kid) the token was issued against. */
+  api_key_id?: string;
+  agent_key_kid?: string;
 }
 
 export interface RefreshClaims {
@@ -26,11 +29,18 @@ export interface RefreshClaims {
 
 export interface TokenSettings { issuer: string; accessTtl: number; refreshTtl: number }
 
-/** Issues and checks the server's JWTs: exactly the claims of the contract, nothing more. */
+/**
+ * Issues and checks the server's JWTs: exactly the claims of the contract, nothing more, but for
+ * agents' tokens, which also name the credential they were issued against so that revoking that
+ * credential ends them at once (see domain/auth/authenticator.ts).
+ */
 export class Tokens {
   constructor(private readonly keys: KeyStore, readonly settings: TokenSettings) {}
 
-  async issueAccess(input: { sub: string; aud: string; sessionId?: string; workspaceId?: string | null; roles: string[]; scopes: string[]; amr: string[] }): Promise<{ token: string; claims: AccessClaims }> {
+  async issueAccess(input: {
+    sub: string; aud: string; sessionId?: string; workspaceId?: string | null; roles: string[]; scopes: string[]; amr: string[];
+    credential?: { apiKeyId: string } | { agentKeyKid: string };
+  }): Promise<{ token: string; claims: AccessClaims }> {
     const now = Math.floor(Date.now() / 1000);
     const claims: AccessClaims = {
       iss: this.settings.issuer,
@@ -46,6 +56,8 @@ export class Tokens {
       roles: input.roles,
       scopes: input.scopes,
       amr: input.amr,
+      ...(input.credential && 'apiKeyId' in input.credential ? { api_key_id: input.credential.apiKeyId } : {}),
+      ...(input.credential && 'agentKeyKid' in input.credential ? { agent_key_kid: input.credential.agentKeyKid } : {}),
     };
     return { token: await signJwt({ ...claims }, await this.keys.signingKey()), claims };
   }

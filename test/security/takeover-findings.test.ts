@@ -175,6 +175,33 @@ describe('3. an API key cannot outlive or outrank the key that made it', () => {
   });
 });
 
+describe('3b. tokens issued against a key end with the key', () => {
+  test('REST: a client_credentials token dies when its API key is revoked; an assertion token when its public key is removed', async () => {
+    const agent = await json(await server.rest('/api/sso/v1/agents', { method: 'POST', token: admin.token, json: { name: 'derived bot', scopes: ['read:users'] } }));
+    const key = await json(await server.rest('/api/sso/v1/apikeys', { method: 'POST', token: admin.token, json: { agent_id: agent.id, name: 'k' } }));
+    const tokenRes = await server.rest('/oauth/token', {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: agent.id, client_secret: key.key }).toString(),
+    });
+    assert.equal(tokenRes.status, 200, await tokenRes.clone().text());
+    const ccToken = (await json(tokenRes)).access_token;
+
+    const pair = generateKeyPairSync('ed25519');
+    const registered = await json(await server.rest(`/api/sso/v1/agents/${agent.id}/keys`, { method: 'POST', token: admin.token, json: { jwk: pair.publicKey.export({ format: 'jwk' }), name: 'ci' } }));
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = await new SignJWT({ iss: agent.id, aud: 'sso', iat: now, nbf: now, exp: now + 60, jti: randomUUID() })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: registered.kid }).sign(pair.privateKey);
+    const kidToken = (await json(await server.rest('/api/sso/v1/agents/auth', { method: 'POST', token: assertion, json: {} }))).access_token;
+
+    for (const t of [ccToken, kidToken]) assert.equal((await server.rest('/api/sso/v1/users', { token: t })).status, 200);
+    assert.equal((await server.rest(`/api/sso/v1/apikeys/${key.id}`, { method: 'DELETE', token: admin.token })).status, 200);
+    assert.equal((await server.rest('/api/sso/v1/users', { token: ccToken })).status, 401);
+    assert.equal((await server.rest('/api/sso/v1/users', { token: kidToken })).status, 200, 'the other credential\'s token lives on');
+    await server.client(AgentService, { token: admin.token, protocol: 'grpc' }).deleteAgentKey({ agentId: agent.id, kid: registered.kid });
+    await rpcRefused(server.client(DirectoryService, { token: kidToken, protocol: 'grpc' }).listUsers({}), Code.Unauthenticated, 'SESSION_REVOKED');
+  });
+});
+
 describe('4. a token issued for another app is for that app only', () => {
   test('REST: /me, sessions, own password, API keys: all refused with WRONG_AUDIENCE; the SSO\'s own token still works', async () => {
     const victim = await userWith('victim4@example.com', []);

@@ -83,7 +83,27 @@ export async function deleteAgent(db: Db, id: string): Promise<boolean> {
   return (await run(db, 'DELETE FROM agents WHERE id = $1', [id])).count > 0;
 }
 
-/** What every call authenticated as an agent needs to know, in one indexed read. */
-export async function agentStanding(db: Db, id: string): Promise<{ isActive: boolean; scopes: string[] } | undefined> {
-  return one(db, 'SELECT is_active AS "isActive", scopes FROM agents WHERE id = $1', [id]);
+/** The credential an agent's token was issued against: an API key (by id) or a public key (by kid). */
+export type AgentCredential = { apiKeyId: string } | { agentKeyKid: string };
+
+/**
+ * What every call authenticated as an agent needs to know, in one indexed read: the agent's
+ * standing and, when the token names the credential it was issued against, whether that
+ * credential is still live (an API key not revoked or expired, a public key still registered).
+ */
+export async function agentStanding(db: Db, id: string, credential?: AgentCredential): Promise<{ isActive: boolean; scopes: string[]; credentialLive: boolean } | undefined> {
+  if (credential === undefined) {
+    return one(db, 'SELECT is_active AS "isActive", scopes, true AS "credentialLive" FROM agents WHERE id = $1', [id]);
+  }
+  if ('apiKeyId' in credential) {
+    return one(db,
+      `SELECT a.is_active AS "isActive", a.scopes,
+              EXISTS (SELECT 1 FROM api_keys k WHERE k.id = $2::uuid AND k.agent_id = a.id AND k.revoked_at IS NULL
+                                                 AND (k.expires_at IS NULL OR k.expires_at > now())) AS "credentialLive"
+         FROM agents a WHERE a.id = $1`, [id, credential.apiKeyId]);
+  }
+  return one(db,
+    `SELECT a.is_active AS "isActive", a.scopes,
+            EXISTS (SELECT 1 FROM agent_keys k WHERE k.kid = $2 AND k.agent_id = a.id) AS "credentialLive"
+       FROM agents a WHERE a.id = $1`, [id, credential.agentKeyKid]);
 }

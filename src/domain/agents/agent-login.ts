@@ -110,6 +110,6 @@ export class AgentLogin {
     if (!(await recordAssertion(this.s.ds, agent.id, jti, new Date((exp + clockTolerance + 1) * 1000), key.kid))) {
       throw new AppError('ASSERTION_REPLAYED');
     }
-    return { ...(await issueAgentToken(this.s.tokens, { agentId: agent.id, audience: aud, scopes, amr: ['private_key_jwt'] })), agent };
+    return { ...(await issueAgentToken(this.s.tokens, { agentId: agent.id, audience: aud, scopes, amr: ['private_key_jwt'], credential: { agentKeyKid: key.kid } })), agent };
   }
 }

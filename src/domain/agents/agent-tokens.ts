@@ -19,9 +19,13 @@ export interface AgentToken { accessToken: string; expiresIn: number; scopes: st
 
 /**
  * An agent's access token: `sub` the agent id, no session (the authenticator checks the agent's
- * row on every use instead, so deactivation and deletion hold at once), no roles.
+ * row on every use instead, so deactivation and deletion hold at once), no roles, and the
+ * credential it was issued against, so revoking that key (or removing that public key) ends the
+ * token at once too.
  */
-export async function issueAgentToken(tokens: Tokens, input: { agentId: string; audience: string; scopes: string[]; amr: string[] }): Promise<AgentToken> {
-  const { token } = await tokens.issueAccess({ sub: input.agentId, aud: input.audience, roles: [], scopes: input.scopes, amr: input.amr });
+export async function issueAgentToken(tokens: Tokens, input: {
+  agentId: string; audience: string; scopes: string[]; amr: string[]; credential: { apiKeyId: string } | { agentKeyKid: string };
+}): Promise<AgentToken> {
+  const { token } = await tokens.issueAccess({ sub: input.agentId, aud: input.audience, roles: [], scopes: input.scopes, amr: input.amr, credential: input.credential });
   return { accessToken: token, expiresIn: tokens.settings.accessTtl, scopes: input.scopes };
 }

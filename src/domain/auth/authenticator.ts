@@ -35,9 +35,13 @@ export class CredentialChecker implements Authenticator {
   }
 
   private async checkAgentToken(claims: AccessClaims): Promise<AccessClaims> {
-    const agent = isUuid(claims.sub) ? await agentStanding(this.ds, claims.sub) : undefined;
+    const credential = typeof claims.api_key_id === 'string' && isUuid(claims.api_key_id) ? { apiKeyId: claims.api_key_id }
+      : typeof claims.agent_key_kid === 'string' ? { agentKeyKid: claims.agent_key_kid } : undefined;
+    const agent = isUuid(claims.sub) ? await agentStanding(this.ds, claims.sub, credential) : undefined;
     if (!agent) throw new AppError('INVALID_TOKEN');
     if (!agent.isActive) throw new AppError('AGENT_INACTIVE');
+    // The key it was issued against was revoked (or the public key removed): so is the token.
+    if (!agent.credentialLive) throw new AppError('SESSION_REVOKED');
     return { ...claims, scopes: intersectScopes(Array.isArray(claims.scopes) ? claims.scopes : [], agent.scopes) };
   }
 

@@ -89,7 +89,7 @@ export class TokenEndpoint {
     }
     const scopes = narrowScopes(key.scopes, req.scope.split(' ').filter(Boolean));
     const audience = await this.d.audiences.resolve(req.audience);
-    const token = await issueAgentToken(this.d.tokens, { agentId: key.ownerId, audience, scopes, amr: ['client_secret'] });
+    const token = await issueAgentToken(this.d.tokens, { agentId: key.ownerId, audience, scopes, amr: ['client_secret'], credential: { apiKeyId: key.keyId } });
     return { accessToken: token.accessToken, expiresIn: token.expiresIn, scope: scopes.join(' ') };
   }
 
