@@ -6,6 +6,7 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import type { DescService } from '@bufbuild/protobuf';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startApp, type App } from '../../src/server/app.js';
+import type { Logger } from '../../src/logger.js';
 import { createTestDatabaseConfig } from './database.js';
 
 export interface TestServer {
@@ -23,9 +24,10 @@ export type Protocol = 'connect' | 'grpc' | 'grpc-web';
 
 /**
  * Starts the real server on a free port with a fresh database (PostgreSQL when
- * TEST_DATABASE_URL is set, otherwise the embedded one), a low bcrypt cost and silent logs.
+ * TEST_DATABASE_URL is set, otherwise the embedded one), a low bcrypt cost and silent logs
+ * (or `opts.log`, for a test that reads what the server logs).
  */
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<Config> = {}, opts: { log?: Logger } = {}): Promise<TestServer> {
   const db = await createTestDatabaseConfig();
   const dataDir = mkdtempSync(join(tmpdir(), 'sso-test-'));
   const base = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
@@ -40,7 +42,7 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
   };
   let app: App;
   try {
-    app = await startApp(config, { database: db.config });
+    app = await startApp(config, { database: db.config, log: opts.log });
   } catch (e) {
     await db.cleanup();
     throw e;
