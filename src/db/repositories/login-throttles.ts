@@ -8,19 +8,23 @@ export interface ThrottleKey { key: string; maxFailures: number }
 
 export interface LockTiming { lockBase: number; lockMax: number }
 
+/** A key that was locked before an attempt, and until when. */
+export interface Lock { key: string; until: Date }
+
 /**
  * Counts one attempt on each key before the password is checked, atomically, so parallel guesses
  * cannot all slip past the limit: the attempt that reaches a key's limit sets its lock right away
  * (a doubling delay per further attempt), and a correct password then lifts it. Attempts made
- * while locked are refused and not counted. Counts older than a day start over. Returns the
- * latest lock that was in force on any key before this attempt, if any.
+ * while a key is locked are not counted on that key (they still are on the others). Counts older
+ * than a day start over. Returns the keys that were locked before this attempt (the caller
+ * decides what each lock means to the caller).
  * One statement for all keys once their rows exist; rows are locked (and first created) in key
  * order, so concurrent attempts sharing keys (an address, an account) cannot deadlock.
  */
-export async function countAttempt(db: Db, keys: ThrottleKey[], timing: LockTiming): Promise<{ lockedUntil: Date | null }> {
+export async function countAttempt(db: Db, keys: ThrottleKey[], timing: LockTiming): Promise<{ locks: Lock[] }> {
   const first = await chargeExisting(db, keys, timing);
   const missing = keys.filter((k) => !first.charged.includes(k.key));
-  if (missing.length === 0) return { lockedUntil: first.lockedUntil };
+  if (missing.length === 0) return { locks: first.locks };
   // A key seen for the first time: its row must exist before the charging statement takes its
   // snapshot, or concurrent first attempts would all find no row and all be admitted although
   // the lock was set meanwhile. Rows are kept after a success, so this is the rare path.
@@ -28,13 +32,12 @@ export async function countAttempt(db: Db, keys: ThrottleKey[], timing: LockTimi
     `INSERT INTO login_throttles (key, failures, updated_at) SELECT k, 0, now() FROM unnest($1::text[]) AS k ORDER BY k
      ON CONFLICT (key) DO NOTHING`, [missing.map((k) => k.key)]);
   const second = await chargeExisting(db, missing, timing);
-  const locks = [first.lockedUntil, second.lockedUntil].filter((d): d is Date => d !== null);
-  return { lockedUntil: locks.length ? new Date(Math.max(...locks.map((d) => d.getTime()))) : null };
+  return { locks: [...first.locks, ...second.locks] };
 }
 
-/** Charges the keys whose rows exist, in one statement; says which it charged. */
-async function chargeExisting(db: Db, keys: ThrottleKey[], timing: LockTiming): Promise<{ lockedUntil: Date | null; charged: string[] }> {
-  const row = await one<{ prevLock: Date | null; charged: string[] | null }>(db,
+/** Charges the keys whose rows exist, in one statement; says which it charged and which were locked. */
+async function chargeExisting(db: Db, keys: ThrottleKey[], timing: LockTiming): Promise<{ locks: Lock[]; charged: string[] }> {
+  const row = await one<{ lockedKeys: string[] | null; lockedUntil: number[] | null; charged: string[] | null }>(db,
     `WITH input AS (SELECT * FROM unnest($1::text[], $2::int[]) AS i(key, max_failures)),
      prev AS (SELECT t.key, t.locked_until FROM login_throttles t JOIN input USING (key) ORDER BY t.key FOR UPDATE OF t),
      up AS (
@@ -51,11 +54,15 @@ async function chargeExisting(db: Db, keys: ThrottleKey[], timing: LockTiming): 
            ELSE NULL END,
          updated_at = CASE WHEN t.locked_until > now() THEN t.updated_at ELSE now() END
        FROM input i WHERE t.key = i.key
-       RETURNING t.key)
-     SELECT (SELECT max(locked_until) FROM prev WHERE locked_until > now()) AS "prevLock",
+       RETURNING t.key),
+     locked AS (SELECT key, locked_until FROM prev WHERE locked_until > now())
+     SELECT (SELECT array_agg(key ORDER BY key) FROM locked) AS "lockedKeys",
+            (SELECT array_agg((extract(epoch FROM locked_until) * 1000)::float8 ORDER BY key) FROM locked) AS "lockedUntil",
             (SELECT array_agg(key) FROM up) AS charged`,
     [keys.map((k) => k.key), keys.map((k) => k.maxFailures), timing.lockBase, timing.lockMax]);
-  return { lockedUntil: row?.prevLock ?? null, charged: row?.charged ?? [] };
+  const lockedKeys = row?.lockedKeys ?? [];
+  const until = row?.lockedUntil ?? [];
+  return { locks: lockedKeys.map((key, i) => ({ key, until: new Date(Number(until[i])) })), charged: row?.charged ?? [] };
 }
 
 /**

@@ -65,7 +65,8 @@ export class AuthFlows {
     if (registering) checkNewPassword(input.secret);
     let user = await findUserByIdentifier(this.d.ds, id.type, id.value);
     const attempt = { identifier: id.value, userId: user?.id, ip: client.ip };
-    await this.admit(attempt, client, 'login');
+    const { accountLocked } = await this.admit(attempt, client, 'login');
+    if (accountLocked) await this.refuseLocked(input.secret, attempt, client, 'login');
     let created = false;
     if (!user && registering) {
       user = await this.register(id, input.secret);
@@ -140,19 +141,32 @@ export class AuthFlows {
     // Looked up first so that the attempt also counts against the account the name reaches.
     const found = candidates.length ? await findUserByAnyIdentifier(this.d.ds, candidates) : undefined;
     const attempt = { identifier: key, userId: found?.id, ip: client.ip };
-    await this.admit(attempt, client, type);
+    const { accountLocked } = await this.admit(attempt, client, type);
+    if (accountLocked) await this.refuseLocked(password, attempt, client, type);
     const user = await this.checkPassword(found, password, key, client, type);
     await this.d.guard.succeeded(attempt);
     return { user, key };
   }
 
-  private async admit(attempt: Attempt, client: Client, type: string): Promise<void> {
+  private async admit(attempt: Attempt, client: Client, type: string): Promise<{ accountLocked: boolean }> {
     try {
-      await this.d.guard.admit(attempt);
+      return await this.d.guard.admit(attempt);
     } catch (e) {
       if (e instanceof AppError) await this.d.audit.record({ type, outcome: 'locked', actorId: attempt.userId, identifier: attempt.identifier, reason: e.reason, ...client });
       throw e;
     }
+  }
+
+  /**
+   * The account is locked (through any of its names) but this name and address are not: refused
+   * exactly as a wrong password is (bcrypt against the dummy hash, one audit line, 401), without
+   * looking at the real password, so the lock stops the guessing without telling that this name
+   * belongs to that account. Administrators see it as a 'locked' event.
+   */
+  private async refuseLocked(secret: string, attempt: Attempt, client: Client, type: string): Promise<never> {
+    await this.d.passwords.verify(secret, undefined);
+    await this.d.audit.record({ type, outcome: 'locked', actorId: attempt.userId, identifier: attempt.identifier, reason: 'ACCOUNT_LOCKED', ...client });
+    throw new AppError('INVALID_CREDENTIALS');
   }
 
   /**

@@ -26,8 +26,9 @@ export interface Attempt { identifier: string; userId?: string; ip: string }
  *   guesses at one password;
  * - per client address (`ip:`), with its own, higher limit, against one address trying many
  *   accounts.
- * A locked caller gets 429 with Retry-After; a success lifts the login name's and the account's
- * counts.
+ * A locked name or address gets 429 with Retry-After, as an unknown name would after as many
+ * failures. A lock of the account alone is not told (see admit): the caller answers as for a
+ * wrong password. A success lifts the login name's and the account's counts.
  */
 export class LoginGuard {
   private readonly timing: LockTiming;
@@ -40,21 +41,34 @@ export class LoginGuard {
     return ip ? { key: `ip:${ip}`, maxFailures: this.limits.maxFailuresPerIp } : undefined;
   }
 
+  private accountKey(userId: string): string {
+    return `user:${userId}`;
+  }
+
   /** The name's and the account's keys: what a success lifts. */
   private ownKeys(a: Attempt): ThrottleKey[] {
     const keys = [{ key: `id:${a.identifier}`, maxFailures: this.limits.maxFailures }];
-    if (a.userId) keys.push({ key: `user:${a.userId}`, maxFailures: this.limits.maxFailures });
+    if (a.userId) keys.push({ key: this.accountKey(a.userId), maxFailures: this.limits.maxFailures });
     return keys;
   }
 
-  /** Counts the attempt; throws TOO_MANY_ATTEMPTS when the name, the account or the address is locked. */
-  async admit(a: Attempt): Promise<void> {
+  /**
+   * Counts the attempt. Throws TOO_MANY_ATTEMPTS when the name or the address is locked. When only
+   * the account is locked, says so instead of throwing: a 429 there would tell that this name
+   * belongs to an account locked through another of its names (an unknown name gets a 401), so
+   * the caller refuses it as a wrong password, at the same cost, without checking the password.
+   */
+  async admit(a: Attempt): Promise<{ accountLocked: boolean }> {
     const address = this.addressKey(a.ip);
-    const { lockedUntil } = await countAttempt(this.ds, [...this.ownKeys(a), ...(address ? [address] : [])], this.timing);
-    if (lockedUntil) {
-      const retryAfter = Math.max(1, Math.ceil((lockedUntil.getTime() - Date.now()) / 1000));
+    const { locks } = await countAttempt(this.ds, [...this.ownKeys(a), ...(address ? [address] : [])], this.timing);
+    const account = a.userId ? this.accountKey(a.userId) : undefined;
+    const told = locks.filter((l) => l.key !== account);
+    if (told.length) {
+      const until = Math.max(...told.map((l) => l.until.getTime()));
+      const retryAfter = Math.max(1, Math.ceil((until - Date.now()) / 1000));
       throw new AppError('TOO_MANY_ATTEMPTS', `Too many failed attempts; try again in ${retryAfter} seconds.`, { 'retry-after': String(retryAfter) });
     }
+    return { accountLocked: locks.length > 0 };
   }
 
   async succeeded(a: Attempt): Promise<void> {
