@@ -34,7 +34,7 @@ describe('LoginGuard (maxFailures 3, maxFailuresPerIp 100, lock 1 s doubling to 
    */
   async function admit(a: Attempt): Promise<'check' | 'silent' | 'told'> {
     try {
-      return (await guard.admit(a)).accountLocked ? 'silent' : 'check';
+      return (await guard.admitByName(a)).accountLocked ? 'silent' : 'check';
     } catch (e) {
       assert.ok(e instanceof AppError && e.reason === 'TOO_MANY_ATTEMPTS', String(e));
       return 'told';
@@ -64,6 +64,9 @@ describe('LoginGuard (maxFailures 3, maxFailuresPerIp 100, lock 1 s doubling to 
     assert.equal(await admit({ identifier: 'a@example.com', userId, ip: '10.0.0.1' }), 'silent');
     assert.deepEqual(await row('id:a@example.com'), { failures: 3, locked: true });
     assert.equal(await admit({ identifier: 'a@example.com', userId, ip: '10.0.0.1' }), 'told');
+    // A caller that already knows the account (a signed-in user proving its password) is told.
+    await assert.rejects(guard.admit({ identifier: 'alice', userId, ip: '10.0.0.9' }),
+      (e: unknown) => e instanceof AppError && e.reason === 'TOO_MANY_ATTEMPTS');
     // Another account, and a name that reaches no account, are not affected.
     assert.equal(await admit({ identifier: 'bob@example.com', userId: randomUUID(), ip: '10.0.0.1' }), 'check');
     assert.equal(await admit({ identifier: 'nobody@example.com', ip: '10.0.0.1' }), 'check');

@@ -150,7 +150,7 @@ export class AuthFlows {
 
   private async admit(attempt: Attempt, client: Client, type: string): Promise<{ accountLocked: boolean }> {
     try {
-      return await this.d.guard.admit(attempt);
+      return await this.d.guard.admitByName(attempt);
     } catch (e) {
       if (e instanceof AppError) await this.d.audit.record({ type, outcome: 'locked', actorId: attempt.userId, identifier: attempt.identifier, reason: e.reason, ...client });
       throw e;

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { countAttempt, recordSuccess, type LockTiming, type ThrottleKey } from '../../db/repositories/login-throttles.js';
+import { countAttempt, recordSuccess, type Lock, type LockTiming, type ThrottleKey } from '../../db/repositories/login-throttles.js';
 import { AppError } from '../../errors/index.js';
 
 export interface LoginGuardLimits {
@@ -27,8 +27,9 @@ export interface Attempt { identifier: string; userId?: string; ip: string }
  * - per client address (`ip:`), with its own, higher limit, against one address trying many
  *   accounts.
  * A locked name or address gets 429 with Retry-After, as an unknown name would after as many
- * failures. A lock of the account alone is not told (see admit): the caller answers as for a
- * wrong password. A success lifts the login name's and the account's counts.
+ * failures. At the doors reached by a login name, a lock of the account alone is not told (see
+ * admitByName): the caller answers as for a wrong password. A success lifts the login name's and
+ * the account's counts.
  */
 export class LoginGuard {
   private readonly timing: LockTiming;
@@ -53,25 +54,42 @@ export class LoginGuard {
   }
 
   /**
-   * Counts the attempt. Throws TOO_MANY_ATTEMPTS when the name or the address is locked. When only
-   * the account is locked, says so instead of throwing: a 429 there would tell that this name
-   * belongs to an account locked through another of its names (an unknown name gets a 401), so
-   * the caller refuses it as a wrong password, at the same cost, without checking the password.
+   * Counts the attempt; throws TOO_MANY_ATTEMPTS when the name, the account or the address is
+   * locked. For callers that already know whose account it is (a signed-in user proving its
+   * current password), where a lock tells nothing new.
    */
-  async admit(a: Attempt): Promise<{ accountLocked: boolean }> {
-    const address = this.addressKey(a.ip);
-    const { locks } = await countAttempt(this.ds, [...this.ownKeys(a), ...(address ? [address] : [])], this.timing);
+  async admit(a: Attempt): Promise<void> {
+    const locks = await this.count(a);
+    if (locks.length) throw tooManyAttempts(locks);
+  }
+
+  /**
+   * Counts an attempt made with a login name (login, POST /token, POST /verify). Throws
+   * TOO_MANY_ATTEMPTS when the name or the address is locked. When only the account is locked,
+   * says so instead of throwing: a 429 there would tell that this name belongs to an account
+   * locked through another of its names (an unknown name gets a 401), so the caller refuses it as
+   * a wrong password, at the same cost, without checking the password.
+   */
+  async admitByName(a: Attempt): Promise<{ accountLocked: boolean }> {
+    const locks = await this.count(a);
     const account = a.userId ? this.accountKey(a.userId) : undefined;
     const told = locks.filter((l) => l.key !== account);
-    if (told.length) {
-      const until = Math.max(...told.map((l) => l.until.getTime()));
-      const retryAfter = Math.max(1, Math.ceil((until - Date.now()) / 1000));
-      throw new AppError('TOO_MANY_ATTEMPTS', `Too many failed attempts; try again in ${retryAfter} seconds.`, { 'retry-after': String(retryAfter) });
-    }
+    if (told.length) throw tooManyAttempts(told);
     return { accountLocked: locks.length > 0 };
+  }
+
+  private async count(a: Attempt): Promise<Lock[]> {
+    const address = this.addressKey(a.ip);
+    return (await countAttempt(this.ds, [...this.ownKeys(a), ...(address ? [address] : [])], this.timing)).locks;
   }
 
   async succeeded(a: Attempt): Promise<void> {
     await recordSuccess(this.ds, this.ownKeys(a).map((k) => k.key), this.addressKey(a.ip));
   }
+}
+
+function tooManyAttempts(locks: Lock[]): AppError {
+  const until = Math.max(...locks.map((l) => l.until.getTime()));
+  const retryAfter = Math.max(1, Math.ceil((until - Date.now()) / 1000));
+  return new AppError('TOO_MANY_ATTEMPTS', `Too many failed attempts; try again in ${retryAfter} seconds.`, { 'retry-after': String(retryAfter) });
 }
