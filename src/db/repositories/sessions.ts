@@ -1,7 +1,19 @@
 import { run, rows, one, type Db, type Page } from './sql.js';
 
+/** `api`: a login through the API; `browser`: the SSO session behind the hosted page's cookie; `oidc`: one client's, under a browser session. */
+export type SessionKind = 'api' | 'browser' | 'oidc';
+
 export interface SessionRecord {
   id: string;
+  kind: SessionKind;
+  /** The browser session an `oidc` session was granted under. */
+  parentId: string | null;
+  /** The app (OpenID Connect client) an `oidc` session belongs to. */
+  clientId: string | null;
+  /** The OpenID Connect scopes granted to that client. */
+  oidcScopes: string[];
+  /** When the user last proved who they are for this session (OpenID Connect `auth_time`). */
+  authTime: Date;
   userId: string;
   refreshHash: string;
   generation: number;
@@ -17,7 +29,7 @@ export interface SessionRecord {
   revokedReason: string | null;
 }
 
-const columns = `id, user_id AS "userId", refresh_hash AS "refreshHash", generation, audience,
+const columns = `id, kind, parent_id AS "parentId", client_id AS "clientId", oidc_scopes AS "oidcScopes", auth_time AS "authTime", user_id AS "userId", refresh_hash AS "refreshHash", generation, audience,
   workspace_id AS "workspaceId", amr, user_agent AS "userAgent", ip, created_at AS "createdAt",
   last_used_at AS "lastUsedAt", expires_at AS "expiresAt", revoked_at AS "revokedAt", revoked_reason AS "revokedReason"`;
 
@@ -31,13 +43,23 @@ export interface NewSession {
   userAgent: string;
   ip: string;
   ttlSeconds: number;
+  /** Default `api`. */
+  kind?: SessionKind;
+  parentId?: string | null;
+  clientId?: string | null;
+  oidcScopes?: string[];
+  /** Default now. */
+  authTime?: Date;
 }
 
 export async function insertSession(db: Db, s: NewSession): Promise<SessionRecord> {
   return (await one<SessionRecord>(db,
-    `INSERT INTO sessions (id, user_id, refresh_hash, audience, workspace_id, amr, user_agent, ip, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9)) RETURNING ${columns}`,
-    [s.id, s.userId, s.refreshHash, s.audience, s.workspaceId, s.amr, s.userAgent || null, s.ip || null, s.ttlSeconds]))!;
+    `INSERT INTO sessions (id, user_id, refresh_hash, audience, workspace_id, amr, user_agent, ip, expires_at,
+                           kind, parent_id, client_id, oidc_scopes, auth_time)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $10, $11, $12, $13, COALESCE($14, now()))
+     RETURNING ${columns}`,
+    [s.id, s.userId, s.refreshHash, s.audience, s.workspaceId, s.amr, s.userAgent || null, s.ip || null, s.ttlSeconds,
+      s.kind ?? 'api', s.parentId ?? null, s.clientId ?? null, s.oidcScopes ?? [], s.authTime ?? null]))!;
 }
 
 export async function findSession(db: Db, id: string): Promise<SessionRecord | undefined> {
@@ -59,13 +81,20 @@ export async function rotateRefresh(db: Db, id: string, presentedHash: string, n
   return updated[0];
 }
 
-/** Ends a live session; returns whether it was live. */
+/**
+ * Ends a live session and every session granted under it (a browser session's apps); returns
+ * whether the session itself was live.
+ */
 export async function revokeSession(db: Db, id: string, reason: string, userId?: string): Promise<boolean> {
-  const { count } = await run(db,
-    `UPDATE sessions SET revoked_at = now(), revoked_reason = $2
-      WHERE id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR user_id = $3::uuid)`,
+  const found = await one<{ revoked: boolean }>(db,
+    `WITH ended AS (
+        UPDATE sessions SET revoked_at = now(), revoked_reason = $2
+         WHERE (id = $1 OR parent_id = $1) AND revoked_at IS NULL AND ($3::uuid IS NULL OR user_id = $3::uuid)
+        RETURNING id
+     )
+     SELECT EXISTS (SELECT 1 FROM ended WHERE id = $1) AS revoked`,
     [id, reason, userId ?? null]);
-  return count > 0;
+  return found?.revoked ?? false;
 }
 
 export async function revokeUserSessions(db: Db, userId: string, reason: string): Promise<number> {

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sso/appregistry/v1/app_registry_service.proto.
  */
 export const file_sso_appregistry_v1_app_registry_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci1zc28vYXBwcmVnaXN0cnkvdjEvYXBwX3JlZ2lzdHJ5X3NlcnZpY2UucHJvdG8SEnNzby5hcHByZWdpc3RyeS52MSKyAgoDQXBwEgoKAmlkGAEgASgJEhEKCWxlZ2FjeV9pZBgCIAEoBRIMCgRuYW1lGAMgASgJEgsKA3VybBgEIAEoCRITCgtkZXNjcmlwdGlvbhgFIAEoCRIQCghhdWRpZW5jZRgGIAEoCRIVCg1yZWRpcmVjdF91cmlzGAcgAygJEhcKD2FsbG93ZWRfb3JpZ2lucxgIIAMoCRIPCgdhcGlfa2V5GAkgASgJEhYKDmFwaV9rZXlfcHJlZml4GAogASgJEhEKCWlzX2FjdGl2ZRgLIAEoCBIuCgpjcmVhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKGAQoJTGVnYWN5QXBwEgoKAmlkGAEgASgFEgwKBG5hbWUYAiABKAkSCwoDdXJsGAMgASgJEg8KB2FwaV9rZXkYBCABKAkSEQoJaXNfYWN0aXZlGAUgASgIEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIokBChBDcmVhdGVBcHBSZXF1ZXN0EhEKBG5hbWUYASABKAlCA+BBAhILCgN1cmwYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEAoIYXVkaWVuY2UYBCABKAkSFQoNcmVkaXJlY3RfdXJpcxgFIAMoCRIXCg9hbGxvd2VkX29yaWdpbnMYBiADKAkiOQoRQ3JlYXRlQXBwUmVzcG9uc2USJAoDYXBwGAEgASgLMhcuc3NvLmFwcHJlZ2lzdHJ5LnYxLkFwcCIwCg9MaXN0QXBwc1JlcXVlc3QSDgoGb2Zmc2V0GAEgASgFEg0KBWxpbWl0GAIgASgFImgKEExpc3RBcHBzUmVzcG9uc2USJgoFaXRlbXMYASADKAsyFy5zc28uYXBwcmVnaXN0cnkudjEuQXBwEg0KBXRvdGFsGAIgASgFEg4KBm9mZnNldBgDIAEoBRINCgVsaW1pdBgEIAEoBSIgCg1HZXRBcHBSZXF1ZXN0Eg8KAmlkGAEgASgJQgPgQQIiNgoOR2V0QXBwUmVzcG9uc2USJAoDYXBwGAEgASgLMhcuc3NvLmFwcHJlZ2lzdHJ5LnYxLkFwcCKuAgoQVXBkYXRlQXBwUmVxdWVzdBIPCgJpZBgBIAEoCUID4EECEhEKBG5hbWUYAiABKAlIAIgBARIQCgN1cmwYAyABKAlIAYgBARIYCgtkZXNjcmlwdGlvbhgEIAEoCUgCiAEBEhUKCGF1ZGllbmNlGAUgASgJSAOIAQESFQoNcmVkaXJlY3RfdXJpcxgGIAMoCRIXCg9hbGxvd2VkX29yaWdpbnMYByADKAkSFgoJaXNfYWN0aXZlGAggASgISASIAQESLwoLdXBkYXRlX21hc2sYCSABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQgcKBV9uYW1lQgYKBF91cmxCDgoMX2Rlc2NyaXB0aW9uQgsKCV9hdWRpZW5jZUIMCgpfaXNfYWN0aXZlIjkKEVVwZGF0ZUFwcFJlc3BvbnNlEiQKA2FwcBgBIAEoCzIXLnNzby5hcHByZWdpc3RyeS52MS5BcHAiIwoQRGVsZXRlQXBwUmVxdWVzdBIPCgJpZBgBIAEoCUID4EECIiQKEURlbGV0ZUFwcFJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgiKQoWUm90YXRlQXBwQXBpS2V5UmVxdWVzdBIPCgJpZBgBIAEoCUID4EECIj8KF1JvdGF0ZUFwcEFwaUtleVJlc3BvbnNlEiQKA2FwcBgBIAEoCzIXLnNzby5hcHByZWdpc3RyeS52MS5BcHAiQQoUQXNzaWduQXBwVXNlclJlcXVlc3QSEwoGYXBwX2lkGAEgASgJQgPgQQISFAoHdXNlcl9pZBgCIAEoCUID4EECIigKFUFzc2lnbkFwcFVzZXJSZXNwb25zZRIPCgdzdWNjZXNzGAEgASgIIkMKFlVuYXNzaWduQXBwVXNlclJlcXVlc3QSEwoGYXBwX2lkGAEgASgJQgPgQQISFAoHdXNlcl9pZBgCIAEoCUID4EECIioKF1VuYXNzaWduQXBwVXNlclJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgiSQoTTGlzdEFwcFVzZXJzUmVxdWVzdBITCgZhcHBfaWQYASABKAlCA+BBAhIOCgZvZmZzZXQYAiABKAUSDQoFbGltaXQYAyABKAUiawoUTGlzdEFwcFVzZXJzUmVzcG9uc2USJQoFaXRlbXMYASADKAsyFi5zc28uZGlyZWN0b3J5LnYxLlVzZXISDQoFdG90YWwYAiABKAUSDgoGb2Zmc2V0GAMgASgFEg0KBWxpbWl0GAQgASgFIkoKE0xpc3RVc2VyQXBwc1JlcXVlc3QSFAoHdXNlcl9pZBgBIAEoCUID4EECEg4KBm9mZnNldBgCIAEoBRINCgVsaW1pdBgDIAEoBSJsChRMaXN0VXNlckFwcHNSZXNwb25zZRImCgVpdGVtcxgBIAMoCzIXLnNzby5hcHByZWdpc3RyeS52MS5BcHASDQoFdG90YWwYAiABKAUSDgoGb2Zmc2V0GAMgASgFEg0KBWxpbWl0GAQgASgFIhcKFUxpc3RMZWdhY3lBcHBzUmVxdWVzdCJFChZMaXN0TGVnYWN5QXBwc1Jlc3BvbnNlEisKBGFwcHMYASADKAsyHS5zc28uYXBwcmVnaXN0cnkudjEuTGVnYWN5QXBwIjgKFkNyZWF0ZUxlZ2FjeUFwcFJlcXVlc3QSEQoEbmFtZRgBIAEoCUID4EECEgsKA3VybBgCIAEoCSJFChdDcmVhdGVMZWdhY3lBcHBSZXNwb25zZRIqCgNhcHAYASABKAsyHS5zc28uYXBwcmVnaXN0cnkudjEuTGVnYWN5QXBwIkQKF0Fzc2lnbkxlZ2FjeVVzZXJSZXF1ZXN0EhQKB3VzZXJfaWQYASABKAVCA+BBAhITCgZhcHBfaWQYAiABKAVCA+BBAiIrChhBc3NpZ25MZWdhY3lVc2VyUmVzcG9uc2USDwoHbWVzc2FnZRgBIAEoCSJTCg1WZXJpZnlSZXF1ZXN0EhUKCHVzZXJuYW1lGAEgASgJQgPgQQISFQoIcGFzc3dvcmQYAiABKAlCA+BBAhIUCgdhcGlfa2V5GAMgASgJQgPgQQIiYQoOVmVyaWZ5UmVzcG9uc2USEgoKYXV0aG9yaXplZBgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEioKBHVzZXIYAyABKAsyHC5zc28uZGlyZWN0b3J5LnYxLkxlZ2FjeVVzZXIytRAKEkFwcFJlZ2lzdHJ5U2VydmljZRKLAQoJQ3JlYXRlQXBwEiQuc3NvLmFwcHJlZ2lzdHJ5LnYxLkNyZWF0ZUFwcFJlcXVlc3QaJS5zc28uYXBwcmVnaXN0cnkudjEuQ3JlYXRlQXBwUmVzcG9uc2UiMcrzGA0aC2NyZWF0ZTphcHBzgtPkkwIaOgEqYgNhcHAiEC9hcGkvc3NvL3YxL2FwcHMSfgoITGlzdEFwcHMSIy5zc28uYXBwcmVnaXN0cnkudjEuTGlzdEFwcHNSZXF1ZXN0GiQuc3NvLmFwcHJlZ2lzdHJ5LnYxLkxpc3RBcHBzUmVzcG9uc2UiJ8rzGAsaCXJlYWQ6YXBwc4LT5JMCEhIQL2FwaS9zc28vdjEvYXBwcxKCAQoGR2V0QXBwEiEuc3NvLmFwcHJlZ2lzdHJ5LnYxLkdldEFwcFJlcXVlc3QaIi5zc28uYXBwcmVnaXN0cnkudjEuR2V0QXBwUmVzcG9uc2UiMcrzGAsaCXJlYWQ6YXBwc4LT5JMCHGIDYXBwEhUvYXBpL3Nzby92MS9hcHBzL3tpZH0SkAEKCVVwZGF0ZUFwcBIkLnNzby5hcHByZWdpc3RyeS52MS5VcGRhdGVBcHBSZXF1ZXN0GiUuc3NvLmFwcHJlZ2lzdHJ5LnYxLlVwZGF0ZUFwcFJlc3BvbnNlIjbK8xgNGgt1cGRhdGU6YXBwc4LT5JMCHzoBKmIDYXBwMhUvYXBpL3Nzby92MS9hcHBzL3tpZH0SiAEKCURlbGV0ZUFwcBIkLnNzby5hcHByZWdpc3RyeS52MS5EZWxldGVBcHBSZXF1ZXN0GiUuc3NvLmFwcHJlZ2lzdHJ5LnYxLkRlbGV0ZUFwcFJlc3BvbnNlIi7K8xgNGgtkZWxldGU6YXBwc4LT5JMCFyoVL2FwaS9zc28vdjEvYXBwcy97aWR9Eq0BCg9Sb3RhdGVBcHBBcGlLZXkSKi5zc28uYXBwcmVnaXN0cnkudjEuUm90YXRlQXBwQXBpS2V5UmVxdWVzdBorLnNzby5hcHByZWdpc3RyeS52MS5Sb3RhdGVBcHBBcGlLZXlSZXNwb25zZSJByvMYDRoLdXBkYXRlOmFwcHOC0+STAio6ASpiA2FwcCIgL2FwaS9zc28vdjEvYXBwcy97aWR9L3JvdGF0ZS1rZXkSqwEKDUFzc2lnbkFwcFVzZXISKC5zc28uYXBwcmVnaXN0cnkudjEuQXNzaWduQXBwVXNlclJlcXVlc3QaKS5zc28uYXBwcmVnaXN0cnkudjEuQXNzaWduQXBwVXNlclJlc3BvbnNlIkXK8xgNGgt1cGRhdGU6YXBwc4LT5JMCLjoBKiIpL2FwaS9zc28vdjEvYXBwcy97YXBwX2lkfS91c2Vycy97dXNlcl9pZH0SrgEKD1VuYXNzaWduQXBwVXNlchIqLnNzby5hcHByZWdpc3RyeS52MS5VbmFzc2lnbkFwcFVzZXJSZXF1ZXN0Gisuc3NvLmFwcHJlZ2lzdHJ5LnYxLlVuYXNzaWduQXBwVXNlclJlc3BvbnNlIkLK8xgNGgt1cGRhdGU6YXBwc4LT5JMCKyopL2FwaS9zc28vdjEvYXBwcy97YXBwX2lkfS91c2Vycy97dXNlcl9pZH0SmQEKDExpc3RBcHBVc2VycxInLnNzby5hcHByZWdpc3RyeS52MS5MaXN0QXBwVXNlcnNSZXF1ZXN0Giguc3NvLmFwcHJlZ2lzdHJ5LnYxLkxpc3RBcHBVc2Vyc1Jlc3BvbnNlIjbK8xgLGglyZWFkOmFwcHOC0+STAiESHy9hcGkvc3NvL3YxL2FwcHMve2FwcF9pZH0vdXNlcnMSowEKDExpc3RVc2VyQXBwcxInLnNzby5hcHByZWdpc3RyeS52MS5MaXN0VXNlckFwcHNSZXF1ZXN0Giguc3NvLmFwcHJlZ2lzdHJ5LnYxLkxpc3RVc2VyQXBwc1Jlc3BvbnNlIkDK8xgUGglyZWFkOmFwcHMiB3VzZXJfaWSC0+STAiISIC9hcGkvc3NvL3YxL3VzZXJzL3t1c2VyX2lkfS9hcHBzEoMBCg5MaXN0TGVnYWN5QXBwcxIpLnNzby5hcHByZWdpc3RyeS52MS5MaXN0TGVnYWN5QXBwc1JlcXVlc3QaKi5zc28uYXBwcmVnaXN0cnkudjEuTGlzdExlZ2FjeUFwcHNSZXNwb25zZSIayvMYAigBgtPkkwIOYgRhcHBzEgYvYXBwcy8SiAEKD0NyZWF0ZUxlZ2FjeUFwcBIqLnNzby5hcHByZWdpc3RyeS52MS5DcmVhdGVMZWdhY3lBcHBSZXF1ZXN0Gisuc3NvLmFwcHJlZ2lzdHJ5LnYxLkNyZWF0ZUxlZ2FjeUFwcFJlc3BvbnNlIhzK8xgCKAGC0+STAhA6ASpiA2FwcCIGL2FwcHMvEqABChBBc3NpZ25MZWdhY3lVc2VyEisuc3NvLmFwcHJlZ2lzdHJ5LnYxLkFzc2lnbkxlZ2FjeVVzZXJSZXF1ZXN0Giwuc3NvLmFwcHJlZ2lzdHJ5LnYxLkFzc2lnbkxlZ2FjeVVzZXJSZXNwb25zZSIxyvMYAigBgtPkkwIlOgEqIiAvdXNlcnMve3VzZXJfaWR9L2Fzc2lnbi97YXBwX2lkfRJpCgZWZXJpZnkSIS5zc28uYXBwcmVnaXN0cnkudjEuVmVyaWZ5UmVxdWVzdBoiLnNzby5hcHByZWdpc3RyeS52MS5WZXJpZnlSZXNwb25zZSIYyvMYAggBgtPkkwIMOgEqIgcvdmVyaWZ5YgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_sso_directory_v1_user, file_sso_options_v1_options]);
+  fileDesc("Ci1zc28vYXBwcmVnaXN0cnkvdjEvYXBwX3JlZ2lzdHJ5X3NlcnZpY2UucHJvdG8SEnNzby5hcHByZWdpc3RyeS52MSKsAwoDQXBwEgoKAmlkGAEgASgJEhEKCWxlZ2FjeV9pZBgCIAEoBRIMCgRuYW1lGAMgASgJEgsKA3VybBgEIAEoCRITCgtkZXNjcmlwdGlvbhgFIAEoCRIQCghhdWRpZW5jZRgGIAEoCRIVCg1yZWRpcmVjdF91cmlzGAcgAygJEhcKD2FsbG93ZWRfb3JpZ2lucxgIIAMoCRIPCgdhcGlfa2V5GAkgASgJEhYKDmFwaV9rZXlfcHJlZml4GAogASgJEhEKCWlzX2FjdGl2ZRgLIAEoCBIuCgpjcmVhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgljbGllbnRfaWQYDiABKAkSEwoLY2xpZW50X3R5cGUYDyABKAkSFQoNY2xpZW50X3NlY3JldBgQIAEoCRIhChlwb3N0X2xvZ291dF9yZWRpcmVjdF91cmlzGBEgAygJEhYKDmFsbG93ZWRfc2NvcGVzGBIgAygJIoYBCglMZWdhY3lBcHASCgoCaWQYASABKAUSDAoEbmFtZRgCIAEoCRILCgN1cmwYAyABKAkSDwoHYXBpX2tleRgEIAEoCRIRCglpc19hY3RpdmUYBSABKAgSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi2QEKEENyZWF0ZUFwcFJlcXVlc3QSEQoEbmFtZRgBIAEoCUID4EECEgsKA3VybBgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIQCghhdWRpZW5jZRgEIAEoCRIVCg1yZWRpcmVjdF91cmlzGAUgAygJEhcKD2FsbG93ZWRfb3JpZ2lucxgGIAMoCRIhChlwb3N0X2xvZ291dF9yZWRpcmVjdF91cmlzGAcgAygJEhMKC2NsaWVudF90eXBlGAggASgJEhYKDmFsbG93ZWRfc2NvcGVzGAkgAygJIjkKEUNyZWF0ZUFwcFJlc3BvbnNlEiQKA2FwcBgBIAEoCzIXLnNzby5hcHByZWdpc3RyeS52MS5BcHAiMAoPTGlzdEFwcHNSZXF1ZXN0Eg4KBm9mZnNldBgBIAEoBRINCgVsaW1pdBgCIAEoBSJoChBMaXN0QXBwc1Jlc3BvbnNlEiYKBWl0ZW1zGAEgAygLMhcuc3NvLmFwcHJlZ2lzdHJ5LnYxLkFwcBINCgV0b3RhbBgCIAEoBRIOCgZvZmZzZXQYAyABKAUSDQoFbGltaXQYBCABKAUiIAoNR2V0QXBwUmVxdWVzdBIPCgJpZBgBIAEoCUID4EECIjYKDkdldEFwcFJlc3BvbnNlEiQKA2FwcBgBIAEoCzIXLnNzby5hcHByZWdpc3RyeS52MS5BcHAikwMKEFVwZGF0ZUFwcFJlcXVlc3QSDwoCaWQYASABKAlCA+BBAhIRCgRuYW1lGAIgASgJSACIAQESEAoDdXJsGAMgASgJSAGIAQESGAoLZGVzY3JpcHRpb24YBCABKAlIAogBARIVCghhdWRpZW5jZRgFIAEoCUgDiAEBEhUKDXJlZGlyZWN0X3VyaXMYBiADKAkSFwoPYWxsb3dlZF9vcmlnaW5zGAcgAygJEhYKCWlzX2FjdGl2ZRgIIAEoCEgEiAEBEi8KC3VwZGF0ZV9tYXNrGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxIhChlwb3N0X2xvZ291dF9yZWRpcmVjdF91cmlzGAogAygJEhgKC2NsaWVudF90eXBlGAsgASgJSAWIAQESFgoOYWxsb3dlZF9zY29wZXMYDCADKAlCBwoFX25hbWVCBgoEX3VybEIOCgxfZGVzY3JpcHRpb25CCwoJX2F1ZGllbmNlQgwKCl9pc19hY3RpdmVCDgoMX2NsaWVudF90eXBlIjkKEVVwZGF0ZUFwcFJlc3BvbnNlEiQKA2FwcBgBIAEoCzIXLnNzby5hcHByZWdpc3RyeS52MS5BcHAiIwoQRGVsZXRlQXBwUmVxdWVzdBIPCgJpZBgBIAEoCUID4EECIiQKEURlbGV0ZUFwcFJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgiKQoWUm90YXRlQXBwQXBpS2V5UmVxdWVzdBIPCgJpZBgBIAEoCUID4EECIj8KF1JvdGF0ZUFwcEFwaUtleVJlc3BvbnNlEiQKA2FwcBgBIAEoCzIXLnNzby5hcHByZWdpc3RyeS52MS5BcHAiLwocUm90YXRlQXBwQ2xpZW50U2VjcmV0UmVxdWVzdBIPCgJpZBgBIAEoCUID4EECIkUKHVJvdGF0ZUFwcENsaWVudFNlY3JldFJlc3BvbnNlEiQKA2FwcBgBIAEoCzIXLnNzby5hcHByZWdpc3RyeS52MS5BcHAiQQoUQXNzaWduQXBwVXNlclJlcXVlc3QSEwoGYXBwX2lkGAEgASgJQgPgQQISFAoHdXNlcl9pZBgCIAEoCUID4EECIigKFUFzc2lnbkFwcFVzZXJSZXNwb25zZRIPCgdzdWNjZXNzGAEgASgIIkMKFlVuYXNzaWduQXBwVXNlclJlcXVlc3QSEwoGYXBwX2lkGAEgASgJQgPgQQISFAoHdXNlcl9pZBgCIAEoCUID4EECIioKF1VuYXNzaWduQXBwVXNlclJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgiSQoTTGlzdEFwcFVzZXJzUmVxdWVzdBITCgZhcHBfaWQYASABKAlCA+BBAhIOCgZvZmZzZXQYAiABKAUSDQoFbGltaXQYAyABKAUiawoUTGlzdEFwcFVzZXJzUmVzcG9uc2USJQoFaXRlbXMYASADKAsyFi5zc28uZGlyZWN0b3J5LnYxLlVzZXISDQoFdG90YWwYAiABKAUSDgoGb2Zmc2V0GAMgASgFEg0KBWxpbWl0GAQgASgFIkoKE0xpc3RVc2VyQXBwc1JlcXVlc3QSFAoHdXNlcl9pZBgBIAEoCUID4EECEg4KBm9mZnNldBgCIAEoBRINCgVsaW1pdBgDIAEoBSJsChRMaXN0VXNlckFwcHNSZXNwb25zZRImCgVpdGVtcxgBIAMoCzIXLnNzby5hcHByZWdpc3RyeS52MS5BcHASDQoFdG90YWwYAiABKAUSDgoGb2Zmc2V0GAMgASgFEg0KBWxpbWl0GAQgASgFIhcKFUxpc3RMZWdhY3lBcHBzUmVxdWVzdCJFChZMaXN0TGVnYWN5QXBwc1Jlc3BvbnNlEisKBGFwcHMYASADKAsyHS5zc28uYXBwcmVnaXN0cnkudjEuTGVnYWN5QXBwIjgKFkNyZWF0ZUxlZ2FjeUFwcFJlcXVlc3QSEQoEbmFtZRgBIAEoCUID4EECEgsKA3VybBgCIAEoCSJFChdDcmVhdGVMZWdhY3lBcHBSZXNwb25zZRIqCgNhcHAYASABKAsyHS5zc28uYXBwcmVnaXN0cnkudjEuTGVnYWN5QXBwIkQKF0Fzc2lnbkxlZ2FjeVVzZXJSZXF1ZXN0EhQKB3VzZXJfaWQYASABKAVCA+BBAhITCgZhcHBfaWQYAiABKAVCA+BBAiIrChhBc3NpZ25MZWdhY3lVc2VyUmVzcG9uc2USDwoHbWVzc2FnZRgBIAEoCSJTCg1WZXJpZnlSZXF1ZXN0EhUKCHVzZXJuYW1lGAEgASgJQgPgQQISFQoIcGFzc3dvcmQYAiABKAlCA+BBAhIUCgdhcGlfa2V5GAMgASgJQgPgQQIiYQoOVmVyaWZ5UmVzcG9uc2USEgoKYXV0aG9yaXplZBgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEioKBHVzZXIYAyABKAsyHC5zc28uZGlyZWN0b3J5LnYxLkxlZ2FjeVVzZXIy+hEKEkFwcFJlZ2lzdHJ5U2VydmljZRKLAQoJQ3JlYXRlQXBwEiQuc3NvLmFwcHJlZ2lzdHJ5LnYxLkNyZWF0ZUFwcFJlcXVlc3QaJS5zc28uYXBwcmVnaXN0cnkudjEuQ3JlYXRlQXBwUmVzcG9uc2UiMcrzGA0aC2NyZWF0ZTphcHBzgtPkkwIaOgEqYgNhcHAiEC9hcGkvc3NvL3YxL2FwcHMSfgoITGlzdEFwcHMSIy5zc28uYXBwcmVnaXN0cnkudjEuTGlzdEFwcHNSZXF1ZXN0GiQuc3NvLmFwcHJlZ2lzdHJ5LnYxLkxpc3RBcHBzUmVzcG9uc2UiJ8rzGAsaCXJlYWQ6YXBwc4LT5JMCEhIQL2FwaS9zc28vdjEvYXBwcxKCAQoGR2V0QXBwEiEuc3NvLmFwcHJlZ2lzdHJ5LnYxLkdldEFwcFJlcXVlc3QaIi5zc28uYXBwcmVnaXN0cnkudjEuR2V0QXBwUmVzcG9uc2UiMcrzGAsaCXJlYWQ6YXBwc4LT5JMCHGIDYXBwEhUvYXBpL3Nzby92MS9hcHBzL3tpZH0SkAEKCVVwZGF0ZUFwcBIkLnNzby5hcHByZWdpc3RyeS52MS5VcGRhdGVBcHBSZXF1ZXN0GiUuc3NvLmFwcHJlZ2lzdHJ5LnYxLlVwZGF0ZUFwcFJlc3BvbnNlIjbK8xgNGgt1cGRhdGU6YXBwc4LT5JMCHzoBKmIDYXBwMhUvYXBpL3Nzby92MS9hcHBzL3tpZH0SiAEKCURlbGV0ZUFwcBIkLnNzby5hcHByZWdpc3RyeS52MS5EZWxldGVBcHBSZXF1ZXN0GiUuc3NvLmFwcHJlZ2lzdHJ5LnYxLkRlbGV0ZUFwcFJlc3BvbnNlIi7K8xgNGgtkZWxldGU6YXBwc4LT5JMCFyoVL2FwaS9zc28vdjEvYXBwcy97aWR9Eq0BCg9Sb3RhdGVBcHBBcGlLZXkSKi5zc28uYXBwcmVnaXN0cnkudjEuUm90YXRlQXBwQXBpS2V5UmVxdWVzdBorLnNzby5hcHByZWdpc3RyeS52MS5Sb3RhdGVBcHBBcGlLZXlSZXNwb25zZSJByvMYDRoLdXBkYXRlOmFwcHOC0+STAio6ASpiA2FwcCIgL2FwaS9zc28vdjEvYXBwcy97aWR9L3JvdGF0ZS1rZXkSwgEKFVJvdGF0ZUFwcENsaWVudFNlY3JldBIwLnNzby5hcHByZWdpc3RyeS52MS5Sb3RhdGVBcHBDbGllbnRTZWNyZXRSZXF1ZXN0GjEuc3NvLmFwcHJlZ2lzdHJ5LnYxLlJvdGF0ZUFwcENsaWVudFNlY3JldFJlc3BvbnNlIkTK8xgNGgt1cGRhdGU6YXBwc4LT5JMCLToBKmIDYXBwIiMvYXBpL3Nzby92MS9hcHBzL3tpZH0vcm90YXRlLXNlY3JldBKrAQoNQXNzaWduQXBwVXNlchIoLnNzby5hcHByZWdpc3RyeS52MS5Bc3NpZ25BcHBVc2VyUmVxdWVzdBopLnNzby5hcHByZWdpc3RyeS52MS5Bc3NpZ25BcHBVc2VyUmVzcG9uc2UiRcrzGA0aC3VwZGF0ZTphcHBzgtPkkwIuOgEqIikvYXBpL3Nzby92MS9hcHBzL3thcHBfaWR9L3VzZXJzL3t1c2VyX2lkfRKuAQoPVW5hc3NpZ25BcHBVc2VyEiouc3NvLmFwcHJlZ2lzdHJ5LnYxLlVuYXNzaWduQXBwVXNlclJlcXVlc3QaKy5zc28uYXBwcmVnaXN0cnkudjEuVW5hc3NpZ25BcHBVc2VyUmVzcG9uc2UiQsrzGA0aC3VwZGF0ZTphcHBzgtPkkwIrKikvYXBpL3Nzby92MS9hcHBzL3thcHBfaWR9L3VzZXJzL3t1c2VyX2lkfRKZAQoMTGlzdEFwcFVzZXJzEicuc3NvLmFwcHJlZ2lzdHJ5LnYxLkxpc3RBcHBVc2Vyc1JlcXVlc3QaKC5zc28uYXBwcmVnaXN0cnkudjEuTGlzdEFwcFVzZXJzUmVzcG9uc2UiNsrzGAsaCXJlYWQ6YXBwc4LT5JMCIRIfL2FwaS9zc28vdjEvYXBwcy97YXBwX2lkfS91c2VycxKjAQoMTGlzdFVzZXJBcHBzEicuc3NvLmFwcHJlZ2lzdHJ5LnYxLkxpc3RVc2VyQXBwc1JlcXVlc3QaKC5zc28uYXBwcmVnaXN0cnkudjEuTGlzdFVzZXJBcHBzUmVzcG9uc2UiQMrzGBQaCXJlYWQ6YXBwcyIHdXNlcl9pZILT5JMCIhIgL2FwaS9zc28vdjEvdXNlcnMve3VzZXJfaWR9L2FwcHMSgwEKDkxpc3RMZWdhY3lBcHBzEikuc3NvLmFwcHJlZ2lzdHJ5LnYxLkxpc3RMZWdhY3lBcHBzUmVxdWVzdBoqLnNzby5hcHByZWdpc3RyeS52MS5MaXN0TGVnYWN5QXBwc1Jlc3BvbnNlIhrK8xgCKAGC0+STAg5iBGFwcHMSBi9hcHBzLxKIAQoPQ3JlYXRlTGVnYWN5QXBwEiouc3NvLmFwcHJlZ2lzdHJ5LnYxLkNyZWF0ZUxlZ2FjeUFwcFJlcXVlc3QaKy5zc28uYXBwcmVnaXN0cnkudjEuQ3JlYXRlTGVnYWN5QXBwUmVzcG9uc2UiHMrzGAIoAYLT5JMCEDoBKmIDYXBwIgYvYXBwcy8SoAEKEEFzc2lnbkxlZ2FjeVVzZXISKy5zc28uYXBwcmVnaXN0cnkudjEuQXNzaWduTGVnYWN5VXNlclJlcXVlc3QaLC5zc28uYXBwcmVnaXN0cnkudjEuQXNzaWduTGVnYWN5VXNlclJlc3BvbnNlIjHK8xgCKAGC0+STAiU6ASoiIC91c2Vycy97dXNlcl9pZH0vYXNzaWduL3thcHBfaWR9EmkKBlZlcmlmeRIhLnNzby5hcHByZWdpc3RyeS52MS5WZXJpZnlSZXF1ZXN0GiIuc3NvLmFwcHJlZ2lzdHJ5LnYxLlZlcmlmeVJlc3BvbnNlIhjK8xgCCAGC0+STAgw6ASoiBy92ZXJpZnliBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_sso_directory_v1_user, file_sso_options_v1_options]);
 
 /**
  * An application that relies on single sign-on.
@@ -115,6 +115,44 @@ export type App = Message<"sso.appregistry.v1.App"> & {
    * @generated from field: google.protobuf.Timestamp updated_at = 13;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * The OpenID Connect client id: stable, public, never a secret.
+   *
+   * @generated from field: string client_id = 14;
+   */
+  clientId: string;
+
+  /**
+   * `confidential` (authenticates with a client secret) or `public` (a
+   * browser or native app: PKCE only, no secret).
+   *
+   * @generated from field: string client_type = 15;
+   */
+  clientType: string;
+
+  /**
+   * The plaintext client secret of a confidential client: set only in the
+   * answer that created or rotated it.
+   *
+   * @generated from field: string client_secret = 16;
+   */
+  clientSecret: string;
+
+  /**
+   * Where RP-initiated logout may send the browser afterwards (exact match).
+   *
+   * @generated from field: repeated string post_logout_redirect_uris = 17;
+   */
+  postLogoutRedirectUris: string[];
+
+  /**
+   * The OpenID Connect scopes the app may ask for (`openid`, `profile`,
+   * `email`, `offline_access`).
+   *
+   * @generated from field: repeated string allowed_scopes = 18;
+   */
+  allowedScopes: string[];
 };
 
 /**
@@ -227,6 +265,28 @@ export type CreateAppRequest = Message<"sso.appregistry.v1.CreateAppRequest"> & 
    * @generated from field: repeated string allowed_origins = 6;
    */
   allowedOrigins: string[];
+
+  /**
+   * Where RP-initiated logout may send the browser afterwards.
+   *
+   * @generated from field: repeated string post_logout_redirect_uris = 7;
+   */
+  postLogoutRedirectUris: string[];
+
+  /**
+   * `confidential` (the default) or `public`.
+   *
+   * @generated from field: string client_type = 8;
+   */
+  clientType: string;
+
+  /**
+   * The OpenID Connect scopes the app may ask for; empty for all of
+   * `openid`, `profile`, `email` and `offline_access`.
+   *
+   * @generated from field: repeated string allowed_scopes = 9;
+   */
+  allowedScopes: string[];
 };
 
 /**
@@ -437,6 +497,28 @@ export type UpdateAppRequest = Message<"sso.appregistry.v1.UpdateAppRequest"> & 
    * @generated from field: google.protobuf.FieldMask update_mask = 9;
    */
   updateMask?: FieldMask | undefined;
+
+  /**
+   * Post-logout redirect URLs, replacing the current ones.
+   *
+   * @generated from field: repeated string post_logout_redirect_uris = 10;
+   */
+  postLogoutRedirectUris: string[];
+
+  /**
+   * `confidential` or `public`; turning a client confidential gives it a new
+   * secret (in the answer).
+   *
+   * @generated from field: optional string client_type = 11;
+   */
+  clientType?: string | undefined;
+
+  /**
+   * The OpenID Connect scopes the app may ask for, replacing the current ones.
+   *
+   * @generated from field: repeated string allowed_scopes = 12;
+   */
+  allowedScopes: string[];
 };
 
 /**
@@ -552,6 +634,48 @@ export const RotateAppApiKeyResponseSchema: GenMessage<RotateAppApiKeyResponse> 
   messageDesc(file_sso_appregistry_v1_app_registry_service, 13);
 
 /**
+ * The request of RotateAppClientSecret.
+ *
+ * @generated from message sso.appregistry.v1.RotateAppClientSecretRequest
+ */
+export type RotateAppClientSecretRequest = Message<"sso.appregistry.v1.RotateAppClientSecretRequest"> & {
+  /**
+   * The app id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message sso.appregistry.v1.RotateAppClientSecretRequest.
+ * Use `create(RotateAppClientSecretRequestSchema)` to create a new message.
+ */
+export const RotateAppClientSecretRequestSchema: GenMessage<RotateAppClientSecretRequest> = /*@__PURE__*/
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 14);
+
+/**
+ * The response of RotateAppClientSecret.
+ *
+ * @generated from message sso.appregistry.v1.RotateAppClientSecretResponse
+ */
+export type RotateAppClientSecretResponse = Message<"sso.appregistry.v1.RotateAppClientSecretResponse"> & {
+  /**
+   * The app, with its new client secret.
+   *
+   * @generated from field: sso.appregistry.v1.App app = 1;
+   */
+  app?: App | undefined;
+};
+
+/**
+ * Describes the message sso.appregistry.v1.RotateAppClientSecretResponse.
+ * Use `create(RotateAppClientSecretResponseSchema)` to create a new message.
+ */
+export const RotateAppClientSecretResponseSchema: GenMessage<RotateAppClientSecretResponse> = /*@__PURE__*/
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 15);
+
+/**
  * The request of AssignAppUser.
  *
  * @generated from message sso.appregistry.v1.AssignAppUserRequest
@@ -577,7 +701,7 @@ export type AssignAppUserRequest = Message<"sso.appregistry.v1.AssignAppUserRequ
  * Use `create(AssignAppUserRequestSchema)` to create a new message.
  */
 export const AssignAppUserRequestSchema: GenMessage<AssignAppUserRequest> = /*@__PURE__*/
-  messageDesc(file_sso_appregistry_v1_app_registry_service, 14);
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 16);
 
 /**
  * The response of AssignAppUser.
@@ -598,7 +722,7 @@ export type AssignAppUserResponse = Message<"sso.appregistry.v1.AssignAppUserRes
  * Use `create(AssignAppUserResponseSchema)` to create a new message.
  */
 export const AssignAppUserResponseSchema: GenMessage<AssignAppUserResponse> = /*@__PURE__*/
-  messageDesc(file_sso_appregistry_v1_app_registry_service, 15);
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 17);
 
 /**
  * The request of UnassignAppUser.
@@ -626,7 +750,7 @@ export type UnassignAppUserRequest = Message<"sso.appregistry.v1.UnassignAppUser
  * Use `create(UnassignAppUserRequestSchema)` to create a new message.
  */
 export const UnassignAppUserRequestSchema: GenMessage<UnassignAppUserRequest> = /*@__PURE__*/
-  messageDesc(file_sso_appregistry_v1_app_registry_service, 16);
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 18);
 
 /**
  * The response of UnassignAppUser.
@@ -647,7 +771,7 @@ export type UnassignAppUserResponse = Message<"sso.appregistry.v1.UnassignAppUse
  * Use `create(UnassignAppUserResponseSchema)` to create a new message.
  */
 export const UnassignAppUserResponseSchema: GenMessage<UnassignAppUserResponse> = /*@__PURE__*/
-  messageDesc(file_sso_appregistry_v1_app_registry_service, 17);
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 19);
 
 /**
  * The request of ListAppUsers.
@@ -682,7 +806,7 @@ export type ListAppUsersRequest = Message<"sso.appregistry.v1.ListAppUsersReques
  * Use `create(ListAppUsersRequestSchema)` to create a new message.
  */
 export const ListAppUsersRequestSchema: GenMessage<ListAppUsersRequest> = /*@__PURE__*/
-  messageDesc(file_sso_appregistry_v1_app_registry_service, 18);
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 20);
 
 /**
  * The response of ListAppUsers.
@@ -724,7 +848,7 @@ export type ListAppUsersResponse = Message<"sso.appregistry.v1.ListAppUsersRespo
  * Use `create(ListAppUsersResponseSchema)` to create a new message.
  */
 export const ListAppUsersResponseSchema: GenMessage<ListAppUsersResponse> = /*@__PURE__*/
-  messageDesc(file_sso_appregistry_v1_app_registry_service, 19);
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 21);
 
 /**
  * The request of ListUserApps.
@@ -759,7 +883,7 @@ export type ListUserAppsRequest = Message<"sso.appregistry.v1.ListUserAppsReques
  * Use `create(ListUserAppsRequestSchema)` to create a new message.
  */
 export const ListUserAppsRequestSchema: GenMessage<ListUserAppsRequest> = /*@__PURE__*/
-  messageDesc(file_sso_appregistry_v1_app_registry_service, 20);
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 22);
 
 /**
  * The response of ListUserApps.
@@ -801,7 +925,7 @@ export type ListUserAppsResponse = Message<"sso.appregistry.v1.ListUserAppsRespo
  * Use `create(ListUserAppsResponseSchema)` to create a new message.
  */
 export const ListUserAppsResponseSchema: GenMessage<ListUserAppsResponse> = /*@__PURE__*/
-  messageDesc(file_sso_appregistry_v1_app_registry_service, 21);
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 23);
 
 /**
  * The request of ListLegacyApps.
@@ -816,7 +940,7 @@ export type ListLegacyAppsRequest = Message<"sso.appregistry.v1.ListLegacyAppsRe
  * Use `create(ListLegacyAppsRequestSchema)` to create a new message.
  */
 export const ListLegacyAppsRequestSchema: GenMessage<ListLegacyAppsRequest> = /*@__PURE__*/
-  messageDesc(file_sso_appregistry_v1_app_registry_service, 22);
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 24);
 
 /**
  * The response of ListLegacyApps.
@@ -837,7 +961,7 @@ export type ListLegacyAppsResponse = Message<"sso.appregistry.v1.ListLegacyAppsR
  * Use `create(ListLegacyAppsResponseSchema)` to create a new message.
  */
 export const ListLegacyAppsResponseSchema: GenMessage<ListLegacyAppsResponse> = /*@__PURE__*/
-  messageDesc(file_sso_appregistry_v1_app_registry_service, 23);
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 25);
 
 /**
  * The request of CreateLegacyApp.
@@ -865,7 +989,7 @@ export type CreateLegacyAppRequest = Message<"sso.appregistry.v1.CreateLegacyApp
  * Use `create(CreateLegacyAppRequestSchema)` to create a new message.
  */
 export const CreateLegacyAppRequestSchema: GenMessage<CreateLegacyAppRequest> = /*@__PURE__*/
-  messageDesc(file_sso_appregistry_v1_app_registry_service, 24);
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 26);
 
 /**
  * The response of CreateLegacyApp.
@@ -886,7 +1010,7 @@ export type CreateLegacyAppResponse = Message<"sso.appregistry.v1.CreateLegacyAp
  * Use `create(CreateLegacyAppResponseSchema)` to create a new message.
  */
 export const CreateLegacyAppResponseSchema: GenMessage<CreateLegacyAppResponse> = /*@__PURE__*/
-  messageDesc(file_sso_appregistry_v1_app_registry_service, 25);
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 27);
 
 /**
  * The request of AssignLegacyUser.
@@ -914,7 +1038,7 @@ export type AssignLegacyUserRequest = Message<"sso.appregistry.v1.AssignLegacyUs
  * Use `create(AssignLegacyUserRequestSchema)` to create a new message.
  */
 export const AssignLegacyUserRequestSchema: GenMessage<AssignLegacyUserRequest> = /*@__PURE__*/
-  messageDesc(file_sso_appregistry_v1_app_registry_service, 26);
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 28);
 
 /**
  * The response of AssignLegacyUser.
@@ -935,7 +1059,7 @@ export type AssignLegacyUserResponse = Message<"sso.appregistry.v1.AssignLegacyU
  * Use `create(AssignLegacyUserResponseSchema)` to create a new message.
  */
 export const AssignLegacyUserResponseSchema: GenMessage<AssignLegacyUserResponse> = /*@__PURE__*/
-  messageDesc(file_sso_appregistry_v1_app_registry_service, 27);
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 29);
 
 /**
  * The request of Verify.
@@ -970,7 +1094,7 @@ export type VerifyRequest = Message<"sso.appregistry.v1.VerifyRequest"> & {
  * Use `create(VerifyRequestSchema)` to create a new message.
  */
 export const VerifyRequestSchema: GenMessage<VerifyRequest> = /*@__PURE__*/
-  messageDesc(file_sso_appregistry_v1_app_registry_service, 28);
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 30);
 
 /**
  * The response of Verify.
@@ -1006,7 +1130,7 @@ export type VerifyResponse = Message<"sso.appregistry.v1.VerifyResponse"> & {
  * Use `create(VerifyResponseSchema)` to create a new message.
  */
 export const VerifyResponseSchema: GenMessage<VerifyResponse> = /*@__PURE__*/
-  messageDesc(file_sso_appregistry_v1_app_registry_service, 29);
+  messageDesc(file_sso_appregistry_v1_app_registry_service, 31);
 
 /**
  * AppRegistryService registers the applications that rely on single sign-on,
@@ -1074,6 +1198,17 @@ export const AppRegistryService: GenService<{
     methodKind: "unary";
     input: typeof RotateAppApiKeyRequestSchema;
     output: typeof RotateAppApiKeyResponseSchema;
+  },
+  /**
+   * RotateAppClientSecret replaces a confidential client's secret; the old one
+   * stops working at once. The new secret is in the answer, once.
+   *
+   * @generated from rpc sso.appregistry.v1.AppRegistryService.RotateAppClientSecret
+   */
+  rotateAppClientSecret: {
+    methodKind: "unary";
+    input: typeof RotateAppClientSecretRequestSchema;
+    output: typeof RotateAppClientSecretResponseSchema;
   },
   /**
    * AssignAppUser lets a user use an app.

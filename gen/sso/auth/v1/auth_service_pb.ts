@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sso/auth/v1/auth_service.proto.
  */
 export const file_sso_auth_v1_auth_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zc28vYXV0aC92MS9hdXRoX3NlcnZpY2UucHJvdG8SC3Nzby5hdXRoLnYxInYKDExvZ2luUmVxdWVzdBIXCgppZGVudGlmaWVyGAEgASgJQgPgQQISEwoGc2VjcmV0GAIgASgJQgPgQQISEAoIcmVnaXN0ZXIYAyABKAgSEAoIYXVkaWVuY2UYBCABKAkSFAoMd29ya3NwYWNlX2lkGAUgASgJIiwKCVRva2VuUGFpchIOCgZhY2Nlc3MYASABKAkSDwoHcmVmcmVzaBgCIAEoCSLGAQoNTG9naW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSFQoNcmVmcmVzaF90b2tlbhgCIAEoCRISCgp0b2tlbl90eXBlGAMgASgJEhIKCmV4cGlyZXNfaW4YBCABKAUSEgoKc2Vzc2lvbl9pZBgFIAEoCRIkCgR1c2VyGAYgASgLMhYuc3NvLmRpcmVjdG9yeS52MS5Vc2VyEiYKBnRva2VucxgHIAEoCzIWLnNzby5hdXRoLnYxLlRva2VuUGFpciIsCg5SZWZyZXNoUmVxdWVzdBIaCg1yZWZyZXNoX3Rva2VuGAEgASgJQgPgQQIiyAEKD1JlZnJlc2hSZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSFQoNcmVmcmVzaF90b2tlbhgCIAEoCRISCgp0b2tlbl90eXBlGAMgASgJEhIKCmV4cGlyZXNfaW4YBCABKAUSEgoKc2Vzc2lvbl9pZBgFIAEoCRIkCgR1c2VyGAYgASgLMhYuc3NvLmRpcmVjdG9yeS52MS5Vc2VyEiYKBnRva2VucxgHIAEoCzIWLnNzby5hdXRoLnYxLlRva2VuUGFpciIPCg1Mb2dvdXRSZXF1ZXN0IiEKDkxvZ291dFJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgiDgoMR2V0TWVSZXF1ZXN0IjUKDUdldE1lUmVzcG9uc2USJAoEdXNlchgBIAEoCzIWLnNzby5kaXJlY3RvcnkudjEuVXNlciIoChJWZXJpZnlUb2tlblJlcXVlc3QSEgoFdG9rZW4YASABKAlCA+BBAiI/ChNWZXJpZnlUb2tlblJlc3BvbnNlEigKBmNsYWltcxgBIAEoCzIYLnNzby5hdXRoLnYxLlRva2VuQ2xhaW1zIpECCgdTZXNzaW9uEgoKAmlkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF91c2VkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1c2VyX2FnZW50GAYgASgJEgoKAmlwGAcgASgJEg8KB2N1cnJlbnQYCCABKAgSEAoIYXVkaWVuY2UYCSABKAkSFAoMd29ya3NwYWNlX2lkGAogASgJIkUKE0xpc3RTZXNzaW9uc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZvZmZzZXQYAiABKAUSDQoFbGltaXQYAyABKAUiaQoUTGlzdFNlc3Npb25zUmVzcG9uc2USIwoFaXRlbXMYASADKAsyFC5zc28uYXV0aC52MS5TZXNzaW9uEg0KBXRvdGFsGAIgASgFEg4KBm9mZnNldBgDIAEoBRINCgVsaW1pdBgEIAEoBSInChREZWxldGVTZXNzaW9uUmVxdWVzdBIPCgJpZBgBIAEoCUID4EECIigKFURlbGV0ZVNlc3Npb25SZXNwb25zZRIPCgdzdWNjZXNzGAEgASgIIkIKEkNyZWF0ZVRva2VuUmVxdWVzdBIVCgh1c2VybmFtZRgBIAEoCUID4EECEhUKCHBhc3N3b3JkGAIgASgJQgPgQQIiUwoTQ3JlYXRlVG9rZW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSEgoKdG9rZW5fdHlwZRgCIAEoCRISCgpleHBpcmVzX2luGAMgASgFIvoBCgpTaWduaW5nS2V5EgsKA2tpZBgBIAEoCRILCgNhbGcYAiABKAkSDgoGc3RhdHVzGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGFjdGl2YXRlc19hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmV0aXJlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMdW5wdWJsaXNoX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIYChZMaXN0U2lnbmluZ0tleXNSZXF1ZXN0IkEKF0xpc3RTaWduaW5nS2V5c1Jlc3BvbnNlEiYKBWl0ZW1zGAEgAygLMhcuc3NvLmF1dGgudjEuU2lnbmluZ0tleSIZChdSb3RhdGVTaWduaW5nS2V5UmVxdWVzdCJAChhSb3RhdGVTaWduaW5nS2V5UmVzcG9uc2USJAoDa2V5GAEgASgLMhcuc3NvLmF1dGgudjEuU2lnbmluZ0tleSK+AQoKQXVkaXRFdmVudBIKCgJpZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdHlwZRgDIAEoCRIPCgdvdXRjb21lGAQgASgJEhAKCGFjdG9yX2lkGAUgASgJEhIKCmlkZW50aWZpZXIYBiABKAkSCgoCaXAYByABKAkSEgoKdXNlcl9hZ2VudBgIIAEoCRIOCgZyZWFzb24YCSABKAkiWgoWTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBIOCgZvZmZzZXQYASABKAUSDQoFbGltaXQYAiABKAUSEAoIYWN0b3JfaWQYAyABKAkSDwoHb3V0Y29tZRgEIAEoCSJvChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRImCgVpdGVtcxgBIAMoCzIXLnNzby5hdXRoLnYxLkF1ZGl0RXZlbnQSDQoFdG90YWwYAiABKAUSDgoGb2Zmc2V0GAMgASgFEg0KBWxpbWl0GAQgASgFIo4BChFJc3N1ZVRva2VuUmVxdWVzdBIXCgpncmFudF90eXBlGAEgASgJQgPgQQISEQoJY2xpZW50X2lkGAIgASgJEhUKDWNsaWVudF9zZWNyZXQYAyABKAkSDQoFc2NvcGUYBCABKAkSFQoNcmVmcmVzaF90b2tlbhgFIAEoCRIQCghhdWRpZW5jZRgGIAEoCSKPAQoSSXNzdWVUb2tlblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRISCgp0b2tlbl90eXBlGAIgASgJEhIKCmV4cGlyZXNfaW4YAyABKAUSDQoFc2NvcGUYBCABKAkSGgoNcmVmcmVzaF90b2tlbhgFIAEoCUgAiAEBQhAKDl9yZWZyZXNoX3Rva2VuMrEMCgtBdXRoU2VydmljZRJnCgVMb2dpbhIZLnNzby5hdXRoLnYxLkxvZ2luUmVxdWVzdBoaLnNzby5hdXRoLnYxLkxvZ2luUmVzcG9uc2UiJ8rzGAIIAYLT5JMCGzoBKiIWL2FwaS9zc28vdjEvYXV0aC9sb2dpbhJvCgdSZWZyZXNoEhsuc3NvLmF1dGgudjEuUmVmcmVzaFJlcXVlc3QaHC5zc28uYXV0aC52MS5SZWZyZXNoUmVzcG9uc2UiKcrzGAIIAYLT5JMCHToBKiIYL2FwaS9zc28vdjEvYXV0aC9yZWZyZXNoEm0KBkxvZ291dBIaLnNzby5hdXRoLnYxLkxvZ291dFJlcXVlc3QaGy5zc28uYXV0aC52MS5Mb2dvdXRSZXNwb25zZSIqyvMYBBABMAGC0+STAhw6ASoiFy9hcGkvc3NvL3YxL2F1dGgvbG9nb3V0En8KBUdldE1lEhkuc3NvLmF1dGgudjEuR2V0TWVSZXF1ZXN0Ghouc3NvLmF1dGgudjEuR2V0TWVSZXNwb25zZSI/yvMYAhABgtPkkwIzWhtiBHVzZXISEy9hcGkvc3NvL3YxL2F1dGgvbWViBHVzZXISDi9hcGkvc3NvL3YxL21lEogBCgtWZXJpZnlUb2tlbhIfLnNzby5hdXRoLnYxLlZlcmlmeVRva2VuUmVxdWVzdBogLnNzby5hdXRoLnYxLlZlcmlmeVRva2VuUmVzcG9uc2UiNsrzGAIIAYLT5JMCKjoBKmIGY2xhaW1zIh0vYXBpL3Nzby92MS9hdXRoL3ZlcmlmeS10b2tlbhKNAQoMTGlzdFNlc3Npb25zEiAuc3NvLmF1dGgudjEuTGlzdFNlc3Npb25zUmVxdWVzdBohLnNzby5hdXRoLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlIjjK8xgYGg1yZWFkOnNlc3Npb25zIgd1c2VyX2lkgtPkkwIWEhQvYXBpL3Nzby92MS9zZXNzaW9ucxKQAQoNRGVsZXRlU2Vzc2lvbhIhLnNzby5hdXRoLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0GiIuc3NvLmF1dGgudjEuRGVsZXRlU2Vzc2lvblJlc3BvbnNlIjjK8xgTEAEaD2RlbGV0ZTpzZXNzaW9uc4LT5JMCGyoZL2FwaS9zc28vdjEvc2Vzc2lvbnMve2lkfRJpCgtDcmVhdGVUb2tlbhIfLnNzby5hdXRoLnYxLkNyZWF0ZVRva2VuUmVxdWVzdBogLnNzby5hdXRoLnYxLkNyZWF0ZVRva2VuUmVzcG9uc2UiF8rzGAIIAYLT5JMCCzoBKiIGL3Rva2VuEoUBCg9MaXN0U2lnbmluZ0tleXMSIy5zc28uYXV0aC52MS5MaXN0U2lnbmluZ0tleXNSZXF1ZXN0GiQuc3NvLmF1dGgudjEuTGlzdFNpZ25pbmdLZXlzUmVzcG9uc2UiJ8rzGAsaCXJlYWQ6a2V5c4LT5JMCEhIQL2FwaS9zc28vdjEva2V5cxKUAQoQUm90YXRlU2lnbmluZ0tleRIkLnNzby5hdXRoLnYxLlJvdGF0ZVNpZ25pbmdLZXlSZXF1ZXN0GiUuc3NvLmF1dGgudjEuUm90YXRlU2lnbmluZ0tleVJlc3BvbnNlIjPK8xgNGgttYW5hZ2U6a2V5c4LT5JMCHDoBKiIXL2FwaS9zc28vdjEva2V5cy9yb3RhdGUSjgEKD0xpc3RBdWRpdEV2ZW50cxIjLnNzby5hdXRoLnYxLkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QaJC5zc28uYXV0aC52MS5MaXN0QXVkaXRFdmVudHNSZXNwb25zZSIwyvMYDBoKcmVhZDphdWRpdILT5JMCGhIYL2FwaS9zc28vdjEvYXVkaXQtZXZlbnRzEo4BCgpJc3N1ZVRva2VuEh4uc3NvLmF1dGgudjEuSXNzdWVUb2tlblJlcXVlc3QaHy5zc28uYXV0aC52MS5Jc3N1ZVRva2VuUmVzcG9uc2UiP8rzGAIIAdDzGAGC0+STAi86ASpaHDoBKiIXL2FwaS9zc28vdjEvb2F1dGgvdG9rZW4iDC9vYXV0aC90b2tlbmIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp, file_sso_auth_v1_claims, file_sso_directory_v1_user, file_sso_options_v1_options]);
+  fileDesc("Ch5zc28vYXV0aC92MS9hdXRoX3NlcnZpY2UucHJvdG8SC3Nzby5hdXRoLnYxInYKDExvZ2luUmVxdWVzdBIXCgppZGVudGlmaWVyGAEgASgJQgPgQQISEwoGc2VjcmV0GAIgASgJQgPgQQISEAoIcmVnaXN0ZXIYAyABKAgSEAoIYXVkaWVuY2UYBCABKAkSFAoMd29ya3NwYWNlX2lkGAUgASgJIiwKCVRva2VuUGFpchIOCgZhY2Nlc3MYASABKAkSDwoHcmVmcmVzaBgCIAEoCSLGAQoNTG9naW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSFQoNcmVmcmVzaF90b2tlbhgCIAEoCRISCgp0b2tlbl90eXBlGAMgASgJEhIKCmV4cGlyZXNfaW4YBCABKAUSEgoKc2Vzc2lvbl9pZBgFIAEoCRIkCgR1c2VyGAYgASgLMhYuc3NvLmRpcmVjdG9yeS52MS5Vc2VyEiYKBnRva2VucxgHIAEoCzIWLnNzby5hdXRoLnYxLlRva2VuUGFpciIsCg5SZWZyZXNoUmVxdWVzdBIaCg1yZWZyZXNoX3Rva2VuGAEgASgJQgPgQQIiyAEKD1JlZnJlc2hSZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSFQoNcmVmcmVzaF90b2tlbhgCIAEoCRISCgp0b2tlbl90eXBlGAMgASgJEhIKCmV4cGlyZXNfaW4YBCABKAUSEgoKc2Vzc2lvbl9pZBgFIAEoCRIkCgR1c2VyGAYgASgLMhYuc3NvLmRpcmVjdG9yeS52MS5Vc2VyEiYKBnRva2VucxgHIAEoCzIWLnNzby5hdXRoLnYxLlRva2VuUGFpciIPCg1Mb2dvdXRSZXF1ZXN0IiEKDkxvZ291dFJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgiDgoMR2V0TWVSZXF1ZXN0IjUKDUdldE1lUmVzcG9uc2USJAoEdXNlchgBIAEoCzIWLnNzby5kaXJlY3RvcnkudjEuVXNlciIoChJWZXJpZnlUb2tlblJlcXVlc3QSEgoFdG9rZW4YASABKAlCA+BBAiI/ChNWZXJpZnlUb2tlblJlc3BvbnNlEigKBmNsYWltcxgBIAEoCzIYLnNzby5hdXRoLnYxLlRva2VuQ2xhaW1zIpECCgdTZXNzaW9uEgoKAmlkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF91c2VkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1c2VyX2FnZW50GAYgASgJEgoKAmlwGAcgASgJEg8KB2N1cnJlbnQYCCABKAgSEAoIYXVkaWVuY2UYCSABKAkSFAoMd29ya3NwYWNlX2lkGAogASgJIkUKE0xpc3RTZXNzaW9uc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZvZmZzZXQYAiABKAUSDQoFbGltaXQYAyABKAUiaQoUTGlzdFNlc3Npb25zUmVzcG9uc2USIwoFaXRlbXMYASADKAsyFC5zc28uYXV0aC52MS5TZXNzaW9uEg0KBXRvdGFsGAIgASgFEg4KBm9mZnNldBgDIAEoBRINCgVsaW1pdBgEIAEoBSInChREZWxldGVTZXNzaW9uUmVxdWVzdBIPCgJpZBgBIAEoCUID4EECIigKFURlbGV0ZVNlc3Npb25SZXNwb25zZRIPCgdzdWNjZXNzGAEgASgIIkIKEkNyZWF0ZVRva2VuUmVxdWVzdBIVCgh1c2VybmFtZRgBIAEoCUID4EECEhUKCHBhc3N3b3JkGAIgASgJQgPgQQIiUwoTQ3JlYXRlVG9rZW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSEgoKdG9rZW5fdHlwZRgCIAEoCRISCgpleHBpcmVzX2luGAMgASgFIvoBCgpTaWduaW5nS2V5EgsKA2tpZBgBIAEoCRILCgNhbGcYAiABKAkSDgoGc3RhdHVzGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGFjdGl2YXRlc19hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmV0aXJlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMdW5wdWJsaXNoX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIYChZMaXN0U2lnbmluZ0tleXNSZXF1ZXN0IkEKF0xpc3RTaWduaW5nS2V5c1Jlc3BvbnNlEiYKBWl0ZW1zGAEgAygLMhcuc3NvLmF1dGgudjEuU2lnbmluZ0tleSIZChdSb3RhdGVTaWduaW5nS2V5UmVxdWVzdCJAChhSb3RhdGVTaWduaW5nS2V5UmVzcG9uc2USJAoDa2V5GAEgASgLMhcuc3NvLmF1dGgudjEuU2lnbmluZ0tleSK+AQoKQXVkaXRFdmVudBIKCgJpZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdHlwZRgDIAEoCRIPCgdvdXRjb21lGAQgASgJEhAKCGFjdG9yX2lkGAUgASgJEhIKCmlkZW50aWZpZXIYBiABKAkSCgoCaXAYByABKAkSEgoKdXNlcl9hZ2VudBgIIAEoCRIOCgZyZWFzb24YCSABKAkiWgoWTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBIOCgZvZmZzZXQYASABKAUSDQoFbGltaXQYAiABKAUSEAoIYWN0b3JfaWQYAyABKAkSDwoHb3V0Y29tZRgEIAEoCSJvChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRImCgVpdGVtcxgBIAMoCzIXLnNzby5hdXRoLnYxLkF1ZGl0RXZlbnQSDQoFdG90YWwYAiABKAUSDgoGb2Zmc2V0GAMgASgFEg0KBWxpbWl0GAQgASgFIskBChFJc3N1ZVRva2VuUmVxdWVzdBIXCgpncmFudF90eXBlGAEgASgJQgPgQQISEQoJY2xpZW50X2lkGAIgASgJEhUKDWNsaWVudF9zZWNyZXQYAyABKAkSDQoFc2NvcGUYBCABKAkSFQoNcmVmcmVzaF90b2tlbhgFIAEoCRIQCghhdWRpZW5jZRgGIAEoCRIMCgRjb2RlGAcgASgJEhQKDHJlZGlyZWN0X3VyaRgIIAEoCRIVCg1jb2RlX3ZlcmlmaWVyGAkgASgJIrMBChJJc3N1ZVRva2VuUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSEgoKZXhwaXJlc19pbhgDIAEoBRINCgVzY29wZRgEIAEoCRIaCg1yZWZyZXNoX3Rva2VuGAUgASgJSACIAQESFQoIaWRfdG9rZW4YBiABKAlIAYgBAUIQCg5fcmVmcmVzaF90b2tlbkILCglfaWRfdG9rZW4iawoSUmV2b2tlVG9rZW5SZXF1ZXN0EhIKBXRva2VuGAEgASgJQgPgQQISFwoPdG9rZW5fdHlwZV9oaW50GAIgASgJEhEKCWNsaWVudF9pZBgDIAEoCRIVCg1jbGllbnRfc2VjcmV0GAQgASgJIhUKE1Jldm9rZVRva2VuUmVzcG9uc2UibwoWSW50cm9zcGVjdFRva2VuUmVxdWVzdBISCgV0b2tlbhgBIAEoCUID4EECEhcKD3Rva2VuX3R5cGVfaGludBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSFQoNY2xpZW50X3NlY3JldBgEIAEoCSKJAwoXSW50cm9zcGVjdFRva2VuUmVzcG9uc2USDgoGYWN0aXZlGAEgASgIEhIKBXNjb3BlGAIgASgJSACIAQESFgoJY2xpZW50X2lkGAMgASgJSAGIAQESFQoIdXNlcm5hbWUYBCABKAlIAogBARIXCgp0b2tlbl90eXBlGAUgASgJSAOIAQESEAoDZXhwGAYgASgNSASIAQESEAoDaWF0GAcgASgNSAWIAQESEAoDbmJmGAggASgNSAaIAQESEAoDc3ViGAkgASgJSAeIAQESEAoDYXVkGAogASgJSAiIAQESEAoDaXNzGAsgASgJSAmIAQESEAoDanRpGAwgASgJSAqIAQESEAoDc2lkGA0gASgJSAuIAQFCCAoGX3Njb3BlQgwKCl9jbGllbnRfaWRCCwoJX3VzZXJuYW1lQg0KC190b2tlbl90eXBlQgYKBF9leHBCBgoEX2lhdEIGCgRfbmJmQgYKBF9zdWJCBgoEX2F1ZEIGCgRfaXNzQgYKBF9qdGlCBgoEX3NpZCIUChJHZXRVc2VySW5mb1JlcXVlc3Qi1gIKE0dldFVzZXJJbmZvUmVzcG9uc2USCwoDc3ViGAEgASgJEhIKBWVtYWlsGAIgASgJSACIAQESGwoOZW1haWxfdmVyaWZpZWQYAyABKAhIAYgBARIRCgRuYW1lGAQgASgJSAKIAQESHwoScHJlZmVycmVkX3VzZXJuYW1lGAUgASgJSAOIAQESGQoMcGhvbmVfbnVtYmVyGAYgASgJSASIAQESIgoVcGhvbmVfbnVtYmVyX3ZlcmlmaWVkGAcgASgISAWIAQESFwoKdXBkYXRlZF9hdBgIIAEoDUgGiAEBQggKBl9lbWFpbEIRCg9fZW1haWxfdmVyaWZpZWRCBwoFX25hbWVCFQoTX3ByZWZlcnJlZF91c2VybmFtZUIPCg1fcGhvbmVfbnVtYmVyQhgKFl9waG9uZV9udW1iZXJfdmVyaWZpZWRCDQoLX3VwZGF0ZWRfYXQytg8KC0F1dGhTZXJ2aWNlEmcKBUxvZ2luEhkuc3NvLmF1dGgudjEuTG9naW5SZXF1ZXN0Ghouc3NvLmF1dGgudjEuTG9naW5SZXNwb25zZSInyvMYAggBgtPkkwIbOgEqIhYvYXBpL3Nzby92MS9hdXRoL2xvZ2luEm8KB1JlZnJlc2gSGy5zc28uYXV0aC52MS5SZWZyZXNoUmVxdWVzdBocLnNzby5hdXRoLnYxLlJlZnJlc2hSZXNwb25zZSIpyvMYAggBgtPkkwIdOgEqIhgvYXBpL3Nzby92MS9hdXRoL3JlZnJlc2gSbQoGTG9nb3V0Ehouc3NvLmF1dGgudjEuTG9nb3V0UmVxdWVzdBobLnNzby5hdXRoLnYxLkxvZ291dFJlc3BvbnNlIirK8xgEEAEwAYLT5JMCHDoBKiIXL2FwaS9zc28vdjEvYXV0aC9sb2dvdXQSfwoFR2V0TWUSGS5zc28uYXV0aC52MS5HZXRNZVJlcXVlc3QaGi5zc28uYXV0aC52MS5HZXRNZVJlc3BvbnNlIj/K8xgCEAGC0+STAjNaG2IEdXNlchITL2FwaS9zc28vdjEvYXV0aC9tZWIEdXNlchIOL2FwaS9zc28vdjEvbWUSiAEKC1ZlcmlmeVRva2VuEh8uc3NvLmF1dGgudjEuVmVyaWZ5VG9rZW5SZXF1ZXN0GiAuc3NvLmF1dGgudjEuVmVyaWZ5VG9rZW5SZXNwb25zZSI2yvMYAggBgtPkkwIqOgEqYgZjbGFpbXMiHS9hcGkvc3NvL3YxL2F1dGgvdmVyaWZ5LXRva2VuEo0BCgxMaXN0U2Vzc2lvbnMSIC5zc28uYXV0aC52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiEuc3NvLmF1dGgudjEuTGlzdFNlc3Npb25zUmVzcG9uc2UiOMrzGBgaDXJlYWQ6c2Vzc2lvbnMiB3VzZXJfaWSC0+STAhYSFC9hcGkvc3NvL3YxL3Nlc3Npb25zEpABCg1EZWxldGVTZXNzaW9uEiEuc3NvLmF1dGgudjEuRGVsZXRlU2Vzc2lvblJlcXVlc3QaIi5zc28uYXV0aC52MS5EZWxldGVTZXNzaW9uUmVzcG9uc2UiOMrzGBMQARoPZGVsZXRlOnNlc3Npb25zgtPkkwIbKhkvYXBpL3Nzby92MS9zZXNzaW9ucy97aWR9EmkKC0NyZWF0ZVRva2VuEh8uc3NvLmF1dGgudjEuQ3JlYXRlVG9rZW5SZXF1ZXN0GiAuc3NvLmF1dGgudjEuQ3JlYXRlVG9rZW5SZXNwb25zZSIXyvMYAggBgtPkkwILOgEqIgYvdG9rZW4ShQEKD0xpc3RTaWduaW5nS2V5cxIjLnNzby5hdXRoLnYxLkxpc3RTaWduaW5nS2V5c1JlcXVlc3QaJC5zc28uYXV0aC52MS5MaXN0U2lnbmluZ0tleXNSZXNwb25zZSInyvMYCxoJcmVhZDprZXlzgtPkkwISEhAvYXBpL3Nzby92MS9rZXlzEpQBChBSb3RhdGVTaWduaW5nS2V5EiQuc3NvLmF1dGgudjEuUm90YXRlU2lnbmluZ0tleVJlcXVlc3QaJS5zc28uYXV0aC52MS5Sb3RhdGVTaWduaW5nS2V5UmVzcG9uc2UiM8rzGA0aC21hbmFnZTprZXlzgtPkkwIcOgEqIhcvYXBpL3Nzby92MS9rZXlzL3JvdGF0ZRKOAQoPTGlzdEF1ZGl0RXZlbnRzEiMuc3NvLmF1dGgudjEuTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBokLnNzby5hdXRoLnYxLkxpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlIjDK8xgMGgpyZWFkOmF1ZGl0gtPkkwIaEhgvYXBpL3Nzby92MS9hdWRpdC1ldmVudHMSjgEKCklzc3VlVG9rZW4SHi5zc28uYXV0aC52MS5Jc3N1ZVRva2VuUmVxdWVzdBofLnNzby5hdXRoLnYxLklzc3VlVG9rZW5SZXNwb25zZSI/yvMYAggB0PMYAYLT5JMCLzoBKlocOgEqIhcvYXBpL3Nzby92MS9vYXV0aC90b2tlbiIML29hdXRoL3Rva2VuEnQKC1Jldm9rZVRva2VuEh8uc3NvLmF1dGgudjEuUmV2b2tlVG9rZW5SZXF1ZXN0GiAuc3NvLmF1dGgudjEuUmV2b2tlVG9rZW5SZXNwb25zZSIiyvMYAggB0PMYAYLT5JMCEjoBKiINL29hdXRoL3Jldm9rZRKEAQoPSW50cm9zcGVjdFRva2VuEiMuc3NvLmF1dGgudjEuSW50cm9zcGVjdFRva2VuUmVxdWVzdBokLnNzby5hdXRoLnYxLkludHJvc3BlY3RUb2tlblJlc3BvbnNlIibK8xgCCAHQ8xgBgtPkkwIWOgEqIhEvb2F1dGgvaW50cm9zcGVjdBKFAQoLR2V0VXNlckluZm8SHy5zc28uYXV0aC52MS5HZXRVc2VySW5mb1JlcXVlc3QaIC5zc28uYXV0aC52MS5HZXRVc2VySW5mb1Jlc3BvbnNlIjPK8xgEEAEwAYLT5JMCJVoTOgEqIg4vb2lkYy91c2VyaW5mbxIOL29pZGMvdXNlcmluZm9iBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp, file_sso_auth_v1_claims, file_sso_directory_v1_user, file_sso_options_v1_options]);
 
 /**
  * The request of Login.
@@ -968,6 +968,27 @@ export type IssueTokenRequest = Message<"sso.auth.v1.IssueTokenRequest"> & {
    * @generated from field: string audience = 6;
    */
   audience: string;
+
+  /**
+   * The authorization code (authorization_code grant).
+   *
+   * @generated from field: string code = 7;
+   */
+  code: string;
+
+  /**
+   * The redirect URI the code was sent to (authorization_code grant).
+   *
+   * @generated from field: string redirect_uri = 8;
+   */
+  redirectUri: string;
+
+  /**
+   * The PKCE code verifier (authorization_code grant).
+   *
+   * @generated from field: string code_verifier = 9;
+   */
+  codeVerifier: string;
 };
 
 /**
@@ -1012,11 +1033,20 @@ export type IssueTokenResponse = Message<"sso.auth.v1.IssueTokenResponse"> & {
   scope: string;
 
   /**
-   * The new refresh token (refresh_token grant only); the presented one is retired.
+   * The new refresh token: on a refresh_token grant (the presented one is
+   * retired), and on an authorization_code grant when `offline_access` was
+   * granted.
    *
    * @generated from field: optional string refresh_token = 5;
    */
   refreshToken?: string | undefined;
+
+  /**
+   * The OpenID Connect ID token (authorization_code grant with `openid`).
+   *
+   * @generated from field: optional string id_token = 6;
+   */
+  idToken?: string | undefined;
 };
 
 /**
@@ -1025,6 +1055,296 @@ export type IssueTokenResponse = Message<"sso.auth.v1.IssueTokenResponse"> & {
  */
 export const IssueTokenResponseSchema: GenMessage<IssueTokenResponse> = /*@__PURE__*/
   messageDesc(file_sso_auth_v1_auth_service, 27);
+
+/**
+ * The request of RevokeToken (a form, as RFC 7009 sends it).
+ *
+ * @generated from message sso.auth.v1.RevokeTokenRequest
+ */
+export type RevokeTokenRequest = Message<"sso.auth.v1.RevokeTokenRequest"> & {
+  /**
+   * The access or refresh token to revoke.
+   *
+   * @generated from field: string token = 1;
+   */
+  token: string;
+
+  /**
+   * `access_token` or `refresh_token`: a hint, not a constraint.
+   *
+   * @generated from field: string token_type_hint = 2;
+   */
+  tokenTypeHint: string;
+
+  /**
+   * The client id, unless sent as HTTP Basic.
+   *
+   * @generated from field: string client_id = 3;
+   */
+  clientId: string;
+
+  /**
+   * The client secret (confidential clients), unless sent as HTTP Basic.
+   *
+   * @generated from field: string client_secret = 4;
+   */
+  clientSecret: string;
+};
+
+/**
+ * Describes the message sso.auth.v1.RevokeTokenRequest.
+ * Use `create(RevokeTokenRequestSchema)` to create a new message.
+ */
+export const RevokeTokenRequestSchema: GenMessage<RevokeTokenRequest> = /*@__PURE__*/
+  messageDesc(file_sso_auth_v1_auth_service, 28);
+
+/**
+ * The response of RevokeToken: empty, whatever the token was.
+ *
+ * @generated from message sso.auth.v1.RevokeTokenResponse
+ */
+export type RevokeTokenResponse = Message<"sso.auth.v1.RevokeTokenResponse"> & {
+};
+
+/**
+ * Describes the message sso.auth.v1.RevokeTokenResponse.
+ * Use `create(RevokeTokenResponseSchema)` to create a new message.
+ */
+export const RevokeTokenResponseSchema: GenMessage<RevokeTokenResponse> = /*@__PURE__*/
+  messageDesc(file_sso_auth_v1_auth_service, 29);
+
+/**
+ * The request of IntrospectToken (a form, as RFC 7662 sends it).
+ *
+ * @generated from message sso.auth.v1.IntrospectTokenRequest
+ */
+export type IntrospectTokenRequest = Message<"sso.auth.v1.IntrospectTokenRequest"> & {
+  /**
+   * The token to look at.
+   *
+   * @generated from field: string token = 1;
+   */
+  token: string;
+
+  /**
+   * `access_token` or `refresh_token`: a hint, not a constraint.
+   *
+   * @generated from field: string token_type_hint = 2;
+   */
+  tokenTypeHint: string;
+
+  /**
+   * The client id, unless sent as HTTP Basic.
+   *
+   * @generated from field: string client_id = 3;
+   */
+  clientId: string;
+
+  /**
+   * The client secret, unless sent as HTTP Basic.
+   *
+   * @generated from field: string client_secret = 4;
+   */
+  clientSecret: string;
+};
+
+/**
+ * Describes the message sso.auth.v1.IntrospectTokenRequest.
+ * Use `create(IntrospectTokenRequestSchema)` to create a new message.
+ */
+export const IntrospectTokenRequestSchema: GenMessage<IntrospectTokenRequest> = /*@__PURE__*/
+  messageDesc(file_sso_auth_v1_auth_service, 30);
+
+/**
+ * The response of IntrospectToken: `{"active": false}` alone for a token that
+ * is not active (or not the caller's to see).
+ *
+ * @generated from message sso.auth.v1.IntrospectTokenResponse
+ */
+export type IntrospectTokenResponse = Message<"sso.auth.v1.IntrospectTokenResponse"> & {
+  /**
+   * Whether the token is active now.
+   *
+   * @generated from field: bool active = 1;
+   */
+  active: boolean;
+
+  /**
+   * The granted scopes, space-separated.
+   *
+   * @generated from field: optional string scope = 2;
+   */
+  scope?: string | undefined;
+
+  /**
+   * The client the token was issued to.
+   *
+   * @generated from field: optional string client_id = 3;
+   */
+  clientId?: string | undefined;
+
+  /**
+   * The user's primary identifier.
+   *
+   * @generated from field: optional string username = 4;
+   */
+  username?: string | undefined;
+
+  /**
+   * `access_token` or `refresh_token`.
+   *
+   * @generated from field: optional string token_type = 5;
+   */
+  tokenType?: string | undefined;
+
+  /**
+   * Expiry, seconds since the epoch.
+   *
+   * @generated from field: optional uint32 exp = 6;
+   */
+  exp?: number | undefined;
+
+  /**
+   * Issue time, seconds since the epoch.
+   *
+   * @generated from field: optional uint32 iat = 7;
+   */
+  iat?: number | undefined;
+
+  /**
+   * Not valid before, seconds since the epoch.
+   *
+   * @generated from field: optional uint32 nbf = 8;
+   */
+  nbf?: number | undefined;
+
+  /**
+   * The subject (user id).
+   *
+   * @generated from field: optional string sub = 9;
+   */
+  sub?: string | undefined;
+
+  /**
+   * The audience.
+   *
+   * @generated from field: optional string aud = 10;
+   */
+  aud?: string | undefined;
+
+  /**
+   * The issuer.
+   *
+   * @generated from field: optional string iss = 11;
+   */
+  iss?: string | undefined;
+
+  /**
+   * The token id.
+   *
+   * @generated from field: optional string jti = 12;
+   */
+  jti?: string | undefined;
+
+  /**
+   * The SSO session the token belongs to.
+   *
+   * @generated from field: optional string sid = 13;
+   */
+  sid?: string | undefined;
+};
+
+/**
+ * Describes the message sso.auth.v1.IntrospectTokenResponse.
+ * Use `create(IntrospectTokenResponseSchema)` to create a new message.
+ */
+export const IntrospectTokenResponseSchema: GenMessage<IntrospectTokenResponse> = /*@__PURE__*/
+  messageDesc(file_sso_auth_v1_auth_service, 31);
+
+/**
+ * The request of GetUserInfo: the bearer token says whose.
+ *
+ * @generated from message sso.auth.v1.GetUserInfoRequest
+ */
+export type GetUserInfoRequest = Message<"sso.auth.v1.GetUserInfoRequest"> & {
+};
+
+/**
+ * Describes the message sso.auth.v1.GetUserInfoRequest.
+ * Use `create(GetUserInfoRequestSchema)` to create a new message.
+ */
+export const GetUserInfoRequestSchema: GenMessage<GetUserInfoRequest> = /*@__PURE__*/
+  messageDesc(file_sso_auth_v1_auth_service, 32);
+
+/**
+ * The response of GetUserInfo: standard OpenID Connect claims.
+ *
+ * @generated from message sso.auth.v1.GetUserInfoResponse
+ */
+export type GetUserInfoResponse = Message<"sso.auth.v1.GetUserInfoResponse"> & {
+  /**
+   * The subject (user id).
+   *
+   * @generated from field: string sub = 1;
+   */
+  sub: string;
+
+  /**
+   * The e-mail address (scope `email`).
+   *
+   * @generated from field: optional string email = 2;
+   */
+  email?: string | undefined;
+
+  /**
+   * Whether it is verified (scope `email`).
+   *
+   * @generated from field: optional bool email_verified = 3;
+   */
+  emailVerified?: boolean | undefined;
+
+  /**
+   * A display name (scope `profile`).
+   *
+   * @generated from field: optional string name = 4;
+   */
+  name?: string | undefined;
+
+  /**
+   * The username or primary identifier (scope `profile`).
+   *
+   * @generated from field: optional string preferred_username = 5;
+   */
+  preferredUsername?: string | undefined;
+
+  /**
+   * The phone number (scope `phone`).
+   *
+   * @generated from field: optional string phone_number = 6;
+   */
+  phoneNumber?: string | undefined;
+
+  /**
+   * Whether it is verified (scope `phone`).
+   *
+   * @generated from field: optional bool phone_number_verified = 7;
+   */
+  phoneNumberVerified?: boolean | undefined;
+
+  /**
+   * When the user last changed, seconds since the epoch (scope `profile`).
+   *
+   * @generated from field: optional uint32 updated_at = 8;
+   */
+  updatedAt?: number | undefined;
+};
+
+/**
+ * Describes the message sso.auth.v1.GetUserInfoResponse.
+ * Use `create(GetUserInfoResponseSchema)` to create a new message.
+ */
+export const GetUserInfoResponseSchema: GenMessage<GetUserInfoResponse> = /*@__PURE__*/
+  messageDesc(file_sso_auth_v1_auth_service, 33);
 
 /**
  * AuthService signs people in and out, issues and checks tokens, and manages
@@ -1163,6 +1483,40 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof IssueTokenRequestSchema;
     output: typeof IssueTokenResponseSchema;
+  },
+  /**
+   * RevokeToken revokes an access or refresh token of the calling client
+   * (OAuth 2.0 token revocation, RFC 7009): the session behind it ends.
+   * Unknown or foreign tokens are answered alike, with success.
+   *
+   * @generated from rpc sso.auth.v1.AuthService.RevokeToken
+   */
+  revokeToken: {
+    methodKind: "unary";
+    input: typeof RevokeTokenRequestSchema;
+    output: typeof RevokeTokenResponseSchema;
+  },
+  /**
+   * IntrospectToken tells an authenticated client whether a token issued for
+   * it is active, and what it stands for (RFC 7662).
+   *
+   * @generated from rpc sso.auth.v1.AuthService.IntrospectToken
+   */
+  introspectToken: {
+    methodKind: "unary";
+    input: typeof IntrospectTokenRequestSchema;
+    output: typeof IntrospectTokenResponseSchema;
+  },
+  /**
+   * GetUserInfo returns the OpenID Connect claims of the user an access token
+   * stands for, as far as the scopes granted to its client allow.
+   *
+   * @generated from rpc sso.auth.v1.AuthService.GetUserInfo
+   */
+  getUserInfo: {
+    methodKind: "unary";
+    input: typeof GetUserInfoRequestSchema;
+    output: typeof GetUserInfoResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_sso_auth_v1_auth_service, 0);
