@@ -29,10 +29,10 @@ const NEW_PASSWORD = 'ChangedPassword456!';
 /**
  * Whom a cell acts on. self: the caller itself (for an API key, its owner); peer: a user with no
  * grants; strong: a user holding `delete:users` directly; roleStrong: one holding it through a
- * role; admin: another administrator; peerAgent: an agent with no scopes; narrowAgent: one with
+ * global role; wsStrong: one holding it through a workspace role; admin: another administrator; peerAgent: an agent with no scopes; narrowAgent: one with
  * `read:users`; starAgent: one with `*`; none: the RPC acts on no principal.
  */
-type TargetKind = 'self' | 'peer' | 'strong' | 'roleStrong' | 'admin' | 'peerAgent' | 'narrowAgent' | 'starAgent' | 'none';
+type TargetKind = 'self' | 'peer' | 'strong' | 'roleStrong' | 'wsStrong' | 'admin' | 'peerAgent' | 'narrowAgent' | 'starAgent' | 'none';
 
 interface Cell {
   row: Row;
@@ -128,7 +128,7 @@ const selfPasswordRefusals = deny([Code.InvalidArgument, Code.PermissionDenied, 
 const principalRows: Row[] = [
   {
     name: 'UpdateUser is_active=false', service: DirectoryService, rpc: 'updateUser', subject: 'user', restToo: true,
-    targets: ['self', 'peer', 'strong', 'roleStrong', 'admin'], lastAdmin: true, self: heldOrDenied,
+    targets: ['self', 'peer', 'strong', 'roleStrong', 'wsStrong', 'admin'], lastAdmin: true, self: heldOrDenied,
     request: (cell) => ({ id: user(cell).id, isActive: false }),
     rest: (cell) => ['PATCH', `/api/sso/v1/users/${user(cell).id}`, { is_active: false }],
     state: (c, cell) => userState(c, user(cell).id),
@@ -165,6 +165,14 @@ const principalRows: Row[] = [
     async prepare(c, cell) { if (cell.target === c.admin) await c.ok('PATCH', `/api/sso/v1/users/${c.admin.id}`, { scopes: [] }); },
     request: (cell) => ({ id: user(cell).id, scopes: ['read:users'], updateMask: { paths: ['scopes'] } }),
     rest: (cell) => ['PATCH', `/api/sso/v1/users/${user(cell).id}`, { scopes: ['read:users'] }],
+    state: (c, cell) => userState(c, user(cell).id),
+  },
+  {
+    // Demoting: only administrators touch the flag; the last active administrator cannot demote itself.
+    name: 'UpdateUser is_admin=false', service: DirectoryService, rpc: 'updateUser', subject: 'user',
+    targets: ['self', 'admin'], lastAdmin: true, refine: () => deny(Code.PermissionDenied, 'ADMIN_REQUIRED', 'PERMISSION_DENIED'),
+    request: (cell) => ({ id: user(cell).id, isAdmin: false }),
+    rest: (cell) => ['PATCH', `/api/sso/v1/users/${user(cell).id}`, { is_admin: false }],
     state: (c, cell) => userState(c, user(cell).id),
   },
   {
@@ -234,7 +242,7 @@ const principalRows: Row[] = [
   },
   {
     name: 'DeleteApiKey (a key of the target\'s)', service: ApiKeyService, rpc: 'deleteApiKey', subject: 'either',
-    targets: ['self', 'peer', 'strong', 'admin', 'peerAgent', 'starAgent'], self: () => ALLOW, hidesOthers: true,
+    targets: ['self', 'peer', 'strong', 'admin', 'peerAgent', 'narrowAgent', 'starAgent'], self: () => ALLOW, hidesOthers: true,
     async prepare(c, cell) {
       const t = owner(cell);
       if (t.kind === 'agent') cell.x.key = (await c.apiKey({ token: c.admin.token }, { agent_id: t.id })).id;
@@ -448,6 +456,8 @@ let server: TestServer;
 let cast: Cast;
 const actorCache = new Map<string, Actor>();
 let cellCount = 0;
+/** A workspace whose role `ws-deleter` grants `delete:users`. */
+let workspace: string;
 const tally = { allow: 0, deny: 0 };
 
 async function actorFor(kind: ActorKind, permission: string, fresh: boolean): Promise<Actor> {
@@ -465,6 +475,11 @@ async function targetFor(row: Row, actor: Actor, kind: TargetKind): Promise<User
     case 'peer': return cast.user();
     case 'strong': return cast.user({ scopes: ['delete:users'] });
     case 'roleStrong': return cast.user({ roles: ['deleter'], grants: ['delete:users'] });
+    case 'wsStrong': {
+      const u = await cast.user({ grants: ['delete:users'] });
+      await cast.ok('POST', `/api/sso/v1/workspaces/${workspace}/members`, { user_id: u.id, roles: ['ws-deleter'] });
+      return u;
+    }
     case 'admin': return cast.user({ isAdmin: true, grants: ['*'] });
     case 'peerAgent': return cast.agent([]);
     case 'narrowAgent': return cast.agent(['read:users']);
@@ -531,6 +546,8 @@ before(async () => {
   cast = new Cast(server);
   await cast.bootstrap();
   await cast.ok('POST', '/api/sso/v1/roles', { name: 'Deleter', slug: 'deleter', scopes: ['delete:users'] });
+  workspace = (await cast.ok('POST', '/api/sso/v1/workspaces', { name: 'Matrix', slug: 'matrix' })).id;
+  await cast.ok('POST', '/api/sso/v1/roles', { name: 'WS deleter', slug: 'ws-deleter', scopes: ['delete:users'], workspace_id: workspace });
 });
 after(async () => {
   await server?.stop();
@@ -552,6 +569,7 @@ describe('the table', () => {
       'sso.directory.v1.DirectoryService.deleteRole': 'directory-authorization',
       'sso.appregistry.v1.AppRegistryService.updateApp': 'apps-registry',
       'sso.appregistry.v1.AppRegistryService.rotateAppApiKey': 'apps-registry',
+      'sso.appregistry.v1.AppRegistryService.rotateAppClientSecret': 'an app\'s OAuth client secret (update:apps): an app, not a principal',
       'sso.appregistry.v1.AppRegistryService.assignAppUser': 'apps-registry',
       'sso.appregistry.v1.AppRegistryService.unassignAppUser': 'apps-registry',
       'sso.appregistry.v1.AppRegistryService.createLegacyApp': 'apps-asf-seed',
