@@ -53,8 +53,9 @@ export class AuthFlows {
   /**
    * Logs in, or registers a new identifier with `register: true`. Neither path tells whether an
    * identifier exists: the caller sees the same status, body and cost for a known and an unknown
-   * one (see mayRegister). Every attempt, a registration included, is counted by the login guard
-   * before any password work, so a registration costs one bcrypt like a login does.
+   * one (see mayRegister). Every attempt that reaches bcrypt, a registration included, is first
+   * counted by the login guard (per name, account and address); a registration then costs one
+   * bcrypt (the hash) as a login does (the check).
    */
   async login(input: { identifier: string; secret: string; register: boolean; audience: string; workspaceId: string }, client: Client): Promise<IssuedTokens> {
     const id = parseIdentifier(input.identifier);
