@@ -60,25 +60,7 @@ export class AuthFlows {
   async login(input: { identifier: string; secret: string; register: boolean; audience: string; workspaceId: string }, client: Client): Promise<IssuedTokens> {
     const id = parseIdentifier(input.identifier);
     const { audience, appId } = await this.d.audiences.resolveWithApp(input.audience);
-    const registering = this.mayRegister(input.register, appId);
-    // The policy is checked before anything is looked up, so a weak password is the same 400
-    // whether or not the identifier exists (it is not a guess: no password is compared).
-    if (registering) checkNewPassword(input.secret);
-    let user = await findUserByIdentifier(this.d.ds, id.type, id.value);
-    const attempt = { identifier: id.value, userId: user?.id, ip: client.ip };
-    const { accountLocked } = await this.admit(attempt, client, 'login');
-    if (accountLocked) await this.refuseLocked(input.secret, attempt, client, 'login');
-    let created = false;
-    if (!user && registering) {
-      user = await this.register(id, input.secret);
-      created = user !== undefined;
-      // Lost a race to a concurrent registration of the same identifier: a plain login against
-      // the winner (counted by name and address above; that account's count did not exist yet).
-      user ??= await findUserByIdentifier(this.d.ds, id.type, id.value);
-    }
-    if (!created) user = await this.checkPassword(user, input.secret, id.value, client, 'login');
-    user = user!;
-    await this.d.guard.succeeded({ ...attempt, userId: user.id });
+    const { user, created } = await this.prove(id, input.secret, this.mayRegister(input.register, appId), client);
     // A token for a registered app's audience lets its holder use that app, so the user must be
     // assigned to it, as POST /verify requires (asked only after the password is proven).
     if (appId && !(await isAssigned(this.d.ds, appId, user.id))) {
@@ -89,6 +71,41 @@ export class AuthFlows {
     const issued = await this.startSession(user, audience, workspaceId, client);
     await this.d.audit.record({ type: created ? 'register' : 'login', outcome: 'success', actorId: user.id, identifier: id.value, ...client });
     return issued;
+  }
+
+  /**
+   * The hosted sign-in page's door: login's checks (counted, locked and audited the same way),
+   * or a registration where open, without starting an API session; the caller starts the
+   * browser session it needs.
+   */
+  async signIn(input: { identifier: string; secret: string; register: boolean }, client: Client): Promise<{ user: UserRecord; created: boolean }> {
+    const id = parseIdentifier(input.identifier);
+    const proven = await this.prove(id, input.secret, this.mayRegister(input.register, undefined), client);
+    await this.d.audit.record({ type: proven.created ? 'register' : 'login', outcome: 'success', actorId: proven.user.id, identifier: id.value, ...client });
+    return proven;
+  }
+
+  /** Proves the password of an identifier (or registers it): counted before any password work. */
+  private async prove(id: { type: IdentifierType; value: string }, secret: string, registering: boolean, client: Client): Promise<{ user: UserRecord; created: boolean }> {
+    // The policy is checked before anything is looked up, so a weak password is the same 400
+    // whether or not the identifier exists (it is not a guess: no password is compared).
+    if (registering) checkNewPassword(secret);
+    let user = await findUserByIdentifier(this.d.ds, id.type, id.value);
+    const attempt = { identifier: id.value, userId: user?.id, ip: client.ip };
+    const { accountLocked } = await this.admit(attempt, client, 'login');
+    if (accountLocked) await this.refuseLocked(secret, attempt, client, 'login');
+    let created = false;
+    if (!user && registering) {
+      user = await this.register(id, secret);
+      created = user !== undefined;
+      // Lost a race to a concurrent registration of the same identifier: a plain login against
+      // the winner (counted by name and address above; that account's count did not exist yet).
+      user ??= await findUserByIdentifier(this.d.ds, id.type, id.value);
+    }
+    if (!created) user = await this.checkPassword(user, secret, id.value, client, 'login');
+    user = user!;
+    await this.d.guard.succeeded({ ...attempt, userId: user.id });
+    return { user, created };
   }
 
   /**
