@@ -62,6 +62,43 @@ export class Tokens {
     return { token: await signJwt({ ...claims }, await this.keys.signingKey()), claims };
   }
 
+  /**
+   * An OpenID Connect ID token (Core 2): for the client (`aud` its client id, `azp` too), saying
+   * who signed in, when (`auth_time`), how (`amr`), in which SSO session (`sid`), echoing the
+   * request's `nonce`, with the claims the scopes release. No `token_type`: it is never accepted
+   * where an access or refresh token is expected.
+   */
+  async issueIdToken(input: { sub: string; clientId: string; nonce?: string; authTime: Date; amr: string[]; sid: string; claims: Record<string, unknown> }): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    return signJwt({
+      ...input.claims,
+      iss: this.settings.issuer, sub: input.sub, aud: input.clientId, azp: input.clientId, iat: now,
+      exp: now + this.settings.accessTtl, auth_time: Math.floor(input.authTime.getTime() / 1000),
+      ...(input.nonce ? { nonce: input.nonce } : {}), amr: input.amr, sid: input.sid,
+    }, await this.keys.signingKey());
+  }
+
+  /**
+   * An ID token this server issued, as an `id_token_hint` (RP-initiated logout): the signature
+   * and issuer must check out; it may have expired (a hint is often old). Throws INVALID_TOKEN.
+   */
+  async verifyIdTokenHint(token: string): Promise<{ sub: string; aud: string; sid?: string }> {
+    try {
+      const claims = await verifyJwt(token, {
+        resolveKey: (kid) => this.keys.verificationKey(kid),
+        issuer: this.settings.issuer,
+        algorithms: ['ES256', 'RS256', 'EdDSA'],
+        clockToleranceSec: 10 * 365 * 86_400,
+      });
+      if (typeof claims.sub !== 'string' || typeof claims.aud !== 'string' || claims.token_type !== undefined) throw new AppError('INVALID_TOKEN');
+      return { sub: claims.sub, aud: claims.aud, ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}) };
+    } catch (e) {
+      if (e instanceof AppError) throw e;
+      if (e instanceof TokenError) throw new AppError('INVALID_TOKEN');
+      throw e;
+    }
+  }
+
   async issueRefresh(input: { sub: string; aud: string; sessionId: string; jti: string }): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const claims: RefreshClaims = {

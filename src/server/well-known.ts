@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { KeyStore } from '../domain/keys/key-store.js';
 import { JWKS_MAX_AGE_SECONDS } from '../domain/keys/publish-windows.js';
+import { openidConfiguration } from './openid-configuration.js';
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
@@ -27,19 +28,7 @@ export function createPlainRoutes(opts: { issuer: string; keys: KeyStore; ready:
         sendJson(res, 200, await keys.jwks(), { 'cache-control': `public, max-age=${JWKS_MAX_AGE_SECONDS}` });
         return true;
       case '/.well-known/openid-configuration':
-        sendJson(res, 200, {
-          issuer,
-          jwks_uri: `${issuer}/.well-known/jwks.json`,
-          // OAuth 2.0: client credentials for agents (client_id = agent id, client_secret = an API key), refresh for users.
-          token_endpoint: `${issuer}/oauth/token`,
-          token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-          response_types_supported: ['token'],
-          subject_types_supported: ['public'],
-          id_token_signing_alg_values_supported: keys.algorithms(),
-          grant_types_supported: ['client_credentials', 'refresh_token'],
-          claims_supported: ['iss', 'sub', 'aud', 'iat', 'nbf', 'exp', 'jti', 'token_type', 'session_id', 'workspace_id', 'roles', 'scopes', 'amr'],
-          userinfo_endpoint: `${issuer}/api/sso/v1/me`,
-        }, { 'cache-control': 'public, max-age=300' });
+        sendJson(res, 200, openidConfiguration(issuer, keys.algorithms()), { 'cache-control': 'public, max-age=300' });
         return true;
       case '/healthz':
       case '/health':

@@ -4,7 +4,10 @@ import type { AuditLog } from '../domain/audit.js';
 import type { AuthFlows, IssuedTokens } from '../domain/auth/auth-flows.js';
 import type { CredentialChecker } from '../domain/auth/authenticator.js';
 import type { KeyInfo, KeyStore } from '../domain/keys/key-store.js';
+import { clientCredentialsOf } from '../domain/oauth/client-credentials.js';
 import { TokenEndpoint } from '../domain/oauth/token-endpoint.js';
+import { TokenAdmin } from '../domain/oidc/token-admin.js';
+import { userInfo } from '../domain/oidc/userinfo.js';
 import { page, uuid } from '../domain/paging.js';
 import { callInfoOf, principalOf } from '../interceptors/call-context.js';
 import { holds } from '../interceptors/authorization.js';
@@ -42,6 +45,7 @@ function signingKey(k: KeyInfo) {
 /** Thin handlers: proto in, domain call, proto out. */
 export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthService> {
   const oauth = new TokenEndpoint({ ds: d.ds, tokens: d.tokens, flows: d.flows, audiences: d.audiences, audit: d.audit });
+  const tokenAdmin = new TokenAdmin({ ds: d.ds, tokens: d.tokens });
   return {
     async login(req, ctx) {
       const tokens = await d.flows.login(
@@ -116,11 +120,32 @@ export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthSe
       ctx.responseHeader.set('pragma', 'no-cache');
       const t = await oauth.issue({
         grantType: req.grantType, clientId: req.clientId, clientSecret: req.clientSecret, scope: req.scope,
-        refreshToken: req.refreshToken, audience: req.audience, authorization: ctx.requestHeader.get('authorization'),
+        refreshToken: req.refreshToken, audience: req.audience, code: req.code, redirectUri: req.redirectUri,
+        codeVerifier: req.codeVerifier, authorization: ctx.requestHeader.get('authorization'),
       }, callInfoOf(ctx));
       return {
         accessToken: t.accessToken, tokenType: 'Bearer', expiresIn: t.expiresIn, scope: t.scope,
         ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),
+        ...(t.idToken ? { idToken: t.idToken } : {}),
+      };
+    },
+    async revokeToken(req, ctx) {
+      const credentials = clientCredentialsOf(ctx.requestHeader.get('authorization'), req);
+      await tokenAdmin.revoke({ token: req.token, hint: req.tokenTypeHint, credentials });
+      return {};
+    },
+    async introspectToken(req, ctx) {
+      ctx.responseHeader.set('cache-control', 'no-store');
+      const credentials = clientCredentialsOf(ctx.requestHeader.get('authorization'), req);
+      return tokenAdmin.introspect({ token: req.token, hint: req.tokenTypeHint, credentials });
+    },
+    async getUserInfo(_req, ctx) {
+      ctx.responseHeader.set('cache-control', 'no-store');
+      const claims = await userInfo(d.ds, principalOf(ctx));
+      return {
+        sub: claims.sub, email: claims.email, emailVerified: claims.email_verified, name: claims.name,
+        preferredUsername: claims.preferred_username, phoneNumber: claims.phone_number,
+        phoneNumberVerified: claims.phone_number_verified, updatedAt: claims.updated_at,
       };
     },
   };

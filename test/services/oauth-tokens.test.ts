@@ -71,7 +71,8 @@ describe('discovery', () => {
     assert.equal(doc.token_endpoint, `${issuer}/oauth/token`);
     assert.ok(doc.grant_types_supported.includes('client_credentials'));
     assert.ok(doc.grant_types_supported.includes('refresh_token'));
-    assert.deepEqual(doc.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post']);
+    // 'none': public OpenID Connect clients (PKCE instead of a secret; issue 11).
+    assert.deepEqual(doc.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'none']);
   });
 });
 

@@ -69,15 +69,17 @@ export async function findSession(db: Db, id: string): Promise<SessionRecord | u
 /**
  * Moves a live session to its next refresh token, but only if the presented one is the current
  * one: a single conditional UPDATE, so of two concurrent refreshes with the same token exactly
- * one wins and the other sees a retired token.
+ * one wins and the other sees a retired token. Only the client a session was granted to (none,
+ * for a login through the API) may refresh it, and a browser session has no refresh token.
  */
-export async function rotateRefresh(db: Db, id: string, presentedHash: string, nextHash: string, ttlSeconds: number): Promise<SessionRecord | undefined> {
+export async function rotateRefresh(db: Db, id: string, presentedHash: string, nextHash: string, ttlSeconds: number, clientId: string | null = null): Promise<SessionRecord | undefined> {
   const { rows: updated } = await run<SessionRecord>(db,
     `UPDATE sessions SET refresh_hash = $3, generation = generation + 1, last_used_at = now(),
             expires_at = now() + make_interval(secs => $4)
       WHERE id = $1 AND refresh_hash = $2 AND revoked_at IS NULL AND expires_at > now()
+        AND kind <> 'browser' AND client_id IS NOT DISTINCT FROM $5::uuid
       RETURNING ${columns}`,
-    [id, presentedHash, nextHash, ttlSeconds]);
+    [id, presentedHash, nextHash, ttlSeconds, clientId]);
   return updated[0];
 }
 

@@ -244,15 +244,19 @@ export class AuthFlows {
    * Rotates the refresh token. The presented token must be the session's current one; a retired
    * one means it was copied, so the whole session is revoked (reuse detection) and both holders
    * must log in again. The check and the rotation are one conditional UPDATE, so it holds under
-   * concurrent requests.
+   * concurrent requests. A session granted to an OpenID Connect client refreshes only for that
+   * client (`oidcClientId`, authenticated by the token endpoint).
    */
-  async refresh(refreshToken: string, client: Client): Promise<IssuedTokens> {
+  async refresh(refreshToken: string, client: Client, oidcClientId: string | null = null): Promise<IssuedTokens> {
     const claims = await this.d.tokens.verifyRefresh(refreshToken);
     const nextJti = newTokenId();
-    const session = await rotateRefresh(this.d.ds, claims.session_id, sha256Hex(claims.jti), sha256Hex(nextJti), this.d.tokens.settings.refreshTtl);
+    const session = await rotateRefresh(this.d.ds, claims.session_id, sha256Hex(claims.jti), sha256Hex(nextJti), this.d.tokens.settings.refreshTtl, oidcClientId);
     if (!session) {
       const existing = await findSession(this.d.ds, claims.session_id);
       if (!existing || existing.userId !== claims.sub) throw new AppError('INVALID_TOKEN');
+      // Another client's refresh token (or one presented without its client) proves nothing
+      // about reuse: refuse it without touching the session.
+      if (existing.clientId !== oidcClientId || existing.kind === 'browser') throw new AppError('INVALID_TOKEN');
       if (existing.revokedAt) throw new AppError('SESSION_REVOKED');
       if (existing.expiresAt.getTime() <= Date.now()) throw new AppError('TOKEN_EXPIRED');
       await revokeSession(this.d.ds, existing.id, 'refresh_token_reuse');

@@ -7,6 +7,9 @@ import type { AuditLog } from '../audit.js';
 import type { AuthFlows, Client } from '../auth/auth-flows.js';
 import { isUuid } from '../paging.js';
 import type { Tokens } from '../tokens.js';
+import { findSession, type SessionRecord } from '../../db/repositories/sessions.js';
+import { authenticateClient } from '../oidc/clients.js';
+import { CodeExchange } from '../oidc/code-exchange.js';
 import { clientCredentialsOf, type ClientCredentials } from './client-credentials.js';
 import { recordClientCredentialsAttempt } from './token-attempts.js';
 
@@ -17,6 +20,10 @@ export interface TokenRequest {
   scope: string;
   refreshToken: string;
   audience: string;
+  /** The authorization_code grant's code, redirect URI and PKCE verifier. */
+  code: string;
+  redirectUri: string;
+  codeVerifier: string;
   /** The Authorization header, which may carry HTTP Basic client credentials. */
   authorization: string | null;
 }
@@ -27,6 +34,7 @@ export interface TokenAnswer {
   /** Space-separated, as OAuth writes scopes. */
   scope: string;
   refreshToken?: string;
+  idToken?: string;
 }
 
 export interface TokenEndpointDeps {
@@ -40,21 +48,32 @@ export interface TokenEndpointDeps {
 /**
  * The OAuth 2.0 token endpoint. `client_credentials`: the client is an agent (`client_id` its
  * id) and its secret one of its API keys; the token gets the key's scopes, or the subset asked
- * for with `scope`. `refresh_token`: a user's refresh, with the same rotation and reuse
- * detection as /auth/refresh. Failures are OAuth's error codes (the REST route writes them as
- * RFC 6749 section 5.2 says).
+ * for with `scope`. `authorization_code`: an OpenID Connect client redeems a code from the
+ * authorization endpoint (../oidc/code-exchange.ts). `refresh_token`: a user's refresh, with the
+ * same rotation and reuse detection as /auth/refresh; a refresh token issued to an OpenID Connect
+ * client is refreshed only by that client, authenticated. Failures are OAuth's error codes (the
+ * REST route writes them as RFC 6749 section 5.2 says).
  */
 export class TokenEndpoint {
-  constructor(private readonly d: TokenEndpointDeps) {}
+  private readonly codes: CodeExchange;
+
+  constructor(private readonly d: TokenEndpointDeps) {
+    this.codes = new CodeExchange(d);
+  }
 
   issue(req: TokenRequest, client: Client): Promise<TokenAnswer> {
     switch (req.grantType) {
       case 'client_credentials':
         return this.clientCredentials(req, client);
+      case 'authorization_code':
+        return this.codes.exchange({
+          code: req.code, redirectUri: req.redirectUri, codeVerifier: req.codeVerifier,
+          credentials: clientCredentialsOf(req.authorization, req),
+        }, client);
       case 'refresh_token':
         return this.refresh(req, client);
       default:
-        throw new AppError('UNSUPPORTED_GRANT_TYPE', `The grant type "${req.grantType.slice(0, 80)}" is not supported: use client_credentials or refresh_token.`);
+        throw new AppError('UNSUPPORTED_GRANT_TYPE', `The grant type "${req.grantType.slice(0, 80)}" is not supported: use authorization_code, client_credentials or refresh_token.`);
     }
   }
 
@@ -95,12 +114,28 @@ export class TokenEndpoint {
 
   private async refresh(req: TokenRequest, client: Client): Promise<TokenAnswer> {
     if (!req.refreshToken) throw new AppError('MISSING_FIELD', 'refresh_token is required.');
+    // A refresh token issued to an OpenID Connect client: that client must authenticate.
+    const session = await this.oidcSessionOf(req.refreshToken);
+    const oidcClient = session?.clientId ? await authenticateClient(this.d.ds, clientCredentialsOf(req.authorization, req)) : undefined;
+    if (session && oidcClient && oidcClient.id !== session.clientId) throw new AppError('INVALID_GRANT', 'The refresh token was issued to another client.');
     try {
-      const issued = await this.d.flows.refresh(req.refreshToken, client);
-      return { accessToken: issued.accessToken, expiresIn: issued.expiresIn, scope: issued.user.scopes.join(' '), refreshToken: issued.refreshToken };
+      const issued = await this.d.flows.refresh(req.refreshToken, client, oidcClient?.id ?? null);
+      const scope = session?.clientId ? session.oidcScopes.join(' ') : issued.user.scopes.join(' ');
+      return { accessToken: issued.accessToken, expiresIn: issued.expiresIn, scope, refreshToken: issued.refreshToken };
     } catch (e) {
       // Whatever is wrong with a presented refresh token, OAuth calls it an invalid grant.
       if (e instanceof AppError) throw new AppError('INVALID_GRANT', e.message);
+      throw e;
+    }
+  }
+
+  /** The session behind a refresh token that verifies; undefined for anything else (refused later). */
+  private async oidcSessionOf(refreshToken: string): Promise<SessionRecord | undefined> {
+    try {
+      const claims = await this.d.tokens.verifyRefresh(refreshToken);
+      return await findSession(this.d.ds, claims.session_id);
+    } catch (e) {
+      if (e instanceof AppError) return undefined;
       throw e;
     }
   }
