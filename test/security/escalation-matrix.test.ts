@@ -663,6 +663,21 @@ describe('API keys made by API keys (finding 3)', () => {
     }
   });
 
+  test('a scoped key acts with its own scopes, not its owner\'s: it cannot touch what only the owner covers', async () => {
+    const boss = await cast.user({ scopes: ['update:users', 'delete:users'] });
+    const { token } = await cast.login(boss.identifier, boss.password);
+    const key = await cast.apiKey({ token }, { scopes: ['update:users'], expires_in_days: 1 });
+    const strong = await cast.user({ scopes: ['delete:users'] });
+    const before = await userState(cast, strong.id);
+    const byKey = await cast.call('PATCH', `/api/sso/v1/users/${strong.id}`, { apiKey: key.key, json: { is_active: false } });
+    assert.deepEqual([byKey.status, byKey.body?.error_code], [403, 'TARGET_EXCEEDS_CALLER'], JSON.stringify(byKey.body));
+    await assert.rejects(server.client(DirectoryService, { apiKey: key.key }).updateUser({ id: strong.id, isActive: false }),
+      (e: any) => e instanceof ConnectError && e.code === Code.PermissionDenied);
+    assert.deepEqual(await userState(cast, strong.id), before);
+    // The owner's own token covers it.
+    assert.equal((await cast.call('PATCH', `/api/sso/v1/users/${strong.id}`, { token, json: { is_active: false } })).status, 200);
+  });
+
   test('what a credential begot ends with it: agent tokens with their key, keys with their owner', async () => {
     // An agent token from an Ed25519 key dies with the key.
     const bot = await cast.agent(['read:users']);
