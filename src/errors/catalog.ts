@@ -58,6 +58,7 @@ export const catalog = {
   ALREADY_MEMBER: { code: Code.AlreadyExists, message: 'The user is already a member of that workspace.' },
   LAST_ADMIN: { code: Code.FailedPrecondition, message: 'The last active administrator cannot be removed, deactivated or demoted.' },
   AUDIENCE_TAKEN: { code: Code.AlreadyExists, message: 'That audience is already used by another app.' },
+  NOT_A_CONFIDENTIAL_CLIENT: { code: Code.FailedPrecondition, message: 'This app is a public client: it has no client secret to rotate (set client_type to "confidential" to give it one).' },
   // Machines: agents, API keys, OAuth (the OAuth reasons are RFC 6749's error codes in upper case)
   SCOPES_EXCEED_OWNER: { code: Code.InvalidArgument, message: "A key's scopes must be within its owner's." },
   AGENT_NOT_FOUND: { code: Code.NotFound, message: 'Agent not found.' },

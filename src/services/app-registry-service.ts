@@ -3,20 +3,26 @@ import type { ServiceImpl } from '@connectrpc/connect';
 import {
   AppRegistryService, AppSchema, LegacyAppSchema, type App, type LegacyApp, type UpdateAppRequest,
 } from '../../gen/sso/appregistry/v1/app_registry_service_pb.js';
-import type { AppChanges, AppRecord } from '../db/repositories/apps.js';
-import { AppRegistry } from '../domain/apps/app-registry.js';
+import type { AppRecord } from '../db/repositories/apps.js';
+import { AppRegistry, type AppUpdate } from '../domain/apps/app-registry.js';
 import { AppVerifier } from '../domain/apps/verify.js';
 import { page, uuid } from '../domain/paging.js';
 import { callInfoOf } from '../interceptors/call-context.js';
 import type { Deps } from '../server/deps.js';
 import { toLegacyUser, toUser, ts } from './mappers.js';
 
-/** The plaintext key is set only in the answer that created or rotated it. */
-function toApp(app: AppRecord, apiKey = ''): App {
+/**
+ * The plaintext key and client secret are set only in the answer that created or rotated them
+ * (or, for the secret, the update that made the client confidential). The client id is the app id.
+ */
+function toApp(app: AppRecord, shown: { apiKey?: string; clientSecret?: string } = {}): App {
   return create(AppSchema, {
     id: app.id, legacyId: app.number, name: app.name, url: app.url, description: app.description,
     audience: app.audience, redirectUris: app.redirectUris, allowedOrigins: app.allowedOrigins,
-    apiKey, apiKeyPrefix: app.keyPrefix, isActive: app.isActive, createdAt: ts(app.createdAt), updatedAt: ts(app.updatedAt),
+    apiKey: shown.apiKey ?? '', apiKeyPrefix: app.keyPrefix, isActive: app.isActive,
+    createdAt: ts(app.createdAt), updatedAt: ts(app.updatedAt),
+    clientId: app.id, clientType: app.clientType, clientSecret: shown.clientSecret ?? '',
+    postLogoutRedirectUris: app.postLogoutRedirectUris, allowedScopes: app.allowedScopes,
   });
 }
 
@@ -31,7 +37,7 @@ function toLegacyApp(app: AppRecord, apiKey?: string): LegacyApp {
  * The fields an update sends: those named in `update_mask` (REST fills it with the body's keys),
  * or without a mask (plain RPC), the optional fields set and the non-empty lists.
  */
-function changesOf(req: UpdateAppRequest): AppChanges {
+function changesOf(req: UpdateAppRequest): AppUpdate {
   const paths = req.updateMask?.paths.map((p) => p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
   const sent = (field: string, present: boolean) => (paths ? paths.includes(field) : present);
   return {
@@ -41,6 +47,10 @@ function changesOf(req: UpdateAppRequest): AppChanges {
     audience: sent('audience', req.audience !== undefined) ? (req.audience ?? '') : undefined,
     redirectUris: sent('redirect_uris', req.redirectUris.length > 0) ? req.redirectUris : undefined,
     allowedOrigins: sent('allowed_origins', req.allowedOrigins.length > 0) ? req.allowedOrigins : undefined,
+    postLogoutRedirectUris: sent('post_logout_redirect_uris', req.postLogoutRedirectUris.length > 0)
+      ? req.postLogoutRedirectUris : undefined,
+    clientType: sent('client_type', req.clientType !== undefined) ? (req.clientType ?? '') : undefined,
+    allowedScopes: sent('allowed_scopes', req.allowedScopes.length > 0) ? req.allowedScopes : undefined,
     isActive: sent('is_active', req.isActive !== undefined) ? (req.isActive ?? false) : undefined,
   };
 }
@@ -51,11 +61,12 @@ export function createAppRegistryService(deps: Deps): ServiceImpl<typeof AppRegi
   const verifier = new AppVerifier({ ds: deps.ds, flows: deps.flows, audit: deps.audit });
   return {
     async createApp(req) {
-      const { app, apiKey } = await registry.create({
+      const { app, apiKey, clientSecret } = await registry.create({
         name: req.name, url: req.url, description: req.description, audience: req.audience,
         redirectUris: req.redirectUris, allowedOrigins: req.allowedOrigins,
+        postLogoutRedirectUris: req.postLogoutRedirectUris, clientType: req.clientType, allowedScopes: req.allowedScopes,
       });
-      return { app: toApp(app, apiKey) };
+      return { app: toApp(app, { apiKey, clientSecret }) };
     },
     async listApps(req) {
       const p = page(req.offset, req.limit);
@@ -66,7 +77,8 @@ export function createAppRegistryService(deps: Deps): ServiceImpl<typeof AppRegi
       return { app: toApp(await registry.get(uuid(req.id))) };
     },
     async updateApp(req) {
-      return { app: toApp(await registry.update(uuid(req.id), changesOf(req))) };
+      const { app, clientSecret } = await registry.update(uuid(req.id), changesOf(req));
+      return { app: toApp(app, { clientSecret }) };
     },
     async deleteApp(req) {
       await registry.delete(uuid(req.id));
@@ -74,7 +86,11 @@ export function createAppRegistryService(deps: Deps): ServiceImpl<typeof AppRegi
     },
     async rotateAppApiKey(req) {
       const { app, apiKey } = await registry.rotateKey(uuid(req.id));
-      return { app: toApp(app, apiKey) };
+      return { app: toApp(app, { apiKey }) };
+    },
+    async rotateAppClientSecret(req) {
+      const { app, clientSecret } = await registry.rotateClientSecret(uuid(req.id));
+      return { app: toApp(app, { clientSecret }) };
     },
     async assignAppUser(req) {
       await registry.assign(uuid(req.appId, 'app_id'), uuid(req.userId, 'user_id'));
@@ -97,8 +113,11 @@ export function createAppRegistryService(deps: Deps): ServiceImpl<typeof AppRegi
       return { apps: (await registry.list()).items.map((a) => toLegacyApp(a)) };
     },
     async createLegacyApp(req) {
+      // The ASF shape has no client fields: a default (confidential) client whose secret nobody
+      // sees until it is rotated through the USSO API.
       const { app, apiKey } = await registry.create({
         name: req.name, url: req.url, description: '', audience: '', redirectUris: [], allowedOrigins: [],
+        postLogoutRedirectUris: [], clientType: '', allowedScopes: [],
       });
       return { app: toLegacyApp(app, apiKey) };
     },

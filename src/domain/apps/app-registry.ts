@@ -4,7 +4,7 @@ import {
   assignUser, assignUserByNumbers, listAssignedApps, listAssignedUserIds, unassignUser,
 } from '../../db/repositories/app-assignments.js';
 import {
-  deleteApp, findAppById, insertApp, listApps, replaceAppKey, updateApp, type AppChanges, type AppRecord,
+  deleteApp, findAppById, insertApp, listApps, replaceAppKey, replaceClientSecret, updateApp, type AppChanges, type AppRecord,
 } from '../../db/repositories/apps.js';
 import { uniqueViolation, type Page } from '../../db/repositories/sql.js';
 import { findUserById } from '../../db/repositories/users.js';
@@ -12,10 +12,17 @@ import { AppError } from '../../errors/index.js';
 import { findUserView } from '../../db/repositories/directory-users.js';
 import type { UserView } from '../users/user-view.js';
 import {
-  checkAllowedOrigins, checkAppFields, checkAudience, checkName, checkRedirectUris, checkUrl, defaultAudience,
-  type AppFields,
+  checkAllowedOrigins, checkAllowedScopes, checkAppFields, checkAudience, checkClientType, checkName,
+  checkPostLogoutRedirectUris, checkRedirectUris, checkUrl, defaultAudience, type AppInput,
 } from './app-fields.js';
 import { newAppKey } from './app-keys.js';
+import { newClientSecret } from './client-secrets.js';
+
+/** An app with the plaintext of a client secret, in the one answer that shows it ('' otherwise). */
+export interface AppWithSecret { app: AppRecord; clientSecret: string }
+
+/** The changes an update asks for; the client type is still free text, checked here. */
+export type AppUpdate = Omit<AppChanges, 'clientType'> & { clientType?: string };
 
 /** An app with the plaintext of its key, in the one answer that shows it. */
 export interface AppWithKey { app: AppRecord; apiKey: string }
@@ -33,15 +40,17 @@ export class AppRegistry {
   /**
    * Registers an app with a fresh key. Without an explicit audience it gets its name's slug, or
    * its id when the slug is empty or already another app's (so registering two apps of one name
-   * never fails); an explicit audience that is taken is a conflict.
+   * never fails); an explicit audience that is taken is a conflict. A confidential client (the
+   * default) gets a secret; a public one none.
    */
-  async create(input: AppFields): Promise<AppWithKey> {
+  async create(input: AppInput): Promise<AppWithKey & AppWithSecret> {
     const fields = checkAppFields(input, this.d.serverAudience);
     const id = randomUUID();
     const key = newAppKey();
+    const secret = fields.clientType === 'confidential' ? newClientSecret() : undefined;
     const explicit = fields.audience !== '';
     const audience = explicit ? fields.audience : defaultAudience(fields.name, id, this.d.serverAudience);
-    const row = { ...fields, id, audience, key: key.stored };
+    const row = { ...fields, id, audience, key: key.stored, clientSecretHash: secret?.hash ?? null };
     let app: AppRecord;
     try {
       app = await insertApp(this.d.ds, row);
@@ -50,7 +59,7 @@ export class AppRegistry {
       if (explicit) throw new AppError('AUDIENCE_TAKEN');
       app = await insertApp(this.d.ds, { ...row, audience: id });
     }
-    return { app, apiKey: key.plaintext };
+    return { app, apiKey: key.plaintext, clientSecret: secret?.plaintext ?? '' };
   }
 
   list(page?: Page): Promise<{ items: AppRecord[]; total: number }> {
@@ -63,8 +72,12 @@ export class AppRegistry {
     return app;
   }
 
-  /** Changes only the fields given; deactivating an app stops its key and its audience at once. */
-  async update(id: string, changes: AppChanges): Promise<AppRecord> {
+  /**
+   * Changes only the fields given; deactivating an app stops its key and its audience at once.
+   * Turning a client public drops its secret; turning it confidential gives it one (in the
+   * answer) unless it already has one.
+   */
+  async update(id: string, changes: AppUpdate): Promise<AppWithSecret> {
     const checked: AppChanges = {
       name: changes.name === undefined ? undefined : checkName(changes.name),
       url: changes.url === undefined ? undefined : checkUrl(changes.url),
@@ -72,17 +85,23 @@ export class AppRegistry {
       audience: changes.audience === undefined ? undefined : checkAudience(changes.audience, this.d.serverAudience),
       redirectUris: changes.redirectUris === undefined ? undefined : checkRedirectUris(changes.redirectUris),
       allowedOrigins: changes.allowedOrigins === undefined ? undefined : checkAllowedOrigins(changes.allowedOrigins),
+      postLogoutRedirectUris: changes.postLogoutRedirectUris === undefined ? undefined
+        : checkPostLogoutRedirectUris(changes.postLogoutRedirectUris),
+      allowedScopes: changes.allowedScopes === undefined ? undefined : checkAllowedScopes(changes.allowedScopes),
+      clientType: changes.clientType === undefined ? undefined : checkClientType(changes.clientType),
       isActive: changes.isActive,
     };
-    let app: AppRecord | undefined;
+    // Offered, not imposed: the statement keeps a confidential client's existing secret.
+    const secret = checked.clientType === 'confidential' ? newClientSecret() : undefined;
+    let updated;
     try {
-      app = await updateApp(this.d.ds, id, checked);
+      updated = await updateApp(this.d.ds, id, checked, secret?.hash);
     } catch (e) {
       if (uniqueViolation(e) === 'apps_audience_key') throw new AppError('AUDIENCE_TAKEN');
       throw e;
     }
-    if (!app) throw new AppError('APP_NOT_FOUND');
-    return app;
+    if (!updated) throw new AppError('APP_NOT_FOUND');
+    return { app: updated.app, clientSecret: updated.secretIssued && secret ? secret.plaintext : '' };
   }
 
   async delete(id: string): Promise<void> {
@@ -95,6 +114,15 @@ export class AppRegistry {
     const app = await replaceAppKey(this.d.ds, id, key.stored);
     if (!app) throw new AppError('APP_NOT_FOUND');
     return { app, apiKey: key.plaintext };
+  }
+
+  /** A new secret for a confidential client; the old one matches nothing from the same statement on. */
+  async rotateClientSecret(id: string): Promise<AppWithSecret> {
+    const secret = newClientSecret();
+    const app = await replaceClientSecret(this.d.ds, id, secret.hash);
+    if (app) return { app, clientSecret: secret.plaintext };
+    await this.get(id); // APP_NOT_FOUND when there is no app at all
+    throw new AppError('NOT_A_CONFIDENTIAL_CLIENT');
   }
 
   async assign(appId: string, userId: string): Promise<void> {
