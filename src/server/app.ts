@@ -25,6 +25,7 @@ import { createMetricsRoute, metricsOnMainPort } from './metrics-endpoint.js';
 import { refuseUndecodableBinary } from './binary-input.js';
 import { registerServices, services } from './routes.js';
 import { createPlainRoutes } from './well-known.js';
+import { createOidcRoutes } from '../oidc/routes.js';
 
 export interface App {
   url: string;
@@ -61,6 +62,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
     let router: ConnectRouter | undefined;
     const ready = async () => { await ds.query('SELECT 1'); return true; };
     const plain = createPlainRoutes({ issuer: config.issuer, keys, ready });
+    const oidc = createOidcRoutes(deps);
     const cors = createCors(config.corsOrigins);
     const guardCookie = createCookieGuard({ issuer: config.issuer, corsOrigins: config.corsOrigins });
     const metrics = metricsOnMainPort(deps.metrics, { token: config.metricsToken, address: config.metricsAddress });
@@ -91,6 +93,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
         res.setHeader('x-request-id', requestIdOf(typeof sentId === 'string' ? sentId : undefined));
         void (async () => {
           if (await plain(req, res)) return;
+          if (await oidc(req, res)) return;
           if (metrics && await metrics(req, res)) return;
           if (await openapi!(req, res)) return;
           if (await rest!.handle(req, res)) return;
