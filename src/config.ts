@@ -35,6 +35,8 @@ export interface Config {
   /** How long a new signing key is published before it signs (JWKS caches must see it first). */
   keyPublishDelay: number;
   logLevel: string;
+  /** How log lines are written (logger.ts: `auto` is pretty only for a person at a terminal). */
+  logFormat: 'auto' | 'json' | 'pretty';
   tlsCert: string | undefined;
   tlsKey: string | undefined;
   /** Take the client address from X-Forwarded-For (only behind a trusted proxy). */
@@ -88,6 +90,7 @@ export const settings: Setting[] = [
   { env: 'SSO_METRICS_TOKEN', default: 'unset', meaning: 'bearer token (at least 32 characters) a scrape of `GET /metrics` must send; with neither this nor SSO_METRICS_ADDRESS, metrics are not served' },
   { env: 'SSO_METRICS_ADDRESS', default: 'unset', meaning: '`host:port` of a separate listener serving only `/metrics` (e.g. `127.0.0.1:9464`); the main port then answers 404 for it' },
   { env: 'LOG_LEVEL', default: 'info', meaning: 'pino level (trace, debug, info, warn, error, fatal, silent)' },
+  { env: 'LOG_FORMAT', default: 'auto', meaning: '`pretty` (human-readable), `json` (one object a line), or `auto`: pretty on a terminal, JSON when stdout is not a TTY, `CI` is set or `NODE_ENV=production`' },
 ];
 
 export class ConfigError extends Error {
@@ -143,6 +146,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (Boolean(tlsCert) !== Boolean(tlsKey)) problems.push('SSO_TLS_CERT and SSO_TLS_KEY go together: set both or neither');
   const logLevel = read('LOG_LEVEL') ?? 'info';
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) problems.push(`LOG_LEVEL must be a pino level (got "${logLevel}")`);
+  const logFormat = read('LOG_FORMAT') ?? 'auto';
+  if (!['auto', 'json', 'pretty'].includes(logFormat)) problems.push(`LOG_FORMAT must be auto, json or pretty (got "${logFormat}")`);
   const corsOrigins = list('SSO_CORS_ORIGINS');
   for (const origin of corsOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) problems.push(`SSO_CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com`);
@@ -184,6 +189,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     keySecret,
     keyPublishDelay,
     logLevel,
+    logFormat: logFormat as Config['logFormat'],
     tlsCert,
     tlsKey,
     trustProxy: bool('SSO_TRUST_PROXY', false),

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -50,11 +51,28 @@ export function serializeError(err: unknown, depth = 0): unknown {
   return out;
 }
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/**
+ * `auto` is for people at a terminal only: JSON lines are what log collectors, CI logs and
+ * production want, so anything but an interactive stdout outside CI and production gets JSON.
+ */
+export function wantsPretty(format: LogFormat, env: NodeJS.ProcessEnv = process.env, tty = process.stdout.isTTY === true): boolean {
+  if (format !== 'auto') return format === 'pretty';
+  return tty && !env.CI && env.NODE_ENV !== 'production';
+}
+
+export function createLogger(level: string, destination?: pino.DestinationStream, format: LogFormat = 'auto'): Logger {
+  // pino-pretty as a synchronous stream in this thread (not a worker transport): lines appear in
+  // order with whatever else the process prints, and nothing is lost on exit. Redaction and the
+  // serializers run before it, so it never sees a secret.
+  const out = destination ?? (wantsPretty(format)
+    ? pretty({ sync: true, colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+    : undefined);
   return pino({
     level,
     base: undefined,
     redact: { paths: redactPaths, censor: '[redacted]' },
     serializers: { err: serializeError },
-  }, destination);
+  }, out);
 }

@@ -17,8 +17,10 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, undefined, config.logFormat);
   const app = await startApp(config, { log });
+  // The one line a person starting the server looks for (the JSON 'listening' line carries details).
+  log.info({ ms: Math.round(process.uptime() * 1000) }, `ready at ${app.url}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -99,6 +99,7 @@ const readCases: [env: string, value: string, field: keyof Config, expected: unk
   ['SSO_METRICS_TOKEN', 'm'.repeat(32), 'metricsToken', 'm'.repeat(32)],
   ['SSO_METRICS_ADDRESS', '127.0.0.1:9464', 'metricsAddress', { host: '127.0.0.1', port: 9464 }],
   ['LOG_LEVEL', 'debug', 'logLevel', 'debug'],
+  ['LOG_FORMAT', 'pretty', 'logFormat', 'pretty'],
 ];
 
 describe('each environment name is read', () => {
