@@ -24,6 +24,7 @@ const TABLES = [
   'audit_events',
   'login_throttles',
   'migrations',
+  'oidc_codes',
   'roles',
   'sessions',
   'signing_keys',

@@ -18,6 +18,13 @@ export class Session {
   declare expiresAt: Date;
   declare revokedAt: Date | null;
   declare revokedReason: string | null;
+  /** `api`, `browser` (the SSO session behind the hosted page's cookie) or `oidc` (one client's). */
+  declare kind: string;
+  /** The browser session an `oidc` session was granted under. */
+  declare parentId: string | null;
+  declare clientId: string | null;
+  declare oidcScopes: string[];
+  declare authTime: Date;
 }
 
 export const SessionSchema = new EntitySchema<Session>({
@@ -39,5 +46,10 @@ export const SessionSchema = new EntitySchema<Session>({
     expiresAt: { name: 'expires_at', type: 'timestamptz' },
     revokedAt: { name: 'revoked_at', type: 'timestamptz', nullable: true },
     revokedReason: { name: 'revoked_reason', type: 'text', nullable: true },
+    kind: { name: 'kind', type: 'text', default: 'api' },
+    parentId: { name: 'parent_id', type: 'uuid', nullable: true },
+    clientId: { name: 'client_id', type: 'uuid', nullable: true },
+    oidcScopes: { name: 'oidc_scopes', type: 'text', array: true, default: () => "'{}'" },
+    authTime: { name: 'auth_time', type: 'timestamptz', default: () => 'now()' },
   },
 });
