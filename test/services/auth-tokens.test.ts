@@ -284,11 +284,15 @@ describe('a relying app configured as in the seed (audience "your-app", issuer h
     assert.ok(Array.isArray(decoded.roles));
   });
 
-  test('jose accepts it, and the server accepts it on /me', async () => {
+  test('jose accepts it; the SSO\'s own API refuses it (a token is for its audience only, issue 9)', async () => {
     const jwks = createRemoteJWKSet(new URL(server.url + '/.well-known/jwks.json'));
     const { payload } = await jwtVerify(session.access_token, jwks, { issuer: 'http://localhost:8000', audience: 'your-app' });
     assert.equal(payload.sub, session.user.id);
-    assert.equal((await meStatus(server, session.access_token)).status, 200);
+    const me = await meStatus(server, session.access_token);
+    assert.equal(me.status, 401);
+    assert.equal(me.body.error_code, 'WRONG_AUDIENCE');
+    const verified = await server.rest('/api/sso/v1/auth/verify-token', { method: 'POST', json: { token: session.access_token } });
+    assert.equal(verified.status, 200, 'the app can still check it online');
   });
 
   test('the refreshed token keeps the session\'s audience', async () => {
