@@ -37,7 +37,7 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 const page = (title: string, body: string) =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title></head><body><h1>${esc(title)}</h1>${body}</body></html>`;
 
-export async function createOidcApp(opts: OidcAppOptions): Promise<express.Express & { sessions: Map<string, Session> }> {
+export async function createOidcApp(opts: OidcAppOptions): Promise<express.Express> {
   const baseUrl = opts.baseUrl.replace(/\/+$/, '');
   const redirectUri = `${baseUrl}/callback`;
   const scope = opts.scope ?? 'openid email profile';
@@ -134,5 +134,5 @@ export async function createOidcApp(opts: OidcAppOptions): Promise<express.Expre
     res.redirect(oidc.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: `${baseUrl}/` }).href);
   });
 
-  return Object.assign(app, { sessions });
+  return app;
 }
