@@ -54,6 +54,10 @@ export interface Config {
   metricsToken: string | undefined;
   /** A separate listener for /metrics only; undefined = /metrics on the main port, and only with a token. */
   metricsAddress: { host: string; port: number } | undefined;
+  /** The WebAuthn relying party id passkeys are bound to: a host name (default the issuer's). */
+  webauthnRpId: string;
+  /** The page origins passkey ceremonies may come from (default the issuer's origin). */
+  webauthnOrigins: string[];
 }
 
 export interface Setting {
@@ -89,6 +93,8 @@ export const settings: Setting[] = [
   { env: 'SSO_SHUTDOWN_GRACE', default: '10', meaning: 'seconds in-flight calls may take to finish on shutdown' },
   { env: 'SSO_METRICS_TOKEN', default: 'unset', meaning: 'bearer token (at least 32 characters) a scrape of `GET /metrics` must send; with neither this nor SSO_METRICS_ADDRESS, metrics are not served' },
   { env: 'SSO_METRICS_ADDRESS', default: 'unset', meaning: '`host:port` of a separate listener serving only `/metrics` (e.g. `127.0.0.1:9464`); the main port then answers 404 for it' },
+  { env: 'SSO_WEBAUTHN_RP_ID', default: 'the host of SSO_ISSUER', meaning: 'the WebAuthn relying party id passkeys are bound to (a host name; the origins must be on it or its subdomains)' },
+  { env: 'SSO_WEBAUTHN_ORIGINS', default: 'the origin of SSO_ISSUER', meaning: 'comma list of page origins passkey sign-ins and registrations may come from' },
   { env: 'LOG_LEVEL', default: 'info', meaning: 'pino level (trace, debug, info, warn, error, fatal, silent)' },
   { env: 'LOG_FORMAT', default: 'auto', meaning: '`pretty` (human-readable), `json` (one object a line), or `auto`: pretty on a terminal, JSON when stdout is not a TTY, `CI` is set or `NODE_ENV=production`' },
 ];
@@ -167,6 +173,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const metricsAddressRaw = read('SSO_METRICS_ADDRESS');
   const metricsAddress = metricsAddressRaw === undefined ? undefined : parseHostPort(metricsAddressRaw);
   if (metricsAddressRaw !== undefined && !metricsAddress) problems.push(`SSO_METRICS_ADDRESS must be host:port, like 127.0.0.1:9464 or [::1]:9464 (got "${metricsAddressRaw}")`);
+  const issuerUrl = /^https?:\/\/[^/]+/.test(issuer) ? new URL(issuer) : undefined;
+  const webauthnRpId = (read('SSO_WEBAUTHN_RP_ID') ?? issuerUrl?.hostname ?? 'localhost').toLowerCase();
+  const webauthnOrigins = list('SSO_WEBAUTHN_ORIGINS');
+  if (webauthnOrigins.length === 0 && issuerUrl) webauthnOrigins.push(issuerUrl.origin);
+  for (const origin of webauthnOrigins) {
+    // (Browsers refuse a page whose host is not the RP ID or under it, WebAuthn 5.1.3.)
+    if (!/^https?:\/\/[^/:]+(:\d+)?$/.test(origin)) problems.push(`SSO_WEBAUTHN_ORIGINS: "${origin}" is not an origin like https://sso.example.com`);
+  }
   const lockBase = int('SSO_LOGIN_LOCK_SECONDS', 30, 1, 86400);
   const lockMax = int('SSO_LOGIN_LOCK_MAX_SECONDS', 3600, 1, 30 * 86400);
   if (lockMax < lockBase) problems.push('SSO_LOGIN_LOCK_MAX_SECONDS must not be less than SSO_LOGIN_LOCK_SECONDS');
@@ -200,6 +214,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     shutdownGrace: int('SSO_SHUTDOWN_GRACE', 10, 0, 600),
     metricsToken,
     metricsAddress,
+    webauthnRpId,
+    webauthnOrigins,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return { ...config, ...overrides };

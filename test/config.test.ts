@@ -98,6 +98,8 @@ const readCases: [env: string, value: string, field: keyof Config, expected: unk
   ['SSO_SHUTDOWN_GRACE', '2', 'shutdownGrace', 2],
   ['SSO_METRICS_TOKEN', 'm'.repeat(32), 'metricsToken', 'm'.repeat(32)],
   ['SSO_METRICS_ADDRESS', '127.0.0.1:9464', 'metricsAddress', { host: '127.0.0.1', port: 9464 }],
+  ['SSO_WEBAUTHN_RP_ID', 'example.com', 'webauthnRpId', 'example.com'],
+  ['SSO_WEBAUTHN_ORIGINS', 'http://localhost:8000, http://localhost:5173', 'webauthnOrigins', ['http://localhost:8000', 'http://localhost:5173']],
   ['LOG_LEVEL', 'debug', 'logLevel', 'debug'],
   ['LOG_FORMAT', 'pretty', 'logFormat', 'pretty'],
 ];

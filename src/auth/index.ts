@@ -16,3 +16,5 @@ export { TokenError, signJwt, verifyJwt, looksLikeJwt, newTokenId } from './toke
 export type { TokenErrorReason, SigningKeyRef, VerifyJwtOptions } from './tokens.js';
 export { sha256Hex, safeEqualHex, generateApiKey, parseApiKey } from './secrets.js';
 export { loadKeySecret, MIN_KEY_SECRET_LENGTH, KEY_SECRET_FILE } from './key-secret.js';
+export { newTotpSecret, totpUri, totpStepOf, totpCode, sealTotpSecret, openTotpSecret, TOTP_PERIOD_SECONDS } from './totp.js';
+export { newRecoveryCode, normalizeRecoveryCode, newMfaToken } from './one-time-codes.js';

@@ -3,10 +3,10 @@
 //
 // Private JWKs are only ever stored encrypted (see encryptPrivateKey); the
 // public half is what goes into the JWKS document.
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
+import { openText, sealText, type SealPurpose } from './sealed-text.js';
 
 export type { JWK } from 'jose';
 export type SigningAlg = 'ES256' | 'RS256' | 'EdDSA';
@@ -83,72 +83,25 @@ export async function generateSigningKey(alg: SigningAlg): Promise<GeneratedKey>
 }
 
 // ---- at-rest encryption of private JWKs ----------------------------------
-//
-// Format: v1.<salt>.<iv>.<tag>.<ciphertext>, all base64url.
-// The AES key is HKDF-SHA256(secret, salt) with a fresh random salt per blob,
-// so blobs never share a key and the secret is never used directly as a key.
+// Sealed with the shared cipher (sealed-text.ts). The purpose strings are those every stored key
+// was written with: changing them would make existing keys unreadable.
 
-const BLOB_VERSION = 'v1';
-const HKDF_INFO = 'sso signing-key encryption v1';
-const SALT_BYTES = 16;
-const IV_BYTES = 12; // GCM standard nonce size
-const TAG_BYTES = 16; // full-length tag; shorter tags are refused on decrypt
-// Binds the ciphertext to its purpose and format version.
-const AAD = Buffer.from(`sso-signing-key:${BLOB_VERSION}`, 'utf8');
-const B64URL = /^[A-Za-z0-9_-]+$/;
-
-function deriveKey(secret: string, salt: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), salt, HKDF_INFO, 32));
-}
-
-function assertSecret(secret: unknown): asserts secret is string {
-  if (typeof secret !== 'string' || secret.length === 0) {
-    throw new Error('key encryption secret must be a non-empty string');
-  }
-}
+const SIGNING_KEY: SealPurpose = {
+  noun: 'signing key',
+  info: 'sso signing-key encryption v1',
+  aad: 'sso-signing-key:v1',
+};
 
 export function encryptPrivateKey(privateJwk: JWK, secret: string): string {
-  assertSecret(secret);
+  if (typeof secret !== 'string' || secret.length === 0) throw new Error('key encryption secret must be a non-empty string');
   if (!privateJwk || typeof privateJwk !== 'object' || typeof privateJwk.d !== 'string') {
     throw new Error('encryptPrivateKey expects a private JWK');
   }
-  const salt = randomBytes(SALT_BYTES);
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', deriveKey(secret, salt), iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(AAD);
-  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(privateJwk), 'utf8'), cipher.final()]);
-  const tag = cipher.getAuthTag();
-  return [BLOB_VERSION, salt, iv, tag, ciphertext]
-    .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
-    .join('.');
+  return sealText(JSON.stringify(privateJwk), secret, SIGNING_KEY);
 }
 
 export function decryptPrivateKey(blob: string, secret: string): JWK {
-  assertSecret(secret);
-  const parts = typeof blob === 'string' ? blob.split('.') : [];
-  if (parts.length !== 5 || parts[0] !== BLOB_VERSION || !parts.slice(1).every((p) => B64URL.test(p))) {
-    throw new Error('encrypted signing key is malformed or has an unknown format version');
-  }
-  const [salt, iv, tag, ciphertext] = parts.slice(1).map((p) => Buffer.from(p, 'base64url'));
-  if (
-    !salt || !iv || !tag || !ciphertext ||
-    salt.length !== SALT_BYTES || iv.length !== IV_BYTES || tag.length !== TAG_BYTES
-  ) {
-    throw new Error('encrypted signing key is malformed');
-  }
-  let plaintext: string;
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', deriveKey(secret, salt), iv, { authTagLength: TAG_BYTES });
-    decipher.setAAD(AAD);
-    decipher.setAuthTag(tag);
-    plaintext = Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
-  } catch (cause) {
-    // GCM cannot tell a wrong secret from tampering; say both.
-    throw new Error(
-      'could not decrypt signing key: wrong key secret (SSO_KEY_SECRET) or corrupted/tampered data',
-      { cause },
-    );
-  }
+  const plaintext = openText(blob, secret, SIGNING_KEY);
   let jwk: unknown;
   try {
     jwk = JSON.parse(plaintext);

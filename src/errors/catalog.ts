@@ -41,6 +41,18 @@ export const catalog = {
   CURRENT_PASSWORD_REQUIRED: { code: Code.InvalidArgument, message: 'Changing your own password needs your current password (current_password).' },
   CURRENT_PASSWORD_INCORRECT: { code: Code.PermissionDenied, message: 'The current password is not correct.' },
   KEY_OUTLIVES_PARENT: { code: Code.InvalidArgument, message: 'A key made with an API key cannot outlive it.' },
+  // Second factors
+  MFA_REQUIRED: { code: Code.Unauthenticated, message: 'This account signs in with a second factor: log in with POST /api/sso/v1/auth/login (Login), then complete it with POST /api/sso/v1/auth/mfa (CompleteLogin).' },
+  INVALID_MFA_TOKEN: { code: Code.Unauthenticated, message: 'The mfa_token is invalid, expired or already used: log in again.' },
+  INVALID_SECOND_FACTOR: { code: Code.Unauthenticated, message: 'The second factor is not valid (a wrong or already used code, or a passkey that did not verify).' },
+  SECOND_FACTOR_MISSING: { code: Code.InvalidArgument, message: 'Give exactly one second factor: totp_code, recovery_code or passkey_assertion (after mfa_enrollment_required: totp_code or passkey_registration).' },
+  TOTP_ALREADY_ENROLLED: { code: Code.AlreadyExists, message: 'A TOTP authenticator is already enrolled: remove it first to enrol another.' },
+  TOTP_NOT_PENDING: { code: Code.FailedPrecondition, message: 'No TOTP enrolment is waiting for a first code: start one first.' },
+  INVALID_PASSKEY: { code: Code.InvalidArgument, message: 'The passkey registration did not verify (challenge, origin or relying party did not match, or the challenge expired).' },
+  PASSKEY_TAKEN: { code: Code.AlreadyExists, message: 'That passkey is already registered.' },
+  PASSKEY_NOT_FOUND: { code: Code.NotFound, message: 'Passkey not found.' },
+  FACTOR_PROOF_REQUIRED: { code: Code.InvalidArgument, message: 'This needs proof of a current factor: proof.totp_code, proof.recovery_code or proof.password.' },
+  FACTOR_PROOF_INCORRECT: { code: Code.PermissionDenied, message: 'The proof of a current factor is not correct.' },
   // Throttling
   TOO_MANY_ATTEMPTS: { code: Code.ResourceExhausted, message: 'Too many failed attempts; try again later.' },
   // Existence

@@ -8,6 +8,12 @@ import { AuditLog } from '../domain/audit.js';
 import { AuthFlows } from '../domain/auth/auth-flows.js';
 import { CredentialChecker } from '../domain/auth/authenticator.js';
 import { LoginGuard } from '../domain/auth/login-guard.js';
+import { FactorEnrolment } from '../domain/factors/enrolment.js';
+import { FactorAdmin } from '../domain/factors/factor-admin.js';
+import { LoginCompletion } from '../domain/factors/login-completion.js';
+import { LoginGate } from '../domain/factors/login-gate.js';
+import { OwnFactors } from '../domain/factors/own-factors.js';
+import { SecondFactors } from '../domain/factors/second-factors.js';
 import { KeyStore } from '../domain/keys/key-store.js';
 import { Tokens } from '../domain/tokens.js';
 import type { Logger } from '../logger.js';
@@ -27,6 +33,8 @@ export interface Deps {
   credentials: CredentialChecker;
   flows: AuthFlows;
   metrics: Metrics;
+  /** Second factors: a login's second step, a user's own factors, administrators' resets and policy. */
+  mfa: { completion: LoginCompletion; own: OwnFactors; admin: FactorAdmin };
 }
 
 export async function buildDeps(config: Config, ds: DataSource, log: Logger): Promise<Deps> {
@@ -46,6 +54,15 @@ export async function buildDeps(config: Config, ds: DataSource, log: Logger): Pr
   });
   const audiences = new Audiences(config.audience, config.allowedAudiences, (aud) => appIdForAudience(ds, aud));
   const credentials = new CredentialChecker(ds, tokens, config.audience, (key) => authenticateApiKey(ds, key));
-  const flows = new AuthFlows({ ds, tokens, audit, passwords, guard, audiences, allowRegistration: config.allowRegistration });
-  return { config, ds, log, keys, tokens, passwords, guard, audit, audiences, credentials, flows, metrics };
+  const gate = new LoginGate(ds);
+  const flows = new AuthFlows({ ds, tokens, audit, passwords, guard, audiences, allowRegistration: config.allowRegistration, gate });
+  const rp = { id: config.webauthnRpId, name: new URL(config.issuer).host, origins: config.webauthnOrigins };
+  const factors = new SecondFactors({ ds, guard, audit, passwords, keySecret: secret, rp });
+  const enrolment = new FactorEnrolment({ ds, audit, factors, keySecret: secret, rp, issuerName: rp.name });
+  const mfa = {
+    completion: new LoginCompletion({ ds, flows, gate, factors, enrolment, audit, rp }),
+    own: new OwnFactors({ ds, audit, factors, enrolment }),
+    admin: new FactorAdmin(ds, audit),
+  };
+  return { config, ds, log, keys, tokens, passwords, guard, audit, audiences, credentials, flows, metrics, mfa };
 }

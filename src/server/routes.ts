@@ -4,6 +4,7 @@ import { AgentService } from '../../gen/sso/agent/v1/agent_service_pb.js';
 import { ApiKeyService } from '../../gen/sso/apikey/v1/api_key_service_pb.js';
 import { AppRegistryService } from '../../gen/sso/appregistry/v1/app_registry_service_pb.js';
 import { AuthService } from '../../gen/sso/auth/v1/auth_service_pb.js';
+import { FactorService } from '../../gen/sso/auth/v1/factor_service_pb.js';
 import { DirectoryService } from '../../gen/sso/directory/v1/directory_service_pb.js';
 import { Health } from '../../gen/grpc/health/v1/health_pb.js';
 import { ServerReflection } from '../../gen/grpc/reflection/v1/reflection_pb.js';
@@ -11,7 +12,7 @@ import { createHealthService } from '../services/health-service.js';
 import { createReflectionService } from '../services/reflection-service.js';
 
 /** Every service the server answers, in one list: RPC routes, REST routes and reflection read it. */
-export const services: DescService[] = [AuthService, DirectoryService, AgentService, ApiKeyService, AppRegistryService];
+export const services: DescService[] = [AuthService, DirectoryService, AgentService, ApiKeyService, AppRegistryService, FactorService];
 
 export interface Implementations {
   auth: ServiceImpl<typeof AuthService>;
@@ -19,6 +20,7 @@ export interface Implementations {
   agent?: Partial<ServiceImpl<typeof AgentService>>;
   apiKey?: Partial<ServiceImpl<typeof ApiKeyService>>;
   appRegistry?: Partial<ServiceImpl<typeof AppRegistryService>>;
+  factor?: Partial<ServiceImpl<typeof FactorService>>;
 }
 
 /** Registers the implementations; a method not implemented yet answers `unimplemented`. */
@@ -30,4 +32,5 @@ export function registerServices(router: ConnectRouter, impl: Implementations, r
   router.service(AgentService, impl.agent ?? {});
   router.service(ApiKeyService, impl.apiKey ?? {});
   router.service(AppRegistryService, impl.appRegistry ?? {});
+  router.service(FactorService, impl.factor ?? {});
 }

@@ -1,7 +1,7 @@
 import type { ServiceImpl } from '@connectrpc/connect';
 import { AuthService } from '../../gen/sso/auth/v1/auth_service_pb.js';
 import type { AuditLog } from '../domain/audit.js';
-import type { AuthFlows, IssuedTokens } from '../domain/auth/auth-flows.js';
+import { isHold, type AuthFlows, type IssuedTokens, type LoginOutcome } from '../domain/auth/auth-flows.js';
 import type { CredentialChecker } from '../domain/auth/authenticator.js';
 import type { KeyInfo, KeyStore } from '../domain/keys/key-store.js';
 import { clientCredentialsOf } from '../domain/oauth/client-credentials.js';
@@ -12,10 +12,12 @@ import { page, uuid } from '../domain/paging.js';
 import { callInfoOf, principalOf } from '../interceptors/call-context.js';
 import { holds } from '../interceptors/authorization.js';
 import type { Deps } from '../server/deps.js';
-import { toUser, ts } from './mappers.js';
+import { AppError } from '../errors/index.js';
+import { toUser, ts, webauthnJson } from './mappers.js';
+import type { JsonObject } from '@bufbuild/protobuf';
 
 /** With the pool, tokens and audiences the OAuth token endpoint is built from. */
-export interface AuthServiceDeps extends Pick<Deps, 'ds' | 'tokens' | 'audiences'> {
+export interface AuthServiceDeps extends Pick<Deps, 'ds' | 'tokens' | 'audiences' | 'mfa'> {
   flows: AuthFlows;
   credentials: CredentialChecker;
   keys: KeyStore;
@@ -35,6 +37,15 @@ function loginResponse(t: IssuedTokens) {
   };
 }
 
+/**
+ * A login that needs its second step: the status, the mfa_token and what the step offers, and no
+ * tokens (the login response's token fields stay empty).
+ */
+function loginOutcome(o: LoginOutcome) {
+  if (!isHold(o)) return loginResponse(o);
+  return { status: o.status, mfaToken: o.mfaToken, secondStep: { factors: o.factors, expiresIn: o.expiresIn } };
+}
+
 function signingKey(k: KeyInfo) {
   return {
     kid: k.kid, alg: k.alg, status: k.status, createdAt: ts(k.createdAt), activatesAt: ts(k.activatesAt),
@@ -48,10 +59,31 @@ export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthSe
   const tokenAdmin = new TokenAdmin({ ds: d.ds, tokens: d.tokens });
   return {
     async login(req, ctx) {
-      const tokens = await d.flows.login(
+      const outcome = await d.flows.login(
         { identifier: req.identifier, secret: req.secret, register: req.register, audience: req.audience, workspaceId: req.workspaceId ? uuid(req.workspaceId, 'workspace_id') : '' },
         callInfoOf(ctx));
-      return loginResponse(tokens);
+      return loginOutcome(outcome);
+    },
+    async completeLogin(req, ctx) {
+      const done = await d.mfa.completion.complete(req.mfaToken, {
+        totpCode: req.totpCode || undefined, recoveryCode: req.recoveryCode || undefined,
+        passkeyAssertion: webauthnJson(req.passkeyAssertion), passkeyRegistration: webauthnJson(req.passkeyRegistration),
+        passkeyName: req.passkeyName,
+      }, callInfoOf(ctx));
+      return { ...loginResponse(done), recoveryCodes: done.recoveryCodes };
+    },
+    async enrollLoginFactor(req, ctx) {
+      const started = await d.mfa.completion.enroll(req.mfaToken, req.kind, callInfoOf(ctx));
+      return { otpauthUri: started.otpauthUri ?? '', passkeyOptions: started.passkeyOptions as JsonObject | undefined };
+    },
+    async createPasskeyChallenge(req) {
+      return { options: (await d.mfa.completion.passkeyChallenge(req.mfaToken)) as JsonObject };
+    },
+    async loginWithPasskey(req, ctx) {
+      const assertion = webauthnJson<Parameters<typeof d.mfa.completion.passkeyLogin>[0]>(req.assertion);
+      if (!assertion) throw new AppError('MISSING_FIELD', 'assertion is required.');
+      return loginResponse(await d.mfa.completion.passkeyLogin(assertion,
+        { audience: req.audience, workspaceId: req.workspaceId ? uuid(req.workspaceId, 'workspace_id') : '' }, callInfoOf(ctx)));
     },
     async refresh(req, ctx) {
       return loginResponse(await d.flows.refresh(req.refreshToken, callInfoOf(ctx)));

@@ -5,6 +5,7 @@ import { createApiKeyService } from './api-key-service.js';
 import { createAppRegistryService } from './app-registry-service.js';
 import { createAuthService } from './auth-service.js';
 import { createDirectoryService } from './directory-service.js';
+import { createFactorService } from './factor-service.js';
 
 /** One implementation per service, all built from the same dependencies. */
 export function createServices(deps: Deps): Implementations {
@@ -14,5 +15,6 @@ export function createServices(deps: Deps): Implementations {
     agent: createAgentService(deps),
     apiKey: createApiKeyService(deps),
     appRegistry: createAppRegistryService(deps),
+    factor: createFactorService(deps),
   };
 }

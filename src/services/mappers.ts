@@ -1,3 +1,4 @@
+import type { JsonObject } from '@bufbuild/protobuf';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { LegacyUserSchema, UserSchema, type LegacyUser, type User } from '../../gen/sso/directory/v1/user_pb.js';
@@ -66,4 +67,12 @@ export function toRole(r: RoleRecord): Role {
     id: r.id, name: r.name, slug: r.slug, scopes: r.scopes, description: r.description, workspaceId: r.workspaceId ?? '',
     createdAt: ts(r.createdAt), updatedAt: ts(r.updatedAt),
   });
+}
+
+/**
+ * A WebAuthn credential as the browser serialized it (a JSON object carried in a Struct), or
+ * undefined when absent or empty; its fields are checked by the WebAuthn library.
+ */
+export function webauthnJson<T>(value: JsonObject | undefined): T | undefined {
+  return value && Object.keys(value).length > 0 ? (value as unknown as T) : undefined;
 }

@@ -52,6 +52,10 @@ export class AppVerifier {
     } catch (e) {
       if (e instanceof AppError && e.reason === 'INVALID_CREDENTIALS') return refusal(verifyMessages.invalidCredentials);
       if (e instanceof AppError && e.reason === 'USER_INACTIVE') return refusal(verifyMessages.inactive);
+      // A password alone does not authorize a user with a second factor (this door has no second
+      // step): "not authorized", not "invalid password", which would be untrue and send the user
+      // to reset a right password.
+      if (e instanceof AppError && e.reason === 'MFA_REQUIRED') return refusal(verifyMessages.notAssigned);
       throw e;
     }
     const { user, key } = checked;

@@ -12,6 +12,8 @@ import {
 } from '../../db/repositories/users.js';
 import { AppError } from '../../errors/index.js';
 import type { Audiences } from '../audiences.js';
+import { PASSWORD_AMR } from '../factors/amr.js';
+import type { LoginGate, LoginHold } from '../factors/login-gate.js';
 import { checkMayActOnUser } from '../access/targets.js';
 import type { AuditLog } from '../audit.js';
 import { identifierCandidates, parseIdentifier, type IdentifierType } from '../identifiers.js';
@@ -39,9 +41,16 @@ export interface AuthFlowsDeps {
   audit: AuditLog;
   audiences: Audiences;
   allowRegistration: boolean;
+  /** Holds the logins of users with a second factor (or whom a policy asks for one). */
+  gate: LoginGate;
 }
 
-const passwordAmr = ['password'];
+/** What a login answers: tokens, or a hold for its second step (see LoginGate). */
+export type LoginOutcome = IssuedTokens | LoginHold;
+
+export function isHold(o: LoginOutcome): o is LoginHold {
+  return 'mfaToken' in o;
+}
 
 /**
  * The rules of signing in and out: registration, login with protection against guessing,
@@ -57,10 +66,10 @@ export class AuthFlows {
    * counted by the login guard (per name, account and address); a registration then costs one
    * bcrypt (the hash) as a login does (the check).
    */
-  async login(input: { identifier: string; secret: string; register: boolean; audience: string; workspaceId: string }, client: Client): Promise<IssuedTokens> {
+  async login(input: { identifier: string; secret: string; register: boolean; audience: string; workspaceId: string }, client: Client): Promise<LoginOutcome> {
     const id = parseIdentifier(input.identifier);
     const { audience, appId } = await this.d.audiences.resolveWithApp(input.audience);
-    const { user, created } = await this.prove(id, input.secret, this.mayRegister(input.register, appId), client);
+    const { user, created, held } = await this.prove(id, input.secret, this.mayRegister(input.register, appId), client);
     // A token for a registered app's audience lets its holder use that app, so the user must be
     // assigned to it, as POST /verify requires (asked only after the password is proven).
     if (appId && !(await isAssigned(this.d.ds, appId, user.id))) {
@@ -68,9 +77,41 @@ export class AuthFlows {
       throw new AppError('APP_NOT_ASSIGNED');
     }
     const workspaceId = await this.selectWorkspace(user, input.workspaceId);
-    const issued = await this.startSession(user, audience, workspaceId, client);
-    await this.d.audit.record({ type: created ? 'register' : 'login', outcome: 'success', actorId: user.id, identifier: id.value, ...client });
+    if (held) {
+      // The password is right but it is not enough: no tokens, an mfa_token for the second step.
+      const hold = await this.d.gate.hold(user.id, held, { identifier: id.value, audience, workspaceId });
+      await this.d.audit.record({ type: 'login', outcome: 'success', actorId: user.id, identifier: id.value, reason: hold.status.toUpperCase(), ...client });
+      return hold;
+    }
+    return this.finishLogin(user, { audience, workspaceId, amr: PASSWORD_AMR, identifier: id.value, type: created ? 'register' : 'login' }, client);
+  }
+
+  /**
+   * Starts the API session of a login whose every step is proven (the password, and the second
+   * factor where one was asked), and audits it: with `amr` saying how the user signed in.
+   */
+  async finishLogin(user: UserRecord, login: { audience: string; workspaceId: string | null; amr: readonly string[]; identifier: string; type?: string }, client: Client): Promise<IssuedTokens> {
+    const issued = await this.startSession(user, login.audience, login.workspaceId, client, login.amr);
+    await this.d.audit.record({ type: login.type ?? 'login', outcome: 'success', actorId: user.id, identifier: login.identifier, ...client });
     return issued;
+  }
+
+  /**
+   * A sign-in proven without a password (a passkey): login's rules for the account, the audience
+   * (assignment to its app) and the workspace, then the session.
+   */
+  async loginProven(user: UserRecord, input: { audience: string; workspaceId: string }, amr: readonly string[], identifier: string, client: Client): Promise<IssuedTokens> {
+    if (!user.isActive) {
+      await this.d.audit.record({ type: 'login', outcome: 'failure', actorId: user.id, identifier, reason: 'USER_INACTIVE', ...client });
+      throw new AppError('USER_INACTIVE');
+    }
+    const { audience, appId } = await this.d.audiences.resolveWithApp(input.audience);
+    if (appId && !(await isAssigned(this.d.ds, appId, user.id))) {
+      await this.d.audit.record({ type: 'login', outcome: 'failure', actorId: user.id, identifier, reason: 'APP_NOT_ASSIGNED', ...client });
+      throw new AppError('APP_NOT_ASSIGNED');
+    }
+    const workspaceId = await this.selectWorkspace(user, input.workspaceId);
+    return this.finishLogin(user, { audience, workspaceId, amr, identifier }, client);
   }
 
   /**
@@ -80,13 +121,24 @@ export class AuthFlows {
    */
   async signIn(input: { identifier: string; secret: string; register: boolean }, client: Client): Promise<{ user: UserRecord; created: boolean }> {
     const id = parseIdentifier(input.identifier);
-    const proven = await this.prove(id, input.secret, this.mayRegister(input.register, undefined), client);
-    await this.d.audit.record({ type: proven.created ? 'register' : 'login', outcome: 'success', actorId: proven.user.id, identifier: id.value, ...client });
-    return proven;
+    const { user, created, held } = await this.prove(id, input.secret, this.mayRegister(input.register, undefined), client);
+    if (held) {
+      // Until the hosted page asks for the second step, a password alone must not open a browser
+      // session for a user who needs more: refused, failing closed.
+      await this.d.audit.record({ type: 'login', outcome: 'failure', actorId: user.id, identifier: id.value, reason: 'MFA_REQUIRED', ...client });
+      throw new AppError('MFA_REQUIRED');
+    }
+    await this.d.audit.record({ type: created ? 'register' : 'login', outcome: 'success', actorId: user.id, identifier: id.value, ...client });
+    return { user, created };
   }
 
-  /** Proves the password of an identifier (or registers it): counted before any password work. */
-  private async prove(id: { type: IdentifierType; value: string }, secret: string, registering: boolean, client: Client): Promise<{ user: UserRecord; created: boolean }> {
+  /**
+   * Proves the password of an identifier (or registers it): counted before any password work.
+   * `held` says the login needs a second step (see LoginGate); then the counts are not lifted
+   * yet, so that a known password cannot reset the account's count of wrong codes: the second
+   * step lifts them when it succeeds.
+   */
+  private async prove(id: { type: IdentifierType; value: string }, secret: string, registering: boolean, client: Client): Promise<{ user: UserRecord; created: boolean; held: 'mfa' | 'enroll' | undefined }> {
     // The policy is checked before anything is looked up, so a weak password is the same 400
     // whether or not the identifier exists (it is not a guess: no password is compared).
     if (registering) checkNewPassword(secret);
@@ -104,8 +156,9 @@ export class AuthFlows {
     }
     if (!created) user = await this.checkPassword(user, secret, id.value, client, 'login');
     user = user!;
-    await this.d.guard.succeeded({ ...attempt, userId: user.id });
-    return { user, created };
+    const held = created ? undefined : await this.d.gate.holdFor(user.id);
+    if (!held) await this.d.guard.succeeded({ ...attempt, userId: user.id });
+    return { user, created, held };
   }
 
   /**
@@ -137,6 +190,7 @@ export class AuthFlows {
 
   /** The legacy ASF admin login: only administrators get a token. */
   async adminToken(username: string, password: string, client: Client): Promise<{ accessToken: string; expiresIn: number }> {
+    // A user with a second factor is refused by checkLegacyCredentials (MFA_REQUIRED).
     const { user, key } = await this.checkLegacyCredentials(username, password, client, 'token');
     if (!user.isAdmin) {
       await this.d.audit.record({ type: 'token', outcome: 'failure', actorId: user.id, identifier: key, reason: 'ADMIN_REQUIRED', ...client });
@@ -152,6 +206,9 @@ export class AuthFlows {
    * may be any of the user's identifiers. Login protection counts the attempt first; throws
    * TOO_MANY_ATTEMPTS, INVALID_CREDENTIALS or USER_INACTIVE (see checkPassword). `key` is the
    * identifier the attempt was counted and audited under (and the account it reaches, if any).
+   * These doors have no second step, so a user with a second factor (or whom the policy asks for
+   * one) gets MFA_REQUIRED after a right password: a password alone gives no token and no
+   * "Authorized" for such a user. The counts are then not lifted (see prove).
    */
   async checkLegacyCredentials(username: string, password: string, client: Client, type: string): Promise<{ user: UserRecord; key: string }> {
     const candidates = identifierCandidates(username);
@@ -162,6 +219,10 @@ export class AuthFlows {
     const { accountLocked } = await this.admit(attempt, client, type);
     if (accountLocked) await this.refuseLocked(password, attempt, client, type);
     const user = await this.checkPassword(found, password, key, client, type);
+    if (await this.d.gate.holdFor(user.id)) {
+      await this.d.audit.record({ type, outcome: 'failure', actorId: user.id, identifier: key, reason: 'MFA_REQUIRED', ...client });
+      throw new AppError('MFA_REQUIRED');
+    }
     await this.d.guard.succeeded(attempt);
     return { user, key };
   }
@@ -212,11 +273,11 @@ export class AuthFlows {
     return workspaceId;
   }
 
-  private async startSession(user: UserRecord, audience: string, workspaceId: string | null, client: Client): Promise<IssuedTokens> {
+  private async startSession(user: UserRecord, audience: string, workspaceId: string | null, client: Client, amr: readonly string[] = PASSWORD_AMR): Promise<IssuedTokens> {
     const sessionId = randomUUID();
     const jti = newTokenId();
     const session = await insertSession(this.d.ds, {
-      id: sessionId, userId: user.id, refreshHash: sha256Hex(jti), audience, workspaceId, amr: passwordAmr,
+      id: sessionId, userId: user.id, refreshHash: sha256Hex(jti), audience, workspaceId, amr: [...amr],
       userAgent: client.userAgent, ip: client.ip, ttlSeconds: this.d.tokens.settings.refreshTtl,
     });
     return this.issue(await this.view(user.id, session), session, jti);

@@ -7,19 +7,19 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { TokenClaims } from "./claims_pb.js";
 import { file_sso_auth_v1_claims } from "./claims_pb.js";
 import type { User } from "../../directory/v1/user_pb.js";
 import { file_sso_directory_v1_user } from "../../directory/v1/user_pb.js";
 import { file_sso_options_v1_options } from "../../options/v1/options_pb.js";
-import type { Message } from "@bufbuild/protobuf";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file sso/auth/v1/auth_service.proto.
  */
 export const file_sso_auth_v1_auth_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zc28vYXV0aC92MS9hdXRoX3NlcnZpY2UucHJvdG8SC3Nzby5hdXRoLnYxInYKDExvZ2luUmVxdWVzdBIXCgppZGVudGlmaWVyGAEgASgJQgPgQQISEwoGc2VjcmV0GAIgASgJQgPgQQISEAoIcmVnaXN0ZXIYAyABKAgSEAoIYXVkaWVuY2UYBCABKAkSFAoMd29ya3NwYWNlX2lkGAUgASgJIiwKCVRva2VuUGFpchIOCgZhY2Nlc3MYASABKAkSDwoHcmVmcmVzaBgCIAEoCSLGAQoNTG9naW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSFQoNcmVmcmVzaF90b2tlbhgCIAEoCRISCgp0b2tlbl90eXBlGAMgASgJEhIKCmV4cGlyZXNfaW4YBCABKAUSEgoKc2Vzc2lvbl9pZBgFIAEoCRIkCgR1c2VyGAYgASgLMhYuc3NvLmRpcmVjdG9yeS52MS5Vc2VyEiYKBnRva2VucxgHIAEoCzIWLnNzby5hdXRoLnYxLlRva2VuUGFpciIsCg5SZWZyZXNoUmVxdWVzdBIaCg1yZWZyZXNoX3Rva2VuGAEgASgJQgPgQQIiyAEKD1JlZnJlc2hSZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSFQoNcmVmcmVzaF90b2tlbhgCIAEoCRISCgp0b2tlbl90eXBlGAMgASgJEhIKCmV4cGlyZXNfaW4YBCABKAUSEgoKc2Vzc2lvbl9pZBgFIAEoCRIkCgR1c2VyGAYgASgLMhYuc3NvLmRpcmVjdG9yeS52MS5Vc2VyEiYKBnRva2VucxgHIAEoCzIWLnNzby5hdXRoLnYxLlRva2VuUGFpciIPCg1Mb2dvdXRSZXF1ZXN0IiEKDkxvZ291dFJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgiDgoMR2V0TWVSZXF1ZXN0IjUKDUdldE1lUmVzcG9uc2USJAoEdXNlchgBIAEoCzIWLnNzby5kaXJlY3RvcnkudjEuVXNlciIoChJWZXJpZnlUb2tlblJlcXVlc3QSEgoFdG9rZW4YASABKAlCA+BBAiI/ChNWZXJpZnlUb2tlblJlc3BvbnNlEigKBmNsYWltcxgBIAEoCzIYLnNzby5hdXRoLnYxLlRva2VuQ2xhaW1zIpECCgdTZXNzaW9uEgoKAmlkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF91c2VkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1c2VyX2FnZW50GAYgASgJEgoKAmlwGAcgASgJEg8KB2N1cnJlbnQYCCABKAgSEAoIYXVkaWVuY2UYCSABKAkSFAoMd29ya3NwYWNlX2lkGAogASgJIkUKE0xpc3RTZXNzaW9uc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZvZmZzZXQYAiABKAUSDQoFbGltaXQYAyABKAUiaQoUTGlzdFNlc3Npb25zUmVzcG9uc2USIwoFaXRlbXMYASADKAsyFC5zc28uYXV0aC52MS5TZXNzaW9uEg0KBXRvdGFsGAIgASgFEg4KBm9mZnNldBgDIAEoBRINCgVsaW1pdBgEIAEoBSInChREZWxldGVTZXNzaW9uUmVxdWVzdBIPCgJpZBgBIAEoCUID4EECIigKFURlbGV0ZVNlc3Npb25SZXNwb25zZRIPCgdzdWNjZXNzGAEgASgIIkIKEkNyZWF0ZVRva2VuUmVxdWVzdBIVCgh1c2VybmFtZRgBIAEoCUID4EECEhUKCHBhc3N3b3JkGAIgASgJQgPgQQIiUwoTQ3JlYXRlVG9rZW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSEgoKdG9rZW5fdHlwZRgCIAEoCRISCgpleHBpcmVzX2luGAMgASgFIvoBCgpTaWduaW5nS2V5EgsKA2tpZBgBIAEoCRILCgNhbGcYAiABKAkSDgoGc3RhdHVzGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGFjdGl2YXRlc19hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmV0aXJlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMdW5wdWJsaXNoX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIYChZMaXN0U2lnbmluZ0tleXNSZXF1ZXN0IkEKF0xpc3RTaWduaW5nS2V5c1Jlc3BvbnNlEiYKBWl0ZW1zGAEgAygLMhcuc3NvLmF1dGgudjEuU2lnbmluZ0tleSIZChdSb3RhdGVTaWduaW5nS2V5UmVxdWVzdCJAChhSb3RhdGVTaWduaW5nS2V5UmVzcG9uc2USJAoDa2V5GAEgASgLMhcuc3NvLmF1dGgudjEuU2lnbmluZ0tleSK+AQoKQXVkaXRFdmVudBIKCgJpZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdHlwZRgDIAEoCRIPCgdvdXRjb21lGAQgASgJEhAKCGFjdG9yX2lkGAUgASgJEhIKCmlkZW50aWZpZXIYBiABKAkSCgoCaXAYByABKAkSEgoKdXNlcl9hZ2VudBgIIAEoCRIOCgZyZWFzb24YCSABKAkiWgoWTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBIOCgZvZmZzZXQYASABKAUSDQoFbGltaXQYAiABKAUSEAoIYWN0b3JfaWQYAyABKAkSDwoHb3V0Y29tZRgEIAEoCSJvChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRImCgVpdGVtcxgBIAMoCzIXLnNzby5hdXRoLnYxLkF1ZGl0RXZlbnQSDQoFdG90YWwYAiABKAUSDgoGb2Zmc2V0GAMgASgFEg0KBWxpbWl0GAQgASgFIskBChFJc3N1ZVRva2VuUmVxdWVzdBIXCgpncmFudF90eXBlGAEgASgJQgPgQQISEQoJY2xpZW50X2lkGAIgASgJEhUKDWNsaWVudF9zZWNyZXQYAyABKAkSDQoFc2NvcGUYBCABKAkSFQoNcmVmcmVzaF90b2tlbhgFIAEoCRIQCghhdWRpZW5jZRgGIAEoCRIMCgRjb2RlGAcgASgJEhQKDHJlZGlyZWN0X3VyaRgIIAEoCRIVCg1jb2RlX3ZlcmlmaWVyGAkgASgJIrMBChJJc3N1ZVRva2VuUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSEgoKZXhwaXJlc19pbhgDIAEoBRINCgVzY29wZRgEIAEoCRIaCg1yZWZyZXNoX3Rva2VuGAUgASgJSACIAQESFQoIaWRfdG9rZW4YBiABKAlIAYgBAUIQCg5fcmVmcmVzaF90b2tlbkILCglfaWRfdG9rZW4iawoSUmV2b2tlVG9rZW5SZXF1ZXN0EhIKBXRva2VuGAEgASgJQgPgQQISFwoPdG9rZW5fdHlwZV9oaW50GAIgASgJEhEKCWNsaWVudF9pZBgDIAEoCRIVCg1jbGllbnRfc2VjcmV0GAQgASgJIhUKE1Jldm9rZVRva2VuUmVzcG9uc2UibwoWSW50cm9zcGVjdFRva2VuUmVxdWVzdBISCgV0b2tlbhgBIAEoCUID4EECEhcKD3Rva2VuX3R5cGVfaGludBgCIAEoCRIRCgljbGllbnRfaWQYAyABKAkSFQoNY2xpZW50X3NlY3JldBgEIAEoCSKJAwoXSW50cm9zcGVjdFRva2VuUmVzcG9uc2USDgoGYWN0aXZlGAEgASgIEhIKBXNjb3BlGAIgASgJSACIAQESFgoJY2xpZW50X2lkGAMgASgJSAGIAQESFQoIdXNlcm5hbWUYBCABKAlIAogBARIXCgp0b2tlbl90eXBlGAUgASgJSAOIAQESEAoDZXhwGAYgASgNSASIAQESEAoDaWF0GAcgASgNSAWIAQESEAoDbmJmGAggASgNSAaIAQESEAoDc3ViGAkgASgJSAeIAQESEAoDYXVkGAogASgJSAiIAQESEAoDaXNzGAsgASgJSAmIAQESEAoDanRpGAwgASgJSAqIAQESEAoDc2lkGA0gASgJSAuIAQFCCAoGX3Njb3BlQgwKCl9jbGllbnRfaWRCCwoJX3VzZXJuYW1lQg0KC190b2tlbl90eXBlQgYKBF9leHBCBgoEX2lhdEIGCgRfbmJmQgYKBF9zdWJCBgoEX2F1ZEIGCgRfaXNzQgYKBF9qdGlCBgoEX3NpZCIUChJHZXRVc2VySW5mb1JlcXVlc3Qi1gIKE0dldFVzZXJJbmZvUmVzcG9uc2USCwoDc3ViGAEgASgJEhIKBWVtYWlsGAIgASgJSACIAQESGwoOZW1haWxfdmVyaWZpZWQYAyABKAhIAYgBARIRCgRuYW1lGAQgASgJSAKIAQESHwoScHJlZmVycmVkX3VzZXJuYW1lGAUgASgJSAOIAQESGQoMcGhvbmVfbnVtYmVyGAYgASgJSASIAQESIgoVcGhvbmVfbnVtYmVyX3ZlcmlmaWVkGAcgASgISAWIAQESFwoKdXBkYXRlZF9hdBgIIAEoDUgGiAEBQggKBl9lbWFpbEIRCg9fZW1haWxfdmVyaWZpZWRCBwoFX25hbWVCFQoTX3ByZWZlcnJlZF91c2VybmFtZUIPCg1fcGhvbmVfbnVtYmVyQhgKFl9waG9uZV9udW1iZXJfdmVyaWZpZWRCDQoLX3VwZGF0ZWRfYXQytg8KC0F1dGhTZXJ2aWNlEmcKBUxvZ2luEhkuc3NvLmF1dGgudjEuTG9naW5SZXF1ZXN0Ghouc3NvLmF1dGgudjEuTG9naW5SZXNwb25zZSInyvMYAggBgtPkkwIbOgEqIhYvYXBpL3Nzby92MS9hdXRoL2xvZ2luEm8KB1JlZnJlc2gSGy5zc28uYXV0aC52MS5SZWZyZXNoUmVxdWVzdBocLnNzby5hdXRoLnYxLlJlZnJlc2hSZXNwb25zZSIpyvMYAggBgtPkkwIdOgEqIhgvYXBpL3Nzby92MS9hdXRoL3JlZnJlc2gSbQoGTG9nb3V0Ehouc3NvLmF1dGgudjEuTG9nb3V0UmVxdWVzdBobLnNzby5hdXRoLnYxLkxvZ291dFJlc3BvbnNlIirK8xgEEAEwAYLT5JMCHDoBKiIXL2FwaS9zc28vdjEvYXV0aC9sb2dvdXQSfwoFR2V0TWUSGS5zc28uYXV0aC52MS5HZXRNZVJlcXVlc3QaGi5zc28uYXV0aC52MS5HZXRNZVJlc3BvbnNlIj/K8xgCEAGC0+STAjNaG2IEdXNlchITL2FwaS9zc28vdjEvYXV0aC9tZWIEdXNlchIOL2FwaS9zc28vdjEvbWUSiAEKC1ZlcmlmeVRva2VuEh8uc3NvLmF1dGgudjEuVmVyaWZ5VG9rZW5SZXF1ZXN0GiAuc3NvLmF1dGgudjEuVmVyaWZ5VG9rZW5SZXNwb25zZSI2yvMYAggBgtPkkwIqOgEqYgZjbGFpbXMiHS9hcGkvc3NvL3YxL2F1dGgvdmVyaWZ5LXRva2VuEo0BCgxMaXN0U2Vzc2lvbnMSIC5zc28uYXV0aC52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiEuc3NvLmF1dGgudjEuTGlzdFNlc3Npb25zUmVzcG9uc2UiOMrzGBgaDXJlYWQ6c2Vzc2lvbnMiB3VzZXJfaWSC0+STAhYSFC9hcGkvc3NvL3YxL3Nlc3Npb25zEpABCg1EZWxldGVTZXNzaW9uEiEuc3NvLmF1dGgudjEuRGVsZXRlU2Vzc2lvblJlcXVlc3QaIi5zc28uYXV0aC52MS5EZWxldGVTZXNzaW9uUmVzcG9uc2UiOMrzGBMQARoPZGVsZXRlOnNlc3Npb25zgtPkkwIbKhkvYXBpL3Nzby92MS9zZXNzaW9ucy97aWR9EmkKC0NyZWF0ZVRva2VuEh8uc3NvLmF1dGgudjEuQ3JlYXRlVG9rZW5SZXF1ZXN0GiAuc3NvLmF1dGgudjEuQ3JlYXRlVG9rZW5SZXNwb25zZSIXyvMYAggBgtPkkwILOgEqIgYvdG9rZW4ShQEKD0xpc3RTaWduaW5nS2V5cxIjLnNzby5hdXRoLnYxLkxpc3RTaWduaW5nS2V5c1JlcXVlc3QaJC5zc28uYXV0aC52MS5MaXN0U2lnbmluZ0tleXNSZXNwb25zZSInyvMYCxoJcmVhZDprZXlzgtPkkwISEhAvYXBpL3Nzby92MS9rZXlzEpQBChBSb3RhdGVTaWduaW5nS2V5EiQuc3NvLmF1dGgudjEuUm90YXRlU2lnbmluZ0tleVJlcXVlc3QaJS5zc28uYXV0aC52MS5Sb3RhdGVTaWduaW5nS2V5UmVzcG9uc2UiM8rzGA0aC21hbmFnZTprZXlzgtPkkwIcOgEqIhcvYXBpL3Nzby92MS9rZXlzL3JvdGF0ZRKOAQoPTGlzdEF1ZGl0RXZlbnRzEiMuc3NvLmF1dGgudjEuTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBokLnNzby5hdXRoLnYxLkxpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlIjDK8xgMGgpyZWFkOmF1ZGl0gtPkkwIaEhgvYXBpL3Nzby92MS9hdWRpdC1ldmVudHMSjgEKCklzc3VlVG9rZW4SHi5zc28uYXV0aC52MS5Jc3N1ZVRva2VuUmVxdWVzdBofLnNzby5hdXRoLnYxLklzc3VlVG9rZW5SZXNwb25zZSI/yvMYAggB0PMYAYLT5JMCLzoBKlocOgEqIhcvYXBpL3Nzby92MS9vYXV0aC90b2tlbiIML29hdXRoL3Rva2VuEnQKC1Jldm9rZVRva2VuEh8uc3NvLmF1dGgudjEuUmV2b2tlVG9rZW5SZXF1ZXN0GiAuc3NvLmF1dGgudjEuUmV2b2tlVG9rZW5SZXNwb25zZSIiyvMYAggB0PMYAYLT5JMCEjoBKiINL29hdXRoL3Jldm9rZRKEAQoPSW50cm9zcGVjdFRva2VuEiMuc3NvLmF1dGgudjEuSW50cm9zcGVjdFRva2VuUmVxdWVzdBokLnNzby5hdXRoLnYxLkludHJvc3BlY3RUb2tlblJlc3BvbnNlIibK8xgCCAHQ8xgBgtPkkwIWOgEqIhEvb2F1dGgvaW50cm9zcGVjdBKFAQoLR2V0VXNlckluZm8SHy5zc28uYXV0aC52MS5HZXRVc2VySW5mb1JlcXVlc3QaIC5zc28uYXV0aC52MS5HZXRVc2VySW5mb1Jlc3BvbnNlIjPK8xgEEAEwAYLT5JMCJVoTOgEqIg4vb2lkYy91c2VyaW5mbxIOL29pZGMvdXNlcmluZm9iBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp, file_sso_auth_v1_claims, file_sso_directory_v1_user, file_sso_options_v1_options]);
+  fileDesc("Ch5zc28vYXV0aC92MS9hdXRoX3NlcnZpY2UucHJvdG8SC3Nzby5hdXRoLnYxInYKDExvZ2luUmVxdWVzdBIXCgppZGVudGlmaWVyGAEgASgJQgPgQQISEwoGc2VjcmV0GAIgASgJQgPgQQISEAoIcmVnaXN0ZXIYAyABKAgSEAoIYXVkaWVuY2UYBCABKAkSFAoMd29ya3NwYWNlX2lkGAUgASgJIiwKCVRva2VuUGFpchIOCgZhY2Nlc3MYASABKAkSDwoHcmVmcmVzaBgCIAEoCSK6AgoNTG9naW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSFQoNcmVmcmVzaF90b2tlbhgCIAEoCRISCgp0b2tlbl90eXBlGAMgASgJEhIKCmV4cGlyZXNfaW4YBCABKAUSEgoKc2Vzc2lvbl9pZBgFIAEoCRIkCgR1c2VyGAYgASgLMhYuc3NvLmRpcmVjdG9yeS52MS5Vc2VyEiYKBnRva2VucxgHIAEoCzIWLnNzby5hdXRoLnYxLlRva2VuUGFpchITCgZzdGF0dXMYCCABKAlIAIgBARIWCgltZmFfdG9rZW4YCSABKAlIAYgBARIsCgtzZWNvbmRfc3RlcBgKIAEoCzIXLnNzby5hdXRoLnYxLlNlY29uZFN0ZXBCCQoHX3N0YXR1c0IMCgpfbWZhX3Rva2VuIjEKClNlY29uZFN0ZXASDwoHZmFjdG9ycxgBIAMoCRISCgpleHBpcmVzX2luGAIgASgFItkBChRDb21wbGV0ZUxvZ2luUmVxdWVzdBIWCgltZmFfdG9rZW4YASABKAlCA+BBAhIRCgl0b3RwX2NvZGUYAiABKAkSFQoNcmVjb3ZlcnlfY29kZRgDIAEoCRIyChFwYXNza2V5X2Fzc2VydGlvbhgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSNQoUcGFzc2tleV9yZWdpc3RyYXRpb24YBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhQKDHBhc3NrZXlfbmFtZRgGIAEoCSLmAQoVQ29tcGxldGVMb2dpblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAIgASgJEhIKCnRva2VuX3R5cGUYAyABKAkSEgoKZXhwaXJlc19pbhgEIAEoBRISCgpzZXNzaW9uX2lkGAUgASgJEiQKBHVzZXIYBiABKAsyFi5zc28uZGlyZWN0b3J5LnYxLlVzZXISJgoGdG9rZW5zGAcgASgLMhYuc3NvLmF1dGgudjEuVG9rZW5QYWlyEhYKDnJlY292ZXJ5X2NvZGVzGAggAygJIkUKGEVucm9sbExvZ2luRmFjdG9yUmVxdWVzdBIWCgltZmFfdG9rZW4YASABKAlCA+BBAhIRCgRraW5kGAIgASgJQgPgQQIiYgoZRW5yb2xsTG9naW5GYWN0b3JSZXNwb25zZRITCgtvdHBhdXRoX3VyaRgBIAEoCRIwCg9wYXNza2V5X29wdGlvbnMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IjIKHUNyZWF0ZVBhc3NrZXlDaGFsbGVuZ2VSZXF1ZXN0EhEKCW1mYV90b2tlbhgBIAEoCSJKCh5DcmVhdGVQYXNza2V5Q2hhbGxlbmdlUmVzcG9uc2USKAoHb3B0aW9ucxgBIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QicgoXTG9naW5XaXRoUGFzc2tleVJlcXVlc3QSLwoJYXNzZXJ0aW9uGAEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEID4EECEhAKCGF1ZGllbmNlGAIgASgJEhQKDHdvcmtzcGFjZV9pZBgDIAEoCSLRAQoYTG9naW5XaXRoUGFzc2tleVJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAIgASgJEhIKCnRva2VuX3R5cGUYAyABKAkSEgoKZXhwaXJlc19pbhgEIAEoBRISCgpzZXNzaW9uX2lkGAUgASgJEiQKBHVzZXIYBiABKAsyFi5zc28uZGlyZWN0b3J5LnYxLlVzZXISJgoGdG9rZW5zGAcgASgLMhYuc3NvLmF1dGgudjEuVG9rZW5QYWlyIiwKDlJlZnJlc2hSZXF1ZXN0EhoKDXJlZnJlc2hfdG9rZW4YASABKAlCA+BBAiLIAQoPUmVmcmVzaFJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAIgASgJEhIKCnRva2VuX3R5cGUYAyABKAkSEgoKZXhwaXJlc19pbhgEIAEoBRISCgpzZXNzaW9uX2lkGAUgASgJEiQKBHVzZXIYBiABKAsyFi5zc28uZGlyZWN0b3J5LnYxLlVzZXISJgoGdG9rZW5zGAcgASgLMhYuc3NvLmF1dGgudjEuVG9rZW5QYWlyIg8KDUxvZ291dFJlcXVlc3QiIQoOTG9nb3V0UmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCCIOCgxHZXRNZVJlcXVlc3QiNQoNR2V0TWVSZXNwb25zZRIkCgR1c2VyGAEgASgLMhYuc3NvLmRpcmVjdG9yeS52MS5Vc2VyIigKElZlcmlmeVRva2VuUmVxdWVzdBISCgV0b2tlbhgBIAEoCUID4EECIj8KE1ZlcmlmeVRva2VuUmVzcG9uc2USKAoGY2xhaW1zGAEgASgLMhguc3NvLmF1dGgudjEuVG9rZW5DbGFpbXMikQIKB1Nlc3Npb24SCgoCaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3VzZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnVzZXJfYWdlbnQYBiABKAkSCgoCaXAYByABKAkSDwoHY3VycmVudBgIIAEoCBIQCghhdWRpZW5jZRgJIAEoCRIUCgx3b3Jrc3BhY2VfaWQYCiABKAkiRQoTTGlzdFNlc3Npb25zUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBm9mZnNldBgCIAEoBRINCgVsaW1pdBgDIAEoBSJpChRMaXN0U2Vzc2lvbnNSZXNwb25zZRIjCgVpdGVtcxgBIAMoCzIULnNzby5hdXRoLnYxLlNlc3Npb24SDQoFdG90YWwYAiABKAUSDgoGb2Zmc2V0GAMgASgFEg0KBWxpbWl0GAQgASgFIicKFERlbGV0ZVNlc3Npb25SZXF1ZXN0Eg8KAmlkGAEgASgJQgPgQQIiKAoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgiQgoSQ3JlYXRlVG9rZW5SZXF1ZXN0EhUKCHVzZXJuYW1lGAEgASgJQgPgQQISFQoIcGFzc3dvcmQYAiABKAlCA+BBAiJTChNDcmVhdGVUb2tlblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRISCgp0b2tlbl90eXBlGAIgASgJEhIKCmV4cGlyZXNfaW4YAyABKAUi+gEKClNpZ25pbmdLZXkSCwoDa2lkGAEgASgJEgsKA2FsZxgCIAEoCRIOCgZzdGF0dXMYAyABKAkSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMYWN0aXZhdGVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXRpcmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgx1bnB1Ymxpc2hfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhgKFkxpc3RTaWduaW5nS2V5c1JlcXVlc3QiQQoXTGlzdFNpZ25pbmdLZXlzUmVzcG9uc2USJgoFaXRlbXMYASADKAsyFy5zc28uYXV0aC52MS5TaWduaW5nS2V5IhkKF1JvdGF0ZVNpZ25pbmdLZXlSZXF1ZXN0IkAKGFJvdGF0ZVNpZ25pbmdLZXlSZXNwb25zZRIkCgNrZXkYASABKAsyFy5zc28uYXV0aC52MS5TaWduaW5nS2V5Ir4BCgpBdWRpdEV2ZW50EgoKAmlkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgR0eXBlGAMgASgJEg8KB291dGNvbWUYBCABKAkSEAoIYWN0b3JfaWQYBSABKAkSEgoKaWRlbnRpZmllchgGIAEoCRIKCgJpcBgHIAEoCRISCgp1c2VyX2FnZW50GAggASgJEg4KBnJlYXNvbhgJIAEoCSJaChZMaXN0QXVkaXRFdmVudHNSZXF1ZXN0Eg4KBm9mZnNldBgBIAEoBRINCgVsaW1pdBgCIAEoBRIQCghhY3Rvcl9pZBgDIAEoCRIPCgdvdXRjb21lGAQgASgJIm8KF0xpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlEiYKBWl0ZW1zGAEgAygLMhcuc3NvLmF1dGgudjEuQXVkaXRFdmVudBINCgV0b3RhbBgCIAEoBRIOCgZvZmZzZXQYAyABKAUSDQoFbGltaXQYBCABKAUiyQEKEUlzc3VlVG9rZW5SZXF1ZXN0EhcKCmdyYW50X3R5cGUYASABKAlCA+BBAhIRCgljbGllbnRfaWQYAiABKAkSFQoNY2xpZW50X3NlY3JldBgDIAEoCRINCgVzY29wZRgEIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAUgASgJEhAKCGF1ZGllbmNlGAYgASgJEgwKBGNvZGUYByABKAkSFAoMcmVkaXJlY3RfdXJpGAggASgJEhUKDWNvZGVfdmVyaWZpZXIYCSABKAkiswEKEklzc3VlVG9rZW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSEgoKdG9rZW5fdHlwZRgCIAEoCRISCgpleHBpcmVzX2luGAMgASgFEg0KBXNjb3BlGAQgASgJEhoKDXJlZnJlc2hfdG9rZW4YBSABKAlIAIgBARIVCghpZF90b2tlbhgGIAEoCUgBiAEBQhAKDl9yZWZyZXNoX3Rva2VuQgsKCV9pZF90b2tlbiJrChJSZXZva2VUb2tlblJlcXVlc3QSEgoFdG9rZW4YASABKAlCA+BBAhIXCg90b2tlbl90eXBlX2hpbnQYAiABKAkSEQoJY2xpZW50X2lkGAMgASgJEhUKDWNsaWVudF9zZWNyZXQYBCABKAkiFQoTUmV2b2tlVG9rZW5SZXNwb25zZSJvChZJbnRyb3NwZWN0VG9rZW5SZXF1ZXN0EhIKBXRva2VuGAEgASgJQgPgQQISFwoPdG9rZW5fdHlwZV9oaW50GAIgASgJEhEKCWNsaWVudF9pZBgDIAEoCRIVCg1jbGllbnRfc2VjcmV0GAQgASgJIokDChdJbnRyb3NwZWN0VG9rZW5SZXNwb25zZRIOCgZhY3RpdmUYASABKAgSEgoFc2NvcGUYAiABKAlIAIgBARIWCgljbGllbnRfaWQYAyABKAlIAYgBARIVCgh1c2VybmFtZRgEIAEoCUgCiAEBEhcKCnRva2VuX3R5cGUYBSABKAlIA4gBARIQCgNleHAYBiABKA1IBIgBARIQCgNpYXQYByABKA1IBYgBARIQCgNuYmYYCCABKA1IBogBARIQCgNzdWIYCSABKAlIB4gBARIQCgNhdWQYCiABKAlICIgBARIQCgNpc3MYCyABKAlICYgBARIQCgNqdGkYDCABKAlICogBARIQCgNzaWQYDSABKAlIC4gBAUIICgZfc2NvcGVCDAoKX2NsaWVudF9pZEILCglfdXNlcm5hbWVCDQoLX3Rva2VuX3R5cGVCBgoEX2V4cEIGCgRfaWF0QgYKBF9uYmZCBgoEX3N1YkIGCgRfYXVkQgYKBF9pc3NCBgoEX2p0aUIGCgRfc2lkIhQKEkdldFVzZXJJbmZvUmVxdWVzdCLWAgoTR2V0VXNlckluZm9SZXNwb25zZRILCgNzdWIYASABKAkSEgoFZW1haWwYAiABKAlIAIgBARIbCg5lbWFpbF92ZXJpZmllZBgDIAEoCEgBiAEBEhEKBG5hbWUYBCABKAlIAogBARIfChJwcmVmZXJyZWRfdXNlcm5hbWUYBSABKAlIA4gBARIZCgxwaG9uZV9udW1iZXIYBiABKAlIBIgBARIiChVwaG9uZV9udW1iZXJfdmVyaWZpZWQYByABKAhIBYgBARIXCgp1cGRhdGVkX2F0GAggASgNSAaIAQFCCAoGX2VtYWlsQhEKD19lbWFpbF92ZXJpZmllZEIHCgVfbmFtZUIVChNfcHJlZmVycmVkX3VzZXJuYW1lQg8KDV9waG9uZV9udW1iZXJCGAoWX3Bob25lX251bWJlcl92ZXJpZmllZEINCgtfdXBkYXRlZF9hdDL+EwoLQXV0aFNlcnZpY2USZwoFTG9naW4SGS5zc28uYXV0aC52MS5Mb2dpblJlcXVlc3QaGi5zc28uYXV0aC52MS5Mb2dpblJlc3BvbnNlIifK8xgCCAGC0+STAhs6ASoiFi9hcGkvc3NvL3YxL2F1dGgvbG9naW4SbwoHUmVmcmVzaBIbLnNzby5hdXRoLnYxLlJlZnJlc2hSZXF1ZXN0Ghwuc3NvLmF1dGgudjEuUmVmcmVzaFJlc3BvbnNlIinK8xgCCAGC0+STAh06ASoiGC9hcGkvc3NvL3YxL2F1dGgvcmVmcmVzaBJtCgZMb2dvdXQSGi5zc28uYXV0aC52MS5Mb2dvdXRSZXF1ZXN0Ghsuc3NvLmF1dGgudjEuTG9nb3V0UmVzcG9uc2UiKsrzGAQQATABgtPkkwIcOgEqIhcvYXBpL3Nzby92MS9hdXRoL2xvZ291dBJ/CgVHZXRNZRIZLnNzby5hdXRoLnYxLkdldE1lUmVxdWVzdBoaLnNzby5hdXRoLnYxLkdldE1lUmVzcG9uc2UiP8rzGAIQAYLT5JMCM1obYgR1c2VyEhMvYXBpL3Nzby92MS9hdXRoL21lYgR1c2VyEg4vYXBpL3Nzby92MS9tZRKIAQoLVmVyaWZ5VG9rZW4SHy5zc28uYXV0aC52MS5WZXJpZnlUb2tlblJlcXVlc3QaIC5zc28uYXV0aC52MS5WZXJpZnlUb2tlblJlc3BvbnNlIjbK8xgCCAGC0+STAio6ASpiBmNsYWltcyIdL2FwaS9zc28vdjEvYXV0aC92ZXJpZnktdG9rZW4SjQEKDExpc3RTZXNzaW9ucxIgLnNzby5hdXRoLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaIS5zc28uYXV0aC52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZSI4yvMYGBoNcmVhZDpzZXNzaW9ucyIHdXNlcl9pZILT5JMCFhIUL2FwaS9zc28vdjEvc2Vzc2lvbnMSkAEKDURlbGV0ZVNlc3Npb24SIS5zc28uYXV0aC52MS5EZWxldGVTZXNzaW9uUmVxdWVzdBoiLnNzby5hdXRoLnYxLkRlbGV0ZVNlc3Npb25SZXNwb25zZSI4yvMYExABGg9kZWxldGU6c2Vzc2lvbnOC0+STAhsqGS9hcGkvc3NvL3YxL3Nlc3Npb25zL3tpZH0SaQoLQ3JlYXRlVG9rZW4SHy5zc28uYXV0aC52MS5DcmVhdGVUb2tlblJlcXVlc3QaIC5zc28uYXV0aC52MS5DcmVhdGVUb2tlblJlc3BvbnNlIhfK8xgCCAGC0+STAgs6ASoiBi90b2tlbhKFAQoPTGlzdFNpZ25pbmdLZXlzEiMuc3NvLmF1dGgudjEuTGlzdFNpZ25pbmdLZXlzUmVxdWVzdBokLnNzby5hdXRoLnYxLkxpc3RTaWduaW5nS2V5c1Jlc3BvbnNlIifK8xgLGglyZWFkOmtleXOC0+STAhISEC9hcGkvc3NvL3YxL2tleXMSlAEKEFJvdGF0ZVNpZ25pbmdLZXkSJC5zc28uYXV0aC52MS5Sb3RhdGVTaWduaW5nS2V5UmVxdWVzdBolLnNzby5hdXRoLnYxLlJvdGF0ZVNpZ25pbmdLZXlSZXNwb25zZSIzyvMYDRoLbWFuYWdlOmtleXOC0+STAhw6ASoiFy9hcGkvc3NvL3YxL2tleXMvcm90YXRlEo4BCg9MaXN0QXVkaXRFdmVudHMSIy5zc28uYXV0aC52MS5MaXN0QXVkaXRFdmVudHNSZXF1ZXN0GiQuc3NvLmF1dGgudjEuTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2UiMMrzGAwaCnJlYWQ6YXVkaXSC0+STAhoSGC9hcGkvc3NvL3YxL2F1ZGl0LWV2ZW50cxKOAQoKSXNzdWVUb2tlbhIeLnNzby5hdXRoLnYxLklzc3VlVG9rZW5SZXF1ZXN0Gh8uc3NvLmF1dGgudjEuSXNzdWVUb2tlblJlc3BvbnNlIj/K8xgCCAHQ8xgBgtPkkwIvOgEqWhw6ASoiFy9hcGkvc3NvL3YxL29hdXRoL3Rva2VuIgwvb2F1dGgvdG9rZW4SdAoLUmV2b2tlVG9rZW4SHy5zc28uYXV0aC52MS5SZXZva2VUb2tlblJlcXVlc3QaIC5zc28uYXV0aC52MS5SZXZva2VUb2tlblJlc3BvbnNlIiLK8xgCCAHQ8xgBgtPkkwISOgEqIg0vb2F1dGgvcmV2b2tlEoQBCg9JbnRyb3NwZWN0VG9rZW4SIy5zc28uYXV0aC52MS5JbnRyb3NwZWN0VG9rZW5SZXF1ZXN0GiQuc3NvLmF1dGgudjEuSW50cm9zcGVjdFRva2VuUmVzcG9uc2UiJsrzGAIIAdDzGAGC0+STAhY6ASoiES9vYXV0aC9pbnRyb3NwZWN0EoUBCgtHZXRVc2VySW5mbxIfLnNzby5hdXRoLnYxLkdldFVzZXJJbmZvUmVxdWVzdBogLnNzby5hdXRoLnYxLkdldFVzZXJJbmZvUmVzcG9uc2UiM8rzGAQQATABgtPkkwIlWhM6ASoiDi9vaWRjL3VzZXJpbmZvEg4vb2lkYy91c2VyaW5mbxJ9Cg1Db21wbGV0ZUxvZ2luEiEuc3NvLmF1dGgudjEuQ29tcGxldGVMb2dpblJlcXVlc3QaIi5zc28uYXV0aC52MS5Db21wbGV0ZUxvZ2luUmVzcG9uc2UiJcrzGAIIAYLT5JMCGToBKiIUL2FwaS9zc28vdjEvYXV0aC9tZmESkAEKEUVucm9sbExvZ2luRmFjdG9yEiUuc3NvLmF1dGgudjEuRW5yb2xsTG9naW5GYWN0b3JSZXF1ZXN0GiYuc3NvLmF1dGgudjEuRW5yb2xsTG9naW5GYWN0b3JSZXNwb25zZSIsyvMYAggBgtPkkwIgOgEqIhsvYXBpL3Nzby92MS9hdXRoL21mYS9lbnJvbGwSpgEKFkNyZWF0ZVBhc3NrZXlDaGFsbGVuZ2USKi5zc28uYXV0aC52MS5DcmVhdGVQYXNza2V5Q2hhbGxlbmdlUmVxdWVzdBorLnNzby5hdXRoLnYxLkNyZWF0ZVBhc3NrZXlDaGFsbGVuZ2VSZXNwb25zZSIzyvMYAggBgtPkkwInOgEqIiIvYXBpL3Nzby92MS9hdXRoL3Bhc3NrZXkvY2hhbGxlbmdlEooBChBMb2dpbldpdGhQYXNza2V5EiQuc3NvLmF1dGgudjEuTG9naW5XaXRoUGFzc2tleVJlcXVlc3QaJS5zc28uYXV0aC52MS5Mb2dpbldpdGhQYXNza2V5UmVzcG9uc2UiKcrzGAIIAYLT5JMCHToBKiIYL2FwaS9zc28vdjEvYXV0aC9wYXNza2V5YgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp, file_sso_auth_v1_claims, file_sso_directory_v1_user, file_sso_options_v1_options]);
 
 /**
  * The request of Login.
@@ -152,6 +152,31 @@ export type LoginResponse = Message<"sso.auth.v1.LoginResponse"> & {
    * @generated from field: sso.auth.v1.TokenPair tokens = 7;
    */
   tokens?: TokenPair | undefined;
+
+  /**
+   * Absent when tokens are issued. `mfa_required`: the password was right and
+   * the user has a second factor; `mfa_enrollment_required`: a policy asks
+   * for a second factor the user does not have yet. Either way no tokens are
+   * issued; CompleteLogin continues with `mfa_token`.
+   *
+   * @generated from field: optional string status = 8;
+   */
+  status?: string | undefined;
+
+  /**
+   * The login's second-step token: short-lived, single-use, good only for
+   * CompleteLogin, EnrollLoginFactor and CreatePasskeyChallenge.
+   *
+   * @generated from field: optional string mfa_token = 9;
+   */
+  mfaToken?: string | undefined;
+
+  /**
+   * What the second step offers, with `status`.
+   *
+   * @generated from field: sso.auth.v1.SecondStep second_step = 10;
+   */
+  secondStep?: SecondStep | undefined;
 };
 
 /**
@@ -160,6 +185,366 @@ export type LoginResponse = Message<"sso.auth.v1.LoginResponse"> & {
  */
 export const LoginResponseSchema: GenMessage<LoginResponse> = /*@__PURE__*/
   messageDesc(file_sso_auth_v1_auth_service, 2);
+
+/**
+ * What a login's second step offers.
+ *
+ * @generated from message sso.auth.v1.SecondStep
+ */
+export type SecondStep = Message<"sso.auth.v1.SecondStep"> & {
+  /**
+   * The factors the user may complete the login with: `totp`,
+   * `recovery_code`, `passkey`; after `mfa_enrollment_required`, the kinds
+   * that may be enrolled (`totp`, `passkey`).
+   *
+   * @generated from field: repeated string factors = 1;
+   */
+  factors: string[];
+
+  /**
+   * Seconds until `mfa_token` expires.
+   *
+   * @generated from field: int32 expires_in = 2;
+   */
+  expiresIn: number;
+};
+
+/**
+ * Describes the message sso.auth.v1.SecondStep.
+ * Use `create(SecondStepSchema)` to create a new message.
+ */
+export const SecondStepSchema: GenMessage<SecondStep> = /*@__PURE__*/
+  messageDesc(file_sso_auth_v1_auth_service, 3);
+
+/**
+ * The request of CompleteLogin: the mfa_token and exactly one factor.
+ *
+ * @generated from message sso.auth.v1.CompleteLoginRequest
+ */
+export type CompleteLoginRequest = Message<"sso.auth.v1.CompleteLoginRequest"> & {
+  /**
+   * The `mfa_token` Login answered.
+   *
+   * @generated from field: string mfa_token = 1;
+   */
+  mfaToken: string;
+
+  /**
+   * A current code of the user's authenticator app (or, after
+   * `mfa_enrollment_required`, the first code of the TOTP being enrolled).
+   *
+   * @generated from field: string totp_code = 2;
+   */
+  totpCode: string;
+
+  /**
+   * One of the user's unused recovery codes.
+   *
+   * @generated from field: string recovery_code = 3;
+   */
+  recoveryCode: string;
+
+  /**
+   * A WebAuthn assertion (the `PublicKeyCredential` as JSON) answering a
+   * challenge from CreatePasskeyChallenge made with this `mfa_token`.
+   *
+   * @generated from field: google.protobuf.Struct passkey_assertion = 4;
+   */
+  passkeyAssertion?: JsonObject | undefined;
+
+  /**
+   * After `mfa_enrollment_required`: the WebAuthn registration (the
+   * `PublicKeyCredential` as JSON) answering EnrollLoginFactor's options.
+   *
+   * @generated from field: google.protobuf.Struct passkey_registration = 5;
+   */
+  passkeyRegistration?: JsonObject | undefined;
+
+  /**
+   * A name for the passkey being registered (default `Passkey`).
+   *
+   * @generated from field: string passkey_name = 6;
+   */
+  passkeyName: string;
+};
+
+/**
+ * Describes the message sso.auth.v1.CompleteLoginRequest.
+ * Use `create(CompleteLoginRequestSchema)` to create a new message.
+ */
+export const CompleteLoginRequestSchema: GenMessage<CompleteLoginRequest> = /*@__PURE__*/
+  messageDesc(file_sso_auth_v1_auth_service, 4);
+
+/**
+ * The response of CompleteLogin: a login's answer, and recovery codes when
+ * the login enrolled the user's first factor.
+ *
+ * @generated from message sso.auth.v1.CompleteLoginResponse
+ */
+export type CompleteLoginResponse = Message<"sso.auth.v1.CompleteLoginResponse"> & {
+  /**
+   * The access token (JWT).
+   *
+   * @generated from field: string access_token = 1;
+   */
+  accessToken: string;
+
+  /**
+   * The refresh token (JWT).
+   *
+   * @generated from field: string refresh_token = 2;
+   */
+  refreshToken: string;
+
+  /**
+   * Always `Bearer`.
+   *
+   * @generated from field: string token_type = 3;
+   */
+  tokenType: string;
+
+  /**
+   * Seconds until the access token expires.
+   *
+   * @generated from field: int32 expires_in = 4;
+   */
+  expiresIn: number;
+
+  /**
+   * The session the tokens belong to.
+   *
+   * @generated from field: string session_id = 5;
+   */
+  sessionId: string;
+
+  /**
+   * The signed-in user.
+   *
+   * @generated from field: sso.directory.v1.User user = 6;
+   */
+  user?: User | undefined;
+
+  /**
+   * The same tokens, as USSO clients read them.
+   *
+   * @generated from field: sso.auth.v1.TokenPair tokens = 7;
+   */
+  tokens?: TokenPair | undefined;
+
+  /**
+   * Recovery codes, shown only this once, when this login enrolled the
+   * user's first second factor.
+   *
+   * @generated from field: repeated string recovery_codes = 8;
+   */
+  recoveryCodes: string[];
+};
+
+/**
+ * Describes the message sso.auth.v1.CompleteLoginResponse.
+ * Use `create(CompleteLoginResponseSchema)` to create a new message.
+ */
+export const CompleteLoginResponseSchema: GenMessage<CompleteLoginResponse> = /*@__PURE__*/
+  messageDesc(file_sso_auth_v1_auth_service, 5);
+
+/**
+ * The request of EnrollLoginFactor.
+ *
+ * @generated from message sso.auth.v1.EnrollLoginFactorRequest
+ */
+export type EnrollLoginFactorRequest = Message<"sso.auth.v1.EnrollLoginFactorRequest"> & {
+  /**
+   * The `mfa_token` of a login that answered `mfa_enrollment_required`.
+   *
+   * @generated from field: string mfa_token = 1;
+   */
+  mfaToken: string;
+
+  /**
+   * `totp` or `passkey`.
+   *
+   * @generated from field: string kind = 2;
+   */
+  kind: string;
+};
+
+/**
+ * Describes the message sso.auth.v1.EnrollLoginFactorRequest.
+ * Use `create(EnrollLoginFactorRequestSchema)` to create a new message.
+ */
+export const EnrollLoginFactorRequestSchema: GenMessage<EnrollLoginFactorRequest> = /*@__PURE__*/
+  messageDesc(file_sso_auth_v1_auth_service, 6);
+
+/**
+ * The response of EnrollLoginFactor: what the authenticator needs.
+ *
+ * @generated from message sso.auth.v1.EnrollLoginFactorResponse
+ */
+export type EnrollLoginFactorResponse = Message<"sso.auth.v1.EnrollLoginFactorResponse"> & {
+  /**
+   * For `totp`: the secret as an `otpauth://` URI for authenticator apps
+   * (shown only this once).
+   *
+   * @generated from field: string otpauth_uri = 1;
+   */
+  otpauthUri: string;
+
+  /**
+   * For `passkey`: WebAuthn creation options (PublicKeyCredentialCreationOptionsJSON).
+   *
+   * @generated from field: google.protobuf.Struct passkey_options = 2;
+   */
+  passkeyOptions?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message sso.auth.v1.EnrollLoginFactorResponse.
+ * Use `create(EnrollLoginFactorResponseSchema)` to create a new message.
+ */
+export const EnrollLoginFactorResponseSchema: GenMessage<EnrollLoginFactorResponse> = /*@__PURE__*/
+  messageDesc(file_sso_auth_v1_auth_service, 7);
+
+/**
+ * The request of CreatePasskeyChallenge.
+ *
+ * @generated from message sso.auth.v1.CreatePasskeyChallengeRequest
+ */
+export type CreatePasskeyChallengeRequest = Message<"sso.auth.v1.CreatePasskeyChallengeRequest"> & {
+  /**
+   * A login's `mfa_token` for a passkey as second factor; empty for a
+   * passwordless sign-in.
+   *
+   * @generated from field: string mfa_token = 1;
+   */
+  mfaToken: string;
+};
+
+/**
+ * Describes the message sso.auth.v1.CreatePasskeyChallengeRequest.
+ * Use `create(CreatePasskeyChallengeRequestSchema)` to create a new message.
+ */
+export const CreatePasskeyChallengeRequestSchema: GenMessage<CreatePasskeyChallengeRequest> = /*@__PURE__*/
+  messageDesc(file_sso_auth_v1_auth_service, 8);
+
+/**
+ * The response of CreatePasskeyChallenge.
+ *
+ * @generated from message sso.auth.v1.CreatePasskeyChallengeResponse
+ */
+export type CreatePasskeyChallengeResponse = Message<"sso.auth.v1.CreatePasskeyChallengeResponse"> & {
+  /**
+   * WebAuthn request options (PublicKeyCredentialRequestOptionsJSON) for
+   * `navigator.credentials.get`.
+   *
+   * @generated from field: google.protobuf.Struct options = 1;
+   */
+  options?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message sso.auth.v1.CreatePasskeyChallengeResponse.
+ * Use `create(CreatePasskeyChallengeResponseSchema)` to create a new message.
+ */
+export const CreatePasskeyChallengeResponseSchema: GenMessage<CreatePasskeyChallengeResponse> = /*@__PURE__*/
+  messageDesc(file_sso_auth_v1_auth_service, 9);
+
+/**
+ * The request of LoginWithPasskey.
+ *
+ * @generated from message sso.auth.v1.LoginWithPasskeyRequest
+ */
+export type LoginWithPasskeyRequest = Message<"sso.auth.v1.LoginWithPasskeyRequest"> & {
+  /**
+   * The WebAuthn assertion (the `PublicKeyCredential` as JSON).
+   *
+   * @generated from field: google.protobuf.Struct assertion = 1;
+   */
+  assertion?: JsonObject | undefined;
+
+  /**
+   * The audience the tokens are for, as for Login.
+   *
+   * @generated from field: string audience = 2;
+   */
+  audience: string;
+
+  /**
+   * A workspace of the user's to select, as for Login.
+   *
+   * @generated from field: string workspace_id = 3;
+   */
+  workspaceId: string;
+};
+
+/**
+ * Describes the message sso.auth.v1.LoginWithPasskeyRequest.
+ * Use `create(LoginWithPasskeyRequestSchema)` to create a new message.
+ */
+export const LoginWithPasskeyRequestSchema: GenMessage<LoginWithPasskeyRequest> = /*@__PURE__*/
+  messageDesc(file_sso_auth_v1_auth_service, 10);
+
+/**
+ * The response of LoginWithPasskey: the same shape as LoginResponse.
+ *
+ * @generated from message sso.auth.v1.LoginWithPasskeyResponse
+ */
+export type LoginWithPasskeyResponse = Message<"sso.auth.v1.LoginWithPasskeyResponse"> & {
+  /**
+   * The access token (JWT).
+   *
+   * @generated from field: string access_token = 1;
+   */
+  accessToken: string;
+
+  /**
+   * The refresh token (JWT).
+   *
+   * @generated from field: string refresh_token = 2;
+   */
+  refreshToken: string;
+
+  /**
+   * Always `Bearer`.
+   *
+   * @generated from field: string token_type = 3;
+   */
+  tokenType: string;
+
+  /**
+   * Seconds until the access token expires.
+   *
+   * @generated from field: int32 expires_in = 4;
+   */
+  expiresIn: number;
+
+  /**
+   * The session the tokens belong to.
+   *
+   * @generated from field: string session_id = 5;
+   */
+  sessionId: string;
+
+  /**
+   * The signed-in user.
+   *
+   * @generated from field: sso.directory.v1.User user = 6;
+   */
+  user?: User | undefined;
+
+  /**
+   * The same tokens, as USSO clients read them.
+   *
+   * @generated from field: sso.auth.v1.TokenPair tokens = 7;
+   */
+  tokens?: TokenPair | undefined;
+};
+
+/**
+ * Describes the message sso.auth.v1.LoginWithPasskeyResponse.
+ * Use `create(LoginWithPasskeyResponseSchema)` to create a new message.
+ */
+export const LoginWithPasskeyResponseSchema: GenMessage<LoginWithPasskeyResponse> = /*@__PURE__*/
+  messageDesc(file_sso_auth_v1_auth_service, 11);
 
 /**
  * The request of Refresh.
@@ -180,7 +565,7 @@ export type RefreshRequest = Message<"sso.auth.v1.RefreshRequest"> & {
  * Use `create(RefreshRequestSchema)` to create a new message.
  */
 export const RefreshRequestSchema: GenMessage<RefreshRequest> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 3);
+  messageDesc(file_sso_auth_v1_auth_service, 12);
 
 /**
  * The response of Refresh: the same shape as LoginResponse.
@@ -243,7 +628,7 @@ export type RefreshResponse = Message<"sso.auth.v1.RefreshResponse"> & {
  * Use `create(RefreshResponseSchema)` to create a new message.
  */
 export const RefreshResponseSchema: GenMessage<RefreshResponse> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 4);
+  messageDesc(file_sso_auth_v1_auth_service, 13);
 
 /**
  * The request of Logout.
@@ -258,7 +643,7 @@ export type LogoutRequest = Message<"sso.auth.v1.LogoutRequest"> & {
  * Use `create(LogoutRequestSchema)` to create a new message.
  */
 export const LogoutRequestSchema: GenMessage<LogoutRequest> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 5);
+  messageDesc(file_sso_auth_v1_auth_service, 14);
 
 /**
  * The response of Logout.
@@ -279,7 +664,7 @@ export type LogoutResponse = Message<"sso.auth.v1.LogoutResponse"> & {
  * Use `create(LogoutResponseSchema)` to create a new message.
  */
 export const LogoutResponseSchema: GenMessage<LogoutResponse> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 6);
+  messageDesc(file_sso_auth_v1_auth_service, 15);
 
 /**
  * The request of GetMe.
@@ -294,7 +679,7 @@ export type GetMeRequest = Message<"sso.auth.v1.GetMeRequest"> & {
  * Use `create(GetMeRequestSchema)` to create a new message.
  */
 export const GetMeRequestSchema: GenMessage<GetMeRequest> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 7);
+  messageDesc(file_sso_auth_v1_auth_service, 16);
 
 /**
  * The response of GetMe.
@@ -315,7 +700,7 @@ export type GetMeResponse = Message<"sso.auth.v1.GetMeResponse"> & {
  * Use `create(GetMeResponseSchema)` to create a new message.
  */
 export const GetMeResponseSchema: GenMessage<GetMeResponse> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 8);
+  messageDesc(file_sso_auth_v1_auth_service, 17);
 
 /**
  * The request of VerifyToken.
@@ -336,7 +721,7 @@ export type VerifyTokenRequest = Message<"sso.auth.v1.VerifyTokenRequest"> & {
  * Use `create(VerifyTokenRequestSchema)` to create a new message.
  */
 export const VerifyTokenRequestSchema: GenMessage<VerifyTokenRequest> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 9);
+  messageDesc(file_sso_auth_v1_auth_service, 18);
 
 /**
  * The response of VerifyToken.
@@ -357,7 +742,7 @@ export type VerifyTokenResponse = Message<"sso.auth.v1.VerifyTokenResponse"> & {
  * Use `create(VerifyTokenResponseSchema)` to create a new message.
  */
 export const VerifyTokenResponseSchema: GenMessage<VerifyTokenResponse> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 10);
+  messageDesc(file_sso_auth_v1_auth_service, 19);
 
 /**
  * A signed-in session.
@@ -441,7 +826,7 @@ export type Session = Message<"sso.auth.v1.Session"> & {
  * Use `create(SessionSchema)` to create a new message.
  */
 export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 11);
+  messageDesc(file_sso_auth_v1_auth_service, 20);
 
 /**
  * The request of ListSessions.
@@ -476,7 +861,7 @@ export type ListSessionsRequest = Message<"sso.auth.v1.ListSessionsRequest"> & {
  * Use `create(ListSessionsRequestSchema)` to create a new message.
  */
 export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 12);
+  messageDesc(file_sso_auth_v1_auth_service, 21);
 
 /**
  * The response of ListSessions.
@@ -518,7 +903,7 @@ export type ListSessionsResponse = Message<"sso.auth.v1.ListSessionsResponse"> &
  * Use `create(ListSessionsResponseSchema)` to create a new message.
  */
 export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 13);
+  messageDesc(file_sso_auth_v1_auth_service, 22);
 
 /**
  * The request of DeleteSession.
@@ -539,7 +924,7 @@ export type DeleteSessionRequest = Message<"sso.auth.v1.DeleteSessionRequest"> &
  * Use `create(DeleteSessionRequestSchema)` to create a new message.
  */
 export const DeleteSessionRequestSchema: GenMessage<DeleteSessionRequest> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 14);
+  messageDesc(file_sso_auth_v1_auth_service, 23);
 
 /**
  * The response of DeleteSession.
@@ -560,7 +945,7 @@ export type DeleteSessionResponse = Message<"sso.auth.v1.DeleteSessionResponse">
  * Use `create(DeleteSessionResponseSchema)` to create a new message.
  */
 export const DeleteSessionResponseSchema: GenMessage<DeleteSessionResponse> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 15);
+  messageDesc(file_sso_auth_v1_auth_service, 24);
 
 /**
  * The request of CreateToken (legacy ASF form login).
@@ -588,7 +973,7 @@ export type CreateTokenRequest = Message<"sso.auth.v1.CreateTokenRequest"> & {
  * Use `create(CreateTokenRequestSchema)` to create a new message.
  */
 export const CreateTokenRequestSchema: GenMessage<CreateTokenRequest> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 16);
+  messageDesc(file_sso_auth_v1_auth_service, 25);
 
 /**
  * The response of CreateToken.
@@ -623,7 +1008,7 @@ export type CreateTokenResponse = Message<"sso.auth.v1.CreateTokenResponse"> & {
  * Use `create(CreateTokenResponseSchema)` to create a new message.
  */
 export const CreateTokenResponseSchema: GenMessage<CreateTokenResponse> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 17);
+  messageDesc(file_sso_auth_v1_auth_service, 26);
 
 /**
  * A token signing key.
@@ -686,7 +1071,7 @@ export type SigningKey = Message<"sso.auth.v1.SigningKey"> & {
  * Use `create(SigningKeySchema)` to create a new message.
  */
 export const SigningKeySchema: GenMessage<SigningKey> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 18);
+  messageDesc(file_sso_auth_v1_auth_service, 27);
 
 /**
  * The request of ListSigningKeys.
@@ -701,7 +1086,7 @@ export type ListSigningKeysRequest = Message<"sso.auth.v1.ListSigningKeysRequest
  * Use `create(ListSigningKeysRequestSchema)` to create a new message.
  */
 export const ListSigningKeysRequestSchema: GenMessage<ListSigningKeysRequest> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 19);
+  messageDesc(file_sso_auth_v1_auth_service, 28);
 
 /**
  * The response of ListSigningKeys.
@@ -722,7 +1107,7 @@ export type ListSigningKeysResponse = Message<"sso.auth.v1.ListSigningKeysRespon
  * Use `create(ListSigningKeysResponseSchema)` to create a new message.
  */
 export const ListSigningKeysResponseSchema: GenMessage<ListSigningKeysResponse> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 20);
+  messageDesc(file_sso_auth_v1_auth_service, 29);
 
 /**
  * The request of RotateSigningKey.
@@ -737,7 +1122,7 @@ export type RotateSigningKeyRequest = Message<"sso.auth.v1.RotateSigningKeyReque
  * Use `create(RotateSigningKeyRequestSchema)` to create a new message.
  */
 export const RotateSigningKeyRequestSchema: GenMessage<RotateSigningKeyRequest> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 21);
+  messageDesc(file_sso_auth_v1_auth_service, 30);
 
 /**
  * The response of RotateSigningKey.
@@ -758,7 +1143,7 @@ export type RotateSigningKeyResponse = Message<"sso.auth.v1.RotateSigningKeyResp
  * Use `create(RotateSigningKeyResponseSchema)` to create a new message.
  */
 export const RotateSigningKeyResponseSchema: GenMessage<RotateSigningKeyResponse> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 22);
+  messageDesc(file_sso_auth_v1_auth_service, 31);
 
 /**
  * A recorded security event.
@@ -835,7 +1220,7 @@ export type AuditEvent = Message<"sso.auth.v1.AuditEvent"> & {
  * Use `create(AuditEventSchema)` to create a new message.
  */
 export const AuditEventSchema: GenMessage<AuditEvent> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 23);
+  messageDesc(file_sso_auth_v1_auth_service, 32);
 
 /**
  * The request of ListAuditEvents.
@@ -877,7 +1262,7 @@ export type ListAuditEventsRequest = Message<"sso.auth.v1.ListAuditEventsRequest
  * Use `create(ListAuditEventsRequestSchema)` to create a new message.
  */
 export const ListAuditEventsRequestSchema: GenMessage<ListAuditEventsRequest> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 24);
+  messageDesc(file_sso_auth_v1_auth_service, 33);
 
 /**
  * The response of ListAuditEvents.
@@ -919,7 +1304,7 @@ export type ListAuditEventsResponse = Message<"sso.auth.v1.ListAuditEventsRespon
  * Use `create(ListAuditEventsResponseSchema)` to create a new message.
  */
 export const ListAuditEventsResponseSchema: GenMessage<ListAuditEventsResponse> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 25);
+  messageDesc(file_sso_auth_v1_auth_service, 34);
 
 /**
  * The request of IssueToken: OAuth 2.0 token request parameters.
@@ -996,7 +1381,7 @@ export type IssueTokenRequest = Message<"sso.auth.v1.IssueTokenRequest"> & {
  * Use `create(IssueTokenRequestSchema)` to create a new message.
  */
 export const IssueTokenRequestSchema: GenMessage<IssueTokenRequest> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 26);
+  messageDesc(file_sso_auth_v1_auth_service, 35);
 
 /**
  * The response of IssueToken: an OAuth 2.0 access token response.
@@ -1054,7 +1439,7 @@ export type IssueTokenResponse = Message<"sso.auth.v1.IssueTokenResponse"> & {
  * Use `create(IssueTokenResponseSchema)` to create a new message.
  */
 export const IssueTokenResponseSchema: GenMessage<IssueTokenResponse> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 27);
+  messageDesc(file_sso_auth_v1_auth_service, 36);
 
 /**
  * The request of RevokeToken (a form, as RFC 7009 sends it).
@@ -1096,7 +1481,7 @@ export type RevokeTokenRequest = Message<"sso.auth.v1.RevokeTokenRequest"> & {
  * Use `create(RevokeTokenRequestSchema)` to create a new message.
  */
 export const RevokeTokenRequestSchema: GenMessage<RevokeTokenRequest> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 28);
+  messageDesc(file_sso_auth_v1_auth_service, 37);
 
 /**
  * The response of RevokeToken: empty, whatever the token was.
@@ -1111,7 +1496,7 @@ export type RevokeTokenResponse = Message<"sso.auth.v1.RevokeTokenResponse"> & {
  * Use `create(RevokeTokenResponseSchema)` to create a new message.
  */
 export const RevokeTokenResponseSchema: GenMessage<RevokeTokenResponse> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 29);
+  messageDesc(file_sso_auth_v1_auth_service, 38);
 
 /**
  * The request of IntrospectToken (a form, as RFC 7662 sends it).
@@ -1153,7 +1538,7 @@ export type IntrospectTokenRequest = Message<"sso.auth.v1.IntrospectTokenRequest
  * Use `create(IntrospectTokenRequestSchema)` to create a new message.
  */
 export const IntrospectTokenRequestSchema: GenMessage<IntrospectTokenRequest> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 30);
+  messageDesc(file_sso_auth_v1_auth_service, 39);
 
 /**
  * The response of IntrospectToken: `{"active": false}` alone for a token that
@@ -1259,7 +1644,7 @@ export type IntrospectTokenResponse = Message<"sso.auth.v1.IntrospectTokenRespon
  * Use `create(IntrospectTokenResponseSchema)` to create a new message.
  */
 export const IntrospectTokenResponseSchema: GenMessage<IntrospectTokenResponse> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 31);
+  messageDesc(file_sso_auth_v1_auth_service, 40);
 
 /**
  * The request of GetUserInfo: the bearer token says whose.
@@ -1274,7 +1659,7 @@ export type GetUserInfoRequest = Message<"sso.auth.v1.GetUserInfoRequest"> & {
  * Use `create(GetUserInfoRequestSchema)` to create a new message.
  */
 export const GetUserInfoRequestSchema: GenMessage<GetUserInfoRequest> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 32);
+  messageDesc(file_sso_auth_v1_auth_service, 41);
 
 /**
  * The response of GetUserInfo: standard OpenID Connect claims.
@@ -1344,7 +1729,7 @@ export type GetUserInfoResponse = Message<"sso.auth.v1.GetUserInfoResponse"> & {
  * Use `create(GetUserInfoResponseSchema)` to create a new message.
  */
 export const GetUserInfoResponseSchema: GenMessage<GetUserInfoResponse> = /*@__PURE__*/
-  messageDesc(file_sso_auth_v1_auth_service, 33);
+  messageDesc(file_sso_auth_v1_auth_service, 42);
 
 /**
  * AuthService signs people in and out, issues and checks tokens, and manages
@@ -1517,6 +1902,58 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof GetUserInfoRequestSchema;
     output: typeof GetUserInfoResponseSchema;
+  },
+  /**
+   * CompleteLogin is a login's second step, after Login answered
+   * `mfa_required` (or `mfa_enrollment_required`): the login's `mfa_token`
+   * and one second factor (a TOTP code, a recovery code or a passkey
+   * assertion) give the tokens a plain Login gives. After
+   * `mfa_enrollment_required`, the factor enrolled with EnrollLoginFactor is
+   * confirmed by this call (a first TOTP code, or the passkey's registration).
+   *
+   * @generated from rpc sso.auth.v1.AuthService.CompleteLogin
+   */
+  completeLogin: {
+    methodKind: "unary";
+    input: typeof CompleteLoginRequestSchema;
+    output: typeof CompleteLoginResponseSchema;
+  },
+  /**
+   * EnrollLoginFactor starts enrolling a second factor during a login that
+   * answered `mfa_enrollment_required` (a policy asks for one and the user has
+   * none): the `mfa_token` allows nothing else. CompleteLogin finishes it.
+   *
+   * @generated from rpc sso.auth.v1.AuthService.EnrollLoginFactor
+   */
+  enrollLoginFactor: {
+    methodKind: "unary";
+    input: typeof EnrollLoginFactorRequestSchema;
+    output: typeof EnrollLoginFactorResponseSchema;
+  },
+  /**
+   * CreatePasskeyChallenge starts a passkey sign-in: WebAuthn request options
+   * with a fresh, single-use, short-lived challenge. Without `mfa_token` it is
+   * for a passwordless sign-in with a discoverable credential (the
+   * authenticator says who); with one, for that login's user's passkeys as a
+   * second factor.
+   *
+   * @generated from rpc sso.auth.v1.AuthService.CreatePasskeyChallenge
+   */
+  createPasskeyChallenge: {
+    methodKind: "unary";
+    input: typeof CreatePasskeyChallengeRequestSchema;
+    output: typeof CreatePasskeyChallengeResponseSchema;
+  },
+  /**
+   * LoginWithPasskey signs a user in with a passkey alone (passwordless): the
+   * assertion answering a challenge from CreatePasskeyChallenge.
+   *
+   * @generated from rpc sso.auth.v1.AuthService.LoginWithPasskey
+   */
+  loginWithPasskey: {
+    methodKind: "unary";
+    input: typeof LoginWithPasskeyRequestSchema;
+    output: typeof LoginWithPasskeyResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_sso_auth_v1_auth_service, 0);
