@@ -130,7 +130,9 @@ describe('the document', () => {
   test('schemas are in the REST JSON shape: snake_case, int32 numbers, RFC 3339 times', () => {
     const schemas = doc.components.schemas;
     const login = schemas['sso.auth.v1.LoginResponse']!['properties'] as Record<string, Schema>;
-    assert.deepEqual(Object.keys(login), ['access_token', 'refresh_token', 'token_type', 'expires_in', 'session_id', 'user', 'tokens']);
+    assert.deepEqual(Object.keys(login), ['access_token', 'refresh_token', 'token_type', 'expires_in', 'session_id', 'user', 'tokens',
+      // A login held for its second step (issue 12): present only then.
+      'status', 'mfa_token', 'second_step']);
     assert.deepEqual({ type: login['expires_in']!['type'], format: login['expires_in']!['format'] }, { type: 'integer', format: 'int32' });
     const user = schemas['sso.directory.v1.User']!['properties'] as Record<string, Schema>;
     assert.ok('is_admin' in user && 'workspace_ids' in user && !('isAdmin' in user));
