@@ -1,22 +1,17 @@
 import { create } from '@bufbuild/protobuf';
-import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import type { ServiceImpl } from '@connectrpc/connect';
 import { AgentKeySchema, AgentSchema, AgentService, type Agent, type AgentKey } from '../../gen/sso/agent/v1/agent_service_pb.js';
 import type { AgentKeyRecord } from '../db/repositories/agent-keys.js';
 import type { AgentRecord } from '../db/repositories/agents.js';
 import { AgentKeys } from '../domain/agents/agent-keys.js';
 import { AgentLogin } from '../domain/agents/agent-login.js';
 import { Agents } from '../domain/agents/agents.js';
-import type { Actor } from '../domain/directory/actor.js';
 import { page } from '../domain/paging.js';
-import { holds } from '../interceptors/authorization.js';
-import { callInfoOf, principalOf } from '../interceptors/call-context.js';
+import { callInfoOf } from '../interceptors/call-context.js';
 import type { Deps } from '../server/deps.js';
+import { actorOf } from './actor-of.js';
 import { ts } from './mappers.js';
-
-function actorOf(ctx: HandlerContext): Actor {
-  const principal = principalOf(ctx);
-  return { principal, may: (permission) => holds(principal, permission) };
-}
+import { fieldsToChange } from './update-mask.js';
 
 export function toAgent(a: AgentRecord): Agent {
   return create(AgentSchema, {
@@ -33,7 +28,7 @@ function toAgentKey(k: AgentKeyRecord): AgentKey {
 }
 
 /** Thin handlers: proto in, domain call, proto out. */
-export function createAgentService(deps: Deps): Partial<ServiceImpl<typeof AgentService>> {
+export function createAgentService(deps: Deps): ServiceImpl<typeof AgentService> {
   const agents = new Agents(deps.ds);
   const keys = new AgentKeys(deps.ds);
   const login = new AgentLogin({ ds: deps.ds, tokens: deps.tokens, audiences: deps.audiences, audit: deps.audit, issuer: deps.config.issuer });
@@ -51,14 +46,15 @@ export function createAgentService(deps: Deps): Partial<ServiceImpl<typeof Agent
       return { agent: toAgent(await agents.get(req.id)) };
     },
     async updateAgent(req, ctx) {
-      // REST fills the mask with the fields in the body; an RPC without one sends what it sets.
-      const mask = req.updateMask?.paths ?? [];
-      const sent = (field: string, set: boolean) => (mask.length > 0 ? mask.includes(field) : set);
+      const sent = fieldsToChange(req.updateMask, {
+        name: req.name !== undefined, description: req.description !== undefined,
+        scopes: req.scopes.length > 0, is_active: req.isActive !== undefined,
+      });
       const agent = await agents.update(actorOf(ctx), req.id, {
-        ...(sent('name', req.name !== undefined) ? { name: req.name ?? '' } : {}),
-        ...(sent('description', req.description !== undefined) ? { description: req.description ?? '' } : {}),
-        ...(sent('scopes', req.scopes.length > 0) ? { scopes: req.scopes } : {}),
-        ...(sent('is_active', req.isActive !== undefined) ? { isActive: req.isActive ?? false } : {}),
+        ...(sent('name') ? { name: req.name ?? '' } : {}),
+        ...(sent('description') ? { description: req.description ?? '' } : {}),
+        ...(sent('scopes') ? { scopes: req.scopes } : {}),
+        ...(sent('is_active') ? { isActive: req.isActive ?? false } : {}),
       });
       return { agent: toAgent(agent) };
     },

@@ -1,19 +1,12 @@
 import { create } from '@bufbuild/protobuf';
-import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import type { ServiceImpl } from '@connectrpc/connect';
 import { ApiKeySchema, ApiKeyService, type ApiKey } from '../../gen/sso/apikey/v1/api_key_service_pb.js';
 import type { ApiKeyRecord } from '../db/repositories/api-keys.js';
 import { ApiKeys } from '../domain/apikeys/api-keys.js';
-import type { Actor } from '../domain/directory/actor.js';
 import { page } from '../domain/paging.js';
-import { holds } from '../interceptors/authorization.js';
-import { principalOf } from '../interceptors/call-context.js';
 import type { Deps } from '../server/deps.js';
+import { actorOf } from './actor-of.js';
 import { ts } from './mappers.js';
-
-function actorOf(ctx: HandlerContext): Actor {
-  const principal = principalOf(ctx);
-  return { principal, may: (permission) => holds(principal, permission) };
-}
 
 function toApiKey(k: ApiKeyRecord): ApiKey {
   return create(ApiKeySchema, {
@@ -25,7 +18,7 @@ function toApiKey(k: ApiKeyRecord): ApiKey {
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 /** Thin handlers: proto in, domain call, proto out. */
-export function createApiKeyService(deps: Deps): Partial<ServiceImpl<typeof ApiKeyService>> {
+export function createApiKeyService(deps: Deps): ServiceImpl<typeof ApiKeyService> {
   const apiKeys = new ApiKeys(deps.ds);
   return {
     async createApiKey(req, ctx) {

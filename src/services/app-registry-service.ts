@@ -10,6 +10,7 @@ import { page, uuid } from '../domain/paging.js';
 import { callInfoOf } from '../interceptors/call-context.js';
 import type { Deps } from '../server/deps.js';
 import { toLegacyUser, toUser, ts } from './mappers.js';
+import { fieldsToChange } from './update-mask.js';
 
 /**
  * The plaintext key and client secret are set only in the answer that created or rotated them
@@ -33,25 +34,25 @@ function toLegacyApp(app: AppRecord, apiKey?: string): LegacyApp {
   });
 }
 
-/**
- * The fields an update sends: those named in `update_mask` (REST fills it with the body's keys),
- * or without a mask (plain RPC), the optional fields set and the non-empty lists.
- */
+/** What an update changes (see ./update-mask.ts for which fields count as sent). */
 function changesOf(req: UpdateAppRequest): AppUpdate {
-  const paths = req.updateMask?.paths.map((p) => p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
-  const sent = (field: string, present: boolean) => (paths ? paths.includes(field) : present);
+  const sent = fieldsToChange(req.updateMask, {
+    name: req.name !== undefined, url: req.url !== undefined, description: req.description !== undefined,
+    audience: req.audience !== undefined, redirect_uris: req.redirectUris.length > 0,
+    allowed_origins: req.allowedOrigins.length > 0, post_logout_redirect_uris: req.postLogoutRedirectUris.length > 0,
+    client_type: req.clientType !== undefined, allowed_scopes: req.allowedScopes.length > 0, is_active: req.isActive !== undefined,
+  });
   return {
-    name: sent('name', req.name !== undefined) ? (req.name ?? '') : undefined,
-    url: sent('url', req.url !== undefined) ? (req.url ?? '') : undefined,
-    description: sent('description', req.description !== undefined) ? (req.description ?? '') : undefined,
-    audience: sent('audience', req.audience !== undefined) ? (req.audience ?? '') : undefined,
-    redirectUris: sent('redirect_uris', req.redirectUris.length > 0) ? req.redirectUris : undefined,
-    allowedOrigins: sent('allowed_origins', req.allowedOrigins.length > 0) ? req.allowedOrigins : undefined,
-    postLogoutRedirectUris: sent('post_logout_redirect_uris', req.postLogoutRedirectUris.length > 0)
-      ? req.postLogoutRedirectUris : undefined,
-    clientType: sent('client_type', req.clientType !== undefined) ? (req.clientType ?? '') : undefined,
-    allowedScopes: sent('allowed_scopes', req.allowedScopes.length > 0) ? req.allowedScopes : undefined,
-    isActive: sent('is_active', req.isActive !== undefined) ? (req.isActive ?? false) : undefined,
+    name: sent('name') ? (req.name ?? '') : undefined,
+    url: sent('url') ? (req.url ?? '') : undefined,
+    description: sent('description') ? (req.description ?? '') : undefined,
+    audience: sent('audience') ? (req.audience ?? '') : undefined,
+    redirectUris: sent('redirect_uris') ? req.redirectUris : undefined,
+    allowedOrigins: sent('allowed_origins') ? req.allowedOrigins : undefined,
+    postLogoutRedirectUris: sent('post_logout_redirect_uris') ? req.postLogoutRedirectUris : undefined,
+    clientType: sent('client_type') ? (req.clientType ?? '') : undefined,
+    allowedScopes: sent('allowed_scopes') ? req.allowedScopes : undefined,
+    isActive: sent('is_active') ? (req.isActive ?? false) : undefined,
   };
 }
 

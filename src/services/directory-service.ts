@@ -1,40 +1,19 @@
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
-import type { FieldMask } from '@bufbuild/protobuf/wkt';
 import { DirectoryService } from '../../gen/sso/directory/v1/directory_service_pb.js';
-import type { Actor } from '../domain/directory/actor.js';
 import { LegacyUsers } from '../domain/directory/legacy-users.js';
 import { Roles } from '../domain/directory/roles.js';
 import { DirectoryUsers } from '../domain/directory/users.js';
 import { Workspaces } from '../domain/directory/workspaces.js';
 import { page } from '../domain/paging.js';
-import { AppError } from '../errors/index.js';
-import { holds } from '../interceptors/authorization.js';
-import { callInfoOf, principalOf } from '../interceptors/call-context.js';
+import { callInfoOf } from '../interceptors/call-context.js';
 import type { Deps } from '../server/deps.js';
+import { actorOf } from './actor-of.js';
+import { fieldsToChange } from './update-mask.js';
 import { toLegacyUser, toRole, toUser, toWorkspace, toWorkspaceMember } from './mappers.js';
-
-function actorOf(ctx: HandlerContext): Actor {
-  const principal = principalOf(ctx);
-  return { principal, may: (permission) => holds(principal, permission) };
-}
 
 function clientOf(ctx: HandlerContext) {
   const { ip, userAgent } = callInfoOf(ctx);
   return { ip, userAgent };
-}
-
-const snake = (path: string) => path.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
-/**
- * The fields an update sends: the paths of `update_mask` (which the REST layer fills with the
- * body's keys), or, when an RPC caller sends no mask, the fields it set.
- */
-function sentFields(mask: FieldMask | undefined, known: readonly string[], set: Record<string, boolean>): Set<string> {
-  if (!mask || mask.paths.length === 0) return new Set(Object.keys(set).filter((k) => set[k]));
-  const paths = mask.paths.map(snake).filter((p) => p !== 'id');
-  const unknown = paths.find((p) => !known.includes(p));
-  if (unknown !== undefined) throw new AppError('INVALID_ARGUMENT', `update_mask names an unknown field "${unknown.slice(0, 80)}".`);
-  return new Set(paths);
 }
 
 /** Thin handlers: proto in, domain call, proto out. */
@@ -65,16 +44,16 @@ export function createDirectoryService(deps: Deps): ServiceImpl<typeof Directory
     },
     async updateUser(req, ctx) {
       // current_password is proof, not a change; REST puts every body key in the mask.
-      const sent = sentFields(req.updateMask, ['roles', 'scopes', 'is_active', 'is_admin', 'password', 'current_password'], {
+      const sent = fieldsToChange(req.updateMask, {
         roles: req.roles.length > 0, scopes: req.scopes.length > 0, is_active: req.isActive !== undefined,
-        is_admin: req.isAdmin !== undefined, password: req.password !== undefined,
+        is_admin: req.isAdmin !== undefined, password: req.password !== undefined, current_password: false,
       });
       const user = await users.update(actorOf(ctx), req.id, {
-        roles: sent.has('roles') ? req.roles : undefined,
-        scopes: sent.has('scopes') ? req.scopes : undefined,
-        isActive: sent.has('is_active') ? req.isActive ?? false : undefined,
-        isAdmin: sent.has('is_admin') ? req.isAdmin ?? false : undefined,
-        password: sent.has('password') ? req.password ?? '' : undefined,
+        roles: sent('roles') ? req.roles : undefined,
+        scopes: sent('scopes') ? req.scopes : undefined,
+        isActive: sent('is_active') ? req.isActive ?? false : undefined,
+        isAdmin: sent('is_admin') ? req.isAdmin ?? false : undefined,
+        password: sent('password') ? req.password ?? '' : undefined,
         currentPassword: req.currentPassword,
       }, clientOf(ctx));
       return { user: toUser(user) };
@@ -147,13 +126,13 @@ export function createDirectoryService(deps: Deps): ServiceImpl<typeof Directory
       return { role: toRole(await roles.get(req.id)) };
     },
     async updateRole(req, ctx) {
-      const sent = sentFields(req.updateMask, ['name', 'scopes', 'description'], {
+      const sent = fieldsToChange(req.updateMask, {
         name: req.name !== undefined, scopes: req.scopes.length > 0, description: req.description !== undefined,
       });
       const role = await roles.update(actorOf(ctx), req.id, {
-        name: sent.has('name') ? req.name ?? '' : undefined,
-        scopes: sent.has('scopes') ? req.scopes : undefined,
-        description: sent.has('description') ? req.description ?? '' : undefined,
+        name: sent('name') ? req.name ?? '' : undefined,
+        scopes: sent('scopes') ? req.scopes : undefined,
+        description: sent('description') ? req.description ?? '' : undefined,
       });
       return { role: toRole(role) };
     },

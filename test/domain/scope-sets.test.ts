@@ -2,7 +2,7 @@
 // grant exactly what both lists grant, under USSO's ladder and wildcard rules.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { intersectScopes, isUnrestricted, scopesNotCovered } from '../../src/domain/apikeys/scope-sets.js';
+import { intersectScopes, isUnrestricted, scopesNotCovered } from '../../src/domain/scopes.js';
 import { hasScope } from '../../src/domain/scopes.js';
 
 test('intersections of typical lists', () => {

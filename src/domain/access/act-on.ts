@@ -1,5 +1,5 @@
 import { AppError } from '../../errors/index.js';
-import { scopesNotCovered } from '../apikeys/scope-sets.js';
+import { scopesNotCovered } from '../scopes.js';
 import type { Principal } from '../principal.js';
 
 /**

@@ -1,6 +1,6 @@
 import { AppError } from '../../errors/index.js';
 import { scopesOf } from '../directory/rules.js';
-import { scopesNotCovered } from '../apikeys/scope-sets.js';
+import { scopesNotCovered } from '../scopes.js';
 import type { Tokens } from '../tokens.js';
 
 /**

@@ -15,7 +15,7 @@ import { agentTarget, checkMayActOnUser } from '../access/targets.js';
 import { uuid } from '../paging.js';
 import type { Principal } from '../principal.js';
 import { resolveApiKey, type KeyOwnerKind, type ResolvedApiKey } from './key-lookup.js';
-import { scopesNotCovered } from './scope-sets.js';
+import { scopesNotCovered } from '../scopes.js';
 
 export interface NewApiKeyInput {
   /** The agent the key is for; empty for the caller. */

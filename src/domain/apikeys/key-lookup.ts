@@ -2,7 +2,7 @@ import { parseApiKey, safeEqualHex, sha256Hex } from '../../auth/index.js';
 import { findKeyStanding, touchApiKey } from '../../db/repositories/api-keys.js';
 import type { Db } from '../../db/repositories/sql.js';
 import { AppError } from '../../errors/index.js';
-import { intersectScopes, isUnrestricted } from './scope-sets.js';
+import { intersectScopes, isUnrestricted } from '../scopes.js';
 
 /** The owner kinds, also the `kind` part of the keys' plaintext (`sso_agent_...`, `sso_user_...`). */
 export type KeyOwnerKind = 'user' | 'agent';

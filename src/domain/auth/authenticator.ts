@@ -3,7 +3,7 @@ import { agentStanding } from '../../db/repositories/agents.js';
 import { sessionStanding } from '../../db/repositories/sessions.js';
 import { AppError } from '../../errors/index.js';
 import type { Authenticator } from '../../interceptors/authentication.js';
-import { intersectScopes } from '../apikeys/scope-sets.js';
+import { intersectScopes } from '../scopes.js';
 import { isUuid } from '../paging.js';
 import type { Principal } from '../principal.js';
 import type { AccessClaims, Tokens } from '../tokens.js';
