@@ -1,3 +1,3 @@
 export { catalog, type Reason } from './catalog.js';
 export { AppError, fail } from './app-error.js';
-export { toConnectError } from './to-connect-error.js';
+export { reasonOfCode, toConnectError } from './to-connect-error.js';

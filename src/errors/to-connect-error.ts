@@ -12,9 +12,13 @@ function withReason(message: string, code: Code, reason: string, headers?: Recor
   return new ConnectError(message, code, headers, [{ desc: ErrorInfoSchema, value: info }]);
 }
 
-/** The code name in UPPER_SNAKE, the reason given when nothing more precise is known. */
-function reasonOfCode(code: Code): string {
-  return Code[code].replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
+/**
+ * The reason given when nothing more precise is known: the code's name in UPPER_SNAKE, from the
+ * enum (`Code.NotFound`) or from its protocol name (`not_found`, as Connect and REST spell it).
+ */
+export function reasonOfCode(code: Code | string): string {
+  const name = typeof code === 'string' ? code : Code[code].replace(/([a-z])([A-Z])/g, '$1_$2');
+  return name.toUpperCase();
 }
 
 /**

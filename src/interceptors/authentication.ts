@@ -1,18 +1,10 @@
 import { getOption, hasOption } from '@bufbuild/protobuf';
 import type { Interceptor } from '@connectrpc/connect';
 import { access } from '../../gen/sso/options/v1/options_pb.js';
-import { looksLikeJwt } from '../auth/index.js';
-import type { Principal } from '../domain/principal.js';
+import { bearerToken, looksLikeJwt } from '../auth/index.js';
+import type { Authenticator } from '../domain/auth/authenticator.js';
 import { AppError } from '../errors/index.js';
 import { principalKey } from './call-context.js';
-
-/** Turns a presented credential into a principal, or throws an AppError saying why not. */
-export interface Authenticator {
-  /** The audience of the service's own tokens: the only one its API accepts (but see `any_audience`). */
-  readonly ownAudience: string;
-  fromAccessToken(token: string): Promise<Principal>;
-  fromApiKey(key: string): Promise<Principal>;
-}
 
 export const accessCookieName = 'usso-access-token';
 
@@ -32,14 +24,8 @@ function readCookie(header: string | null, name: string): string | undefined {
 
 /** The credential a call presents: a bearer value (a JWT, else an API key), `x-api-key`, or the cookie. */
 export function credentialOf(header: Headers): Credential | undefined {
-  const authorization = header.get('authorization');
-  if (authorization) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (match) {
-      const value = match[1]!;
-      return { kind: looksLikeJwt(value) ? 'access_token' : 'api_key', value };
-    }
-  }
+  const bearer = bearerToken(header.get('authorization'));
+  if (bearer) return { kind: looksLikeJwt(bearer) ? 'access_token' : 'api_key', value: bearer };
   const apiKey = header.get('x-api-key');
   if (apiKey) return { kind: 'api_key', value: apiKey.trim() };
   const cookie = readCookie(header.get('cookie'), accessCookieName);

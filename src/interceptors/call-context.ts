@@ -50,10 +50,6 @@ export function principalOf(ctx: HandlerContext): Principal {
   return principal;
 }
 
-export function optionalPrincipalOf(ctx: HandlerContext): Principal | undefined {
-  return ctx.values.get(principalKey);
-}
-
 export function callInfoOf(ctx: HandlerContext): CallInfo {
   return ctx.values.get(callInfoKey);
 }

@@ -48,11 +48,6 @@ export function httpStatusForCode(code: string): number {
   return isConnectCodeName(code) ? httpStatusByCode[code] : 500;
 }
 
-/** `not_found` -> `NOT_FOUND`: the reason used when an error carries no ErrorInfo. */
-export function reasonFromCode(code: string): string {
-  return code.toUpperCase();
-}
-
 /**
  * A problem with the REST request itself (body, path, query), found before the
  * RPC handler runs. The transcoder answers it with {@link writeRestError}.

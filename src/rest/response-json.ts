@@ -2,7 +2,8 @@ import { fromBinary, toJson, type JsonObject, type JsonValue, type Registry } fr
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeFromHttpStatus, codeToString, errorFromJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { httpStatusForCode, reasonFromCode, restErrorBody, type RestErrorBody } from "./errors.js";
+import { reasonOfCode } from "../errors/index.js";
+import { httpStatusForCode, restErrorBody, type RestErrorBody } from "./errors.js";
 import type { HandlerAnswer } from "./invoke.js";
 import type { CompiledRoute } from "./routes.js";
 
@@ -43,7 +44,7 @@ export function errorFromAnswer(answer: HandlerAnswer): RestError {
     error = fallback;
   }
   const code = codeToString(error.code);
-  let reason = reasonFromCode(code);
+  let reason = reasonOfCode(code);
   try {
     const info = error.findDetails(ErrorInfoSchema).find((d) => d.reason !== "");
     if (info) reason = info.reason;

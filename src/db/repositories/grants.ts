@@ -1,4 +1,4 @@
-import { one, rows, type Db } from './sql.js';
+import { one, type Db } from './sql.js';
 
 /** What a user holds: role slugs and effective scopes (roles' scopes plus direct scopes). */
 export interface Grants { roles: string[]; scopes: string[]; workspaceIds: string[] }
@@ -32,14 +32,6 @@ export async function loadGrants(db: Db, userId: string, workspaceId?: string): 
     ? await one<Grants>(db, `SELECT ${grantColumns('$2')} FROM users u WHERE u.id = $1`, [userId, workspaceId])
     : await one<Grants>(db, `SELECT ${grantColumns(null)} FROM users u WHERE u.id = $1`, [userId]);
   return row ?? { roles: [], scopes: [], workspaceIds: [] };
-}
-
-/** The grants of several users at once (no workspace selected), for lists. */
-export async function loadGrantsOf(db: Db, userIds: string[]): Promise<Map<string, Grants>> {
-  if (userIds.length === 0) return new Map();
-  const found = await rows<Grants & { id: string }>(db,
-    `SELECT u.id, ${grantColumns(null)} FROM users u WHERE u.id = ANY($1::uuid[])`, [userIds]);
-  return new Map(found.map(({ id, ...grants }) => [id, grants]));
 }
 
 /** Whether the user belongs to the workspace. */

@@ -1,4 +1,4 @@
-import { run, rows, one, uniqueViolation, type Db } from './sql.js';
+import { run, one, uniqueViolation, type Db } from './sql.js';
 import { AppError } from '../../errors/index.js';
 
 export type IdentifierType = 'email' | 'phone' | 'username';

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { importVerifyKey, TokenError, verifyJwt } from '../../auth/index.js';
+import { bearerToken, importVerifyKey, TokenError, verifyJwt } from '../../auth/index.js';
 import { findAgentKeyForLogin, recordAssertion } from '../../db/repositories/agent-keys.js';
 import type { AgentRecord } from '../../db/repositories/agents.js';
 import { AppError } from '../../errors/index.js';
@@ -77,7 +77,7 @@ export class AgentLogin {
   }
 
   private async login(input: { authorization: string | null; assertion: string; audience: string }, found: (agentId: string) => void): Promise<AgentToken & { agent: AgentRecord }> {
-    const assertion = input.assertion || /^Bearer\s+(\S+)\s*$/i.exec(input.authorization ?? '')?.[1];
+    const assertion = input.assertion || bearerToken(input.authorization);
     if (!assertion) throw new AppError('UNAUTHENTICATED', 'Send the signed assertion as "Authorization: Bearer <JWT>".');
     const registered = await findAgentKeyForLogin(this.s.ds, kidOf(assertion));
     if (!registered) throw invalid();

@@ -2,11 +2,18 @@ import type { DataSource } from 'typeorm';
 import { agentStanding } from '../../db/repositories/agents.js';
 import { sessionStanding } from '../../db/repositories/sessions.js';
 import { AppError } from '../../errors/index.js';
-import type { Authenticator } from '../../interceptors/authentication.js';
 import { intersectScopes } from '../scopes.js';
 import { isUuid } from '../paging.js';
 import type { Principal } from '../principal.js';
 import type { AccessClaims, Tokens } from '../tokens.js';
+
+/** Turns a presented credential into a principal, or throws an AppError saying why not. */
+export interface Authenticator {
+  /** The audience of the service's own tokens: the only one its API accepts (but see `any_audience`). */
+  readonly ownAudience: string;
+  fromAccessToken(token: string): Promise<Principal>;
+  fromApiKey(key: string): Promise<Principal>;
+}
 
 /**
  * Turns credentials into principals. An access token must verify and its session must still be
