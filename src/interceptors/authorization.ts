@@ -25,6 +25,16 @@ export function holds(principal: Principal, permission: string): boolean {
   return principal.isAdmin || hasScope(principal.scopes, permission);
 }
 
+/**
+ * `self` alone: any signed-in principal, acting on its own things. `self` with a `permission`:
+ * the same door, and the handler decides from the target whether the permission is needed (one's
+ * own sessions or keys need none; another's do), through Actor.may and the rule of who may act on
+ * whom (domain/access). Either way nothing more is decided here.
+ */
+export function decidedByHandler(rule: Access): boolean {
+  return rule.self;
+}
+
 function camel(field: string): string {
   return field.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 }
@@ -45,7 +55,7 @@ export function createAuthorizationInterceptor(): Interceptor {
       if (!principal.isAdmin) throw new AppError('ADMIN_REQUIRED');
       return next(req);
     }
-    if (rule.permission === '' || rule.self) return next(req);
+    if (rule.permission === '' || decidedByHandler(rule)) return next(req);
     if (rule.selfField !== '' && !req.stream) {
       const target = (req.message as unknown as Record<string, unknown>)[camel(rule.selfField)];
       if (principal.kind === 'user' && (target === '' || target === principal.id)) return next(req);

@@ -5,6 +5,7 @@ import { findAgent } from '../../db/repositories/agents.js';
 import { AppError } from '../../errors/index.js';
 import type { Actor } from '../directory/actor.js';
 import { checkMayActOn } from '../access/act-on.js';
+import type { Permission } from '../access/permissions.js';
 import { agentTarget } from '../access/targets.js';
 import { uuid } from '../paging.js';
 import { ed25519PublicKey } from './public-key.js';
@@ -17,7 +18,7 @@ import { ed25519PublicKey } from './public-key.js';
 export class AgentKeys {
   constructor(private readonly ds: DataSource) {}
 
-  private async agentFor(actor: Actor, agentIdInput: string, permission: string, actsAs: boolean): Promise<string> {
+  private async agentFor(actor: Actor, agentIdInput: string, permission: Permission, actsAs: boolean): Promise<string> {
     const agentId = uuid(agentIdInput, 'agent_id');
     const self = actor.principal.kind === 'agent' && actor.principal.id === agentId;
     if (!self && !actor.may(permission)) throw new AppError('PERMISSION_DENIED', `This call needs the permission "${permission}".`);

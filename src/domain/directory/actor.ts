@@ -1,3 +1,4 @@
+import type { Permission } from '../access/permissions.js';
 import type { Principal } from '../principal.js';
 
 /**
@@ -7,7 +8,7 @@ import type { Principal } from '../principal.js';
  */
 export interface Actor {
   principal: Principal;
-  may(permission: string): boolean;
+  may(permission: Permission): boolean;
 }
 
 /** Whether the caller is this very user (an agent never is). */

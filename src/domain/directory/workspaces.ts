@@ -27,7 +27,7 @@ export class Workspaces {
 
   private async authorize(actor: Actor, ref: string, action: Action, acceptSlug = false): Promise<WorkspaceRecord> {
     const denied = () => new AppError('PERMISSION_DENIED', `This call needs the permission "${action}:workspaces" or ${action === 'read' ? 'membership in' : 'ownership of'} the workspace.`);
-    const holder = actor.may(`${action}:workspaces`);
+    const holder = actor.may(`${action}:workspaces` as const);
     let parsed: WorkspaceRef;
     try {
       parsed = acceptSlug && !isUuid(ref) ? { slug: slugOf(ref) } : { id: uuid(ref) };
