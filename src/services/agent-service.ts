@@ -8,7 +8,10 @@ import { AgentLogin } from '../domain/agents/agent-login.js';
 import { Agents } from '../domain/agents/agents.js';
 import { page } from '../domain/paging.js';
 import { callInfoOf } from '../interceptors/call-context.js';
-import type { Deps } from '../server/deps.js';
+import type { DataSource } from 'typeorm';
+import type { Tokens } from '../domain/tokens.js';
+import type { Audiences } from '../domain/audiences.js';
+import type { AuditLog } from '../domain/audit.js';
 import { actorOf } from './actor-of.js';
 import { ts } from './mappers.js';
 import { fieldsToChange } from './update-mask.js';
@@ -27,8 +30,17 @@ function toAgentKey(k: AgentKeyRecord): AgentKey {
   });
 }
 
+/** What the agents' handlers are built from. */
+export interface AgentServiceDeps {
+  ds: DataSource;
+  tokens: Tokens;
+  audiences: Audiences;
+  audit: AuditLog;
+  config: { issuer: string };
+}
+
 /** Thin handlers: proto in, domain call, proto out. */
-export function createAgentService(deps: Deps): ServiceImpl<typeof AgentService> {
+export function createAgentService(deps: AgentServiceDeps): ServiceImpl<typeof AgentService> {
   const agents = new Agents(deps.ds);
   const keys = new AgentKeys(deps.ds);
   const login = new AgentLogin({ ds: deps.ds, tokens: deps.tokens, audiences: deps.audiences, audit: deps.audit, issuer: deps.config.issuer });

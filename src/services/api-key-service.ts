@@ -4,7 +4,7 @@ import { ApiKeySchema, ApiKeyService, type ApiKey } from '../../gen/sso/apikey/v
 import type { ApiKeyRecord } from '../db/repositories/api-keys.js';
 import { ApiKeys } from '../domain/apikeys/api-keys.js';
 import { page } from '../domain/paging.js';
-import type { Deps } from '../server/deps.js';
+import type { DataSource } from 'typeorm';
 import { actorOf } from './actor-of.js';
 import { ts } from './mappers.js';
 
@@ -17,8 +17,14 @@ function toApiKey(k: ApiKeyRecord): ApiKey {
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
+/** What the API keys' handlers are built from. */
+export interface ApiKeyServiceDeps {
+  ds: DataSource;
+  config: { issuer: string; audience: string };
+}
+
 /** Thin handlers: proto in, domain call, proto out. */
-export function createApiKeyService(deps: Deps): ServiceImpl<typeof ApiKeyService> {
+export function createApiKeyService(deps: ApiKeyServiceDeps): ServiceImpl<typeof ApiKeyService> {
   const apiKeys = new ApiKeys(deps.ds);
   return {
     async createApiKey(req, ctx) {

@@ -8,7 +8,10 @@ import { AppRegistry, type AppUpdate } from '../domain/apps/app-registry.js';
 import { AppVerifier } from '../domain/apps/verify.js';
 import { page, uuid } from '../domain/paging.js';
 import { callInfoOf } from '../interceptors/call-context.js';
-import type { Deps } from '../server/deps.js';
+import type { DataSource } from 'typeorm';
+import type { Audiences } from '../domain/audiences.js';
+import type { AuthFlows } from '../domain/auth/auth-flows.js';
+import type { AuditLog } from '../domain/audit.js';
 import { toLegacyUser, toUser, ts } from './mappers.js';
 import { fieldsToChange } from './update-mask.js';
 
@@ -56,8 +59,16 @@ function changesOf(req: UpdateAppRequest): AppUpdate {
   };
 }
 
+/** What the app registry's handlers are built from. */
+export interface AppRegistryServiceDeps {
+  ds: DataSource;
+  audiences: Audiences;
+  flows: AuthFlows;
+  audit: AuditLog;
+}
+
 /** Thin handlers: proto in, domain call, proto out. */
-export function createAppRegistryService(deps: Deps): ServiceImpl<typeof AppRegistryService> {
+export function createAppRegistryService(deps: AppRegistryServiceDeps): ServiceImpl<typeof AppRegistryService> {
   const registry = new AppRegistry({ ds: deps.ds, serverAudience: deps.audiences.defaultAudience });
   const verifier = new AppVerifier({ ds: deps.ds, flows: deps.flows, audit: deps.audit });
   return {

@@ -6,7 +6,10 @@ import { DirectoryUsers } from '../domain/directory/users.js';
 import { Workspaces } from '../domain/directory/workspaces.js';
 import { page } from '../domain/paging.js';
 import { callInfoOf } from '../interceptors/call-context.js';
-import type { Deps } from '../server/deps.js';
+import type { DataSource } from 'typeorm';
+import type { PasswordHasher } from '../auth/index.js';
+import type { AuditLog } from '../domain/audit.js';
+import type { LoginGuard } from '../domain/auth/login-guard.js';
 import { actorOf } from './actor-of.js';
 import { fieldsToChange } from './update-mask.js';
 import { toLegacyUser, toRole, toUser, toWorkspace, toWorkspaceMember } from './mappers.js';
@@ -16,8 +19,16 @@ function clientOf(ctx: HandlerContext) {
   return { ip, userAgent };
 }
 
+/** What the Directory's handlers are built from. */
+export interface DirectoryServiceDeps {
+  ds: DataSource;
+  passwords: PasswordHasher;
+  audit: AuditLog;
+  guard: LoginGuard;
+}
+
 /** Thin handlers: proto in, domain call, proto out. */
-export function createDirectoryService(deps: Deps): ServiceImpl<typeof DirectoryService> {
+export function createDirectoryService(deps: DirectoryServiceDeps): ServiceImpl<typeof DirectoryService> {
   const users = new DirectoryUsers(deps.ds, deps.passwords, deps.audit, deps.guard);
   const legacy = new LegacyUsers(deps.ds, deps.passwords, deps.audit, deps.guard);
   const workspaces = new Workspaces(deps.ds);
