@@ -1,69 +1,109 @@
 /**
- * `npm run bench`: requests per second for the Auth hot paths, each next to the raw limit it is
- * bounded by, measured in the same run on the same machine:
- *   - GET /api/sso/v1/me and POST /api/sso/v1/auth/verify-token vs a bare connect-node unary call
- *   - POST /api/sso/v1/auth/refresh (two signatures, one conditional UPDATE) vs the bare call
- *   - POST /api/sso/v1/auth/login vs bare bcrypt.compare at the same cost
- * The server runs in its own process on the embedded database (or BENCH_DATABASE_URL).
- * BENCH_SECONDS sets each run's length (default 5).
+ * `npm run bench`: every figure of issue 14's table, each as a ratio to a raw limit measured in
+ * the same run, just before it (the machine is shared: its load drifts, so a limit measured
+ * minutes away would divide by a different machine), on both databases:
+ *   - client_credentials (POST /oauth/token)       ÷ raw ES256 sign (jose, one at a time)
+ *   - verify-token, GET /me (JWT and API key), API-key verify, /verify with a bad app key
+ *                                                  ÷ a bare connect-node unary RPC (GET /me by key also ÷ by JWT)
+ *   - refresh                                      ÷ a raw PostgreSQL insert+update transaction
+ *   - login, /verify                               ÷ raw bcrypt.compare at the same cost, 2 at a time
+ *   - embedded database: first start and restart to ready, idle RSS, and every ratio ÷ PostgreSQL's
+ * PostgreSQL is BENCH_DATABASE_URL, else TEST_PG_URL, else the CI cluster
+ * (postgres://postgres@127.0.0.1:5432/test) when it answers; BENCH_ONLY=embedded|postgres runs one.
+ * BENCH_SECONDS per run (default 5), BENCH_CONNECTIONS (default 32), BENCH_BCRYPT_COST (default 10).
+ * The load generator shares the cores with the server and the database: compare ratios, not rates.
  */
-import bcrypt from 'bcrypt';
-import { measure, opsPerSecond, row, postJson, startServers } from './lib.js';
+import pg from 'pg';
+import { measureServer, type Limits, type OpName, type ServerFigures } from './auth-ops.js';
+import { bcryptCompare, es256, openPostgresLimits } from './raw-limits.js';
+import { measure, startProcess, stopProcess } from './lib.js';
 
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const cost = Number(process.env.BENCH_BCRYPT_COST ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const port = 18400 + Math.floor(Math.random() * 500);
-const barePort = port + 1;
-const base = `http://127.0.0.1:${port}`;
-const json = { 'content-type': 'application/json' };
+const limitSeconds = Math.max(2, Math.round(seconds / 2));
 
-const post = (path: string, body: unknown, token?: string) => postJson(base, path, body, token);
+async function postgresUrl(): Promise<string | undefined> {
+  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return url;
+  } catch {
+    if (process.env.BENCH_DATABASE_URL) throw new Error(`BENCH_DATABASE_URL does not answer: ${url}`);
+    return undefined;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const rows: [OpName, string, string][] = [
+  ['clientCredentials', 'POST /oauth/token client_credentials', 'raw ES256 sign'],
+  ['verifyToken', 'POST /auth/verify-token', 'bare RPC'],
+  ['meJwt', 'GET /me, JWT', 'bare RPC'],
+  ['meKey', 'GET /me, API key', 'bare RPC'],
+  ['apiKeyVerify', 'POST /apikeys/verify', 'bare RPC'],
+  ['refresh', 'POST /auth/refresh', 'raw PG insert+update tx (goal >= 0.5)'],
+  ['login', 'POST /auth/login', `raw bcrypt cost ${cost} x2 (goal >= 0.9)`],
+  ['verifyAuthorized', 'POST /verify authorized', `raw bcrypt cost ${cost} x2 (goal >= 0.9)`],
+  ['verifyBadKey', 'POST /verify bad app key (no hash)', 'bare RPC'],
+];
+const ratioOf = (r: { rps: number; limit: number }) => r.rps / r.limit;
+
+function print(label: string, f: ServerFigures): void {
+  console.log(`\n${label}          req/s  p50/p99 ms    limit/s  ratio  limit`);
+  for (const [key, name, limitName] of rows) {
+    const r = f.ops[key];
+    console.log(`  ${name.padEnd(38)} ${r.rps.toFixed(0).padStart(6)}  ${`${r.p50}/${r.p99}`.padEnd(11)} ${r.limit.toFixed(0).padStart(8)} ` +
+      `${ratioOf(r).toFixed(2).padStart(6)}x ${limitName}`);
+  }
+  const byKey = ratioOf(f.ops.meKey) / ratioOf(f.ops.meJwt);
+  console.log(`  GET /me by API key ÷ by JWT (each ÷ its bare RPC): ${byKey.toFixed(2)}x (goal >= 0.8)`);
+  if (f.start) {
+    console.log(`  first start to ready ${f.start.firstMs} ms (goal <= 3000), restart ${f.start.restartMs} ms (goal <= 1000), ` +
+      `idle RSS ${f.start.idleRssMb} MB (goal <= 250)`);
+  }
+}
 
 async function main(): Promise<void> {
-  const servers = await startServers(port, cost);
+  const only = process.env.BENCH_ONLY;
+  const pgUrl = only === 'embedded' ? undefined : await postgresUrl();
+  if (only === 'postgres' && !pgUrl) throw new Error('no PostgreSQL to benchmark');
+
+  const bareBase = `http://127.0.0.1:${port + 1}`;
+  const bare = await startProcess('bench/bare-server.ts', { PORT: String(port + 1) }, `${bareBase}/`);
+  const keys = await es256();
+  const pgLimits = pgUrl ? await openPostgresLimits(pgUrl) : undefined;
   try {
-    const login = await post('/api/sso/v1/auth/login', { identifier: 'bench@example.com', secret: 'bench-password-1', register: true });
-    const token = login.access_token as string;
+    const limits: Limits = {
+      bareRpc: async () => (await measure({
+        url: `${bareBase}/sso.auth.v1.AuthService/GetMe`, method: 'POST', headers: { 'content-type': 'application/json' },
+        body: '{}', connections, seconds: limitSeconds,
+      })).rps,
+      es256Sign: () => keys.sign(limitSeconds),
+      bcrypt: () => bcryptCompare(cost, limitSeconds),
+      pgTx: async () => pgLimits?.tx(limitSeconds),
+    };
+    const results: Partial<Record<'embedded' | 'postgres', ServerFigures>> = {};
+    if (only !== 'postgres') results.embedded = await measureServer({ port, limits, cost, seconds });
+    if (pgUrl) results.postgres = await measureServer({ port, limits, cost, seconds, databaseUrl: pgUrl });
 
-    const bareRpc = await measure({
-      url: `http://127.0.0.1:${barePort}/sso.auth.v1.AuthService/GetMe`, method: 'POST', headers: json, body: '{}',
-    });
-    const me = await measure({ url: `${base}/api/sso/v1/me`, headers: { authorization: `Bearer ${token}` } });
-    const verify = await measure({
-      url: `${base}/api/sso/v1/auth/verify-token`, method: 'POST', headers: json, body: JSON.stringify({ token }),
-    });
-
-    // A refresh token is single-use: a pool holds one live token per session; each request takes
-    // one and puts back the token its answer carries (autocannon clears per-request context).
-    const connections = 10;
-    const pool: string[] = [];
-    for (let i = 0; i < connections * 2; i++) {
-      pool.push((await post('/api/sso/v1/auth/login', { identifier: 'bench@example.com', secret: 'bench-password-1' })).refresh_token);
+    console.log(`\nNode ${process.version}, ${connections} connections, ${seconds} s a run, each raw limit measured for ` +
+      `${limitSeconds} s just before the run it divides; the load generator shares the 2 cores with the server and ` +
+      'the database, and so may other work on this machine: repeat before concluding');
+    if (pgLimits) console.log(`PostgreSQL SELECT 1 (pool 8, 16 workers): ${(await pgLimits.select1(limitSeconds)).toFixed(0)}/s`);
+    if (results.embedded) print('Embedded database (PGlite)', results.embedded);
+    if (results.postgres) print('PostgreSQL', results.postgres);
+    if (results.embedded && results.postgres) {
+      console.log('\nEmbedded ÷ PostgreSQL, ratio to ratio (goal >= 0.7 each)');
+      for (const [key, name] of rows) {
+        console.log(`  ${name.padEnd(38)} ${(ratioOf(results.embedded.ops[key]) / ratioOf(results.postgres.ops[key])).toFixed(2).padStart(6)}x`);
+      }
     }
-    const refresh = await measure({
-      url: `${base}/api/sso/v1/auth/refresh`, method: 'POST', headers: json, connections,
-      requests: [{
-        method: 'POST',
-        setupRequest: (req: any) => ({ ...req, headers: json, body: JSON.stringify({ refresh_token: pool.shift() }) }),
-        onResponse: (_status: number, body: string) => { pool.push(JSON.parse(body).refresh_token); },
-      }] as any,
-    });
-
-    const hash = await bcrypt.hash('bench-password-1', cost);
-    const rawBcrypt = await opsPerSecond(() => bcrypt.compare('bench-password-1', hash), 2, 4);
-    const loginLoad = await measure({
-      url: `${base}/api/sso/v1/auth/login`, method: 'POST', headers: json, connections: 4,
-      body: JSON.stringify({ identifier: 'bench@example.com', secret: 'bench-password-1' }),
-    });
-
-    console.log(`\nAuth benchmark (${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'embedded database'}, bcrypt cost ${cost}, 2 cores shared with the load generator)`);
-    console.log(row('bare connect-node unary RPC (raw limit)', bareRpc.rps, bareRpc.rps, `p50 ${bareRpc.p50} ms`));
-    console.log(row('GET /api/sso/v1/me', me.rps, bareRpc.rps, `p50 ${me.p50} ms p99 ${me.p99} ms`));
-    console.log(row('POST /api/sso/v1/auth/verify-token', verify.rps, bareRpc.rps, `p50 ${verify.p50} ms p99 ${verify.p99} ms`));
-    console.log(row('POST /api/sso/v1/auth/refresh', refresh.rps, bareRpc.rps, `p50 ${refresh.p50} ms p99 ${refresh.p99} ms`));
-    console.log(row(`bare bcrypt.compare cost ${cost} x2 (raw limit)`, rawBcrypt, rawBcrypt));
-    console.log(row('POST /api/sso/v1/auth/login', loginLoad.rps, rawBcrypt, `p50 ${loginLoad.p50} ms`));
   } finally {
-    await servers.stop();
+    await pgLimits?.close();
+    await stopProcess(bare);
   }
 }
 

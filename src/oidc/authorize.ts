@@ -1,4 +1,4 @@
-import { isAssigned } from '../db/repositories/app-assignments.js';
+import { mayUseClient } from '../domain/oidc/clients.js';
 import { issueCode } from '../domain/oidc/codes.js';
 import {
   responseUri, validateAuthorizationRequest, type AuthorizationRequest, type Refusal,
@@ -35,8 +35,9 @@ export async function grant(
   const browser = session!;
   const client = d.clientOf(req);
   const cookieHeader: Record<string, string> = signedIn ? { 'set-cookie': signedIn.setCookie } : {};
-  // The administrator decides who may use an app: the same rule as POST /verify and audience logins.
-  if (!(await isAssigned(d.db, request.client.id, browser.userId))) {
+  // The administrator decides who may use an app: the same rule as POST /verify and audience
+  // logins (a first-party client, the console, needs no assignment: see mayUseClient).
+  if (!(await mayUseClient(d.db, request.client, browser.userId))) {
     await d.audit.record({ type: 'authorize', outcome: 'failure', actorId: browser.userId, identifier: request.client.id, reason: 'APP_NOT_ASSIGNED', ...client });
     return refuse(d, res, back(request, 'access_denied', 'The user is not assigned to this application.'), cookieHeader);
   }

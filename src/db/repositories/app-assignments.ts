@@ -8,7 +8,7 @@ import { one, rows, run, type Db, type Page } from './sql.js';
  */
 export async function assignUser(db: Db, appId: string, userId: string): Promise<{ app: boolean; user: boolean }> {
   const row = await one<{ app: boolean; user: boolean }>(db,
-    `WITH a AS (SELECT id FROM apps WHERE id = $1), u AS (SELECT id FROM users WHERE id = $2),
+    `WITH a AS (SELECT id FROM apps WHERE id = $1 AND NOT first_party), u AS (SELECT id FROM users WHERE id = $2),
      ins AS (INSERT INTO app_assignments (app_id, user_id) SELECT a.id, u.id FROM a, u ON CONFLICT DO NOTHING RETURNING 1)
      SELECT EXISTS (SELECT 1 FROM a) AS app, EXISTS (SELECT 1 FROM u) AS "user", (SELECT count(*) FROM ins) AS n`,
     [appId, userId]);
@@ -18,7 +18,7 @@ export async function assignUser(db: Db, appId: string, userId: string): Promise
 /** The same by the legacy sequential numbers. */
 export async function assignUserByNumbers(db: Db, appNumber: number, userNumber: number): Promise<{ app: boolean; user: boolean }> {
   const row = await one<{ app: boolean; user: boolean }>(db,
-    `WITH a AS (SELECT id FROM apps WHERE number = $1), u AS (SELECT id FROM users WHERE number = $2),
+    `WITH a AS (SELECT id FROM apps WHERE number = $1 AND NOT first_party), u AS (SELECT id FROM users WHERE number = $2),
      ins AS (INSERT INTO app_assignments (app_id, user_id) SELECT a.id, u.id FROM a, u ON CONFLICT DO NOTHING RETURNING 1)
      SELECT EXISTS (SELECT 1 FROM a) AS app, EXISTS (SELECT 1 FROM u) AS "user", (SELECT count(*) FROM ins) AS n`,
     [appNumber, userNumber]);
@@ -50,7 +50,7 @@ export async function listAssignedApps(db: Db, userId: string, page: Page): Prom
   const [found, count] = await Promise.all([
     rows<AppRecord>(db,
       `SELECT ${appColumns} FROM app_assignments s JOIN apps a ON a.id = s.app_id
-        WHERE s.user_id = $1 ORDER BY a.number OFFSET $2 LIMIT $3`, [userId, page.offset, page.limit]),
+        WHERE s.user_id = $1 AND NOT a.first_party ORDER BY a.number OFFSET $2 LIMIT $3`, [userId, page.offset, page.limit]),
     one<{ n: string }>(db, 'SELECT count(*) AS n FROM app_assignments WHERE user_id = $1', [userId]),
   ]);
   return { items: found, total: Number(count!.n) };

@@ -1,5 +1,11 @@
 import { one, rows, run, type Db, type Page } from './sql.js';
 
+// First-party clients (the SSO's own console, `apps.first_party`) are not apps an administrator
+// manages: every statement of the app API below leaves them out, so they cannot be listed,
+// read, changed, re-keyed, deleted, assigned or asked for as a token audience there. Only
+// domain/oidc/first-party.ts writes them, and the OpenID Connect endpoints read them as
+// clients (oidc-clients.ts).
+
 /** An OpenID Connect client is `confidential` (it holds a secret) or `public` (PKCE only). */
 export type ClientType = 'confidential' | 'public';
 
@@ -56,30 +62,30 @@ export async function insertApp(db: Db, app: NewApp): Promise<AppRecord> {
 }
 
 export function findAppById(db: Db, id: string): Promise<AppRecord | undefined> {
-  return one<AppRecord>(db, `SELECT ${appColumns} FROM apps a WHERE a.id = $1`, [id]);
+  return one<AppRecord>(db, `SELECT ${appColumns} FROM apps a WHERE a.id = $1 AND NOT a.first_party`, [id]);
 }
 
 export function findAppByNumber(db: Db, number: number): Promise<AppRecord | undefined> {
-  return one<AppRecord>(db, `SELECT ${appColumns} FROM apps a WHERE a.number = $1`, [number]);
+  return one<AppRecord>(db, `SELECT ${appColumns} FROM apps a WHERE a.number = $1 AND NOT a.first_party`, [number]);
 }
 
 /** The app owning a key id (the public part of the key), for verification. */
 export function findAppKey(db: Db, keyId: string): Promise<AppKeyRecord | undefined> {
   return one<AppKeyRecord>(db,
-    'SELECT id, key_hash AS "keyHash", is_active AS "isActive" FROM apps WHERE key_id = $1', [keyId]);
+    'SELECT id, key_hash AS "keyHash", is_active AS "isActive" FROM apps WHERE key_id = $1 AND NOT first_party', [keyId]);
 }
 
 /** Apps in registration order; without a page, all of them (the legacy list). */
 export async function listApps(db: Db, page?: Page): Promise<{ items: AppRecord[]; total: number }> {
   const items = await rows<AppRecord & { total: string }>(db,
-    `SELECT ${appColumns}, count(*) OVER () AS total FROM apps a ORDER BY a.number
+    `SELECT ${appColumns}, count(*) OVER () AS total FROM apps a WHERE NOT a.first_party ORDER BY a.number
       ${page ? 'OFFSET $1 LIMIT $2' : ''}`, page ? [page.offset, page.limit] : []);
   const total = items[0] ? Number(items[0].total) : page ? await countApps(db) : 0;
   return { items: items.map(({ total: _, ...app }) => app), total };
 }
 
 async function countApps(db: Db): Promise<number> {
-  return Number((await one<{ n: string }>(db, 'SELECT count(*) AS n FROM apps'))!.n);
+  return Number((await one<{ n: string }>(db, 'SELECT count(*) AS n FROM apps WHERE NOT first_party'))!.n);
 }
 
 /** The changeable fields; undefined means "leave as is". */
@@ -136,7 +142,7 @@ export async function updateApp(db: Db, id: string, changes: AppChanges, secretH
     return app && { app, secretIssued: false };
   }
   const row = await one<AppRecord & { secretIssued: boolean }>(db,
-    `UPDATE apps AS a SET ${sets.join(', ')}, updated_at = now() WHERE a.id = $1
+    `UPDATE apps AS a SET ${sets.join(', ')}, updated_at = now() WHERE a.id = $1 AND NOT a.first_party
       RETURNING ${appColumns}, ${issued} AS "secretIssued"`, params);
   if (!row) return undefined;
   const { secretIssued, ...app } = row;
@@ -147,7 +153,7 @@ export async function updateApp(db: Db, id: string, changes: AppChanges, secretH
 export function replaceAppKey(db: Db, id: string, key: StoredKey): Promise<AppRecord | undefined> {
   return one<AppRecord>(db,
     `UPDATE apps AS a SET key_id = $2, key_hash = $3, key_prefix = $4, updated_at = now()
-      WHERE a.id = $1 RETURNING ${appColumns}`, [id, key.keyId, key.keyHash, key.keyPrefix]);
+      WHERE a.id = $1 AND NOT a.first_party RETURNING ${appColumns}`, [id, key.keyId, key.keyHash, key.keyPrefix]);
 }
 
 /**
@@ -157,16 +163,15 @@ export function replaceAppKey(db: Db, id: string, key: StoredKey): Promise<AppRe
 export function replaceClientSecret(db: Db, id: string, secretHash: string): Promise<AppRecord | undefined> {
   return one<AppRecord>(db,
     `UPDATE apps AS a SET client_secret_hash = $2, updated_at = now()
-      WHERE a.id = $1 AND a.client_type = 'confidential' RETURNING ${appColumns}`, [id, secretHash]);
+      WHERE a.id = $1 AND a.client_type = 'confidential' AND NOT a.first_party RETURNING ${appColumns}`, [id, secretHash]);
 }
 
 /** Deletes an app (its assignments go with it); whether one was deleted. */
 export async function deleteApp(db: Db, id: string): Promise<boolean> {
-  return (await run(db, 'DELETE FROM apps WHERE id = $1', [id])).count > 0;
+  return (await run(db, 'DELETE FROM apps WHERE id = $1 AND NOT first_party', [id])).count > 0;
 }
 
-/** Whether an active registered app uses this token audience. */
 /** The active app that uses this token audience, if any. */
 export async function appIdForAudience(db: Db, audience: string): Promise<string | undefined> {
-  return (await one<{ id: string }>(db, 'SELECT id FROM apps WHERE audience = $1 AND is_active', [audience]))?.id;
+  return (await one<{ id: string }>(db, 'SELECT id FROM apps WHERE audience = $1 AND is_active AND NOT first_party', [audience]))?.id;
 }

@@ -1,4 +1,5 @@
 import { safeEqualHex, sha256Hex } from '../../auth/index.js';
+import { isAssigned } from '../../db/repositories/app-assignments.js';
 import { findClientRecord, type ClientRecord } from '../../db/repositories/oidc-clients.js';
 import type { Db } from '../../db/repositories/sql.js';
 import { AppError } from '../../errors/index.js';
@@ -13,6 +14,27 @@ export const knownOidcScopes = ['openid', 'profile', 'email', 'phone', 'offline_
 function publicPart(record: ClientRecord): OidcClient {
   const { clientSecretHash: _, ...client } = record;
   return client;
+}
+
+/**
+ * The audience of the access (and refresh) tokens a client gets from the authorization code
+ * flow: an app's own audience, so the SSO's API refuses them (WRONG_AUDIENCE) and an app cannot
+ * act as its users at the SSO; but the SSO's own audience for a first-party client (the admin
+ * console), which exists to act at the SSO. The one place that exception is made: refreshes
+ * keep the audience of the session the exchange created.
+ */
+export function tokenAudienceOf(client: Pick<OidcClient, 'audience' | 'firstParty'>, ownAudience: string): string {
+  return client.firstParty ? ownAudience : client.audience;
+}
+
+/**
+ * Whether a user may sign in to a client: a registered app only once an administrator assigned
+ * the user to it (the rule of POST /verify and audience logins); a first-party client (the
+ * console) always, since it offers each principal only what its scopes allow and the server
+ * checks every call. Asked at the authorization endpoint and again at the code exchange.
+ */
+export async function mayUseClient(db: Db, client: Pick<OidcClient, 'id' | 'firstParty'>, userId: string): Promise<boolean> {
+  return client.firstParty || isAssigned(db, client.id, userId);
 }
 
 /** An active registered app as a client, by its client id; undefined for anything else. */

@@ -1,14 +1,14 @@
 import type { DataSource } from 'typeorm';
 import { newTokenId, sha256Hex } from '../../auth/index.js';
-import { isAssigned } from '../../db/repositories/app-assignments.js';
 import { findUserView } from '../../db/repositories/directory-users.js';
 import { findSession, insertSession } from '../../db/repositories/sessions.js';
 import { AppError } from '../../errors/index.js';
+import type { Audiences } from '../audiences.js';
 import type { AuditLog } from '../audit.js';
 import type { Client } from '../auth/auth-flows.js';
 import type { ClientCredentials } from '../oauth/client-credentials.js';
 import type { Tokens } from '../tokens.js';
-import { authenticateClient } from './clients.js';
+import { authenticateClient, mayUseClient, tokenAudienceOf } from './clients.js';
 import { bindIssuedSession, redeemCode } from './codes.js';
 import { claimsFor, rfc8176Amr } from './user-claims.js';
 
@@ -16,6 +16,8 @@ export interface CodeExchangeDeps {
   ds: DataSource;
   tokens: Tokens;
   audit: AuditLog;
+  /** Its default is the SSO's own audience, which first-party clients' tokens are for. */
+  audiences: Pick<Audiences, 'defaultAudience'>;
 }
 
 /** What the token endpoint answers for a code. */
@@ -31,9 +33,10 @@ export interface CodeTokens {
  * The authorization code grant (OpenID Connect Core 3.1.3). The client authenticates (or, if
  * public, names itself: PKCE protects it), the code is redeemed once for that client, redirect
  * URI and verifier, and the SSO session it was issued under must still be live and the user
- * active and assigned to the app. What it gets is a session of its own under that SSO session
- * (so logging out there ends it): an access token for the app's audience (the audience the
- * seed's verifiers check), an ID token for the client id, and a refresh token only when
+ * active and allowed to use the client (mayUseClient: assigned to the app). What it gets is a
+ * session of its own under that SSO session (so logging out there ends it): an access token for
+ * the app's audience (the audience the seed's verifiers check; the SSO's own for a first-party
+ * client, see tokenAudienceOf), an ID token for the client id, and a refresh token only when
  * `offline_access` was granted.
  */
 export class CodeExchange {
@@ -50,21 +53,22 @@ export class CodeExchange {
     }
     const user = await findUserView(this.d.ds, grant.userId);
     if (!user || !user.isActive) throw new AppError('INVALID_GRANT', 'The user cannot sign in.');
-    if (!(await isAssigned(this.d.ds, client.id, user.id))) throw new AppError('INVALID_GRANT', 'The user is not assigned to this app.');
+    if (!(await mayUseClient(this.d.ds, client, user.id))) throw new AppError('INVALID_GRANT', 'The user is not assigned to this app.');
 
+    const audience = tokenAudienceOf(client, this.d.audiences.defaultAudience);
     const refreshJti = newTokenId();
     const session = await insertSession(this.d.ds, {
       id: crypto.randomUUID(), kind: 'oidc', parentId: browser.id, clientId: client.id, oidcScopes: grant.scopes,
-      userId: user.id, refreshHash: sha256Hex(refreshJti), audience: client.audience, workspaceId: null,
+      userId: user.id, refreshHash: sha256Hex(refreshJti), audience, workspaceId: null,
       amr: browser.amr, authTime: browser.authTime, userAgent: from.userAgent, ip: from.ip,
       ttlSeconds: this.d.tokens.settings.refreshTtl,
     });
     await bindIssuedSession(this.d.ds, redeemed, session.id);
 
     const [access, refreshToken, idToken] = await Promise.all([
-      this.d.tokens.issueAccess({ sub: user.id, aud: client.audience, sessionId: session.id, roles: user.roles, scopes: user.scopes, amr: session.amr }),
+      this.d.tokens.issueAccess({ sub: user.id, aud: audience, sessionId: session.id, roles: user.roles, scopes: user.scopes, amr: session.amr }),
       grant.scopes.includes('offline_access')
-        ? this.d.tokens.issueRefresh({ sub: user.id, aud: client.audience, sessionId: session.id, jti: refreshJti })
+        ? this.d.tokens.issueRefresh({ sub: user.id, aud: audience, sessionId: session.id, jti: refreshJti })
         : Promise.resolve(undefined),
       grant.scopes.includes('openid')
         ? this.d.tokens.issueIdToken({
