@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { insertAuditEvent, listAuditEvents, type AuditRecord } from '../db/repositories/audit-events.js';
+import { insertAuditEvent, listAuditEvents, type AuditFilter, type AuditRecord } from '../db/repositories/audit-events.js';
 import type { Logger } from '../logger.js';
 import { storableText } from './storable-text.js';
 
@@ -40,7 +40,7 @@ export class AuditLog {
     }
   }
 
-  list(filter: { actorId?: string; outcome?: string }, page: { offset: number; limit: number }): Promise<{ items: AuditRecord[]; total: number }> {
+  list(filter: AuditFilter, page: { offset: number; limit: number }): Promise<{ items: AuditRecord[]; total: number }> {
     return listAuditEvents(this.ds, filter, page);
   }
 }

@@ -15,6 +15,7 @@ import type { Deps } from '../server/deps.js';
 import { AppError } from '../errors/index.js';
 import { toUser, ts, webauthnJson } from './mappers.js';
 import type { JsonObject } from '@bufbuild/protobuf';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
 
 /** With the pool, tokens and audiences the OAuth token endpoint is built from. */
 export interface AuthServiceDeps extends Pick<Deps, 'ds' | 'tokens' | 'audiences' | 'mfa'> {
@@ -137,7 +138,11 @@ export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthSe
     },
     async listAuditEvents(req) {
       const p = page(req.offset, req.limit);
-      const { items, total } = await d.audit.list({ actorId: req.actorId ? uuid(req.actorId, 'actor_id') : undefined, outcome: req.outcome || undefined }, p);
+      const { items, total } = await d.audit.list({
+        actorId: req.actorId ? uuid(req.actorId, 'actor_id') : undefined, outcome: req.outcome || undefined,
+        after: req.occurredAfter ? timestampDate(req.occurredAfter) : undefined,
+        before: req.occurredBefore ? timestampDate(req.occurredBefore) : undefined,
+      }, p);
       return {
         items: items.map((e) => ({
           id: e.id, occurredAt: ts(e.occurredAt), type: e.type, outcome: e.outcome, actorId: e.actorId ?? '',

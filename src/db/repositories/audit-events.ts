@@ -20,15 +20,20 @@ export async function insertAuditEvent(db: Db, e: NewAuditEvent): Promise<void> 
     [e.type, e.outcome, e.actorId, e.identifier, e.ip || null, e.userAgent || null, JSON.stringify(e.detail)]);
 }
 
-export async function listAuditEvents(db: Db, filter: { actorId?: string; outcome?: string }, page: Page): Promise<{ items: AuditRecord[]; total: number }> {
-  const where = `($1::uuid IS NULL OR actor_id = $1::uuid) AND ($2::text IS NULL OR outcome = $2::text)`;
+/** Which events to list; every part is optional. `after` is inclusive, `before` exclusive. */
+export interface AuditFilter { actorId?: string; outcome?: string; after?: Date; before?: Date }
+
+export async function listAuditEvents(db: Db, filter: AuditFilter, page: Page): Promise<{ items: AuditRecord[]; total: number }> {
+  const where = `($1::uuid IS NULL OR actor_id = $1::uuid) AND ($2::text IS NULL OR outcome = $2::text)
+    AND ($5::timestamptz IS NULL OR occurred_at >= $5::timestamptz) AND ($6::timestamptz IS NULL OR occurred_at < $6::timestamptz)`;
   const params = [filter.actorId || null, filter.outcome || null];
+  const times = [filter.after ?? null, filter.before ?? null];
   const [items, total] = await Promise.all([
     rows<AuditRecord>(db,
       `SELECT id, occurred_at AS "occurredAt", type, outcome, actor_id AS "actorId", identifier, ip, user_agent AS "userAgent", detail
          FROM audit_events WHERE ${where} ORDER BY occurred_at DESC, id LIMIT $3 OFFSET $4`,
-      [...params, page.limit, page.offset]),
-    one<{ n: number }>(db, `SELECT count(*)::int AS n FROM audit_events WHERE ${where}`, params),
+      [...params, page.limit, page.offset, ...times]),
+    one<{ n: number }>(db, `SELECT count(*)::int AS n FROM audit_events WHERE ${where}`, [...params, null, null, ...times]),
   ]);
   return { items, total: total?.n ?? 0 };
 }
