@@ -14,7 +14,8 @@ import { join } from 'node:path';
 const configs: Record<string, { initialMemory?: number; extra?: string[] }> = {
   default: {},
   'shared_buffers=16MB': { extra: ['-c', 'shared_buffers=16MB'] },
-  'shared_buffers=16MB,initialMemory=64MB': { initialMemory: 64 * 1024 * 1024, extra: ['-c', 'shared_buffers=16MB'] },
+  'shared_buffers=32MB': { extra: ['-c', 'shared_buffers=32MB'] },
+  // (initialMemory below PGlite's 128 MB default fails to start: PGlite 0.5.14 needs it.)
 };
 
 const child = process.argv[2] === '--child';
