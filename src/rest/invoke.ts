@@ -76,15 +76,29 @@ export function requestOrigin(req: IncomingMessage | Http2ServerRequest): string
   const encrypted = "encrypted" in req.socket && (req.socket as { encrypted?: boolean }).encrypted === true;
   const scheme = encrypted ? "https" : "http";
   const authority = ("authority" in req && typeof req.authority === "string" ? req.authority : undefined) ?? req.headers.host;
-  if (authority) {
-    try {
-      const url = new URL(`${scheme}://${authority}`);
-      if (url.pathname === "/" && url.search === "" && url.hash === "" && url.username === "" && url.password === "") {
-        return url.origin;
-      }
-    } catch {
-      /* fall through */
+  if (!authority) return `${scheme}://localhost`;
+  // Every call would otherwise parse a `new URL` here; clients send the same few Host values.
+  const key = `${scheme} ${authority}`;
+  let origin = origins.get(key);
+  if (origin === undefined) {
+    origin = parseOrigin(scheme, authority);
+    // The Host header is the client's to choose: bounded, so varying it cannot grow memory.
+    if (origins.size >= 256) origins.clear();
+    origins.set(key, origin);
+  }
+  return origin;
+}
+
+const origins = new Map<string, string>();
+
+function parseOrigin(scheme: string, authority: string): string {
+  try {
+    const url = new URL(`${scheme}://${authority}`);
+    if (url.pathname === "/" && url.search === "" && url.hash === "" && url.username === "" && url.password === "") {
+      return url.origin;
     }
+  } catch {
+    /* fall through */
   }
   return `${scheme}://localhost`;
 }

@@ -156,16 +156,17 @@ export interface TemplateMatch {
 
 /**
  * Matches a path (without query) against a template. Returns undefined when it
- * does not match.
+ * does not match. `presplit` is `splitPath(pathname)`, when the caller has it.
  */
-export function matchTemplate(template: PathTemplate, pathname: string): TemplateMatch | undefined {
+export function matchTemplate(template: PathTemplate, pathname: string, presplit?: SplitPath): TemplateMatch | undefined {
   let path = pathname;
   if (template.verb !== undefined) {
     const suffix = ":" + template.verb;
     if (!path.endsWith(suffix)) return undefined;
     path = path.slice(0, -suffix.length);
   }
-  const split = splitPath(path);
+  // A caller matching many templates splits (and decodes) the path once; a verb changes the path, so not then.
+  const split = presplit !== undefined && template.verb === undefined ? presplit : splitPath(path);
   if (!split) return undefined;
   const { raw, decoded } = split;
   const segs = template.segments;

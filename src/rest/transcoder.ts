@@ -7,7 +7,8 @@ import { ClientGoneError, parseBody, readBody, type ParsedBody } from "./body.js
 import { methodNotAllowed, RestInputError, writeJson, writeRestError } from "./errors.js";
 import { handlerRequestHeaders, restResponseHeaders } from "./headers.js";
 import { clientGoneSignal, invokeUnary } from "./invoke.js";
-import { compareSpecificity, matchTemplate, type TemplateMatch } from "./path-template.js";
+import { compareSpecificity, type TemplateMatch } from "./path-template.js";
+import { createRouter } from "./router.js";
 import { buildRequestMessage } from "./request-message.js";
 import { errorFromAnswer, successJson } from "./response-json.js";
 import { oauthError, oauthInputError, usesOAuthErrors } from "./oauth-errors.js";
@@ -50,6 +51,7 @@ const defaultMaxBodyBytes = 1024 * 1024;
  */
 export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscoder {
   const compiled = collectRoutes(opts.services);
+  const findRoutes = createRouter(compiled);
   const maxBodyBytes = opts.maxBodyBytes ?? defaultMaxBodyBytes;
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0) {
     throw new RangeError(`maxBodyBytes must be a non-negative integer, got ${maxBodyBytes}`);
@@ -63,11 +65,7 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
     res: ServerResponse | Http2ServerResponse,
   ): Promise<boolean> {
     const { pathname, search } = splitUrl(req.url ?? "");
-    const matching: { route: CompiledRoute; match: TemplateMatch }[] = [];
-    for (const route of compiled) {
-      const match = matchTemplate(route.path, pathname);
-      if (match) matching.push({ route, match });
-    }
+    const matching = findRoutes(pathname);
     if (matching.length === 0) return false;
 
     closeUnreadStream(req);
