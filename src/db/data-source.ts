@@ -14,6 +14,7 @@ import { runMigrations } from './migrate.js';
 import { migrations } from './migrations/index.js';
 import { PrivateNodeFS } from './pglite-private-fs.js';
 import { installSessionQueue } from './pglite-session-queue.js';
+import { useDirectPool } from './repositories/sql.js';
 
 /**
  * Where the data lives. Both kinds go through TypeORM's ordinary `postgres` driver and `pg`, so
@@ -105,6 +106,7 @@ async function openPostgres(
       if (row?.schema !== schema) throw new Error(`schema ${schema} does not exist in ${describe}`);
     }
     await migrate(dataSource, describe, log);
+    useDirectPool(dataSource, true);
   } catch (error) {
     await dataSource.destroy().catch(() => {});
     throw error;
@@ -199,6 +201,7 @@ async function openEmbedded(
     );
 
     await migrate(dataSource, describe, log);
+    useDirectPool(dataSource, false);
 
     let closing: Promise<void> | undefined;
     return { dataSource, describe, close: () => (closing ??= stopAll()) };

@@ -93,17 +93,17 @@ export type AgentCredential = { apiKeyId: string } | { agentKeyKid: string };
  */
 export async function agentStanding(db: Db, id: string, credential?: AgentCredential): Promise<{ isActive: boolean; scopes: string[]; credentialLive: boolean } | undefined> {
   if (credential === undefined) {
-    return one(db, 'SELECT is_active AS "isActive", scopes, true AS "credentialLive" FROM agents WHERE id = $1', [id]);
+    return one(db, 'SELECT is_active AS "isActive", scopes, true AS "credentialLive" FROM agents WHERE id = $1', [id], 'agent_standing');
   }
   if ('apiKeyId' in credential) {
     return one(db,
       `SELECT a.is_active AS "isActive", a.scopes,
               EXISTS (SELECT 1 FROM api_keys k WHERE k.id = $2::uuid AND k.agent_id = a.id AND k.revoked_at IS NULL
                                                  AND (k.expires_at IS NULL OR k.expires_at > now())) AS "credentialLive"
-         FROM agents a WHERE a.id = $1`, [id, credential.apiKeyId]);
+         FROM agents a WHERE a.id = $1`, [id, credential.apiKeyId], 'agent_standing_by_api_key');
   }
   return one(db,
     `SELECT a.is_active AS "isActive", a.scopes,
             EXISTS (SELECT 1 FROM agent_keys k WHERE k.kid = $2 AND k.agent_id = a.id) AS "credentialLive"
-       FROM agents a WHERE a.id = $1`, [id, credential.agentKeyKid]);
+       FROM agents a WHERE a.id = $1`, [id, credential.agentKeyKid], 'agent_standing_by_agent_key');
 }

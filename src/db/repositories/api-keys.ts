@@ -122,7 +122,7 @@ export async function findKeyStanding(db: Db, lookupId: string, kind: 'user' | '
               a.scopes AS "ownerScopes", '{}'::text[] AS "ownerRoles"
          FROM api_keys k JOIN agents a ON a.id = k.agent_id
         WHERE k.lookup_id = $1`,
-      [lookupId]);
+      [lookupId], 'api_key_standing_agent');
   }
   return one<KeyStanding>(db,
     `SELECT ${standingColumns}, u.is_active AS "ownerActive", u.is_admin AS "ownerAdmin",
@@ -130,12 +130,12 @@ export async function findKeyStanding(db: Db, lookupId: string, kind: 'user' | '
        FROM api_keys k JOIN users u ON u.id = k.user_id
        CROSS JOIN LATERAL (SELECT ${grantColumns(null)}) g
       WHERE k.lookup_id = $1`,
-    [lookupId]);
+    [lookupId], 'api_key_standing_user');
 }
 
 /** Records a use, at most about once a minute per key (the condition makes repeats no-ops). */
 export async function touchApiKey(db: Db, id: string): Promise<void> {
   await run(db,
     `UPDATE api_keys SET last_used_at = now()
-      WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [id]);
+      WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [id], 'api_key_touch');
 }

@@ -81,8 +81,9 @@ export async function listUserViews(db: Db, filter: UserFilter, page: Page): Pro
 
 /** A user with its grants in one round trip: global ones, plus the selected workspace's when given. */
 export async function findUserView(db: Db, id: string, workspaceId?: string | null): Promise<UserViewRow | undefined> {
-  if (!workspaceId) return one<UserViewRow>(db, `SELECT ${viewColumns} FROM users u WHERE u.id = $1`, [id]);
-  return one<UserViewRow>(db, `SELECT ${basicColumns}, ${grantColumns('$2')} FROM users u WHERE u.id = $1`, [id, workspaceId]);
+  // Named: GET /me's read, prepared once per PostgreSQL connection.
+  if (!workspaceId) return one<UserViewRow>(db, `SELECT ${viewColumns} FROM users u WHERE u.id = $1`, [id], 'user_view');
+  return one<UserViewRow>(db, `SELECT ${basicColumns}, ${grantColumns('$2')} FROM users u WHERE u.id = $1`, [id, workspaceId], 'user_view_in_workspace');
 }
 
 /** Every user, oldest first (the legacy list has no paging). */

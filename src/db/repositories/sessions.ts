@@ -79,7 +79,7 @@ export async function rotateRefresh(db: Db, id: string, presentedHash: string, n
       WHERE id = $1 AND refresh_hash = $2 AND revoked_at IS NULL AND expires_at > now()
         AND kind <> 'browser' AND client_id IS NOT DISTINCT FROM $5::uuid
       RETURNING ${columns}`,
-    [id, presentedHash, nextHash, ttlSeconds, clientId]);
+    [id, presentedHash, nextHash, ttlSeconds, clientId], 'session_rotate_refresh');
   return updated[0];
 }
 
@@ -130,5 +130,5 @@ export async function sessionStanding(db: Db, sessionId: string, userId: string)
   return one(db,
     `SELECT (s.revoked_at IS NULL AND s.expires_at > now()) AS live, u.is_active AS "isActive", u.is_admin AS "isAdmin"
        FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2`,
-    [sessionId, userId]);
+    [sessionId, userId], 'session_standing');
 }

@@ -7,7 +7,17 @@ export type Db = DataSource | EntityManager;
  * Runs one statement and returns its rows and affected count the same way for every statement
  * kind (TypeORM's plain `query` shapes UPDATE ... RETURNING differently from SELECT).
  */
-export async function run<T = Record<string, unknown>>(db: Db, text: string, params: unknown[] = []): Promise<{ rows: T[]; count: number }> {
+export async function run<T = Record<string, unknown>>(db: Db, text: string, params: unknown[] = [], prepareAs?: string): Promise<{ rows: T[]; count: number }> {
+  const pool = db instanceof DataSource ? pools.get(db) : undefined;
+  if (pool) {
+    // Outside a transaction a statement needs no query runner of its own: straight to pg's pool
+    // (one checkout, no TypeORM runner, logger and broadcaster per call). The result is the same
+    // shape TypeORM builds (records = rows, affected = rowCount); errors are pg's DatabaseError,
+    // whose `code` every caller already reads.
+    const named = prepareAs !== undefined && pool.prepare;
+    const result = await pool.pg.query(named ? { name: prepareAs, text, values: params } : { text, values: params });
+    return { rows: result.rows as T[], count: result.rowCount ?? result.rows.length };
+  }
   const runner = db instanceof DataSource ? db.createQueryRunner() : db.queryRunner;
   if (!runner) throw new Error('entity manager without a query runner');
   try {
@@ -18,12 +28,29 @@ export async function run<T = Record<string, unknown>>(db: Db, text: string, par
   }
 }
 
-export async function rows<T = Record<string, unknown>>(db: Db, text: string, params: unknown[] = []): Promise<T[]> {
-  return (await run<T>(db, text, params)).rows;
+export async function rows<T = Record<string, unknown>>(db: Db, text: string, params: unknown[] = [], prepareAs?: string): Promise<T[]> {
+  return (await run<T>(db, text, params, prepareAs)).rows;
 }
 
-export async function one<T = Record<string, unknown>>(db: Db, text: string, params: unknown[] = []): Promise<T | undefined> {
-  return (await run<T>(db, text, params)).rows[0];
+/** `prepareAs` names a fixed statement of a hot path: on PostgreSQL each connection parses it once. */
+export async function one<T = Record<string, unknown>>(db: Db, text: string, params: unknown[] = [], prepareAs?: string): Promise<T | undefined> {
+  return (await run<T>(db, text, params, prepareAs)).rows[0];
+}
+
+interface PgPool {
+  query(q: { text: string; values: unknown[]; name?: string }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+
+const pools = new WeakMap<DataSource, { pg: PgPool; prepare: boolean }>();
+
+/**
+ * Lets `run` use the DataSource's pg pool directly. `prepare`: named statements may be kept per
+ * connection. Only on PostgreSQL: PGlite is one backend session shared by every socket
+ * connection, so two connections preparing the same name would collide there.
+ */
+export function useDirectPool(ds: DataSource, prepare: boolean): void {
+  const pg = (ds.driver as unknown as { master?: PgPool }).master;
+  if (pg && typeof pg.query === 'function') pools.set(ds, { pg, prepare });
 }
 
 /** PostgreSQL's unique_violation, with the constraint that fired. */
