@@ -8,6 +8,7 @@ import { SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 
 import type { JWTPayload, JWTVerifyOptions } from 'jose';
 import type { KeyLike, SigningAlg } from './signing-keys.js';
 import { isSigningAlg } from './signing-keys.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 export type TokenErrorReason = 'expired' | 'invalid' | 'unknown_key' | 'wrong_type' | 'malformed';
 
@@ -66,6 +67,8 @@ export interface VerifyJwtOptions {
   clockToleranceSec?: number;
 }
 
+const verifiedTokens = new VerifiedTokens();
+
 // Thrown from inside the key resolver and recognised again in the catch
 // block, so resolver errors can be told apart from jose errors.
 class ResolverFailure {
@@ -104,7 +107,17 @@ export async function verifyJwt(token: string, opts: VerifyJwtOptions): Promise<
   };
   if (opts.audience !== undefined) verifyOptions.audience = opts.audience;
 
-  let payload: Record<string, unknown>;
+  // Same token, same options, same key object, still in its time window: verified before.
+  const optionsKey = JSON.stringify([algorithms, opts.issuer, opts.audience, opts.tokenType, verifyOptions.clockTolerance]);
+  let payload: Record<string, unknown> | undefined;
+  if (verifiedTokens.has(token)) {
+    // Resolver errors propagate unchanged, as they do from inside jose below.
+    const currentKey = await opts.resolveKey(header.kid, header.alg);
+    payload = verifiedTokens.get(token, optionsKey, currentKey, opts.clockToleranceSec ?? 0);
+    if (payload !== undefined) return payload;
+  }
+
+  let usedKey: KeyLike | undefined;
   try {
     const result = await jwtVerify(
       token,
@@ -118,6 +131,7 @@ export async function verifyJwt(token: string, opts: VerifyJwtOptions): Promise<
           throw new ResolverFailure(error);
         }
         if (!key) throw new TokenError('unknown_key');
+        usedKey = key;
         return key;
       },
       verifyOptions,
@@ -131,6 +145,7 @@ export async function verifyJwt(token: string, opts: VerifyJwtOptions): Promise<
   if (opts.tokenType !== undefined && payload.token_type !== opts.tokenType) {
     throw new TokenError('wrong_type');
   }
+  if (usedKey !== undefined) verifiedTokens.set(token, optionsKey, usedKey, payload);
   return payload;
 }
 
