@@ -4,6 +4,7 @@ import { ApiKeyService } from '../../gen/sso/apikey/v1/api_key_service_pb.js';
 import { AppRegistryService } from '../../gen/sso/appregistry/v1/app_registry_service_pb.js';
 import { AuthService } from '../../gen/sso/auth/v1/auth_service_pb.js';
 import { DirectoryService } from '../../gen/sso/directory/v1/directory_service_pb.js';
+import { FactorService } from '../../gen/sso/auth/v1/factor_service_pb.js';
 
 /**
  * The wire protocol a client speaks. All three reach the same handlers on the same port:
@@ -23,9 +24,11 @@ export interface SsoClientBaseOptions {
   interceptors?: Interceptor[];
 }
 
-/** Typed clients for the five services, sharing one transport and one credential. */
+/** Typed clients for the six services, sharing one transport and one credential. */
 export interface SsoClients {
   auth: Client<typeof AuthService>;
+  /** Second factors: one's own TOTP, recovery codes and passkeys; resets and the MFA policy. */
+  factors: Client<typeof FactorService>;
   directory: Client<typeof DirectoryService>;
   agents: Client<typeof AgentService>;
   apiKeys: Client<typeof ApiKeyService>;
@@ -56,6 +59,7 @@ export function buildSsoClients(
   const transport = makeTransport([attachCredential, ...(opts.interceptors ?? [])]);
   return {
     auth: createClient(AuthService, transport),
+    factors: createClient(FactorService, transport),
     directory: createClient(DirectoryService, transport),
     agents: createClient(AgentService, transport),
     apiKeys: createClient(ApiKeyService, transport),
@@ -73,4 +77,4 @@ export function normalizeBaseUrl(baseUrl: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
-export { AgentService, ApiKeyService, AppRegistryService, AuthService, DirectoryService };
+export { AgentService, ApiKeyService, AppRegistryService, AuthService, DirectoryService, FactorService };

@@ -25,7 +25,7 @@ function nodeTransport(opts: NodeSsoClientOptions, interceptors: Interceptor[]):
 }
 
 /**
- * Typed clients for all five SSO services from Node (transports of `@connectrpc/connect-node`).
+ * Typed clients for all six SSO services from Node (transports of `@connectrpc/connect-node`).
  *
  * ```ts
  * const sso = createSsoClients({ baseUrl: 'http://localhost:8000', transport: 'grpc' });

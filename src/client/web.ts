@@ -26,7 +26,7 @@ function webTransport(opts: WebSsoClientOptions, interceptors: Interceptor[]): T
 }
 
 /**
- * Typed clients for all five SSO services from a browser (transports of `@connectrpc/connect-web`).
+ * Typed clients for all six SSO services from a browser (transports of `@connectrpc/connect-web`).
  * The server must list the page's origin in `SSO_CORS_ORIGINS`.
  *
  * ```ts

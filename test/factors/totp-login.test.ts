@@ -6,6 +6,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { ErrorInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
 import { AuthService } from '../../gen/sso/auth/v1/auth_service_pb.js';
 import { FactorService } from '../../gen/sso/auth/v1/factor_service_pb.js';
+import { createSsoClients } from '../../src/client/index.js';
 import { totpCode } from '../../src/auth/totp.js';
 import { startTestServer, type Protocol, type TestServer } from '../support/server.js';
 
@@ -114,6 +115,20 @@ describe('TOTP enrolment and the two-step login', () => {
       assert.equal(me.user?.id, id);
     });
   }
+
+  test('sso/client: createSsoClients has a factors client (FactorService) next to auth', async () => {
+    await createUser('client');
+    const sso = createSsoClients({ baseUrl: server.url, transport: 'connect' });
+    sso.setToken((await sso.auth.login({ identifier: 'client@example.com', secret: PASSWORD })).accessToken);
+    const { otpauthUri } = await sso.factors.createTotp({});
+    const secret = new URL(otpauthUri).searchParams.get('secret')!;
+    const { recoveryCodes } = await sso.factors.confirmTotp({ code: await code(secret) });
+    assert.equal(recoveryCodes.length, 10);
+    const listed = await sso.factors.listFactors({});
+    assert.equal(listed.totp, true);
+    sso.setToken(undefined);
+    assert.equal((await sso.auth.login({ identifier: 'client@example.com', secret: PASSWORD })).status, 'mfa_required');
+  });
 
   test('a code is accepted once: the replayed code is refused, also with a new mfa_token', async () => {
     const { secret } = await enrolled('replay');
