@@ -194,6 +194,23 @@ export class Cast {
     }
   }
 
+  /**
+   * Gives a user a factor to lose: a TOTP enrolment started (still pending, so it changes nothing
+   * about how the user signs in, and every later login of theirs stays one step).
+   */
+  async startTotp(u: UserP): Promise<void> {
+    const r = await this.call('POST', '/api/sso/v1/me/factors/totp', { token: (await this.login(u.identifier, u.password)).token, json: {} });
+    assert.equal(r.status, 200, `start TOTP: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+
+  /** A user's factor rows (TOTP, passkeys, recovery codes), read in SQL: no API lists another user's factors. */
+  async factorRows(userId: string): Promise<number> {
+    const [{ n }] = await this.server.app.database.dataSource.query(
+      `SELECT (SELECT count(*) FROM totp_factors WHERE user_id = $1) + (SELECT count(*) FROM passkeys WHERE user_id = $1)
+            + (SELECT count(*) FROM recovery_codes WHERE user_id = $1) AS n`, [userId]);
+    return Number(n);
+  }
+
   /** Removes every administrator but the first (deleting them), so that it is the last one. */
   async onlyFirstAdmin(): Promise<void> {
     const rows: { id: string }[] = await this.server.app.database.dataSource.query(

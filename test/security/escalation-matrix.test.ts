@@ -18,6 +18,7 @@ import { AgentService } from '../../gen/sso/agent/v1/agent_service_pb.js';
 import { ApiKeyService } from '../../gen/sso/apikey/v1/api_key_service_pb.js';
 import { AppRegistryService } from '../../gen/sso/appregistry/v1/app_registry_service_pb.js';
 import { AuthService } from '../../gen/sso/auth/v1/auth_service_pb.js';
+import { FactorService } from '../../gen/sso/auth/v1/factor_service_pb.js';
 import { DirectoryService, UpdateUserRequestSchema } from '../../gen/sso/directory/v1/directory_service_pb.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { accessOf, ACTORS, Cast, PASSWORD, within, type Actor, type ActorKind, type AgentP, type UserP } from './cast.js';
@@ -193,6 +194,18 @@ const principalRows: Row[] = [
     },
   },
   {
+    // Resetting someone's factors weakens their account: acting on them (update:users and the
+    // rule of who may act on whom). Nobody resets their own this way, administrators included:
+    // that would strip a factor without proving one.
+    name: 'ResetUserFactors', service: FactorService, rpc: 'resetUserFactors', subject: 'user', restToo: true,
+    targets: USER_TARGETS,
+    override: (_actor, cell) => (cell.kind === 'self' ? deny(Code.PermissionDenied, 'PERMISSION_DENIED') : undefined),
+    async prepare(c, cell) { await c.startTotp(user(cell)); },
+    request: (cell) => ({ userId: user(cell).id }),
+    rest: (cell) => ['POST', `/api/sso/v1/users/${user(cell).id}/factors/reset`, {}],
+    state: (c, cell) => c.factorRows(user(cell).id),
+  },
+  {
     name: 'UpdateLegacyUser is_active=false (administrators only)', service: DirectoryService, rpc: 'updateLegacyUser', subject: 'user',
     targets: ['self', 'peer', 'admin'], lastAdmin: true,
     request: (cell) => ({ userId: user(cell).legacyId, isActive: false }),
@@ -363,6 +376,15 @@ const otherRows: Row[] = [
     request: (cell) => ({ id: cell.x.app }),
     rest: (cell) => ['DELETE', `/api/sso/v1/apps/${cell.x.app}`],
     state: async (c, cell) => (await c.asAdmin('GET', `/api/sso/v1/apps/${cell.x.app}`)).status,
+  },
+  {
+    // Who must sign in with a second factor: administrators only. A role nobody holds each time,
+    // so the change is seen and no other test's logins are held.
+    name: 'UpdateMfaPolicy (administrators only)', service: FactorService, rpc: 'updateMfaPolicy', targets: ['none'],
+    async prepare(c, cell) { cell.x.role = `matrix-${c.next()}`; },
+    request: (cell) => ({ policy: { requiredRoles: [cell.x.role] } }),
+    rest: (cell) => ['PUT', '/api/sso/v1/mfa-policy', { required_roles: [cell.x.role] }],
+    state: async (c) => (await c.ok('GET', '/api/sso/v1/mfa-policy')).required_roles,
   },
   {
     name: 'CreateLegacyUser (administrators only)', service: DirectoryService, rpc: 'createLegacyUser', targets: ['none'],
@@ -572,8 +594,18 @@ describe('the table', () => {
       'sso.appregistry.v1.AppRegistryService.unassignAppUser': 'apps-registry',
       'sso.appregistry.v1.AppRegistryService.createLegacyApp': 'apps-asf-seed',
       'sso.appregistry.v1.AppRegistryService.assignLegacyUser': 'apps-asf-seed',
+      // A user's own factors (access self: on the caller alone, never on another principal;
+      // adding needs the session, removing proof of a factor): test/factors/*.
+      'sso.auth.v1.FactorService.createTotp': 'own factors',
+      'sso.auth.v1.FactorService.confirmTotp': 'own factors',
+      'sso.auth.v1.FactorService.deleteTotp': 'own factors',
+      'sso.auth.v1.FactorService.regenerateRecoveryCodes': 'own factors',
+      'sso.auth.v1.FactorService.createPasskeyOptions': 'own factors',
+      'sso.auth.v1.FactorService.createPasskey': 'own factors',
+      'sso.auth.v1.FactorService.updatePasskey': 'own factors',
+      'sso.auth.v1.FactorService.deletePasskey': 'own factors',
     };
-    const mutating = [DirectoryService, AgentService, ApiKeyService, AppRegistryService, AuthService].flatMap((s) =>
+    const mutating = [DirectoryService, AgentService, ApiKeyService, AppRegistryService, AuthService, FactorService].flatMap((s) =>
       s.methods.filter((m) => !/^(get|list|verify)/.test(m.localName) && !accessOf(s, m.localName).public)
         .map((m) => `${s.typeName}.${m.localName}`));
     const missing = mutating.filter((m) => !inTable.has(m) && !elsewhere[m]);
