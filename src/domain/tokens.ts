@@ -1,5 +1,6 @@
 import { newTokenId, signJwt, TokenError, verifyJwt } from '../auth/index.js';
 import { AppError } from '../errors/index.js';
+import { acrOf } from './factors/amr.js';
 import type { KeyStore } from './keys/key-store.js';
 
 export interface AccessClaims {
@@ -16,6 +17,8 @@ export interface AccessClaims {
   roles: string[];
   scopes: string[];
   amr: string[];
+  /** Only when the sign-in showed two factors (see factors/amr.ts). */
+  acr?: string;
   /** Agents' tokens only: the API key (id) or public key (kid) the token was issued against. */
   api_key_id?: string;
   agent_key_kid?: string;
@@ -29,10 +32,16 @@ export interface RefreshClaims {
 
 export interface TokenSettings { issuer: string; accessTtl: number; refreshTtl: number }
 
+function acrClaim(amr: readonly string[]): { acr?: string } {
+  const acr = acrOf(amr);
+  return acr ? { acr } : {};
+}
+
 /**
  * Issues and checks the server's JWTs: exactly the claims of the contract, nothing more, but for
  * agents' tokens, which also name the credential they were issued against so that revoking that
- * credential ends them at once (see domain/auth/authenticator.ts).
+ * credential ends them at once (see domain/auth/authenticator.ts), and `acr` after a sign-in with
+ * two factors.
  */
 export class Tokens {
   constructor(private readonly keys: KeyStore, readonly settings: TokenSettings) {}
@@ -56,6 +65,7 @@ export class Tokens {
       roles: input.roles,
       scopes: input.scopes,
       amr: input.amr,
+      ...acrClaim(input.amr),
       ...(input.credential && 'apiKeyId' in input.credential ? { api_key_id: input.credential.apiKeyId } : {}),
       ...(input.credential && 'agentKeyKid' in input.credential ? { agent_key_kid: input.credential.agentKeyKid } : {}),
     };
@@ -64,9 +74,9 @@ export class Tokens {
 
   /**
    * An OpenID Connect ID token (Core 2): for the client (`aud` its client id, `azp` too), saying
-   * who signed in, when (`auth_time`), how (`amr`), in which SSO session (`sid`), echoing the
-   * request's `nonce`, with the claims the scopes release. No `token_type`: it is never accepted
-   * where an access or refresh token is expected.
+   * who signed in, when (`auth_time`), how (`amr`; `acr` after two factors), in which SSO
+   * session (`sid`), echoing the request's `nonce`, with the claims the scopes release. No
+   * `token_type`: it is never accepted where an access or refresh token is expected.
    */
   async issueIdToken(input: { sub: string; clientId: string; nonce?: string; authTime: Date; amr: string[]; sid: string; claims: Record<string, unknown> }): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
@@ -74,7 +84,7 @@ export class Tokens {
       ...input.claims,
       iss: this.settings.issuer, sub: input.sub, aud: input.clientId, azp: input.clientId, iat: now,
       exp: now + this.settings.accessTtl, auth_time: Math.floor(input.authTime.getTime() / 1000),
-      ...(input.nonce ? { nonce: input.nonce } : {}), amr: input.amr, sid: input.sid,
+      ...(input.nonce ? { nonce: input.nonce } : {}), amr: input.amr, ...acrClaim(input.amr), sid: input.sid,
     }, await this.keys.signingKey());
   }
 

@@ -1,3 +1,4 @@
+import { MFA_ACR } from '../domain/factors/amr.js';
 import { knownOidcScopes } from '../domain/oidc/clients.js';
 
 /**
@@ -29,8 +30,10 @@ export function openidConfiguration(issuer: string, algorithms: string[]): Recor
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     prompt_values_supported: ['none', 'login'],
+    // Stated after a sign-in with two factors (see domain/factors/amr.ts); acr_values is not read.
+    acr_values_supported: [MFA_ACR],
     claims_supported: [
-      'iss', 'sub', 'aud', 'azp', 'iat', 'exp', 'auth_time', 'nonce', 'amr', 'sid',
+      'iss', 'sub', 'aud', 'azp', 'iat', 'exp', 'auth_time', 'nonce', 'amr', 'acr', 'sid',
       'email', 'email_verified', 'name', 'preferred_username', 'phone_number', 'phone_number_verified', 'updated_at',
       // Access tokens (the contract's claims).
       'nbf', 'jti', 'token_type', 'session_id', 'workspace_id', 'roles', 'scopes',

@@ -23,3 +23,16 @@ export function passwordAndFactorAmr(factor: SecondFactorKind): string[] {
 export function passkeyAmr(userVerified: boolean): string[] {
   return userVerified ? ['hwk', 'user', 'mfa'] : ['hwk'];
 }
+
+/**
+ * The `acr` of tokens whose sign-in showed two factors (`mfa` in the amr): OpenID PAPE's
+ * multi-factor policy URI, the value relying parties already look for. It is what the MFA policy
+ * asks of the users it covers (a password alone, or a passkey that did not verify its user,
+ * never gets it), so an app can require it. Tokens of single-factor sign-ins carry no `acr`
+ * rather than a level that promises nothing (OpenID Connect Core 2: "0" is discouraged).
+ */
+export const MFA_ACR = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
+
+export function acrOf(amr: readonly string[]): string | undefined {
+  return amr.includes('mfa') ? MFA_ACR : undefined;
+}
