@@ -6,8 +6,11 @@ export interface Principal {
   isAdmin: boolean;
   scopes: string[];
   roles: string[];
-  /** How the caller proved itself. */
-  via: 'access_token' | 'api_key';
+  /**
+   * How the caller proved itself: an access token, an API key, or the SSO session cookie of a
+   * user on the SSO's own pages (src/oidc/account.ts, which only manages the user's own factors).
+   */
+  via: 'access_token' | 'api_key' | 'sso_session';
   sessionId?: string;
   workspaceId?: string;
   apiKeyId?: string;

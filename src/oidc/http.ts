@@ -83,7 +83,8 @@ export function cookie(name: string, value: string, o: CookieOptions): string {
  * other sites (URLs here carry authorization parameters; `same-origin`, not `no-referrer`, which
  * would make browsers send `Origin: null` on our own form posts and defeat the Origin check), and
  * a content policy that allows nothing but our
- * own inline style, by hash, and form posts to ourselves and to where the form's answer may
+ * own inline style, by hash, scripts from our own origin (the one passkey script: nothing inline,
+ * nothing from elsewhere), and form posts to ourselves and to where the form's answer may
  * redirect (browsers apply form-action to redirects after a form submission).
  */
 export function pageHeaders(styleHash: string, formTargets: string[] = []): Record<string, string> {
@@ -95,7 +96,7 @@ export function pageHeaders(styleHash: string, formTargets: string[] = []): Reco
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'same-origin',
     'content-security-policy': [
-      "default-src 'self'", "script-src 'none'", `style-src '${styleHash}'`, "img-src 'self'", "object-src 'none'",
+      "default-src 'self'", "script-src 'self'", `style-src '${styleHash}'`, "img-src 'self'", "object-src 'none'",
       "base-uri 'none'", `form-action ${targets.join(' ')}`, "frame-ancestors 'none'",
     ].join('; '),
   };

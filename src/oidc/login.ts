@@ -1,9 +1,10 @@
+import { PASSWORD_AMR } from '../domain/factors/amr.js';
 import { AppError, catalog } from '../errors/index.js';
-import { validateAuthorizationRequest, type AuthorizationRequest } from './authorization-request.js';
-import { grant, refuse, showSignIn } from './authorize.js';
+import { refuse, showSignIn } from './authorize.js';
 import type { FrontChannel } from './context.js';
-import { pageHeaders, readParams, sendHtml, type Req, type Res } from './http.js';
-import { signedInPage, styleHash } from './pages.js';
+import { readParams, type Req, type Res } from './http.js';
+import { showHeldStep } from './second-step.js';
+import { pendingRequest, signedIn } from './signed-in.js';
 
 /**
  * What the page tells, by the reason AuthFlows gives. Nothing here tells whether an identifier
@@ -16,9 +17,6 @@ const signInErrors: Partial<Record<string, { status: number; message: string }>>
   INVALID_IDENTIFIER: { status: 400, message: 'Enter an e-mail address, a phone number or a username.' },
   USER_INACTIVE: { status: 403, message: 'This account is deactivated. Ask your administrator.' },
   WEAK_PASSWORD: { status: 400, message: catalog.WEAK_PASSWORD.message },
-  // Told only after the password was proven (as the API's mfa_required is). Until this page asks
-  // for the second factor (issue 12), a password alone opens no SSO session for such a user.
-  MFA_REQUIRED: { status: 403, message: 'This account signs in with a second factor, which this page cannot ask for yet. Sign in through the API.' },
 };
 
 /** `GET /oidc/login`: the sign-in page on its own (no app waiting), e.g. from a bookmark. */
@@ -30,16 +28,14 @@ export function loginPage(d: FrontChannel, req: Req, res: Res): void {
  * `POST /oidc/login`: the sign-in form. The pending authorization request it carries is
  * validated again from scratch (a form is the user's, or an attacker's, to edit), then the form
  * must prove it came from our page in this browser (CSRF) before any credential is looked at.
- * The credentials go through AuthFlows.signIn: the API login's counting, lockout and audit.
+ * The credentials go through AuthFlows.signIn: the API login's counting, lockout and audit. A
+ * user with a second factor (or whom the policy asks to enrol one) is held for it (second-step.ts).
  */
 export async function login(d: FrontChannel, req: Req, res: Res): Promise<void> {
   const form = await readParams(req);
-  let request: AuthorizationRequest | undefined;
-  if (form.has('client_id')) {
-    const checked = await validateAuthorizationRequest(d.db, form);
-    if ('refused' in checked) return refuse(d, res, checked.refused);
-    request = checked.ok;
-  }
+  const pending = await pendingRequest(d, form);
+  if ('refused' in pending) return refuse(d, res, pending.refused);
+  const { request } = pending;
   const identifier = form.get('identifier') ?? '';
   const password = form.get('password') ?? '';
   if (!d.csrf.check(req, form)) {
@@ -50,10 +46,9 @@ export async function login(d: FrontChannel, req: Req, res: Res): Promise<void> 
   if (!identifier.trim() || !password) {
     return showSignIn(d, req, res, request, { status: 400, identifier, error: 'Enter your identifier and your password.' });
   }
-  const client = d.clientOf(req);
-  let userId: string;
+  let outcome: Awaited<ReturnType<FrontChannel['flows']['signIn']>>;
   try {
-    ({ user: { id: userId } } = await d.flows.signIn({ identifier, secret: password, register: form.get('register') === '1' }, client));
+    outcome = await d.flows.signIn({ identifier, secret: password, register: form.get('register') === '1' }, d.clientOf(req));
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
     if (e.reason === 'TOO_MANY_ATTEMPTS') return showSignIn(d, req, res, request, { status: 429, identifier, error: e.message, headers: e.headers });
@@ -61,7 +56,6 @@ export async function login(d: FrontChannel, req: Req, res: Res): Promise<void> 
     if (!known) throw e;
     return showSignIn(d, req, res, request, { status: known.status, identifier, error: known.message });
   }
-  const { sessionId, setCookie } = await d.sessions.signedIn(await d.sessions.current(req), userId, client);
-  if (request) return grant(d, req, res, request, { id: sessionId, userId, authTime: new Date() }, { setCookie });
-  sendHtml(res, 200, signedInPage(), { ...pageHeaders(styleHash), 'set-cookie': setCookie });
+  if (outcome.hold) return showHeldStep(d, req, res, request, outcome.hold);
+  await signedIn(d, req, res, request, { userId: outcome.user.id, amr: PASSWORD_AMR });
 }

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The front channel's pages: plain, accessible HTML forms that work without any script (none is
- * allowed by the content policy) and load nothing from anywhere. Every value from a request or
- * the database goes through `esc`.
+ * The front channel's pages: plain, accessible HTML forms that work without any script and load
+ * nothing from anywhere else. The one script, /oidc/assets/passkey.js (served from this server;
+ * the content policy allows no other, and nothing inline), only adds the passkey buttons, which
+ * stay hidden without it. Every value from a request or the database goes through `esc`.
  */
 
 const style = `
@@ -16,6 +17,8 @@ button{margin-top:1rem;padding:.5rem 1rem;font:inherit;border-radius:.25rem;bord
 button.secondary{background:#fff;color:#1f4fd1}
 .error{padding:.5rem .75rem;border-left:4px solid #c62828;background:#fdecea}
 p.hint{color:#4a5363;font-size:.9rem}
+code{word-break:break-all}
+ul.codes{font:1.05rem/1.6 ui-monospace,monospace;columns:2}
 `;
 
 /** The CSP hash source that allows exactly this stylesheet and nothing else inline. */
@@ -27,11 +30,15 @@ export function esc(value: string): string {
   return value.replace(/[&<>"']/g, (c) => entities[c]!);
 }
 
-function layout(title: string, body: string): string {
+/** Where the passkey script is served (routes.ts); the pages with a passkey button load it. */
+export const passkeyScriptPath = '/oidc/assets/passkey.js';
+
+export function layout(title: string, body: string, o: { script?: boolean } = {}): string {
+  const script = o.script ? `<script src="${passkeyScriptPath}" defer></script>` : '';
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="same-origin"><title>${esc(title)}</title><style>${style}</style></head>
+<meta name="referrer" content="same-origin"><title>${esc(title)}</title><style>${style}</style>${script}</head>
 <body><main>
 ${body}
 </main></body>
@@ -39,11 +46,11 @@ ${body}
 `;
 }
 
-function hidden(fields: Iterable<[string, string]>): string {
+export function hidden(fields: Iterable<[string, string]>): string {
   return [...fields].map(([name, value]) => `<input type="hidden" name="${esc(name)}" value="${esc(value)}">`).join('\n');
 }
 
-function alert(message: string | undefined): string {
+export function alert(message: string | undefined): string {
   return message ? `<p class="error" role="alert" id="form-error">${esc(message)}</p>` : '';
 }
 
@@ -76,7 +83,23 @@ ${hidden([...p.request, ['csrf', p.csrf]])}
 <input type="password" id="password" name="password" autocomplete="current-password" required${described}${focusPassword ? ' autofocus' : ''}>
 <button type="submit">Sign in</button>
 ${p.allowRegistration ? '<button type="submit" class="secondary" name="register" value="1">Create account</button>\n<p class="hint">New here? Enter your e-mail, phone or username and a password of 8 characters or more, then choose "Create account".</p>' : ''}
-</form>`);
+</form>
+${passkeyForm({ action: '/oidc/passkey', mode: 'login', carry: p.request, csrf: p.csrf, label: 'Sign in with a passkey' })}`, { script: true });
+}
+
+/**
+ * A passkey button for the passkey script: the form is hidden until the script shows it (with no
+ * script or no WebAuthn there is no passkey button, and the other forms work alone). On a click
+ * the script asks /oidc/passkey/options for `mode`'s options, lets the browser make or use the
+ * credential, puts its JSON in `passkey` and submits the form, whose answer is a page or a
+ * redirect like any form's.
+ */
+export function passkeyForm(p: { action: string; mode: 'login' | 'second' | 'enroll' | 'register'; carry: [string, string][]; csrf: string; label: string; fields?: string }): string {
+  return `<form method="post" action="${esc(p.action)}" data-passkey="${p.mode}" hidden>
+${hidden([...p.carry, ['csrf', p.csrf], ['passkey', '']])}
+${p.fields ?? ''}<button type="button" class="secondary">${esc(p.label)}</button>
+<p class="hint" role="status" data-passkey-status></p>
+</form>`;
 }
 
 export function errorPage(title: string, message: string): string {
@@ -99,5 +122,5 @@ export function signedOutPage(): string {
 }
 
 export function signedInPage(): string {
-  return layout('Signed in', '<h1>You are signed in</h1>\n<p>Return to the app you came from to continue.</p>');
+  return layout('Signed in', '<h1>You are signed in</h1>\n<p>Return to the app you came from to continue.</p>\n<p><a href="/oidc/account">Manage how you sign in</a> (authenticator app, passkeys).</p>');
 }

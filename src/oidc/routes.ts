@@ -1,12 +1,17 @@
 import { callInfoKey, createCallContext } from '../interceptors/call-context.js';
 import type { Deps } from '../server/deps.js';
+import { account, confirmTotp, registerPasskey, startTotp } from './account.js';
+import { passkeyScriptFile } from './assets.js';
 import { authorize } from './authorize.js';
 import type { FrontChannel } from './context.js';
 import { createCsrf } from './csrf.js';
+import { createHeldSignIns } from './held-sign-in.js';
 import { BadRequest, pageHeaders, sendHtml, type Req, type Res } from './http.js';
 import { login, loginPage } from './login.js';
 import { logout } from './logout.js';
-import { errorPage, styleHash } from './pages.js';
+import { errorPage, passkeyScriptPath, styleHash } from './pages.js';
+import { passkeyOptions, passkeySignIn } from './passkey-sign-in.js';
+import { secondStep } from './second-step.js';
 import { createSsoSessions } from './sso-session.js';
 
 type Handler = (d: FrontChannel, req: Req, res: Res) => Promise<void> | void;
@@ -15,13 +20,22 @@ type Handler = (d: FrontChannel, req: Req, res: Res) => Promise<void> | void;
 const routes: Record<string, Partial<Record<string, Handler>>> = {
   '/oidc/authorize': { GET: authorize, POST: authorize },
   '/oidc/login': { GET: loginPage, POST: login },
+  '/oidc/mfa': { POST: secondStep },
+  '/oidc/passkey': { POST: passkeySignIn },
+  '/oidc/passkey/options': { POST: passkeyOptions },
+  '/oidc/account': { GET: account },
+  '/oidc/account/totp': { POST: startTotp },
+  '/oidc/account/totp/confirm': { POST: confirmTotp },
+  '/oidc/account/passkey': { POST: registerPasskey },
+  [passkeyScriptPath]: { GET: passkeyScriptFile, HEAD: passkeyScriptFile },
   '/oidc/logout': { GET: logout, POST: logout },
 };
 
 /**
  * The OpenID Connect provider's browser-facing routes (plain HTTP, outside the RPCs): the
- * authorization endpoint, the hosted sign-in page and RP-initiated logout. The token-side
- * endpoints are RPCs. Answers true when the request was one of these paths.
+ * authorization endpoint, the hosted sign-in page with its second step and passkeys, the account
+ * page, and RP-initiated logout. The token-side endpoints are RPCs. Answers true when the request
+ * was one of these paths.
  */
 export function createOidcRoutes(deps: Deps) {
   const { config } = deps;
@@ -32,6 +46,8 @@ export function createOidcRoutes(deps: Deps) {
     allowRegistration: config.allowRegistration,
     sessions: createSsoSessions({ db: deps.ds, audience: config.audience, ttlSeconds: config.refreshTtl, secure }),
     csrf: createCsrf({ issuer: config.issuer, secure }),
+    mfa: deps.mfa,
+    held: createHeldSignIns({ secure }),
     clientOf: (req) => {
       const { ip, userAgent } = callContext(req).get(callInfoKey);
       return { ip, userAgent };

@@ -42,10 +42,15 @@ export class Browser {
   }
 }
 
-/** The hidden fields of the page's form, unescaped. */
-export function hiddenFields(html: string): [string, string][] {
+/**
+ * The hidden fields of one of the page's forms, unescaped: the first form, or the first posting
+ * to `action` (pages have several: the password form, the passkey button's, a recovery code's).
+ */
+export function hiddenFields(html: string, action?: string): [string, string][] {
   const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-  return [...html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map((m) => [unescape(m[1]!), unescape(m[2]!)]);
+  const forms = [...html.matchAll(/<form [^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)];
+  const form = action === undefined ? forms[0] : forms.find((f) => f[1] === action);
+  return [...(form?.[2] ?? html).matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map((m) => [unescape(m[1]!), unescape(m[2]!)]);
 }
 
 export function pkce(): { verifier: string; challenge: string } {

@@ -25,13 +25,14 @@ export function findLiveBrowserSession(db: Db, id: string): Promise<BrowserSessi
 
 /**
  * The same user signed in again within their live browser session (prompt=login, max_age): a
- * new auth_time and lifetime, and a new cookie secret (the old cookie stops working), keeping
- * the session and so the apps signed in under it. Whether the session was still there to renew.
+ * new auth_time, amr (how they signed in this time) and lifetime, and a new cookie secret (the
+ * old cookie stops working), keeping the session and so the apps signed in under it. Whether the
+ * session was still there to renew.
  */
-export async function renewBrowserSession(db: Db, id: string, userId: string, nextHash: string, ttlSeconds: number): Promise<boolean> {
+export async function renewBrowserSession(db: Db, id: string, userId: string, nextHash: string, amr: readonly string[], ttlSeconds: number): Promise<boolean> {
   const { count } = await run(db,
-    `UPDATE sessions SET refresh_hash = $3, auth_time = now(), last_used_at = now(), expires_at = now() + make_interval(secs => $4)
+    `UPDATE sessions SET refresh_hash = $3, amr = $5, auth_time = now(), last_used_at = now(), expires_at = now() + make_interval(secs => $4)
       WHERE id = $1 AND user_id = $2 AND kind = 'browser' AND revoked_at IS NULL AND expires_at > now()`,
-    [id, userId, nextHash, ttlSeconds]);
+    [id, userId, nextHash, ttlSeconds, [...amr]]);
   return count > 0;
 }

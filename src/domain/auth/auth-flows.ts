@@ -117,16 +117,17 @@ export class AuthFlows {
   /**
    * The hosted sign-in page's door: login's checks (counted, locked and audited the same way),
    * or a registration where open, without starting an API session; the caller starts the
-   * browser session it needs.
+   * browser session it needs. A user who needs a second step gets a hold instead (an mfa_token,
+   * as Login's), for the SSO's own audience: the page asks for the factor, and only then starts
+   * the browser session.
    */
-  async signIn(input: { identifier: string; secret: string; register: boolean }, client: Client): Promise<{ user: UserRecord; created: boolean }> {
+  async signIn(input: { identifier: string; secret: string; register: boolean }, client: Client): Promise<{ user: UserRecord; created: boolean; hold?: LoginHold }> {
     const id = parseIdentifier(input.identifier);
     const { user, created, held } = await this.prove(id, input.secret, this.mayRegister(input.register, undefined), client);
     if (held) {
-      // Until the hosted page asks for the second step, a password alone must not open a browser
-      // session for a user who needs more: refused, failing closed.
-      await this.d.audit.record({ type: 'login', outcome: 'failure', actorId: user.id, identifier: id.value, reason: 'MFA_REQUIRED', ...client });
-      throw new AppError('MFA_REQUIRED');
+      const hold = await this.d.gate.hold(user.id, held, { identifier: id.value, audience: this.d.audiences.defaultAudience, workspaceId: null });
+      await this.d.audit.record({ type: 'login', outcome: 'success', actorId: user.id, identifier: id.value, reason: hold.status.toUpperCase(), ...client });
+      return { user, created, hold };
     }
     await this.d.audit.record({ type: created ? 'register' : 'login', outcome: 'success', actorId: user.id, identifier: id.value, ...client });
     return { user, created };
@@ -355,11 +356,15 @@ export class AuthFlows {
   }
 
   /** Revokes a session; without `mayRevokeOthers` only the caller's own (others' look absent). */
-  async deleteSession(principal: Principal, sessionId: string, mayRevokeOthers: boolean): Promise<boolean> {
+  async deleteSession(principal: Principal, sessionId: string, mayRevokeOthers: boolean, client: Client = { ip: '', userAgent: '' }): Promise<boolean> {
     const session = await findSession(this.d.ds, sessionId);
     if (!session || (!mayRevokeOthers && session.userId !== principal.id)) throw new AppError('SESSION_NOT_FOUND');
     // Ending someone's session is acting on them: not on an administrator or a stronger user.
     await checkMayActOnUser(this.d.ds, principal, session.userId);
-    return revokeSession(this.d.ds, sessionId, principal.id === session.userId ? 'revoked_by_user' : 'revoked_by_admin');
+    const byUser = principal.id === session.userId;
+    const revoked = await revokeSession(this.d.ds, sessionId, byUser ? 'revoked_by_user' : 'revoked_by_admin');
+    // Ending another's session is an administrative act worth a trace (the console's Revoke).
+    if (revoked && !byUser) await this.d.audit.record({ type: 'session.revoke', outcome: 'success', actorId: principal.id, identifier: session.userId, ...client });
+    return revoked;
   }
 }

@@ -1,8 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { authenticationOptions, WEBAUTHN_CHALLENGE_SECONDS, type AuthenticationResponseJSON, type RegistrationResponseJSON, type RelyingParty } from '../../auth/webauthn.js';
-import { spendMfaToken } from '../../db/repositories/mfa-tokens.js';
+import { policyCovers } from '../../db/repositories/mfa-policy.js';
+import { spendMfaToken, type MfaTokenPurpose } from '../../db/repositories/mfa-tokens.js';
 import { listPasskeys } from '../../db/repositories/passkeys.js';
-import { findUserById } from '../../db/repositories/users.js';
+import { findUserById, type UserRecord } from '../../db/repositories/users.js';
 import { insertChallenge } from '../../db/repositories/webauthn-challenges.js';
 import { AppError } from '../../errors/index.js';
 import type { AuditLog } from '../audit.js';
@@ -41,6 +42,33 @@ export class LoginCompletion {
   constructor(private readonly d: LoginCompletionDeps) {}
 
   async complete(mfaToken: string, given: GivenFactor, client: Client): Promise<IssuedTokens & { recoveryCodes: string[] }> {
+    const { hold, kind, recoveryCodes } = await this.prove(mfaToken, given, client);
+    const user = await this.spend(hold, client);
+    const issued = await this.d.flows.finishLogin(user, {
+      audience: hold.record.audience, workspaceId: hold.record.workspaceId, amr: passwordAndFactorAmr(kind), identifier: hold.record.identifier,
+    }, client);
+    return { ...issued, recoveryCodes };
+  }
+
+  /**
+   * The hosted sign-in page's second step: the same proof, counting, lockout and audit as
+   * `complete`, but no API session: the page starts the browser session, with the `amr` returned.
+   */
+  async completeSignIn(mfaToken: string, given: GivenFactor, client: Client): Promise<{ user: UserRecord; amr: string[]; recoveryCodes: string[] }> {
+    const { hold, kind, recoveryCodes } = await this.prove(mfaToken, given, client);
+    const user = await this.spend(hold, client);
+    await this.d.audit.record({ type: 'login', outcome: 'success', actorId: user.id, identifier: hold.record.identifier, ...client });
+    return { user, amr: passwordAndFactorAmr(kind), recoveryCodes };
+  }
+
+  /** What a held login waits for (the page shows the matching form); INVALID_MFA_TOKEN when it is over. */
+  async step(mfaToken: string): Promise<{ purpose: MfaTokenPurpose; factors: string[] }> {
+    const hold = await this.d.gate.open(mfaToken, ['mfa', 'enroll']);
+    return { purpose: hold.record.purpose, factors: await this.d.gate.factorsOf(hold.record.userId, hold.record.purpose) };
+  }
+
+  /** Checks the factor a held login is given (counted and audited); the token is not spent yet. */
+  private async prove(mfaToken: string, given: GivenFactor, client: Client): Promise<{ hold: OpenHold; kind: SecondFactorKind; recoveryCodes: string[] }> {
     const hold = await this.d.gate.open(mfaToken, ['mfa', 'enroll']);
     const h: FactorHolder = { userId: hold.record.userId, identifier: hold.record.identifier };
     let kind: SecondFactorKind;
@@ -65,19 +93,17 @@ export class LoginCompletion {
         await this.d.factors.checkPasskey(h, given.passkeyAssertion!, { purpose: 'second_factor', mfaTokenHash: hold.tokenHash }, client);
       }
     }
-    const issued = await this.finish(hold, kind, client);
-    return { ...issued, recoveryCodes };
+    return { hold, kind, recoveryCodes };
   }
 
-  private async finish(hold: OpenHold, kind: SecondFactorKind, client: Client): Promise<IssuedTokens> {
+  /** Spends the token (of two completions only one gets past) and lifts the login's counts. */
+  private async spend(hold: OpenHold, client: Client): Promise<UserRecord> {
     if (!(await spendMfaToken(this.d.ds, hold.tokenHash))) throw new AppError('INVALID_MFA_TOKEN');
     const user = await findUserById(this.d.ds, hold.record.userId);
     if (!user) throw new AppError('INVALID_MFA_TOKEN');
     if (!user.isActive) throw new AppError('USER_INACTIVE');
     await this.d.factors.succeeded({ identifier: hold.record.identifier, userId: user.id, ip: client.ip });
-    return this.d.flows.finishLogin(user, {
-      audience: hold.record.audience, workspaceId: hold.record.workspaceId, amr: passwordAndFactorAmr(kind), identifier: hold.record.identifier,
-    }, client);
+    return user;
   }
 
   /** Starts enrolling a factor during a login held to enrol one (the token allows nothing else). */
@@ -111,10 +137,35 @@ export class LoginCompletion {
    * rules (active account, audience, workspace) apply as after a password.
    */
   async passkeyLogin(assertion: AuthenticationResponseJSON, input: { audience: string; workspaceId: string }, client: Client): Promise<IssuedTokens> {
+    const { user, identifier, amr } = await this.passwordless(assertion, client);
+    return this.d.flows.loginProven(user, input, amr, identifier, client);
+  }
+
+  /** The hosted page's passwordless sign-in: as passkeyLogin, the page starting the browser session. */
+  async passkeySignIn(assertion: AuthenticationResponseJSON, client: Client): Promise<{ user: UserRecord; amr: string[] }> {
+    const { user, identifier, amr } = await this.passwordless(assertion, client);
+    if (!user.isActive) {
+      await this.d.audit.record({ type: 'login', outcome: 'failure', actorId: user.id, identifier, reason: 'USER_INACTIVE', ...client });
+      throw new AppError('USER_INACTIVE');
+    }
+    await this.d.audit.record({ type: 'login', outcome: 'success', actorId: user.id, identifier, ...client });
+    return { user, amr };
+  }
+
+  /**
+   * The passkey's check, and the policy's: a passkey that did not verify its user (no PIN or
+   * biometric) is possession alone, one factor, which is not enough for a user the MFA policy
+   * covers (they sign in with the password, then the passkey). The counts are lifted only after.
+   */
+  private async passwordless(assertion: AuthenticationResponseJSON, client: Client): Promise<{ user: UserRecord; identifier: string; amr: string[] }> {
     const { holder, userVerified } = await this.d.factors.checkPasskey(undefined, assertion, { purpose: 'login', mfaTokenHash: null }, client);
     const user = await findUserById(this.d.ds, holder.userId);
     if (!user) throw new AppError('INVALID_SECOND_FACTOR');
+    if (!userVerified && await policyCovers(this.d.ds, user.id)) {
+      await this.d.audit.record({ type: 'login', outcome: 'failure', actorId: user.id, identifier: holder.identifier, reason: 'MFA_REQUIRED', ...client });
+      throw new AppError('MFA_REQUIRED');
+    }
     await this.d.factors.succeeded({ identifier: holder.identifier, userId: user.id, ip: client.ip });
-    return this.d.flows.loginProven(user, input, passkeyAmr(userVerified), holder.identifier, client);
+    return { user, identifier: holder.identifier, amr: passkeyAmr(userVerified) };
   }
 }

@@ -42,12 +42,14 @@ export class LoginGate {
     return {
       status: purpose === 'mfa' ? 'mfa_required' : 'mfa_enrollment_required',
       mfaToken,
-      factors: purpose === 'mfa' ? await this.factorsOf(userId) : ['totp', 'passkey'],
+      factors: await this.factorsOf(userId, purpose),
       expiresIn: MFA_TOKEN_SECONDS,
     };
   }
 
-  private async factorsOf(userId: string): Promise<string[]> {
+  /** The factors that complete a held login (`mfa`), or the kinds that may be enrolled (`enroll`). */
+  async factorsOf(userId: string, purpose: MfaTokenPurpose): Promise<string[]> {
+    if (purpose === 'enroll') return ['totp', 'passkey'];
     const s = await factorSummary(this.ds, userId);
     return [...(s.totp ? ['totp'] : []), ...(s.recoveryCodesLeft > 0 ? ['recovery_code'] : []), ...(s.passkeys > 0 ? ['passkey'] : [])];
   }
