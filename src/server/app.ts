@@ -26,6 +26,9 @@ import { refuseUndecodableBinary } from './binary-input.js';
 import { registerServices, services } from './routes.js';
 import { createPlainRoutes } from './well-known.js';
 import { createOidcRoutes } from '../oidc/routes.js';
+import { bundleConsole } from '../console/bundle.js';
+import { createConsoleRoutes } from '../console/routes.js';
+import { ensureConsoleClient } from '../domain/oidc/first-party.js';
 
 export interface App {
   url: string;
@@ -52,17 +55,22 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
   // The data dir holds the embedded database and a generated key secret: private, however an
   // older version left it. Untouched when neither is in use (PostgreSQL and SSO_KEY_SECRET set).
   if (!config.databaseUrl || config.keySecret === undefined) makePrivateTree(config.dataDir);
+  // The admin console is built while the database opens (esbuild runs beside Node).
+  const consoleBundle = bundleConsole();
+  consoleBundle.catch(() => {});
   const database = await openDatabase(opts.database ?? databaseConfigOf(config), log);
   try {
     const ds = database.dataSource;
     const deps = await buildDeps(config, ds, log);
     const { keys, credentials } = deps;
+    await ensureConsoleClient(ds, config.issuer);
 
     const contextValues = createCallContext(config.trustProxy);
     let router: ConnectRouter | undefined;
     const ready = async () => { await ds.query('SELECT 1'); return true; };
     const plain = createPlainRoutes({ issuer: config.issuer, keys, ready });
     const oidc = createOidcRoutes(deps);
+    const adminConsole = createConsoleRoutes({ issuer: config.issuer, bundle: consoleBundle });
     const cors = createCors(config.corsOrigins);
     const guardCookie = createCookieGuard({ issuer: config.issuer, corsOrigins: config.corsOrigins });
     const metrics = metricsOnMainPort(deps.metrics, { token: config.metricsToken, address: config.metricsAddress });
@@ -94,6 +102,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
         void (async () => {
           if (await plain(req, res)) return;
           if (await oidc(req, res)) return;
+          if (await adminConsole(req, res)) return;
           if (metrics && await metrics(req, res)) return;
           if (await openapi!(req, res)) return;
           if (await rest!.handle(req, res)) return;
@@ -115,6 +124,8 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
       rpc(req, res);
     }, config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined);
 
+    // Ready means ready: the console's first page is served from memory from the first request on.
+    await consoleBundle;
     await new Promise<void>((resolve, reject) => {
       listener.server.once('error', reject);
       listener.server.listen(config.port, config.host, () => {

@@ -124,7 +124,7 @@ export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthSe
     },
     async deleteSession(req, ctx) {
       const principal = principalOf(ctx);
-      return { success: await d.flows.deleteSession(principal, uuid(req.id), holds(principal, 'delete:sessions')) };
+      return { success: await d.flows.deleteSession(principal, uuid(req.id), holds(principal, 'delete:sessions'), callInfoOf(ctx)) };
     },
     async createToken(req, ctx) {
       const { accessToken, expiresIn } = await d.flows.adminToken(req.username, req.password, callInfoOf(ctx));

@@ -25,15 +25,14 @@ export interface AuditFilter { actorId?: string; outcome?: string; after?: Date;
 
 export async function listAuditEvents(db: Db, filter: AuditFilter, page: Page): Promise<{ items: AuditRecord[]; total: number }> {
   const where = `($1::uuid IS NULL OR actor_id = $1::uuid) AND ($2::text IS NULL OR outcome = $2::text)
-    AND ($5::timestamptz IS NULL OR occurred_at >= $5::timestamptz) AND ($6::timestamptz IS NULL OR occurred_at < $6::timestamptz)`;
-  const params = [filter.actorId || null, filter.outcome || null];
-  const times = [filter.after ?? null, filter.before ?? null];
+    AND ($3::timestamptz IS NULL OR occurred_at >= $3::timestamptz) AND ($4::timestamptz IS NULL OR occurred_at < $4::timestamptz)`;
+  const params = [filter.actorId || null, filter.outcome || null, filter.after ?? null, filter.before ?? null];
   const [items, total] = await Promise.all([
     rows<AuditRecord>(db,
       `SELECT id, occurred_at AS "occurredAt", type, outcome, actor_id AS "actorId", identifier, ip, user_agent AS "userAgent", detail
-         FROM audit_events WHERE ${where} ORDER BY occurred_at DESC, id LIMIT $3 OFFSET $4`,
-      [...params, page.limit, page.offset, ...times]),
-    one<{ n: number }>(db, `SELECT count(*)::int AS n FROM audit_events WHERE ${where}`, [...params, null, null, ...times]),
+         FROM audit_events WHERE ${where} ORDER BY occurred_at DESC, id LIMIT $5 OFFSET $6`,
+      [...params, page.limit, page.offset]),
+    one<{ n: number }>(db, `SELECT count(*)::int AS n FROM audit_events WHERE ${where}`, params),
   ]);
   return { items, total: total?.n ?? 0 };
 }
