@@ -123,6 +123,13 @@ function App({ session }: { session: ConsoleSession }) {
   return <Shell />;
 }
 
-const session = new ConsoleSession(readConfig());
-setSession(session);
-render(<App session={session} />, document.getElementById('app')!);
+const config = readConfig();
+if (new URL(config.issuer).origin !== location.origin) {
+  // The sign-in comes back to the issuer's address (the registered redirect URI), where this
+  // tab's PKCE verifier must be waiting: move there first.
+  location.replace(`${config.issuer}/console/${location.hash}`);
+} else {
+  const session = new ConsoleSession(config);
+  setSession(session);
+  render(<App session={session} />, document.getElementById('app')!);
+}
