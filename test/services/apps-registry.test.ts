@@ -41,7 +41,7 @@ async function login(server: TestServer, body: Record<string, unknown>): Promise
 }
 
 async function appRows(server: TestServer): Promise<any[]> {
-  return server.app.database.dataSource.query('SELECT * FROM apps ORDER BY number');
+  return server.app.database.dataSource.query('SELECT * FROM apps WHERE NOT first_party ORDER BY number');
 }
 
 describe('app registry over REST', () => {
