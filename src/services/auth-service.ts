@@ -13,8 +13,7 @@ import { callInfoOf, principalOf } from '../interceptors/call-context.js';
 import { holds } from '../interceptors/authorization.js';
 import type { Deps } from '../server/deps.js';
 import { AppError } from '../errors/index.js';
-import { toUser, ts, webauthnJson } from './mappers.js';
-import type { JsonObject } from '@bufbuild/protobuf';
+import { toUser, ts, webauthnJson, webauthnStruct } from './mappers.js';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 
 /** With the pool, tokens and audiences the OAuth token endpoint is built from. */
@@ -75,10 +74,10 @@ export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthSe
     },
     async enrollLoginFactor(req, ctx) {
       const started = await d.mfa.completion.enroll(req.mfaToken, req.kind, callInfoOf(ctx));
-      return { otpauthUri: started.otpauthUri ?? '', passkeyOptions: started.passkeyOptions as JsonObject | undefined };
+      return { otpauthUri: started.otpauthUri ?? '', passkeyOptions: started.passkeyOptions === undefined ? undefined : webauthnStruct(started.passkeyOptions) };
     },
     async createPasskeyChallenge(req) {
-      return { options: (await d.mfa.completion.passkeyChallenge(req.mfaToken)) as JsonObject };
+      return { options: webauthnStruct(await d.mfa.completion.passkeyChallenge(req.mfaToken)) };
     },
     async loginWithPasskey(req, ctx) {
       const assertion = webauthnJson<Parameters<typeof d.mfa.completion.passkeyLogin>[0]>(req.assertion);

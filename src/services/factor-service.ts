@@ -1,4 +1,3 @@
-import type { JsonObject } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import { FactorService, type FactorProof, type MfaPolicy } from '../../gen/sso/auth/v1/factor_service_pb.js';
 import type { PasskeyRecord } from '../db/repositories/passkeys.js';
@@ -7,7 +6,7 @@ import { uuid } from '../domain/paging.js';
 import { AppError } from '../errors/index.js';
 import { callInfoOf, principalOf } from '../interceptors/call-context.js';
 import type { Deps } from '../server/deps.js';
-import { ts, webauthnJson } from './mappers.js';
+import { ts, webauthnJson, webauthnStruct } from './mappers.js';
 
 function passkey(p: PasskeyRecord) {
   return { id: p.id, name: p.name, createdAt: ts(p.createdAt), lastUsedAt: ts(p.lastUsedAt), deviceType: p.deviceType, backedUp: p.backedUp };
@@ -42,7 +41,7 @@ export function createFactorService(d: Pick<Deps, 'mfa'>): ServiceImpl<typeof Fa
       return { recoveryCodes: await own.regenerateCodes(principalOf(ctx), proofOf(req.proof), callInfoOf(ctx)) };
     },
     async createPasskeyOptions(_req, ctx) {
-      return { options: (await own.passkeyOptions(principalOf(ctx))) as JsonObject };
+      return { options: webauthnStruct(await own.passkeyOptions(principalOf(ctx))) };
     },
     async createPasskey(req, ctx) {
       const registration = webauthnJson<Parameters<typeof own.registerPasskey>[1]>(req.registration);

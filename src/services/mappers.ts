@@ -70,6 +70,15 @@ export function toRole(r: RoleRecord): Role {
 }
 
 /**
+ * WebAuthn options (from @simplewebauthn/server) as a `google.protobuf.Struct`: through JSON, so
+ * the fields the library leaves `undefined` are dropped rather than becoming a Value without a
+ * kind, which protobuf cannot serialize.
+ */
+export function webauthnStruct(value: unknown): JsonObject {
+  return JSON.parse(JSON.stringify(value ?? {})) as JsonObject;
+}
+
+/**
  * A WebAuthn credential as the browser serialized it (a JSON object carried in a Struct), or
  * undefined when absent or empty; its fields are checked by the WebAuthn library.
  */

@@ -16,7 +16,7 @@ import { hostileBinary, hostileFormBody, hostileJsonBody, hostileQuery, hostileS
 import { endsOwnSession, restRoutes, routeName, rpcPath, rpcs } from './targets.js';
 import { envelope, grpcCall, httpCall, isRefusal, isServerFailure, type Outcome } from './wire.js';
 
-const runs = Number(process.env.FUZZ_RUNS ?? 3);
+const runs = Number(process.env.FUZZ_RUNS ?? 2);
 const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 type Caller = 'anonymous' | 'admin';
