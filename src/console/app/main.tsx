@@ -98,6 +98,7 @@ function SignedOutScreen({ why, onSignIn }: { why: SignedOut; onSignIn: () => vo
     <main class="signed-out card" id="main">
       <h1>{title}</h1>
       {why.message ? <p role="alert">{why.message}</p> : null}
+      {/* biome-ignore lint/a11y/noAutofocus: the page's one action; focus lands where the keyboard user goes next */}
       <p><button type="button" class="primary" autoFocus onClick={onSignIn}>Sign in</button></p>
     </main>
   );

@@ -139,8 +139,10 @@ export function ActionButton({ label, run, confirm, danger, disabledReason }: {
   const [asking, setAsking] = useState(false);
   if (asking) {
     return (
+      // biome-ignore lint/a11y/useSemanticElements: an inline confirmation inside a table row; a fieldset would break the row's layout
       <span class="confirm" role="group" aria-label={confirm}>
         <span>{confirm}</span>
+        {/* biome-ignore lint/a11y/noAutofocus: the confirmation replaces the button just pressed; focus must follow it */}
         <button type="button" class={danger ? 'danger' : 'primary'} autoFocus onClick={() => { setAsking(false); void action.run(run); }}>Yes, {label.toLowerCase()}</button>
         <button type="button" onClick={() => setAsking(false)}>Cancel</button>
       </span>
@@ -173,7 +175,7 @@ export function SecretOnce({ label, value, onDone }: { label: string; value: str
     setCopied(true);
   };
   return (
-    <div class="secret card" role="region" aria-label={label}>
+    <section class="secret card" aria-label={label}>
       <label for={id}>{label}</label>
       <p class="muted">Shown once: copy it now. Only a hash is kept.</p>
       <div class="secret-row">
@@ -182,7 +184,7 @@ export function SecretOnce({ label, value, onDone }: { label: string; value: str
         {onDone ? <button type="button" onClick={onDone}>Done</button> : null}
       </div>
       <span class="sr-only" aria-live="polite">{copied ? 'Copied to the clipboard' : ''}</span>
-    </div>
+    </section>
   );
 }
 
