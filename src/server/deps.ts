@@ -14,6 +14,7 @@ import { LoginCompletion } from '../domain/factors/login-completion.js';
 import { LoginGate } from '../domain/factors/login-gate.js';
 import { OwnFactors } from '../domain/factors/own-factors.js';
 import { SecondFactors } from '../domain/factors/second-factors.js';
+import type { SecondFactorServices } from '../domain/factors/second-factors.js';
 import { KeyStore } from '../domain/keys/key-store.js';
 import { Tokens } from '../domain/tokens.js';
 import type { Logger } from '../logger.js';
@@ -34,7 +35,7 @@ export interface Deps {
   flows: AuthFlows;
   metrics: Metrics;
   /** Second factors: a login's second step, a user's own factors, administrators' resets and policy. */
-  mfa: { completion: LoginCompletion; own: OwnFactors; admin: FactorAdmin };
+  mfa: SecondFactorServices;
 }
 
 export async function buildDeps(config: Config, ds: DataSource, log: Logger): Promise<Deps> {

@@ -1,6 +1,10 @@
 import type { ServiceImpl } from '@connectrpc/connect';
 import { AuthService } from '../../gen/sso/auth/v1/auth_service_pb.js';
+import type { DataSource } from 'typeorm';
+import type { Audiences } from '../domain/audiences.js';
 import type { AuditLog } from '../domain/audit.js';
+import type { SecondFactorServices } from '../domain/factors/second-factors.js';
+import type { Tokens } from '../domain/tokens.js';
 import { isHold, type AuthFlows, type IssuedTokens, type LoginOutcome } from '../domain/auth/auth-flows.js';
 import type { CredentialChecker } from '../domain/auth/authenticator.js';
 import type { KeyInfo, KeyStore } from '../domain/keys/key-store.js';
@@ -11,13 +15,16 @@ import { userInfo } from '../domain/oidc/userinfo.js';
 import { page, uuid } from '../domain/paging.js';
 import { callInfoOf, principalOf } from '../interceptors/call-context.js';
 import { holds } from '../interceptors/authorization.js';
-import type { Deps } from '../server/deps.js';
 import { AppError } from '../errors/index.js';
 import { toUser, ts, webauthnJson, webauthnStruct } from './mappers.js';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 
-/** With the pool, tokens and audiences the OAuth token endpoint is built from. */
-export interface AuthServiceDeps extends Pick<Deps, 'ds' | 'tokens' | 'audiences' | 'mfa'> {
+/** What the Auth handlers are built from (the OAuth token endpoint's pool, tokens and audiences among them). */
+export interface AuthServiceDeps {
+  ds: DataSource;
+  tokens: Tokens;
+  audiences: Audiences;
+  mfa: SecondFactorServices;
   flows: AuthFlows;
   credentials: CredentialChecker;
   keys: KeyStore;

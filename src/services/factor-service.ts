@@ -5,7 +5,7 @@ import type { MfaPolicyRecord } from '../db/repositories/mfa-policy.js';
 import { uuid } from '../domain/paging.js';
 import { AppError } from '../errors/index.js';
 import { callInfoOf, principalOf } from '../interceptors/call-context.js';
-import type { Deps } from '../server/deps.js';
+import type { SecondFactorServices } from '../domain/factors/second-factors.js';
 import { ts, webauthnJson, webauthnStruct } from './mappers.js';
 
 function passkey(p: PasskeyRecord) {
@@ -21,7 +21,7 @@ function proofOf(p: FactorProof | undefined) {
 }
 
 /** Thin handlers: proto in, domain call (domain/factors), proto out. */
-export function createFactorService(d: Pick<Deps, 'mfa'>): ServiceImpl<typeof FactorService> {
+export function createFactorService(d: { mfa: SecondFactorServices }): ServiceImpl<typeof FactorService> {
   const { own, admin } = d.mfa;
   return {
     async listFactors(_req, ctx) {

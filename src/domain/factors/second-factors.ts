@@ -167,3 +167,10 @@ export function factorGiven(f: { totpCode?: string; recoveryCode?: string; passk
   if (given.length !== 1) throw new AppError('SECOND_FACTOR_MISSING');
   return given[0]!;
 }
+
+/** What the services need of second factors: a login's second step, a user's own factors, administrators' resets and policy. */
+export interface SecondFactorServices {
+  completion: import('./login-completion.js').LoginCompletion;
+  own: import('./own-factors.js').OwnFactors;
+  admin: import('./factor-admin.js').FactorAdmin;
+}
