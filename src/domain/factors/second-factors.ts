@@ -10,6 +10,9 @@ import { AppError } from '../../errors/index.js';
 import type { AuditLog } from '../audit.js';
 import type { Attempt, LoginGuard } from '../auth/login-guard.js';
 import type { SecondFactorKind } from './amr.js';
+import type { FactorAdmin } from './factor-admin.js';
+import type { LoginCompletion } from './login-completion.js';
+import type { OwnFactors } from './own-factors.js';
 
 export interface Client { ip: string; userAgent: string }
 
@@ -170,7 +173,7 @@ export function factorGiven(f: { totpCode?: string; recoveryCode?: string; passk
 
 /** What the services need of second factors: a login's second step, a user's own factors, administrators' resets and policy. */
 export interface SecondFactorServices {
-  completion: import('./login-completion.js').LoginCompletion;
-  own: import('./own-factors.js').OwnFactors;
-  admin: import('./factor-admin.js').FactorAdmin;
+  completion: LoginCompletion;
+  own: OwnFactors;
+  admin: FactorAdmin;
 }
