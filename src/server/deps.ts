@@ -14,7 +14,7 @@ import { LoginCompletion } from '../domain/factors/login-completion.js';
 import { LoginGate } from '../domain/factors/login-gate.js';
 import { OwnFactors } from '../domain/factors/own-factors.js';
 import { SecondFactors } from '../domain/factors/second-factors.js';
-import type { SecondFactorServices } from '../domain/factors/second-factors.js';
+import type { SecondFactorServices } from '../domain/factors/factor-services.js';
 import { KeyStore } from '../domain/keys/key-store.js';
 import { Tokens } from '../domain/tokens.js';
 import type { Logger } from '../logger.js';

@@ -3,7 +3,7 @@ import { AuthService } from '../../gen/sso/auth/v1/auth_service_pb.js';
 import type { DataSource } from 'typeorm';
 import type { Audiences } from '../domain/audiences.js';
 import type { AuditLog } from '../domain/audit.js';
-import type { SecondFactorServices } from '../domain/factors/second-factors.js';
+import type { SecondFactorServices } from '../domain/factors/factor-services.js';
 import type { Tokens } from '../domain/tokens.js';
 import { isHold, type AuthFlows, type IssuedTokens, type LoginOutcome } from '../domain/auth/auth-flows.js';
 import type { CredentialChecker } from '../domain/auth/authenticator.js';

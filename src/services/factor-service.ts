@@ -5,7 +5,7 @@ import type { MfaPolicyRecord } from '../db/repositories/mfa-policy.js';
 import { uuid } from '../domain/paging.js';
 import { AppError } from '../errors/index.js';
 import { callInfoOf, principalOf } from '../interceptors/call-context.js';
-import type { SecondFactorServices } from '../domain/factors/second-factors.js';
+import type { SecondFactorServices } from '../domain/factors/factor-services.js';
 import { ts, webauthnJson, webauthnStruct } from './mappers.js';
 
 function passkey(p: PasskeyRecord) {

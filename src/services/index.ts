@@ -11,7 +11,7 @@ import { createAppRegistryService, type AppRegistryServiceDeps } from './app-reg
 import { createAuthService, type AuthServiceDeps } from './auth-service.js';
 import { createDirectoryService, type DirectoryServiceDeps } from './directory-service.js';
 import { createFactorService } from './factor-service.js';
-import type { SecondFactorServices } from '../domain/factors/second-factors.js';
+import type { SecondFactorServices } from '../domain/factors/factor-services.js';
 
 /** Every service's implementation: the compiler proves each RPC has a handler. */
 export interface Implementations {

@@ -10,9 +10,6 @@ import { AppError } from '../../errors/index.js';
 import type { AuditLog } from '../audit.js';
 import type { Attempt, LoginGuard } from '../auth/login-guard.js';
 import type { SecondFactorKind } from './amr.js';
-import type { FactorAdmin } from './factor-admin.js';
-import type { LoginCompletion } from './login-completion.js';
-import type { OwnFactors } from './own-factors.js';
 
 export interface Client { ip: string; userAgent: string }
 
@@ -169,11 +166,4 @@ export function factorGiven(f: { totpCode?: string; recoveryCode?: string; passk
   if (f.passkey) given.push('passkey');
   if (given.length !== 1) throw new AppError('SECOND_FACTOR_MISSING');
   return given[0]!;
-}
-
-/** What the services need of second factors: a login's second step, a user's own factors, administrators' resets and policy. */
-export interface SecondFactorServices {
-  completion: LoginCompletion;
-  own: OwnFactors;
-  admin: FactorAdmin;
 }
