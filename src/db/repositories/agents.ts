@@ -1,5 +1,5 @@
 import { AppError } from '../../errors/index.js';
-import { one, rows, run, type Db, type Page } from './sql.js';
+import { one, rows, run, setClauses, type Db, type Page } from './sql.js';
 
 export interface AgentRecord {
   id: string;
@@ -63,16 +63,8 @@ export interface AgentChanges {
 
 /** Changes only the fields given; answers the agent as it is now, or undefined when it does not exist. */
 export async function updateAgent(db: Db, id: string, changes: AgentChanges): Promise<AgentRecord | undefined> {
-  const sets: string[] = [];
   const params: unknown[] = [id];
-  const set = (column: string, value: unknown) => {
-    params.push(value);
-    sets.push(`${column} = $${params.length}`);
-  };
-  if (changes.name !== undefined) set('name', changes.name);
-  if (changes.description !== undefined) set('description', changes.description);
-  if (changes.scopes !== undefined) set('scopes', changes.scopes);
-  if (changes.isActive !== undefined) set('is_active', changes.isActive);
+  const sets = setClauses(params, { name: changes.name, description: changes.description, scopes: changes.scopes, is_active: changes.isActive });
   if (sets.length === 0) return findAgent(db, id);
   return (await run<AgentRecord>(db,
     `UPDATE agents AS a SET ${sets.join(', ')}, updated_at = now() WHERE a.id = $1 RETURNING ${agentColumns}`, params)).rows[0];

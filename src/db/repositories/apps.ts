@@ -1,4 +1,4 @@
-import { one, rows, run, type Db, type Page } from './sql.js';
+import { one, rows, run, setClauses, type Db, type Page } from './sql.js';
 
 // First-party clients (the SSO's own console, `apps.first_party`) are not apps an administrator
 // manages: every statement of the app API below leaves them out, so they cannot be listed,
@@ -121,13 +121,8 @@ export interface UpdatedApp { app: AppRecord; secretIssued: boolean }
  * one it has or takes `secretHash` when it has none.
  */
 export async function updateApp(db: Db, id: string, changes: AppChanges, secretHash?: string): Promise<UpdatedApp | undefined> {
-  const sets: string[] = [];
   const params: unknown[] = [id];
-  for (const [key, column] of changeColumns) {
-    if (changes[key] === undefined) continue;
-    params.push(changes[key]);
-    sets.push(`${column} = $${params.length}`);
-  }
+  const sets = setClauses(params, Object.fromEntries(changeColumns.map(([key, column]) => [column, changes[key]])));
   let issued = 'false';
   if (changes.clientType !== undefined) {
     params.push(changes.clientType, secretHash ?? null);

@@ -1,6 +1,6 @@
 import { AppError } from '../../errors/index.js';
 import { grantColumns } from './grants.js';
-import { one, rows, run, uniqueViolation, type Db, type Page } from './sql.js';
+import { one, rows, run, setClauses, uniqueViolation, type Db, type Page } from './sql.js';
 import { identifiersJson, type IdentifierRecord, type IdentifierType } from './users.js';
 
 /** A user as the Directory shows it: its row, identifiers (primary first) and global grants. */
@@ -115,14 +115,11 @@ export interface UserFieldChanges {
 
 /** Applies the given fields (and always bumps updated_at). */
 export async function updateUserFields(tx: Db, id: string, changes: UserFieldChanges): Promise<void> {
-  const sets = ['updated_at = now()'];
   const params: unknown[] = [id];
-  const add = (column: string, value: unknown) => { params.push(value); sets.push(`${column} = $${params.length}`); };
-  if (changes.isActive !== undefined) add('is_active', changes.isActive);
-  if (changes.isAdmin !== undefined) add('is_admin', changes.isAdmin);
-  if (changes.scopes !== undefined) add('scopes', changes.scopes);
-  if (changes.passwordHash !== undefined) add('password_hash', changes.passwordHash);
-  await run(tx, `UPDATE users SET ${sets.join(', ')} WHERE id = $1`, params);
+  const sets = setClauses(params, {
+    is_active: changes.isActive, is_admin: changes.isAdmin, scopes: changes.scopes, password_hash: changes.passwordHash,
+  });
+  await run(tx, `UPDATE users SET ${['updated_at = now()', ...sets].join(', ')} WHERE id = $1`, params);
 }
 
 /** Replaces the user's global roles. */

@@ -1,6 +1,6 @@
 import { AppError } from '../../errors/index.js';
 import { foreignKeyViolation } from './foreign-key.js';
-import { one, rows, run, uniqueViolation, type Db, type Page } from './sql.js';
+import { one, rows, run, setClauses, uniqueViolation, type Db, type Page } from './sql.js';
 
 export interface RoleRecord {
   id: string;
@@ -53,12 +53,8 @@ export async function listRoles(db: Db, filter: { workspaceId?: string }, page: 
 export interface RoleChanges { name?: string; description?: string; scopes?: string[] }
 
 export async function updateRole(db: Db, id: string, changes: RoleChanges): Promise<RoleRecord | undefined> {
-  const sets = ['updated_at = now()'];
   const params: unknown[] = [id];
-  const add = (column: string, value: unknown) => { params.push(value); sets.push(`${column} = $${params.length}`); };
-  if (changes.name !== undefined) add('name', changes.name);
-  if (changes.description !== undefined) add('description', changes.description);
-  if (changes.scopes !== undefined) add('scopes', changes.scopes);
+  const sets = ['updated_at = now()', ...setClauses(params, { name: changes.name, description: changes.description, scopes: changes.scopes })];
   return (await run<RoleRecord>(db, `UPDATE roles SET ${sets.join(', ')} WHERE id = $1 RETURNING ${columns}`, params)).rows[0];
 }
 

@@ -62,3 +62,19 @@ export function uniqueViolation(error: unknown): string | undefined {
 
 /** Paging rule shared by every list: offset >= 0, limit 1..100, default 10. */
 export interface Page { offset: number; limit: number }
+
+/**
+ * The SET assignments of a partial update, one place for every repository: each column whose
+ * value is not undefined becomes `column = $n`, numbered after the parameters already in
+ * `params` (which it extends). Column names come from the repository's own table, never from
+ * input.
+ */
+export function setClauses(params: unknown[], columns: Record<string, unknown>): string[] {
+  const sets: string[] = [];
+  for (const [column, value] of Object.entries(columns)) {
+    if (value === undefined) continue;
+    params.push(value);
+    sets.push(`${column} = $${params.length}`);
+  }
+  return sets;
+}

@@ -1,6 +1,6 @@
 import { AppError } from '../../errors/index.js';
 import { foreignKeyViolation } from './foreign-key.js';
-import { one, rows, run, uniqueViolation, type Db, type Page } from './sql.js';
+import { one, rows, run, setClauses, uniqueViolation, type Db, type Page } from './sql.js';
 
 export interface WorkspaceRecord {
   id: string;
@@ -74,12 +74,8 @@ export async function listWorkspaces(db: Db, filter: { memberId?: string }, page
 }
 
 export async function updateWorkspace(db: Db, id: string, changes: { name?: string; slug?: string; description?: string }): Promise<WorkspaceRecord | undefined> {
-  const sets = ['updated_at = now()'];
   const params: unknown[] = [id];
-  const add = (column: string, value: unknown) => { params.push(value); sets.push(`${column} = $${params.length}`); };
-  if (changes.name !== undefined) add('name', changes.name);
-  if (changes.slug !== undefined) add('slug', changes.slug);
-  if (changes.description !== undefined) add('description', changes.description);
+  const sets = ['updated_at = now()', ...setClauses(params, { name: changes.name, slug: changes.slug, description: changes.description })];
   try {
     return (await run<WorkspaceRecord>(db, `UPDATE workspaces AS w SET ${sets.join(', ')} WHERE w.id = $1 RETURNING ${columns}`, params)).rows[0];
   } catch (e) {
