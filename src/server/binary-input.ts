@@ -56,8 +56,11 @@ async function readUpTo(body: AsyncIterable<Uint8Array>, limit: number) {
   return { bytes: complete ? Buffer.concat(chunks, size) : undefined, replay: replay() };
 }
 
-/** The messages in the body, or undefined when the framing or compression is not ours to judge (Connect answers that itself). */
-async function messagesOf(bytes: Uint8Array, framing: Framing, encoding: string | null, limit: number): Promise<Uint8Array[] | undefined> {
+/**
+ * The messages in the body; a string saying why the body is not a well-framed unary request; or
+ * undefined when the compression is not one we know (Connect answers that itself, as its spec says).
+ */
+async function messagesOf(bytes: Uint8Array, framing: Framing, encoding: string | null, limit: number): Promise<Uint8Array[] | string | undefined> {
   const compression = encoding && encoding !== 'identity' ? compressions.get(encoding) : undefined;
   if (encoding && encoding !== 'identity' && !compression) return undefined;
   try {
@@ -65,18 +68,20 @@ async function messagesOf(bytes: Uint8Array, framing: Framing, encoding: string 
     const messages: Uint8Array[] = [];
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let pos = 0; pos < bytes.byteLength;) {
-      if (pos + 5 > bytes.byteLength) return undefined;
+      if (pos + 5 > bytes.byteLength) return 'The request body ends inside an envelope header.';
       const flags = view.getUint8(pos);
       const length = view.getUint32(pos + 1);
-      if (flags > 1 || pos + 5 + length > bytes.byteLength) return undefined;
+      if (flags > 1) return 'An envelope of the request body has unknown flags.';
+      if (pos + 5 + length > bytes.byteLength) return 'The request body ends inside a message.';
+      if (flags === 1 && !compression) return 'A message is marked compressed but the request names no compression.';
       const data = bytes.subarray(pos + 5, pos + 5 + length);
-      if (flags === 1 && !compression) return undefined;
       messages.push(flags === 1 ? await compression!.decompress(data, limit) : data);
       pos += 5 + length;
     }
+    if (messages.length !== 1) return `A unary call takes one message; the request body has ${messages.length}.`;
     return messages;
   } catch {
-    return undefined;
+    return 'The request body does not decompress.';
   }
 }
 
@@ -88,7 +93,7 @@ function refusing(handler: UniversalHandler, readMaxBytes: number): UniversalHan
     if (!bytes) return handler({ ...req, body: replay });
     const encodingHeader = framing === 'unary' ? 'content-encoding' : 'grpc-encoding';
     const messages = await messagesOf(bytes, framing, req.header.get(encodingHeader), readMaxBytes);
-    const problem = messages && undecodable(handler, messages);
+    const problem = typeof messages === 'string' ? messages : messages && undecodable(handler, messages);
     if (!problem) return handler({ ...req, body: replay });
     req.contextValues?.set(undecodableRequestKey, problem);
     const header = new Headers(req.header);
