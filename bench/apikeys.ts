@@ -34,17 +34,25 @@ async function call(path: string, init: { method?: string; body?: unknown; token
 async function main(): Promise<void> {
   const servers = await startServers(port, 4);
   try {
-    const login = await call('/api/sso/v1/auth/login', { body: { identifier: 'bench@example.com', secret: 'bench-password-1', register: true } });
+    const login = await call('/api/sso/v1/auth/login', {
+      body: { identifier: 'bench@example.com', secret: 'bench-password-1', register: true },
+    });
     const userToken = login.access_token as string;
     const userKey = (await call('/api/sso/v1/apikeys', { token: userToken, body: { name: 'bench user key' } })).key as string;
     const agent = await call('/api/sso/v1/agents', { token: userToken, body: { name: 'bench agent', scopes: ['read:agents'] } });
-    const agentKey = (await call('/api/sso/v1/apikeys', { token: userToken, body: { agent_id: agent.id, name: 'bench agent key' } })).key as string;
-    const agentToken = (await call('/oauth/token', {
-      form: { grant_type: 'client_credentials', client_id: agent.id, client_secret: agentKey },
-    })).access_token as string;
+    const agentKey = (await call('/api/sso/v1/apikeys', { token: userToken, body: { agent_id: agent.id, name: 'bench agent key' } }))
+      .key as string;
+    const agentToken = (
+      await call('/oauth/token', {
+        form: { grant_type: 'client_credentials', client_id: agent.id, client_secret: agentKey },
+      })
+    ).access_token as string;
 
     const bareRpc = await measure({
-      url: `http://127.0.0.1:${barePort}/sso.auth.v1.AuthService/GetMe`, method: 'POST', headers: json, body: '{}',
+      url: `http://127.0.0.1:${barePort}/sso.auth.v1.AuthService/GetMe`,
+      method: 'POST',
+      headers: json,
+      body: '{}',
     });
     // The very call the bare server answers, over Connect, through every interceptor and the database.
     const getMe = `${base}/sso.auth.v1.AuthService/GetMe`;
@@ -55,14 +63,23 @@ async function main(): Promise<void> {
     const agentJwt = await measure({ url: `${base}/api/sso/v1/agents/${agent.id}`, headers: { authorization: `Bearer ${agentToken}` } });
     const agentByKey = await measure({ url: `${base}/api/sso/v1/agents/${agent.id}`, headers: { 'x-api-key': agentKey } });
     const verifyToken = await measure({
-      url: `${base}/api/sso/v1/auth/verify-token`, method: 'POST', headers: json, body: JSON.stringify({ token: userToken }),
+      url: `${base}/api/sso/v1/auth/verify-token`,
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ token: userToken }),
     });
     const verifyKey = await measure({
-      url: `${base}/api/sso/v1/apikeys/verify`, method: 'POST', headers: json, body: JSON.stringify({ api_key: agentKey }),
+      url: `${base}/api/sso/v1/apikeys/verify`,
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ api_key: agentKey }),
     });
 
-    const line = (name: string, r: { rps: number; p50: number; p99: number }) => row(name, r.rps, bareRpc.rps, `p50 ${r.p50} ms p99 ${r.p99} ms`);
-    console.log(`\nAPI key benchmark (${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'embedded database'}, 2 cores shared with the load generator)`);
+    const line = (name: string, r: { rps: number; p50: number; p99: number }) =>
+      row(name, r.rps, bareRpc.rps, `p50 ${r.p50} ms p99 ${r.p99} ms`);
+    console.log(
+      `\nAPI key benchmark (${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'embedded database'}, 2 cores shared with the load generator)`,
+    );
     console.log(row('bare connect-node unary RPC (raw limit)', bareRpc.rps, bareRpc.rps, `p50 ${bareRpc.p50} ms`));
     console.log(line('Connect AuthService/GetMe, user JWT', rpcJwt));
     console.log(line('Connect AuthService/GetMe, user API key', rpcKey));

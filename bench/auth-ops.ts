@@ -10,9 +10,23 @@ import { measure, postJson, startProcess, stopProcess, tempDir } from './lib.js'
 
 /** An operation's rate next to the raw limit it is divided by, measured just before it. */
 export type Rate = { rps: number; p50: number; p99: number; limit: number };
-export type OpName = 'clientCredentials' | 'verifyToken' | 'meJwt' | 'meKey' | 'apiKeyVerify' | 'refresh' | 'login' | 'verifyAuthorized' | 'verifyBadKey';
+export type OpName =
+  | 'clientCredentials'
+  | 'verifyToken'
+  | 'meJwt'
+  | 'meKey'
+  | 'apiKeyVerify'
+  | 'refresh'
+  | 'login'
+  | 'verifyAuthorized'
+  | 'verifyBadKey';
 /** Raw limits, each measured on demand so it sits next to the run it divides (the machine's load drifts). */
-export interface Limits { bareRpc(): Promise<number>; es256Sign(): Promise<number>; bcrypt(): Promise<number>; pgTx(): Promise<number | undefined> }
+export interface Limits {
+  bareRpc(): Promise<number>;
+  es256Sign(): Promise<number>;
+  bcrypt(): Promise<number>;
+  pgTx(): Promise<number | undefined>;
+}
 export interface ServerFigures {
   ops: Record<OpName, Rate>;
   /** Embedded only: to ready on a fresh data dir and again on the same one, and RSS once idle. */
@@ -33,14 +47,25 @@ async function timedStart(env: Record<string, string>, base: string): Promise<{ 
   return { child, ms: Date.now() - started };
 }
 
-export async function measureServer(opts: { port: number; limits: Limits; cost: number; seconds: number; databaseUrl?: string }): Promise<ServerFigures> {
+export async function measureServer(opts: {
+  port: number;
+  limits: Limits;
+  cost: number;
+  seconds: number;
+  databaseUrl?: string;
+}): Promise<ServerFigures> {
   const base = `http://127.0.0.1:${opts.port}`;
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
   const env: Record<string, string> = {
-    PORT: String(opts.port), HOST: '127.0.0.1', SSO_DATA_DIR: tempDir(), SSO_BCRYPT_COST: String(opts.cost),
-    SSO_KEY_SECRET: 'bench-key-secret-'.padEnd(40, 'x'), NODE_ENV: 'production',
+    PORT: String(opts.port),
+    HOST: '127.0.0.1',
+    SSO_DATA_DIR: tempDir(),
+    SSO_BCRYPT_COST: String(opts.cost),
+    SSO_KEY_SECRET: 'bench-key-secret-'.padEnd(40, 'x'),
+    NODE_ENV: 'production',
     // A load test is not a guessing attack: login protection's limits are raised.
-    SSO_LOGIN_MAX_FAILURES: '1000', SSO_LOGIN_MAX_FAILURES_PER_IP: '100000',
+    SSO_LOGIN_MAX_FAILURES: '1000',
+    SSO_LOGIN_MAX_FAILURES_PER_IP: '100000',
   };
   let dropSchema: (() => Promise<void>) | undefined;
   if (opts.databaseUrl) {
@@ -49,7 +74,10 @@ export async function measureServer(opts: { port: number; limits: Limits; cost: 
     const admin = new pg.Client({ connectionString: opts.databaseUrl });
     await admin.connect();
     await admin.query(`CREATE SCHEMA ${schema}`);
-    dropSchema = async () => { await admin.query(`DROP SCHEMA ${schema} CASCADE`); await admin.end(); };
+    dropSchema = async () => {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    };
     const url = new URL(opts.databaseUrl);
     url.searchParams.set('options', `-c search_path=${schema}`);
     env.DATABASE_URL = url.toString();
@@ -84,33 +112,66 @@ export async function measureServer(opts: { port: number; limits: Limits; cost: 
     };
     const { bareRpc, es256Sign, bcrypt, pgTx } = opts.limits;
     const clientCredentials = await run(es256Sign, {
-      url: `${base}/oauth/token`, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      url: `${base}/oauth/token`,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'client_credentials', client_id: agent.id, client_secret: agentKey }).toString(),
     });
-    const verifyToken = await run(bareRpc, { url: `${base}/api/sso/v1/auth/verify-token`, method: 'POST', headers: json, body: JSON.stringify({ token }) });
+    const verifyToken = await run(bareRpc, {
+      url: `${base}/api/sso/v1/auth/verify-token`,
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ token }),
+    });
     const meJwt = await run(bareRpc, { url: `${base}/api/sso/v1/me`, headers: { authorization: `Bearer ${token}` } });
     const meKey = await run(bareRpc, { url: `${base}/api/sso/v1/me`, headers: { 'x-api-key': userKey } });
-    const apiKeyVerify = await run(bareRpc, { url: `${base}/api/sso/v1/apikeys/verify`, method: 'POST', headers: json, body: JSON.stringify({ api_key: agentKey }) });
+    const apiKeyVerify = await run(bareRpc, {
+      url: `${base}/api/sso/v1/apikeys/verify`,
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ api_key: agentKey }),
+    });
 
     // A refresh token is single-use: a pool holds live tokens; each request takes one and puts
     // back the one its answer carries.
     const pool: string[] = [];
-    for (let i = 0; i < connections * 2; i++) pool.push((await post('/api/sso/v1/auth/login', { identifier: 'jdoe', secret: PASSWORD })).refresh_token);
+    for (let i = 0; i < connections * 2; i++)
+      pool.push((await post('/api/sso/v1/auth/login', { identifier: 'jdoe', secret: PASSWORD })).refresh_token);
     const refresh = await run(pgTx, {
-      url: `${base}/api/sso/v1/auth/refresh`, method: 'POST', headers: json,
-      requests: [{
-        method: 'POST',
-        setupRequest: (req: any) => ({ ...req, headers: json, body: JSON.stringify({ refresh_token: pool.shift() }) }),
-        onResponse: (_status: number, body: string) => { pool.push(JSON.parse(body).refresh_token); },
-      }] as any,
+      url: `${base}/api/sso/v1/auth/refresh`,
+      method: 'POST',
+      headers: json,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req: any) => ({ ...req, headers: json, body: JSON.stringify({ refresh_token: pool.shift() }) }),
+          onResponse: (_status: number, body: string) => {
+            pool.push(JSON.parse(body).refresh_token);
+          },
+        },
+      ] as any,
     });
     // Hash-bound: as many connections as hashes run at once, no more (queueing only adds latency).
-    const login = await run(bcrypt, { url: `${base}/api/sso/v1/auth/login`, method: 'POST', headers: json, connections: 4,
-      body: JSON.stringify({ identifier: 'jdoe', secret: PASSWORD }) });
-    const verifyAuthorized = await run(bcrypt, { url: `${base}/verify`, method: 'POST', headers: json, connections: 4,
-      body: JSON.stringify({ username: 'jdoe', password: PASSWORD, api_key: app.api_key }) });
-    const verifyBadKey = await run(bareRpc, { url: `${base}/verify`, method: 'POST', headers: json,
-      body: JSON.stringify({ username: 'jdoe', password: PASSWORD, api_key: 'abc123xyz' }) });
+    const login = await run(bcrypt, {
+      url: `${base}/api/sso/v1/auth/login`,
+      method: 'POST',
+      headers: json,
+      connections: 4,
+      body: JSON.stringify({ identifier: 'jdoe', secret: PASSWORD }),
+    });
+    const verifyAuthorized = await run(bcrypt, {
+      url: `${base}/verify`,
+      method: 'POST',
+      headers: json,
+      connections: 4,
+      body: JSON.stringify({ username: 'jdoe', password: PASSWORD, api_key: app.api_key }),
+    });
+    const verifyBadKey = await run(bareRpc, {
+      url: `${base}/verify`,
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ username: 'jdoe', password: PASSWORD, api_key: 'abc123xyz' }),
+    });
     return { ops: { clientCredentials, verifyToken, meJwt, meKey, apiKeyVerify, refresh, login, verifyAuthorized, verifyBadKey }, start };
   } finally {
     await stopProcess(child);

@@ -55,14 +55,18 @@ function print(label: string, f: ServerFigures): void {
   console.log(`\n${label}          req/s  p50/p99 ms    limit/s  ratio  limit`);
   for (const [key, name, limitName] of rows) {
     const r = f.ops[key];
-    console.log(`  ${name.padEnd(38)} ${r.rps.toFixed(0).padStart(6)}  ${`${r.p50}/${r.p99}`.padEnd(11)} ${r.limit.toFixed(0).padStart(8)} ` +
-      `${ratioOf(r).toFixed(2).padStart(6)}x ${limitName}`);
+    console.log(
+      `  ${name.padEnd(38)} ${r.rps.toFixed(0).padStart(6)}  ${`${r.p50}/${r.p99}`.padEnd(11)} ${r.limit.toFixed(0).padStart(8)} ` +
+        `${ratioOf(r).toFixed(2).padStart(6)}x ${limitName}`,
+    );
   }
   const byKey = ratioOf(f.ops.meKey) / ratioOf(f.ops.meJwt);
   console.log(`  GET /me by API key ÷ by JWT (each ÷ its bare RPC): ${byKey.toFixed(2)}x (goal >= 0.8)`);
   if (f.start) {
-    console.log(`  first start to ready ${f.start.firstMs} ms (goal <= 3000), restart ${f.start.restartMs} ms (goal <= 1000), ` +
-      `idle RSS ${f.start.idleRssMb} MB after the first start, ${f.start.restartIdleRssMb} MB after a restart (goal <= 250)`);
+    console.log(
+      `  first start to ready ${f.start.firstMs} ms (goal <= 3000), restart ${f.start.restartMs} ms (goal <= 1000), ` +
+        `idle RSS ${f.start.idleRssMb} MB after the first start, ${f.start.restartIdleRssMb} MB after a restart (goal <= 250)`,
+    );
   }
 }
 
@@ -77,10 +81,17 @@ async function main(): Promise<void> {
   const pgLimits = pgUrl ? await openPostgresLimits(pgUrl) : undefined;
   try {
     const limits: Limits = {
-      bareRpc: async () => (await measure({
-        url: `${bareBase}/sso.auth.v1.AuthService/GetMe`, method: 'POST', headers: { 'content-type': 'application/json' },
-        body: '{}', connections, seconds: limitSeconds,
-      })).rps,
+      bareRpc: async () =>
+        (
+          await measure({
+            url: `${bareBase}/sso.auth.v1.AuthService/GetMe`,
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+            connections,
+            seconds: limitSeconds,
+          })
+        ).rps,
       es256Sign: () => keys.sign(limitSeconds),
       bcrypt: () => bcryptCompare(cost, limitSeconds),
       pgTx: async () => pgLimits?.tx(limitSeconds),
@@ -89,16 +100,20 @@ async function main(): Promise<void> {
     if (only !== 'postgres') results.embedded = await measureServer({ port, limits, cost, seconds });
     if (pgUrl) results.postgres = await measureServer({ port, limits, cost, seconds, databaseUrl: pgUrl });
 
-    console.log(`\nNode ${process.version}, ${connections} connections, ${seconds} s a run, each raw limit measured for ` +
-      `${limitSeconds} s just before the run it divides; the load generator shares the 2 cores with the server and ` +
-      'the database, and so may other work on this machine: repeat before concluding');
+    console.log(
+      `\nNode ${process.version}, ${connections} connections, ${seconds} s a run, each raw limit measured for ` +
+        `${limitSeconds} s just before the run it divides; the load generator shares the 2 cores with the server and ` +
+        'the database, and so may other work on this machine: repeat before concluding',
+    );
     if (pgLimits) console.log(`PostgreSQL SELECT 1 (pool 8, 16 workers): ${(await pgLimits.select1(limitSeconds)).toFixed(0)}/s`);
     if (results.embedded) print('Embedded database (PGlite)', results.embedded);
     if (results.postgres) print('PostgreSQL', results.postgres);
     if (results.embedded && results.postgres) {
       console.log('\nEmbedded ÷ PostgreSQL, ratio to ratio (goal >= 0.7 each)');
       for (const [key, name] of rows) {
-        console.log(`  ${name.padEnd(38)} ${(ratioOf(results.embedded.ops[key]) / ratioOf(results.postgres.ops[key])).toFixed(2).padStart(6)}x`);
+        console.log(
+          `  ${name.padEnd(38)} ${(ratioOf(results.embedded.ops[key]) / ratioOf(results.postgres.ops[key])).toFixed(2).padStart(6)}x`,
+        );
       }
     }
   } finally {

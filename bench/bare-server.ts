@@ -8,6 +8,9 @@ import { AuthService } from '../gen/sso/auth/v1/auth_service_pb.js';
  */
 const handler = connectNodeAdapter({
   routes: (router) => router.service(AuthService, { getMe: () => ({ user: { id: 'bare', isActive: true } }) }),
-  fallback: (_req, res) => { res.writeHead(200); res.end('ok'); },
+  fallback: (_req, res) => {
+    res.writeHead(200);
+    res.end('ok');
+  },
 });
 http.createServer(handler).listen(Number(process.env.PORT), '127.0.0.1');

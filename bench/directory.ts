@@ -25,7 +25,11 @@ const port = 18900 + Math.floor(Math.random() * 500);
 const base = `http://127.0.0.1:${port}`;
 const ADMIN = { identifier: 'bench-admin@example.com', secret: 'bench-admin-password' };
 
-interface Latency { p50: number; p95: number; mean: number }
+interface Latency {
+  p50: number;
+  p95: number;
+  mean: number;
+}
 
 function summarize(ms: number[]): Latency {
   const sorted = [...ms].sort((a, b) => a - b);
@@ -52,17 +56,29 @@ async function seed(config: DatabaseConfig): Promise<{ selectOne: Latency; count
     const started = Date.now();
     const hash = await bcrypt.hash(ADMIN.secret, 4);
     const [admin] = await ds.query(`INSERT INTO users (password_hash, is_admin) VALUES ($1, true) RETURNING id`, [hash]);
-    await ds.query(`INSERT INTO user_identifiers (user_id, type, value, is_primary) VALUES ($1, 'email', $2, true)`, [admin.id, ADMIN.identifier]);
+    await ds.query(`INSERT INTO user_identifiers (user_id, type, value, is_primary) VALUES ($1, 'email', $2, true)`, [
+      admin.id,
+      ADMIN.identifier,
+    ]);
     await ds.query(`INSERT INTO users (is_active) SELECT g % 50 <> 0 FROM generate_series(1, $1::int) g`, [users]);
-    await ds.query(`INSERT INTO user_identifiers (user_id, type, value, is_primary)
-                    SELECT id, 'email', 'bench' || number || '@example.com', true FROM users WHERE id <> $1`, [admin.id]);
-    const [role] = await ds.query(`INSERT INTO roles (name, slug, scopes) VALUES ('Editor', 'editor', '{read:posts,write:posts}') RETURNING id`);
+    await ds.query(
+      `INSERT INTO user_identifiers (user_id, type, value, is_primary)
+                    SELECT id, 'email', 'bench' || number || '@example.com', true FROM users WHERE id <> $1`,
+      [admin.id],
+    );
+    const [role] = await ds.query(
+      `INSERT INTO roles (name, slug, scopes) VALUES ('Editor', 'editor', '{read:posts,write:posts}') RETURNING id`,
+    );
     await ds.query(`INSERT INTO user_roles (user_id, role_id) SELECT id, $1 FROM users WHERE number % 10 = 0`, [role.id]);
     await ds.query('VACUUM ANALYZE');
     const seedSeconds = (Date.now() - started) / 1000;
-    const selectOne = await time(async () => { await ds.query('SELECT 1'); });
+    const selectOne = await time(async () => {
+      await ds.query('SELECT 1');
+    });
     // What every unfiltered page pays for its `total`.
-    const count = await time(async () => { await ds.query('SELECT count(*) FROM users'); });
+    const count = await time(async () => {
+      await ds.query('SELECT count(*) FROM users');
+    });
     return { selectOne, count, seedSeconds };
   } finally {
     await db.close();
@@ -94,12 +110,22 @@ async function main(): Promise<void> {
     const { selectOne, count, seedSeconds } = await seed(dbConfig);
     console.log(`${seedSeconds.toFixed(1)} s`);
 
-    const server = await startProcess('src/main.ts', {
-      PORT: String(port), HOST: '127.0.0.1', SSO_DATA_DIR: dataDir, SSO_BCRYPT_COST: '4', ...serverEnv,
-    }, `${base}/readyz`);
+    const server = await startProcess(
+      'src/main.ts',
+      {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        SSO_DATA_DIR: dataDir,
+        SSO_BCRYPT_COST: '4',
+        ...serverEnv,
+      },
+      `${base}/readyz`,
+    );
     try {
       const login = await fetch(`${base}/api/sso/v1/auth/login`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(ADMIN),
       });
       if (!login.ok) throw new Error(`login: ${login.status} ${await login.text()}`);
       const token = ((await login.json()) as { access_token: string }).access_token;
@@ -124,12 +150,17 @@ async function main(): Promise<void> {
         ['GET /api/sso/v1/users (first page, 10)', await time(get('/api/sso/v1/users', expectPage(0, 10)))],
         [`GET /api/sso/v1/users?offset=${late} (late page, 10)`, await time(get(`/api/sso/v1/users?offset=${late}`, expectPage(late, 10)))],
         ['GET /api/sso/v1/users?limit=100 (first page, 100)', await time(get('/api/sso/v1/users?limit=100', expectPage(0, 100)))],
-        [`GET /api/sso/v1/users?offset=${late}&limit=100`, await time(get(`/api/sso/v1/users?offset=${late}&limit=100`, expectPage(late, 100)))],
+        [
+          `GET /api/sso/v1/users?offset=${late}&limit=100`,
+          await time(get(`/api/sso/v1/users?offset=${late}&limit=100`, expectPage(late, 100))),
+        ],
         ['GET /api/sso/v1/users?is_active=false&offset=1900', await time(get('/api/sso/v1/users?is_active=false&offset=1900'))],
         ['GET /api/sso/v1/users?role=editor&offset=9900', await time(get('/api/sso/v1/users?role=editor&offset=9900'))],
         ['GET /api/sso/v1/users?identifier=bench4242@', await time(get('/api/sso/v1/users?identifier=bench4242@'))],
       ];
-      console.log(`\nDirectory list benchmark (${url ? 'PostgreSQL' : 'embedded database'}, ${total} users, ${requests} sequential requests each, 2 cores)`);
+      console.log(
+        `\nDirectory list benchmark (${url ? 'PostgreSQL' : 'embedded database'}, ${total} users, ${requests} sequential requests each, 2 cores)`,
+      );
       console.log(`${''.padEnd(56)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'mean ms'.padStart(8)}`);
       for (const [name, l] of rows) {
         console.log(`${name.padEnd(56)} ${l.p50.toFixed(2).padStart(8)} ${l.p95.toFixed(2).padStart(8)} ${l.mean.toFixed(2).padStart(8)}`);

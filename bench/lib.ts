@@ -16,7 +16,9 @@ export async function startProcess(script: string, env: Record<string, string>, 
     try {
       const res = await fetch(readyUrl);
       if (res.ok) return child;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     if (Date.now() > deadline) throw new Error(`${script} did not become ready`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -67,12 +69,14 @@ export async function opsPerSecond(job: () => Promise<unknown>, parallel: number
   let done = 0;
   const end = Date.now() + seconds * 1000;
   const started = Date.now();
-  await Promise.all(Array.from({ length: parallel }, async () => {
-    while (Date.now() < end) {
-      await job();
-      done++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (Date.now() < end) {
+        await job();
+        done++;
+      }
+    }),
+  );
   return done / ((Date.now() - started) / 1000);
 }
 
@@ -83,7 +87,8 @@ export function row(name: string, rps: number, limit: number, extra = ''): strin
 /** POSTs JSON (with an optional bearer token) and returns the parsed answer; a non-2xx fails the run. */
 export async function postJson(base: string, path: string, body: unknown, token?: string): Promise<Record<string, any>> {
   const res = await fetch(base + path, {
-    method: 'POST', body: JSON.stringify(body),
+    method: 'POST',
+    body: JSON.stringify(body),
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
   });
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
@@ -99,11 +104,19 @@ export async function postJson(base: string, path: string, body: unknown, token?
 export async function startServers(port: number, bcryptCost: number): Promise<{ base: string; bareBase: string; stop(): Promise<void> }> {
   const base = `http://127.0.0.1:${port}`;
   const bareBase = `http://127.0.0.1:${port + 1}`;
-  const server = await startProcess('src/main.ts', {
-    PORT: String(port), HOST: '127.0.0.1', SSO_DATA_DIR: tempDir(), SSO_BCRYPT_COST: String(bcryptCost),
-    SSO_LOGIN_MAX_FAILURES: '1000', SSO_LOGIN_MAX_FAILURES_PER_IP: '100000',
-    ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
-  }, `${base}/readyz`);
+  const server = await startProcess(
+    'src/main.ts',
+    {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SSO_DATA_DIR: tempDir(),
+      SSO_BCRYPT_COST: String(bcryptCost),
+      SSO_LOGIN_MAX_FAILURES: '1000',
+      SSO_LOGIN_MAX_FAILURES_PER_IP: '100000',
+      ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
+    },
+    `${base}/readyz`,
+  );
   const bare = await startProcess('bench/bare-server.ts', { PORT: String(port + 1) }, `${bareBase}/`);
   return { base, bareBase, stop: () => Promise.all([stopProcess(server), stopProcess(bare)]).then(() => undefined) };
 }

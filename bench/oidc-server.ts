@@ -21,21 +21,44 @@ const db = app.database.dataSource;
 
 const mint = http.createServer((req, res) => {
   let body = '';
-  req.on('data', (c: Buffer) => { body += c; });
+  req.on('data', (c: Buffer) => {
+    body += c;
+  });
   req.on('end', async () => {
     try {
-      const input = JSON.parse(body) as { clientId: string; redirectUri: string; userId: string; scopes: string[]; challenge?: string; count: number };
+      const input = JSON.parse(body) as {
+        clientId: string;
+        redirectUri: string;
+        userId: string;
+        scopes: string[];
+        challenge?: string;
+        count: number;
+      };
       const browser = randomUUID();
       await insertSession(db, {
-        id: browser, kind: 'browser', userId: input.userId, refreshHash: sha256Hex(randomUUID()), audience: config.audience,
-        workspaceId: null, amr: ['password'], userAgent: 'bench', ip: '127.0.0.1', ttlSeconds: 3600,
+        id: browser,
+        kind: 'browser',
+        userId: input.userId,
+        refreshHash: sha256Hex(randomUUID()),
+        audience: config.audience,
+        workspaceId: null,
+        amr: ['password'],
+        userAgent: 'bench',
+        ip: '127.0.0.1',
+        ttlSeconds: 3600,
       });
       const codes: string[] = [];
       for (let i = 0; i < input.count; i++) {
-        codes.push(await issueCode(db, {
-          clientId: input.clientId, redirectUri: input.redirectUri, codeChallenge: input.challenge,
-          scopes: input.scopes, userId: input.userId, browserSessionId: browser,
-        }));
+        codes.push(
+          await issueCode(db, {
+            clientId: input.clientId,
+            redirectUri: input.redirectUri,
+            codeChallenge: input.challenge,
+            scopes: input.scopes,
+            userId: input.userId,
+            browserSessionId: browser,
+          }),
+        );
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ codes }));
     } catch (err) {
@@ -48,6 +71,9 @@ mint.listen(Number(process.env.MINT_PORT), '127.0.0.1');
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     mint.close();
-    app.close().then(() => process.exit(0), () => process.exit(1));
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   });
 }

@@ -36,7 +36,9 @@ async function mint(count: number, grant: { clientId: string; userId: string; ch
   while (codes.length < count) {
     const batch = Math.min(500, count - codes.length);
     const res = await fetch(`http://127.0.0.1:${mintPort}/mint`, {
-      method: 'POST', headers: json, body: JSON.stringify({ ...grant, redirectUri, scopes, count: batch }),
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ ...grant, redirectUri, scopes, count: batch }),
     });
     if (!res.ok) throw new Error(`mint: ${res.status} ${await res.text()}`);
     codes.push(...((await res.json()) as { codes: string[] }).codes);
@@ -48,37 +50,64 @@ async function mint(count: number, grant: { clientId: string; userId: string; ch
 function exchangeLoad(pool: string[], basic: string, verifier: string, runSeconds: number) {
   const headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: basic };
   return measure({
-    url: `${base}/oauth/token`, method: 'POST', headers, seconds: runSeconds,
-    requests: [{
-      method: 'POST', headers,
-      setupRequest: (req: any) => ({
-        ...req,
-        body: new URLSearchParams({ grant_type: 'authorization_code', code: pool.pop() ?? 'pool-exhausted', redirect_uri: redirectUri, code_verifier: verifier }).toString(),
-      }),
-    }] as any,
+    url: `${base}/oauth/token`,
+    method: 'POST',
+    headers,
+    seconds: runSeconds,
+    requests: [
+      {
+        method: 'POST',
+        headers,
+        setupRequest: (req: any) => ({
+          ...req,
+          body: new URLSearchParams({
+            grant_type: 'authorization_code',
+            code: pool.pop() ?? 'pool-exhausted',
+            redirect_uri: redirectUri,
+            code_verifier: verifier,
+          }).toString(),
+        }),
+      },
+    ] as any,
   });
 }
 
 async function main(): Promise<void> {
-  const server = await startProcess('bench/oidc-server.ts', {
-    PORT: String(port), HOST: '127.0.0.1', MINT_PORT: String(mintPort), SSO_DATA_DIR: tempDir(), SSO_BCRYPT_COST: '4',
-    SSO_ISSUER: base,
-    ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
-  }, `${base}/readyz`);
+  const server = await startProcess(
+    'bench/oidc-server.ts',
+    {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      MINT_PORT: String(mintPort),
+      SSO_DATA_DIR: tempDir(),
+      SSO_BCRYPT_COST: '4',
+      SSO_ISSUER: base,
+      ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
+    },
+    `${base}/readyz`,
+  );
   const bare = await startProcess('bench/bare-server.ts', { PORT: String(barePort) }, `http://127.0.0.1:${barePort}/`);
   try {
-    const admin = (await post('/api/sso/v1/auth/login', { identifier: 'admin@example.com', secret: 'bench-admin-password', register: true })).access_token as string;
+    const admin = (
+      await post('/api/sso/v1/auth/login', { identifier: 'admin@example.com', secret: 'bench-admin-password', register: true })
+    ).access_token as string;
     const app = await post('/api/sso/v1/apps', { name: 'Bench RP', redirect_uris: [redirectUri], client_type: 'confidential' }, admin);
     const clientId = app.client_id as string;
     const clientSecret = app.client_secret as string;
     if (!clientId || !clientSecret) throw new Error(`POST /api/sso/v1/apps answered no client_id/client_secret: ${JSON.stringify(app)}`);
-    const user = (await post('/api/sso/v1/auth/login', { identifier: 'jdoe@example.com', secret: 'bench-user-password', register: true })).user;
+    const user = (await post('/api/sso/v1/auth/login', { identifier: 'jdoe@example.com', secret: 'bench-user-password', register: true }))
+      .user;
     await post(`/api/sso/v1/apps/${app.id}/users/${user.id}`, {}, admin);
     const basic = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
     const verifier = randomBytes(32).toString('base64url');
     const grant = { clientId, userId: user.id as string, challenge: createHash('sha256').update(verifier).digest('base64url') };
 
-    const bareRpc = await measure({ url: `http://127.0.0.1:${barePort}/sso.auth.v1.AuthService/GetMe`, method: 'POST', headers: json, body: '{}' });
+    const bareRpc = await measure({
+      url: `http://127.0.0.1:${barePort}/sso.auth.v1.AuthService/GetMe`,
+      method: 'POST',
+      headers: json,
+      body: '{}',
+    });
     // The database's floor: one HTTP round trip and one `SELECT 1` in the server.
     const readyz = await measure({ url: `${base}/readyz` });
 
@@ -88,19 +117,31 @@ async function main(): Promise<void> {
     const exchange = await exchangeLoad(pool, basic, verifier, seconds);
 
     const one = await mint(1, grant);
-    const issued = await (await fetch(`${base}/oauth/token`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code: one[0]!, redirect_uri: redirectUri, code_verifier: verifier }),
-    })).json() as { access_token: string; id_token: string };
+    const issued = (await (
+      await fetch(`${base}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code: one[0]!, redirect_uri: redirectUri, code_verifier: verifier }),
+      })
+    ).json()) as { access_token: string; id_token: string };
     let inactive = 0;
     const introspectHeaders = { 'content-type': 'application/x-www-form-urlencoded', authorization: basic };
     const introspectBody = new URLSearchParams({ token: issued.access_token }).toString();
     const introspect = await measure({
-      url: `${base}/oauth/introspect`, method: 'POST', headers: introspectHeaders, body: introspectBody,
-      requests: [{
-        method: 'POST', headers: introspectHeaders, body: introspectBody,
-        onResponse: (_status: number, text: string) => { if (JSON.parse(text).active !== true) inactive++; },
-      }] as any,
+      url: `${base}/oauth/introspect`,
+      method: 'POST',
+      headers: introspectHeaders,
+      body: introspectBody,
+      requests: [
+        {
+          method: 'POST',
+          headers: introspectHeaders,
+          body: introspectBody,
+          onResponse: (_status: number, text: string) => {
+            if (JSON.parse(text).active !== true) inactive++;
+          },
+        },
+      ] as any,
     });
     if (inactive > 0) throw new Error(`introspection answered inactive ${inactive} times`);
 
@@ -109,7 +150,8 @@ async function main(): Promise<void> {
     const alg = JSON.parse(Buffer.from(issued.access_token.split('.')[0]!, 'base64url').toString()).alg as 'ES256' | 'RS256' | 'EdDSA';
     const { privateKey, publicKey } = await generateKeyPair(alg);
     const claims = { sub: user.id as string, aud: 'bench-rp', sid: crypto.randomUUID(), email: 'jdoe@example.com' };
-    const sign = () => new SignJWT(claims).setProtectedHeader({ alg, kid: 'k' }).setIssuer(base).setIssuedAt().setExpirationTime('15m').sign(privateKey);
+    const sign = () =>
+      new SignJWT(claims).setProtectedHeader({ alg, kid: 'k' }).setIssuer(base).setIssuedAt().setExpirationTime('15m').sign(privateKey);
     const rawSign = await opsPerSecond(() => Promise.all([sign(), sign()]), 2, 4);
     const local = await sign();
     const rawVerify = await opsPerSecond(() => jwtVerify(local, publicKey, { issuer: base, audience: 'bench-rp' }), 2, 4);
@@ -117,7 +159,9 @@ async function main(): Promise<void> {
     const jwks = createRemoteJWKSet(new URL(`${base}/.well-known/jwks.json`));
     await jwtVerify(issued.access_token, jwks, { issuer: base });
 
-    console.log(`\nOpenID Connect back-channel benchmark (${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'embedded database'}, ${alg}, 2 cores shared with the load generator)`);
+    console.log(
+      `\nOpenID Connect back-channel benchmark (${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'embedded database'}, ${alg}, 2 cores shared with the load generator)`,
+    );
     console.log(row('bare connect-node unary RPC (raw limit)', bareRpc.rps, bareRpc.rps, `p50 ${bareRpc.p50} ms`));
     console.log(row('GET /readyz: HTTP + one SELECT 1 (raw limit)', readyz.rps, readyz.rps, `p50 ${readyz.p50} ms`));
     console.log(row(`bare jose sign ${alg} x2 (raw limit)`, rawSign, rawSign));
@@ -125,7 +169,9 @@ async function main(): Promise<void> {
     console.log(row('POST /oauth/token authorization_code', exchange.rps, bareRpc.rps, `p50 ${exchange.p50} ms p99 ${exchange.p99} ms`));
     console.log(row('  ... vs one database round trip', exchange.rps, readyz.rps));
     console.log(row('  ... vs signing its two tokens alone', exchange.rps, rawSign));
-    console.log(row('POST /oauth/introspect (active token)', introspect.rps, bareRpc.rps, `p50 ${introspect.p50} ms p99 ${introspect.p99} ms`));
+    console.log(
+      row('POST /oauth/introspect (active token)', introspect.rps, bareRpc.rps, `p50 ${introspect.p50} ms p99 ${introspect.p99} ms`),
+    );
     console.log(row('  ... vs one database round trip', introspect.rps, readyz.rps));
     console.log(row('  ... vs verifying its signature alone', introspect.rps, rawVerify));
   } finally {

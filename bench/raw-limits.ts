@@ -31,7 +31,9 @@ export async function es256(): Promise<{ sign(seconds: number): Promise<number>;
  * RETURNING id; UPDATE the worker's previous row; COMMIT), pool of 8, 16 workers, in a scratch
  * schema dropped by close().
  */
-export async function openPostgresLimits(url: string): Promise<{ select1(seconds: number): Promise<number>; tx(seconds: number): Promise<number>; close(): Promise<void> }> {
+export async function openPostgresLimits(
+  url: string,
+): Promise<{ select1(seconds: number): Promise<number>; tx(seconds: number): Promise<number>; close(): Promise<void> }> {
   const schema = `bench_raw_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
@@ -46,7 +48,10 @@ export async function openPostgresLimits(url: string): Promise<{ select1(seconds
     const c = await pool.connect();
     try {
       await c.query('BEGIN');
-      const { rows } = await c.query('INSERT INTO bench_token (worker, token) VALUES ($1, $2) RETURNING id', [w, randomBytes(16).toString('hex')]);
+      const { rows } = await c.query('INSERT INTO bench_token (worker, token) VALUES ($1, $2) RETURNING id', [
+        w,
+        randomBytes(16).toString('hex'),
+      ]);
       if (last.has(w)) await c.query('UPDATE bench_token SET revoked = true WHERE id = $1', [last.get(w)]);
       await c.query('COMMIT');
       last.set(w, rows[0].id);

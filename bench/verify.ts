@@ -23,11 +23,21 @@ const post = (path: string, body: unknown, token?: string) => postJson(base, pat
 function verifyLoad(body: Record<string, string>, message: string, connections: number) {
   let wrong = 0;
   return measure({
-    url: `${base}/verify`, method: 'POST', headers: json, connections, body: JSON.stringify(body),
-    requests: [{
-      method: 'POST', headers: json, body: JSON.stringify(body),
-      onResponse: (_status: number, text: string) => { if (JSON.parse(text).message !== message) wrong++; },
-    }] as any,
+    url: `${base}/verify`,
+    method: 'POST',
+    headers: json,
+    connections,
+    body: JSON.stringify(body),
+    requests: [
+      {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify(body),
+        onResponse: (_status: number, text: string) => {
+          if (JSON.parse(text).message !== message) wrong++;
+        },
+      },
+    ] as any,
   }).then((r) => {
     if (wrong > 0) throw new Error(`/verify answered ${wrong} times other than "${message}"`);
     return r;
@@ -37,7 +47,9 @@ function verifyLoad(body: Record<string, string>, message: string, connections: 
 async function main(): Promise<void> {
   const servers = await startServers(port, cost);
   try {
-    const admin = (await post('/api/sso/v1/auth/login', { identifier: 'admin@example.com', secret: 'bench-admin-password', register: true })).access_token as string;
+    const admin = (
+      await post('/api/sso/v1/auth/login', { identifier: 'admin@example.com', secret: 'bench-admin-password', register: true })
+    ).access_token as string;
     const app = await post('/apps/', { name: 'Bench', url: 'https://bench.example.com' }, admin);
     const user = (await post('/api/sso/v1/auth/login', { identifier: 'jdoe', secret: 'secretpassword', register: true })).user;
     await post(`/users/${user.legacy_id}/assign/${app.id}`, {}, admin);
@@ -49,17 +61,37 @@ async function main(): Promise<void> {
     const rawBefore = await opsPerSecond(() => bcrypt.compare('secretpassword', hash), 2, 4);
     const connections = 4;
     const authorized = await verifyLoad({ username: 'jdoe', password: 'secretpassword', api_key: apiKey }, 'Authorized', connections);
-    const unknown = await verifyLoad({ username: 'nobody', password: 'secretpassword', api_key: apiKey }, 'Invalid username or password', connections);
-    const wrong = await verifyLoad({ username: 'jdoe', password: 'wrong-password', api_key: apiKey }, 'Invalid username or password', connections);
+    const unknown = await verifyLoad(
+      { username: 'nobody', password: 'secretpassword', api_key: apiKey },
+      'Invalid username or password',
+      connections,
+    );
+    const wrong = await verifyLoad(
+      { username: 'jdoe', password: 'wrong-password', api_key: apiKey },
+      'Invalid username or password',
+      connections,
+    );
     const rawAfter = await opsPerSecond(() => bcrypt.compare('secretpassword', hash), 2, 4);
     const rawBcrypt = (rawBefore + rawAfter) / 2;
     const bareRpc = await measure({
-      url: `http://127.0.0.1:${barePort}/sso.auth.v1.AuthService/GetMe`, method: 'POST', headers: json, body: '{}',
+      url: `http://127.0.0.1:${barePort}/sso.auth.v1.AuthService/GetMe`,
+      method: 'POST',
+      headers: json,
+      body: '{}',
     });
     const badKey = await verifyLoad({ username: 'jdoe', password: 'secretpassword', api_key: 'abc123xyz' }, 'Invalid API key', 10);
 
-    console.log(`\n/verify benchmark (${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'embedded database'}, bcrypt cost ${cost}, 2 cores shared with the load generator)`);
-    console.log(row(`bare bcrypt.compare cost ${cost} x2 (raw limit)`, rawBcrypt, rawBcrypt, `(before ${rawBefore.toFixed(1)}, after ${rawAfter.toFixed(1)})`));
+    console.log(
+      `\n/verify benchmark (${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'embedded database'}, bcrypt cost ${cost}, 2 cores shared with the load generator)`,
+    );
+    console.log(
+      row(
+        `bare bcrypt.compare cost ${cost} x2 (raw limit)`,
+        rawBcrypt,
+        rawBcrypt,
+        `(before ${rawBefore.toFixed(1)}, after ${rawAfter.toFixed(1)})`,
+      ),
+    );
     console.log(row('POST /verify authorized', authorized.rps, rawBcrypt, `p50 ${authorized.p50} ms p99 ${authorized.p99} ms`));
     console.log(row('POST /verify wrong password', wrong.rps, rawBcrypt, `p50 ${wrong.p50} ms p99 ${wrong.p99} ms`));
     console.log(row('POST /verify unknown user', unknown.rps, rawBcrypt, `p50 ${unknown.p50} ms p99 ${unknown.p99} ms`));

@@ -5,7 +5,10 @@
  */
 import type { DatabaseConfig } from './db/data-source.js';
 import {
-  JOSE_COOLDOWN_SECONDS, JWKS_MAX_AGE_SECONDS, KEY_RELOAD_SECONDS, MIN_KEY_PUBLISH_DELAY_SECONDS,
+  JOSE_COOLDOWN_SECONDS,
+  JWKS_MAX_AGE_SECONDS,
+  KEY_RELOAD_SECONDS,
+  MIN_KEY_PUBLISH_DELAY_SECONDS,
 } from './domain/keys/publish-windows.js';
 
 export type JwtAlg = 'ES256' | 'RS256' | 'EdDSA';
@@ -81,8 +84,16 @@ export const settings: Setting[] = [
   { env: 'SSO_BCRYPT_COST', default: '12', meaning: 'password hashing cost (4-15); older hashes are upgraded at the next login' },
   { env: 'SSO_ALLOW_REGISTRATION', default: 'true', meaning: 'whether `register: true` may create users' },
   { env: 'SSO_CORS_ORIGINS', default: 'unset', meaning: 'comma list of browser origins allowed; `*` for any' },
-  { env: 'SSO_KEY_SECRET', default: 'generated in the data dir, with a warning', meaning: 'encrypts private signing keys at rest (at least 32 characters)' },
-  { env: 'SSO_KEY_PUBLISH_DELAY', default: '600', meaning: `seconds a rotated-in key is published before it signs; at least ${MIN_KEY_PUBLISH_DELAY_SECONDS}, so every instance and JWKS cache has it first` },
+  {
+    env: 'SSO_KEY_SECRET',
+    default: 'generated in the data dir, with a warning',
+    meaning: 'encrypts private signing keys at rest (at least 32 characters)',
+  },
+  {
+    env: 'SSO_KEY_PUBLISH_DELAY',
+    default: '600',
+    meaning: `seconds a rotated-in key is published before it signs; at least ${MIN_KEY_PUBLISH_DELAY_SECONDS}, so every instance and JWKS cache has it first`,
+  },
   { env: 'SSO_TLS_CERT', default: 'unset', meaning: 'PEM certificate file; with SSO_TLS_KEY serves TLS (ALPN picks HTTP/2 or 1.1)' },
   { env: 'SSO_TLS_KEY', default: 'unset', meaning: 'PEM private key file' },
   { env: 'SSO_TRUST_PROXY', default: 'false', meaning: 'take the client address from X-Forwarded-For' },
@@ -91,12 +102,34 @@ export const settings: Setting[] = [
   { env: 'SSO_LOGIN_LOCK_SECONDS', default: '30', meaning: 'first lock length; doubles with each further failure' },
   { env: 'SSO_LOGIN_LOCK_MAX_SECONDS', default: '3600', meaning: 'longest lock' },
   { env: 'SSO_SHUTDOWN_GRACE', default: '10', meaning: 'seconds in-flight calls may take to finish on shutdown' },
-  { env: 'SSO_METRICS_TOKEN', default: 'unset', meaning: 'bearer token (at least 32 characters) a scrape of `GET /metrics` must send; with neither this nor SSO_METRICS_ADDRESS, metrics are not served' },
-  { env: 'SSO_METRICS_ADDRESS', default: 'unset', meaning: '`host:port` of a separate listener serving only `/metrics` (e.g. `127.0.0.1:9464`); the main port then answers 404 for it' },
-  { env: 'SSO_WEBAUTHN_RP_ID', default: 'the host of SSO_ISSUER', meaning: 'the WebAuthn relying party id passkeys are bound to (a host name; the origins must be on it or its subdomains)' },
-  { env: 'SSO_WEBAUTHN_ORIGINS', default: 'the origin of SSO_ISSUER', meaning: 'comma list of page origins passkey sign-ins and registrations may come from' },
+  {
+    env: 'SSO_METRICS_TOKEN',
+    default: 'unset',
+    meaning:
+      'bearer token (at least 32 characters) a scrape of `GET /metrics` must send; with neither this nor SSO_METRICS_ADDRESS, metrics are not served',
+  },
+  {
+    env: 'SSO_METRICS_ADDRESS',
+    default: 'unset',
+    meaning: '`host:port` of a separate listener serving only `/metrics` (e.g. `127.0.0.1:9464`); the main port then answers 404 for it',
+  },
+  {
+    env: 'SSO_WEBAUTHN_RP_ID',
+    default: 'the host of SSO_ISSUER',
+    meaning: 'the WebAuthn relying party id passkeys are bound to (a host name; the origins must be on it or its subdomains)',
+  },
+  {
+    env: 'SSO_WEBAUTHN_ORIGINS',
+    default: 'the origin of SSO_ISSUER',
+    meaning: 'comma list of page origins passkey sign-ins and registrations may come from',
+  },
   { env: 'LOG_LEVEL', default: 'info', meaning: 'pino level (trace, debug, info, warn, error, fatal, silent)' },
-  { env: 'LOG_FORMAT', default: 'auto', meaning: '`pretty` (human-readable), `json` (one object a line), or `auto`: pretty on a terminal, JSON when stdout is not a TTY, `CI` is set or `NODE_ENV=production`' },
+  {
+    env: 'LOG_FORMAT',
+    default: 'auto',
+    meaning:
+      '`pretty` (human-readable), `json` (one object a line), or `auto`: pretty on a terminal, JSON when stdout is not a TTY, `CI` is set or `NODE_ENV=production`',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -133,7 +166,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     return fallback;
   };
   const list = (name: string): string[] =>
-    (read(name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    (read(name) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
 
   const port = int('PORT', 8000, 0, 65535);
   const jwtAlg = (read('SSO_JWT_ALG') ?? 'ES256') as JwtAlg;
@@ -151,12 +187,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const tlsKey = read('SSO_TLS_KEY');
   if (Boolean(tlsCert) !== Boolean(tlsKey)) problems.push('SSO_TLS_CERT and SSO_TLS_KEY go together: set both or neither');
   const logLevel = read('LOG_LEVEL') ?? 'info';
-  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) problems.push(`LOG_LEVEL must be a pino level (got "${logLevel}")`);
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel))
+    problems.push(`LOG_LEVEL must be a pino level (got "${logLevel}")`);
   const logFormat = read('LOG_FORMAT') ?? 'auto';
   if (!['auto', 'json', 'pretty'].includes(logFormat)) problems.push(`LOG_FORMAT must be auto, json or pretty (got "${logFormat}")`);
   const corsOrigins = list('SSO_CORS_ORIGINS');
   for (const origin of corsOrigins) {
-    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) problems.push(`SSO_CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com`);
+    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin))
+      problems.push(`SSO_CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com`);
   }
   const keyPublishDelay = int('SSO_KEY_PUBLISH_DELAY', 600, 0, 7 * 86400);
   if (keyPublishDelay < MIN_KEY_PUBLISH_DELAY_SECONDS) {
@@ -169,17 +207,20 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   }
   const metricsToken = read('SSO_METRICS_TOKEN');
   // Set but blank is refused (as for SSO_KEY_SECRET): an unfilled variable must not mean "no token".
-  if (env.SSO_METRICS_TOKEN !== undefined && (metricsToken ?? '').length < 32) problems.push('SSO_METRICS_TOKEN must be at least 32 characters');
+  if (env.SSO_METRICS_TOKEN !== undefined && (metricsToken ?? '').length < 32)
+    problems.push('SSO_METRICS_TOKEN must be at least 32 characters');
   const metricsAddressRaw = read('SSO_METRICS_ADDRESS');
   const metricsAddress = metricsAddressRaw === undefined ? undefined : parseHostPort(metricsAddressRaw);
-  if (metricsAddressRaw !== undefined && !metricsAddress) problems.push(`SSO_METRICS_ADDRESS must be host:port, like 127.0.0.1:9464 or [::1]:9464 (got "${metricsAddressRaw}")`);
+  if (metricsAddressRaw !== undefined && !metricsAddress)
+    problems.push(`SSO_METRICS_ADDRESS must be host:port, like 127.0.0.1:9464 or [::1]:9464 (got "${metricsAddressRaw}")`);
   const issuerUrl = /^https?:\/\/[^/]+/.test(issuer) ? new URL(issuer) : undefined;
   const webauthnRpId = (read('SSO_WEBAUTHN_RP_ID') ?? issuerUrl?.hostname ?? 'localhost').toLowerCase();
   const webauthnOrigins = list('SSO_WEBAUTHN_ORIGINS');
   if (webauthnOrigins.length === 0 && issuerUrl) webauthnOrigins.push(issuerUrl.origin);
   for (const origin of webauthnOrigins) {
     // (Browsers refuse a page whose host is not the RP ID or under it, WebAuthn 5.1.3.)
-    if (!/^https?:\/\/[^/:]+(:\d+)?$/.test(origin)) problems.push(`SSO_WEBAUTHN_ORIGINS: "${origin}" is not an origin like https://sso.example.com`);
+    if (!/^https?:\/\/[^/:]+(:\d+)?$/.test(origin))
+      problems.push(`SSO_WEBAUTHN_ORIGINS: "${origin}" is not an origin like https://sso.example.com`);
   }
   const lockBase = int('SSO_LOGIN_LOCK_SECONDS', 30, 1, 86400);
   const lockMax = int('SSO_LOGIN_LOCK_MAX_SECONDS', 3600, 1, 30 * 86400);
@@ -231,7 +272,5 @@ function parseHostPort(value: string): { host: string; port: number } | undefine
 
 /** Where the data lives: PostgreSQL when DATABASE_URL is set, else the embedded database in the data dir. */
 export function databaseConfigOf(config: Config): DatabaseConfig {
-  return config.databaseUrl
-    ? { kind: 'postgres', url: config.databaseUrl }
-    : { kind: 'embedded', dataDir: `${config.dataDir}/db` };
+  return config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'embedded', dataDir: `${config.dataDir}/db` };
 }

@@ -33,7 +33,9 @@ const redactPaths = [
 const databaseErrorFields = ['code', 'severity', 'routine', 'schema', 'table', 'column', 'dataType', 'constraint'];
 
 function isDatabaseError(err: object): boolean {
-  return 'query' in err || 'parameters' in err || 'driverError' in err || ['QueryFailedError', 'DatabaseError'].includes((err as Error).name);
+  return (
+    'query' in err || 'parameters' in err || 'driverError' in err || ['QueryFailedError', 'DatabaseError'].includes((err as Error).name)
+  );
 }
 
 /** pino's error serializer, except that database errors (also as a `cause`) lose their statement. */
@@ -66,13 +68,18 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   // pino-pretty as a synchronous stream in this thread (not a worker transport): lines appear in
   // order with whatever else the process prints, and nothing is lost on exit. Redaction and the
   // serializers run before it, so it never sees a secret.
-  const out = destination ?? (wantsPretty(format)
-    ? pretty({ sync: true, colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
-    : undefined);
-  return pino({
-    level,
-    base: undefined,
-    redact: { paths: redactPaths, censor: '[redacted]' },
-    serializers: { err: serializeError },
-  }, out);
+  const out =
+    destination ??
+    (wantsPretty(format)
+      ? pretty({ sync: true, colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+      : undefined);
+  return pino(
+    {
+      level,
+      base: undefined,
+      redact: { paths: redactPaths, censor: '[redacted]' },
+      serializers: { err: serializeError },
+    },
+    out,
+  );
 }

@@ -3,7 +3,10 @@ import { describe, test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { ConfigError, databaseConfigOf, loadConfig, settings, type Config } from '../src/config.js';
 import {
-  JOSE_COOLDOWN_SECONDS, JWKS_MAX_AGE_SECONDS, KEY_RELOAD_SECONDS, MIN_KEY_PUBLISH_DELAY_SECONDS,
+  JOSE_COOLDOWN_SECONDS,
+  JWKS_MAX_AGE_SECONDS,
+  KEY_RELOAD_SECONDS,
+  MIN_KEY_PUBLISH_DELAY_SECONDS,
 } from '../src/domain/keys/publish-windows.js';
 
 const secret = 'x'.repeat(32);
@@ -87,7 +90,12 @@ const readCases: [env: string, value: string, field: keyof Config, expected: unk
   ['SSO_REFRESH_TTL', '86400', 'refreshTtl', 86400],
   ['SSO_BCRYPT_COST', '10', 'bcryptCost', 10],
   ['SSO_ALLOW_REGISTRATION', 'false', 'allowRegistration', false],
-  ['SSO_CORS_ORIGINS', 'https://app.example.com, http://localhost:5173', 'corsOrigins', ['https://app.example.com', 'http://localhost:5173']],
+  [
+    'SSO_CORS_ORIGINS',
+    'https://app.example.com, http://localhost:5173',
+    'corsOrigins',
+    ['https://app.example.com', 'http://localhost:5173'],
+  ],
   ['SSO_KEY_SECRET', secret, 'keySecret', secret],
   ['SSO_KEY_PUBLISH_DELAY', '900', 'keyPublishDelay', 900],
   ['SSO_TRUST_PROXY', 'yes', 'trustProxy', true],
@@ -99,7 +107,12 @@ const readCases: [env: string, value: string, field: keyof Config, expected: unk
   ['SSO_METRICS_TOKEN', 'm'.repeat(32), 'metricsToken', 'm'.repeat(32)],
   ['SSO_METRICS_ADDRESS', '127.0.0.1:9464', 'metricsAddress', { host: '127.0.0.1', port: 9464 }],
   ['SSO_WEBAUTHN_RP_ID', 'example.com', 'webauthnRpId', 'example.com'],
-  ['SSO_WEBAUTHN_ORIGINS', 'http://localhost:8000, http://localhost:5173', 'webauthnOrigins', ['http://localhost:8000', 'http://localhost:5173']],
+  [
+    'SSO_WEBAUTHN_ORIGINS',
+    'http://localhost:8000, http://localhost:5173',
+    'webauthnOrigins',
+    ['http://localhost:8000', 'http://localhost:5173'],
+  ],
   ['LOG_LEVEL', 'debug', 'logLevel', 'debug'],
   ['LOG_FORMAT', 'pretty', 'logFormat', 'pretty'],
 ];
@@ -139,17 +152,28 @@ describe('each environment name is read', () => {
   test('the documented defaults are the real ones', () => {
     const c = loadConfig({});
     const numeric: Record<string, keyof Config> = {
-      PORT: 'port', SSO_ACCESS_TTL: 'accessTtl', SSO_REFRESH_TTL: 'refreshTtl', SSO_BCRYPT_COST: 'bcryptCost',
-      SSO_KEY_PUBLISH_DELAY: 'keyPublishDelay', SSO_LOGIN_MAX_FAILURES: 'loginMaxFailures',
-      SSO_LOGIN_MAX_FAILURES_PER_IP: 'loginMaxFailuresPerIp', SSO_LOGIN_LOCK_SECONDS: 'loginLockBase',
-      SSO_LOGIN_LOCK_MAX_SECONDS: 'loginLockMax', SSO_SHUTDOWN_GRACE: 'shutdownGrace',
+      PORT: 'port',
+      SSO_ACCESS_TTL: 'accessTtl',
+      SSO_REFRESH_TTL: 'refreshTtl',
+      SSO_BCRYPT_COST: 'bcryptCost',
+      SSO_KEY_PUBLISH_DELAY: 'keyPublishDelay',
+      SSO_LOGIN_MAX_FAILURES: 'loginMaxFailures',
+      SSO_LOGIN_MAX_FAILURES_PER_IP: 'loginMaxFailuresPerIp',
+      SSO_LOGIN_LOCK_SECONDS: 'loginLockBase',
+      SSO_LOGIN_LOCK_MAX_SECONDS: 'loginLockMax',
+      SSO_SHUTDOWN_GRACE: 'shutdownGrace',
     };
     for (const [env, field] of Object.entries(numeric)) {
       assert.equal(String(c[field]), settings.find((s) => s.env === env)!.default, env);
     }
     const textual: Record<string, keyof Config> = {
-      HOST: 'host', SSO_DATA_DIR: 'dataDir', SSO_AUDIENCE: 'audience', SSO_JWT_ALG: 'jwtAlg', LOG_LEVEL: 'logLevel',
-      SSO_ALLOW_REGISTRATION: 'allowRegistration', SSO_TRUST_PROXY: 'trustProxy',
+      HOST: 'host',
+      SSO_DATA_DIR: 'dataDir',
+      SSO_AUDIENCE: 'audience',
+      SSO_JWT_ALG: 'jwtAlg',
+      LOG_LEVEL: 'logLevel',
+      SSO_ALLOW_REGISTRATION: 'allowRegistration',
+      SSO_TRUST_PROXY: 'trustProxy',
     };
     for (const [env, field] of Object.entries(textual)) {
       assert.equal(String(c[field]), settings.find((s) => s.env === env)!.default.replace(/`/g, ''), env);
@@ -178,11 +202,30 @@ describe('invalid values are reported, all at once', () => {
       SSO_METRICS_TOKEN: 'short',
       SSO_METRICS_ADDRESS: '9464',
     });
-    const expectNamed = ['PORT', 'SSO_JWT_ALG', 'SSO_ISSUER', 'DATABASE_URL', 'SSO_ACCESS_TTL', 'SSO_REFRESH_TTL',
-      'SSO_BCRYPT_COST', 'SSO_ALLOW_REGISTRATION', 'SSO_CORS_ORIGINS', 'SSO_KEY_SECRET', 'SSO_KEY_PUBLISH_DELAY',
-      'SSO_TLS_CERT', 'SSO_TRUST_PROXY', 'SSO_SHUTDOWN_GRACE', 'LOG_LEVEL', 'SSO_METRICS_TOKEN', 'SSO_METRICS_ADDRESS'];
+    const expectNamed = [
+      'PORT',
+      'SSO_JWT_ALG',
+      'SSO_ISSUER',
+      'DATABASE_URL',
+      'SSO_ACCESS_TTL',
+      'SSO_REFRESH_TTL',
+      'SSO_BCRYPT_COST',
+      'SSO_ALLOW_REGISTRATION',
+      'SSO_CORS_ORIGINS',
+      'SSO_KEY_SECRET',
+      'SSO_KEY_PUBLISH_DELAY',
+      'SSO_TLS_CERT',
+      'SSO_TRUST_PROXY',
+      'SSO_SHUTDOWN_GRACE',
+      'LOG_LEVEL',
+      'SSO_METRICS_TOKEN',
+      'SSO_METRICS_ADDRESS',
+    ];
     for (const name of expectNamed) {
-      assert.ok(problems.some((p) => p.includes(name)), `no problem names ${name}: ${JSON.stringify(problems)}`);
+      assert.ok(
+        problems.some((p) => p.includes(name)),
+        `no problem names ${name}: ${JSON.stringify(problems)}`,
+      );
     }
     assert.equal(problems.length, expectNamed.length, JSON.stringify(problems, null, 1));
   });
@@ -245,7 +288,10 @@ describe('SSO_KEY_PUBLISH_DELAY against the refetch windows', () => {
   });
 
   test('the minimum and the default are accepted; the refusal says why', () => {
-    assert.equal(loadConfig({ SSO_KEY_PUBLISH_DELAY: String(MIN_KEY_PUBLISH_DELAY_SECONDS) }).keyPublishDelay, MIN_KEY_PUBLISH_DELAY_SECONDS);
+    assert.equal(
+      loadConfig({ SSO_KEY_PUBLISH_DELAY: String(MIN_KEY_PUBLISH_DELAY_SECONDS) }).keyPublishDelay,
+      MIN_KEY_PUBLISH_DELAY_SECONDS,
+    );
     assert.equal(loadConfig({ SSO_KEY_PUBLISH_DELAY: '600' }).keyPublishDelay, 600);
     const [problem] = problemsOf({ SSO_KEY_PUBLISH_DELAY: '20' });
     assert.match(problem!, new RegExp(`at least ${MIN_KEY_PUBLISH_DELAY_SECONDS} seconds`));
@@ -267,12 +313,15 @@ describe('metrics access', () => {
 });
 
 describe('README', () => {
-  test("the configuration table is the settings table, row for row", () => {
+  test('the configuration table is the settings table, row for row', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const rows = [...readme.matchAll(/^\| `([A-Z_]+)` \| (.*?) \| (.*) \|$/gm)]
       .filter(([, env]) => settings.some((s) => s.env === env) || /^(SSO_|PORT$|HOST$|DATABASE_URL$|LOG_LEVEL$)/.test(env!))
       .map(([, env, def, meaning]) => ({ env, default: def, meaning }));
-    assert.deepEqual(rows, settings.map((s) => ({ env: s.env, default: s.default, meaning: s.meaning })));
+    assert.deepEqual(
+      rows,
+      settings.map((s) => ({ env: s.env, default: s.default, meaning: s.meaning })),
+    );
   });
 });
 
@@ -280,8 +329,10 @@ describe('CORS origins', () => {
   test('origins and `*` are accepted', () => {
     assert.deepEqual(loadConfig({ SSO_CORS_ORIGINS: '*' }).corsOrigins, ['*']);
     assert.deepEqual(loadConfig({ SSO_CORS_ORIGINS: 'http://app.example' }).corsOrigins, ['http://app.example']);
-    assert.deepEqual(loadConfig({ SSO_CORS_ORIGINS: 'https://a.example:8443,http://127.0.0.1:3000' }).corsOrigins,
-      ['https://a.example:8443', 'http://127.0.0.1:3000']);
+    assert.deepEqual(loadConfig({ SSO_CORS_ORIGINS: 'https://a.example:8443,http://127.0.0.1:3000' }).corsOrigins, [
+      'https://a.example:8443',
+      'http://127.0.0.1:3000',
+    ]);
   });
 
   for (const bad of ['app.example', 'https://app.example/', 'https://app.example/path', 'ftp://app.example', 'https://', 'null']) {

@@ -57,10 +57,11 @@ export async function startExampleServer(opts: { port?: number; host?: string } 
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://${host}:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -39,16 +39,21 @@ export function createProtectedApp({ jwksUri, issuer, audience }: ProtectedAppOp
       return res.status(401).json({ error: 'No token provided' });
     }
 
-    jwt.verify(token, getKey, {
-      audience,
-      issuer,
-    }, (err, decoded) => {
-      if (err) {
-        return res.status(401).json({ error: 'Invalid token' });
-      }
-      req.user = decoded as JwtPayload;
-      next();
-    });
+    jwt.verify(
+      token,
+      getKey,
+      {
+        audience,
+        issuer,
+      },
+      (err, decoded) => {
+        if (err) {
+          return res.status(401).json({ error: 'Invalid token' });
+        }
+        req.user = decoded as JwtPayload;
+        next();
+      },
+    );
   }
 
   // jose fetches and caches the JWKS itself, refetching when a token names an unknown `kid`.

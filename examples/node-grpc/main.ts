@@ -26,7 +26,9 @@ try {
   const sessions = await sso.auth.listSessions({});
   console.log(`Sessions: ${sessions.total}`);
   for (const s of sessions.items) {
-    console.log(`  ${s.id}${s.current ? ' (this one)' : ''} since ${s.createdAt ? new Date(Number(s.createdAt.seconds) * 1000).toISOString() : '?'}`);
+    console.log(
+      `  ${s.id}${s.current ? ' (this one)' : ''} since ${s.createdAt ? new Date(Number(s.createdAt.seconds) * 1000).toISOString() : '?'}`,
+    );
   }
 } catch (err) {
   const e = ConnectError.from(err);

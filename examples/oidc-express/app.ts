@@ -46,7 +46,9 @@ export async function createOidcApp(opts: OidcAppOptions): Promise<express.Expre
   // openid-client refuses plain HTTP unless told: allow it only for an http:// SSO (development).
   const ssoUrl = new URL(opts.ssoUrl);
   const config = await oidc.discovery(
-    ssoUrl, opts.clientId, opts.clientSecret,
+    ssoUrl,
+    opts.clientId,
+    opts.clientSecret,
     opts.clientSecret ? oidc.ClientSecretPost(opts.clientSecret) : oidc.None(),
     ssoUrl.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : undefined,
   );
@@ -77,31 +79,46 @@ export async function createOidcApp(opts: OidcAppOptions): Promise<express.Expre
       return;
     }
     const name = String(s.claims.email ?? s.claims.preferred_username ?? s.claims.sub);
-    res.type('html').send(page('Example app', `<p>Signed in as <strong id="user">${esc(name)}</strong>.</p>
+    res.type('html').send(
+      page(
+        'Example app',
+        `<p>Signed in as <strong id="user">${esc(name)}</strong>.</p>
 <h2>ID token claims</h2><pre id="claims">${esc(JSON.stringify(s.claims, null, 2))}</pre>
-<p><a id="logout" href="/logout">Sign out</a></p>`));
+<p><a id="logout" href="/logout">Sign out</a></p>`,
+      ),
+    );
   });
 
   app.get('/login', (req, res) => {
     const pending = { codeVerifier: oidc.randomPKCECodeVerifier(), state: oidc.randomState(), nonce: oidc.randomNonce() };
     dropSession(req, res);
     newSession(res, { pending });
-    oidc.calculatePKCECodeChallenge(pending.codeVerifier).then((challenge) => {
-      const params: Record<string, string> = {
-        redirect_uri: redirectUri, scope, state: pending.state, nonce: pending.nonce,
-        code_challenge: challenge, code_challenge_method: 'S256',
-      };
-      // ?prompt=none asks the SSO to answer without showing a page (login_required when signed out).
-      const prompt = req.query.prompt;
-      if (prompt === 'none' || prompt === 'login') params.prompt = prompt;
-      res.redirect(oidc.buildAuthorizationUrl(config, params).href);
-    }, (err) => res.status(500).send(String(err)));
+    oidc.calculatePKCECodeChallenge(pending.codeVerifier).then(
+      (challenge) => {
+        const params: Record<string, string> = {
+          redirect_uri: redirectUri,
+          scope,
+          state: pending.state,
+          nonce: pending.nonce,
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+        };
+        // ?prompt=none asks the SSO to answer without showing a page (login_required when signed out).
+        const prompt = req.query.prompt;
+        if (prompt === 'none' || prompt === 'login') params.prompt = prompt;
+        res.redirect(oidc.buildAuthorizationUrl(config, params).href);
+      },
+      (err) => res.status(500).send(String(err)),
+    );
   });
 
   app.get('/callback', async (req, res) => {
     const s = sessionOf(req);
     if (!s?.pending) {
-      res.status(400).type('html').send(page('Sign-in failed', '<p id="error">No sign-in in progress here. <a href="/login">Start again</a>.</p>'));
+      res
+        .status(400)
+        .type('html')
+        .send(page('Sign-in failed', '<p id="error">No sign-in in progress here. <a href="/login">Start again</a>.</p>'));
       return;
     }
     const { pending } = s;
@@ -109,7 +126,10 @@ export async function createOidcApp(opts: OidcAppOptions): Promise<express.Expre
       // Checks state, the `iss` parameter (RFC 9207), exchanges the code with the PKCE verifier,
       // and validates the ID token (signature, issuer, audience, nonce, expiry).
       const tokens = await oidc.authorizationCodeGrant(config, new URL(req.originalUrl, baseUrl), {
-        pkceCodeVerifier: pending.codeVerifier, expectedState: pending.state, expectedNonce: pending.nonce, idTokenExpected: true,
+        pkceCodeVerifier: pending.codeVerifier,
+        expectedState: pending.state,
+        expectedNonce: pending.nonce,
+        idTokenExpected: true,
       });
       // A fresh session id once signed in (no fixation of the pre-login cookie).
       dropSession(req, res);
@@ -119,7 +139,10 @@ export async function createOidcApp(opts: OidcAppOptions): Promise<express.Expre
       dropSession(req, res);
       // The SSO's own answer (e.g. login_required after prompt=none, access_denied) or a failed check.
       const error = err instanceof oidc.AuthorizationResponseError ? err.error : err instanceof Error ? err.message : String(err);
-      res.status(401).type('html').send(page('Sign-in failed', `<p id="error">${esc(error)}</p><p><a href="/login">Sign in</a></p>`));
+      res
+        .status(401)
+        .type('html')
+        .send(page('Sign-in failed', `<p id="error">${esc(error)}</p><p><a href="/login">Sign in</a></p>`));
     }
   });
 

@@ -70,10 +70,7 @@ export class PasswordHasher {
    * can pass `null` for an unknown user without leaking that through timing.
    * `needsRehash` tells the caller to store a fresh hash (cost changed).
    */
-  async verify(
-    plain: string,
-    hash: string | null | undefined,
-  ): Promise<{ ok: boolean; needsRehash: boolean }> {
+  async verify(plain: string, hash: string | null | undefined): Promise<{ ok: boolean; needsRehash: boolean }> {
     const storedCost = typeof hash === 'string' ? bcryptCost(hash) : undefined;
     const usable = typeof plain === 'string' && !tooLong(plain) && storedCost !== undefined;
     if (!usable) {

@@ -61,9 +61,6 @@ export function openText(blob: string, secret: string, purpose: SealPurpose): st
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
   } catch (cause) {
     // GCM cannot tell a wrong secret from tampering; say both.
-    throw new Error(
-      `could not decrypt ${purpose.noun}: wrong key secret (SSO_KEY_SECRET) or corrupted/tampered data`,
-      { cause },
-    );
+    throw new Error(`could not decrypt ${purpose.noun}: wrong key secret (SSO_KEY_SECRET) or corrupted/tampered data`, { cause });
   }
 }

@@ -65,9 +65,11 @@ export function publicMembers(jwk: JWK, alg: SigningAlg): JWK {
 export async function generateSigningKey(alg: SigningAlg): Promise<GeneratedKey> {
   assertAlg(alg);
   const options =
-    alg === 'EdDSA' ? { extractable: true, crv: 'Ed25519' }
-    : alg === 'RS256' ? { extractable: true, modulusLength: 2048 }
-    : { extractable: true };
+    alg === 'EdDSA'
+      ? { extractable: true, crv: 'Ed25519' }
+      : alg === 'RS256'
+        ? { extractable: true, modulusLength: 2048 }
+        : { extractable: true };
   const { privateKey } = await generateKeyPair(alg, options);
   const exported = await exportJWK(privateKey);
   const pub = publicMembers(exported, alg);

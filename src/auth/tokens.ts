@@ -46,9 +46,7 @@ export interface SigningKeyRef {
 export async function signJwt(payload: Record<string, unknown>, key: SigningKeyRef): Promise<string> {
   if (!isSigningAlg(key.alg)) throw new Error(`unsupported signing algorithm: ${String(key.alg)}`);
   if (typeof key.kid !== 'string' || key.kid.length === 0) throw new Error('signing key needs a kid');
-  return new SignJWT(payload as JWTPayload)
-    .setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid })
-    .sign(key.privateKey);
+  return new SignJWT(payload as JWTPayload).setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid }).sign(key.privateKey);
 }
 
 export interface VerifyJwtOptions {
@@ -179,12 +177,7 @@ export function looksLikeJwt(value: string): boolean {
   if (typeof value !== 'string' || value.length > MAX_SNIFF_LENGTH || !COMPACT_JWS.test(value)) return false;
   try {
     const header: unknown = JSON.parse(Buffer.from(value.slice(0, value.indexOf('.')), 'base64url').toString('utf8'));
-    return (
-      typeof header === 'object' &&
-      header !== null &&
-      !Array.isArray(header) &&
-      typeof (header as { alg?: unknown }).alg === 'string'
-    );
+    return typeof header === 'object' && header !== null && !Array.isArray(header) && typeof (header as { alg?: unknown }).alg === 'string';
   } catch {
     return false;
   }

@@ -22,7 +22,10 @@ export function totpUri(secret: string, issuer: string, account: string): string
 export async function totpStepOf(secret: string, code: string, afterStep: number | null): Promise<number | undefined> {
   if (!/^\d{6}$/.test(code)) return undefined;
   const result = await verify({
-    secret, token: code, period: TOTP_PERIOD_SECONDS, epochTolerance: TOTP_PERIOD_SECONDS,
+    secret,
+    token: code,
+    period: TOTP_PERIOD_SECONDS,
+    epochTolerance: TOTP_PERIOD_SECONDS,
     ...(afterStep === null ? {} : { afterTimeStep: afterStep }),
   });
   // otplib's result type covers HOTP too; a TOTP result names its time step.

@@ -2,24 +2,45 @@
 // the spec asks of a ceremony (type, challenge, origin, RP ID hash, user presence, signature,
 // and the signature counter against the stored one); these wrappers fix the server's choices.
 import {
-  generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse,
-  type AuthenticationResponseJSON, type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON,
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 
 export type { AuthenticationResponseJSON, RegistrationResponseJSON };
 
 /** Where passkeys are valid: the relying party id (a host) and the page origins allowed to use them. */
-export interface RelyingParty { id: string; name: string; origins: string[] }
+export interface RelyingParty {
+  id: string;
+  name: string;
+  origins: string[];
+}
 
-export interface StoredCredential { credentialId: string; publicKey: Uint8Array; counter: number; transports: string[] }
+export interface StoredCredential {
+  credentialId: string;
+  publicKey: Uint8Array;
+  counter: number;
+  transports: string[];
+}
 
 /** How long a challenge is good for, in seconds (also the browser's timeout). */
 export const WEBAUTHN_CHALLENGE_SECONDS = 300;
 
-export function registrationOptions(rp: RelyingParty, user: { id: string; name: string }, exclude: StoredCredential[]): Promise<PublicKeyCredentialCreationOptionsJSON> {
+export function registrationOptions(
+  rp: RelyingParty,
+  user: { id: string; name: string },
+  exclude: StoredCredential[],
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
   return generateRegistrationOptions({
-    rpName: rp.name, rpID: rp.id, userName: user.name, userDisplayName: user.name,
+    rpName: rp.name,
+    rpID: rp.id,
+    userName: user.name,
+    userDisplayName: user.name,
     // The user handle is the user id: a discoverable credential names its user at sign-in.
     userID: new TextEncoder().encode(user.id),
     timeout: WEBAUTHN_CHALLENGE_SECONDS * 1000,
@@ -33,7 +54,9 @@ export function registrationOptions(rp: RelyingParty, user: { id: string; name: 
 
 export function authenticationOptions(rp: RelyingParty, allow: StoredCredential[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
   return generateAuthenticationOptions({
-    rpID: rp.id, timeout: WEBAUTHN_CHALLENGE_SECONDS * 1000, userVerification: 'preferred',
+    rpID: rp.id,
+    timeout: WEBAUTHN_CHALLENGE_SECONDS * 1000,
+    userVerification: 'preferred',
     allowCredentials: allow.map((c) => ({ id: c.credentialId, transports: c.transports })),
   });
 }
@@ -42,17 +65,30 @@ export function authenticationOptions(rp: RelyingParty, allow: StoredCredential[
  * Checks a registration; `takeChallenge` must spend the challenge (single-use) and say whether
  * it was live. Undefined when it does not verify.
  */
-export async function checkRegistration(rp: RelyingParty, response: RegistrationResponseJSON, takeChallenge: (challenge: string) => Promise<boolean>): Promise<
-  { credentialId: string; publicKey: Uint8Array; counter: number; transports: string[]; deviceType: string; backedUp: boolean } | undefined> {
+export async function checkRegistration(
+  rp: RelyingParty,
+  response: RegistrationResponseJSON,
+  takeChallenge: (challenge: string) => Promise<boolean>,
+): Promise<
+  { credentialId: string; publicKey: Uint8Array; counter: number; transports: string[]; deviceType: string; backedUp: boolean } | undefined
+> {
   try {
     const result = await verifyRegistrationResponse({
-      response, expectedChallenge: takeChallenge, expectedOrigin: rp.origins, expectedRPID: rp.id, requireUserVerification: false,
+      response,
+      expectedChallenge: takeChallenge,
+      expectedOrigin: rp.origins,
+      expectedRPID: rp.id,
+      requireUserVerification: false,
     });
     if (!result.verified) return undefined;
     const info = result.registrationInfo;
     return {
-      credentialId: info.credential.id, publicKey: info.credential.publicKey, counter: info.credential.counter,
-      transports: info.credential.transports ?? response.response.transports ?? [], deviceType: info.credentialDeviceType, backedUp: info.credentialBackedUp,
+      credentialId: info.credential.id,
+      publicKey: info.credential.publicKey,
+      counter: info.credential.counter,
+      transports: info.credential.transports ?? response.response.transports ?? [],
+      deviceType: info.credentialDeviceType,
+      backedUp: info.credentialBackedUp,
     };
   } catch {
     return undefined;
@@ -64,14 +100,29 @@ export async function checkRegistration(rp: RelyingParty, response: Registration
  * authenticator keeps none); `takeChallenge` as for registrations. Undefined when it does not
  * verify.
  */
-export async function checkAssertion(rp: RelyingParty, response: AuthenticationResponseJSON, credential: StoredCredential, takeChallenge: (challenge: string) => Promise<boolean>): Promise<
-  { newCounter: number; userVerified: boolean } | undefined> {
+export async function checkAssertion(
+  rp: RelyingParty,
+  response: AuthenticationResponseJSON,
+  credential: StoredCredential,
+  takeChallenge: (challenge: string) => Promise<boolean>,
+): Promise<{ newCounter: number; userVerified: boolean } | undefined> {
   try {
     const result = await verifyAuthenticationResponse({
-      response, expectedChallenge: takeChallenge, expectedOrigin: rp.origins, expectedRPID: rp.id, requireUserVerification: false,
-      credential: { id: credential.credentialId, publicKey: new Uint8Array(credential.publicKey), counter: credential.counter, transports: credential.transports },
+      response,
+      expectedChallenge: takeChallenge,
+      expectedOrigin: rp.origins,
+      expectedRPID: rp.id,
+      requireUserVerification: false,
+      credential: {
+        id: credential.credentialId,
+        publicKey: new Uint8Array(credential.publicKey),
+        counter: credential.counter,
+        transports: credential.transports,
+      },
     });
-    return result.verified ? { newCounter: result.authenticationInfo.newCounter, userVerified: result.authenticationInfo.userVerified } : undefined;
+    return result.verified
+      ? { newCounter: result.authenticationInfo.newCounter, userVerified: result.authenticationInfo.userVerified }
+      : undefined;
   } catch {
     return undefined;
   }

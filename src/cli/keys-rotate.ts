@@ -24,13 +24,31 @@ async function main(): Promise<void> {
   try {
     const secret = loadKeySecret({ configured: config.keySecret, dataDir: config.dataDir, warn: (m) => log.warn(m) });
     const keys = new KeyStore(database.dataSource, {
-      alg: config.jwtAlg, secret, publishDelay: config.keyPublishDelay,
+      alg: config.jwtAlg,
+      secret,
+      publishDelay: config.keyPublishDelay,
       retention: Math.max(config.accessTtl, config.refreshTtl) + 60,
     });
     await keys.init();
     const key = await keys.rotate(delay);
-    console.log(JSON.stringify({ rotated: key.kid, alg: key.alg, signs_from: key.activatesAt.toISOString(),
-      keys: keys.list().map((k) => ({ kid: k.kid, status: k.status, activates_at: k.activatesAt, retired_at: k.retiredAt, unpublish_at: k.unpublishAt })) }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          rotated: key.kid,
+          alg: key.alg,
+          signs_from: key.activatesAt.toISOString(),
+          keys: keys.list().map((k) => ({
+            kid: k.kid,
+            status: k.status,
+            activates_at: k.activatesAt,
+            retired_at: k.retiredAt,
+            unpublish_at: k.unpublishAt,
+          })),
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     await database.close();
   }

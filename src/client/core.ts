@@ -46,10 +46,7 @@ export interface SsoClients {
  * to install (the credential first). The credential lives in one mutable cell read per call, so
  * `setToken` after a login or a refresh affects every client at once.
  */
-export function buildSsoClients(
-  opts: SsoClientBaseOptions,
-  makeTransport: (interceptors: Interceptor[]) => Transport,
-): SsoClients {
+export function buildSsoClients(opts: SsoClientBaseOptions, makeTransport: (interceptors: Interceptor[]) => Transport): SsoClients {
   const credential = { token: opts.token, apiKey: opts.apiKey };
   const attachCredential: Interceptor = (next) => (req) => {
     if (credential.token) req.header.set('authorization', `Bearer ${credential.token}`);
@@ -65,8 +62,12 @@ export function buildSsoClients(
     apiKeys: createClient(ApiKeyService, transport),
     apps: createClient(AppRegistryService, transport),
     transport,
-    setToken: (token) => { credential.token = token; },
-    setApiKey: (apiKey) => { credential.apiKey = apiKey; },
+    setToken: (token) => {
+      credential.token = token;
+    },
+    setApiKey: (apiKey) => {
+      credential.apiKey = apiKey;
+    },
   };
 }
 

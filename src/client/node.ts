@@ -17,10 +17,14 @@ function nodeTransport(opts: NodeSsoClientOptions, interceptors: Interceptor[]):
   const baseUrl = normalizeBaseUrl(opts.baseUrl);
   const httpVersion = opts.httpVersion ?? '1.1';
   switch (opts.transport) {
-    case 'grpc': return createGrpcTransport({ baseUrl, interceptors });
-    case 'connect': return createConnectTransport({ baseUrl, httpVersion, interceptors });
-    case 'grpc-web': return createGrpcWebTransport({ baseUrl, httpVersion, interceptors });
-    default: throw new TypeError(`unknown transport: ${String(opts.transport)} (grpc, connect or grpc-web)`);
+    case 'grpc':
+      return createGrpcTransport({ baseUrl, interceptors });
+    case 'connect':
+      return createConnectTransport({ baseUrl, httpVersion, interceptors });
+    case 'grpc-web':
+      return createGrpcWebTransport({ baseUrl, httpVersion, interceptors });
+    default:
+      throw new TypeError(`unknown transport: ${String(opts.transport)} (grpc, connect or grpc-web)`);
   }
 }
 

@@ -19,9 +19,12 @@ function webTransport(opts: WebSsoClientOptions, interceptors: Interceptor[]): T
   // Bound, so a bare `window.fetch` is never called with the transport as `this` ("Illegal invocation").
   const fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
   switch (opts.transport) {
-    case 'connect': return createConnectTransport({ baseUrl, fetch, interceptors });
-    case 'grpc-web': return createGrpcWebTransport({ baseUrl, fetch, interceptors });
-    default: throw new TypeError(`unknown transport for browsers: ${String(opts.transport)} (connect or grpc-web)`);
+    case 'connect':
+      return createConnectTransport({ baseUrl, fetch, interceptors });
+    case 'grpc-web':
+      return createGrpcWebTransport({ baseUrl, fetch, interceptors });
+    default:
+      throw new TypeError(`unknown transport for browsers: ${String(opts.transport)} (connect or grpc-web)`);
   }
 }
 

@@ -15,8 +15,15 @@ type Res = ServerResponse | Http2ServerResponse;
  */
 const securityHeaders: Record<string, string> = {
   'content-security-policy': [
-    "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
-    "font-src 'self'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
   ].join('; '),
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
@@ -50,7 +57,12 @@ function page(bundle: ConsoleBundle, issuer: string): string {
 `;
 }
 
-interface Asset { body: Buffer; gzipped: Buffer; type: string; immutable: boolean }
+interface Asset {
+  body: Buffer;
+  gzipped: Buffer;
+  type: string;
+  immutable: boolean;
+}
 
 /**
  * `GET /console/` (the page, and the redirect URI the sign-in comes back to) and its two

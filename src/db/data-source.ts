@@ -67,18 +67,13 @@ const openDataDirs = new Set<string>();
  * Opens the database, applies pending migrations (under an advisory lock) and returns it ready.
  * On failure everything already started is stopped again before the error is rethrown.
  */
-export async function openDatabase(
-  config: DatabaseConfig,
-  log: DatabaseLogger = silentLogger,
-): Promise<Database> {
+export async function openDatabase(config: DatabaseConfig, log: DatabaseLogger = silentLogger): Promise<Database> {
   const poolSize = config.poolSize ?? DEFAULT_POOL_SIZE;
   if (!Number.isInteger(poolSize) || poolSize < 2) {
     // runMigrations holds the lock on one connection while TypeORM migrates on another.
     throw new Error(`database poolSize must be an integer >= 2, got ${poolSize}`);
   }
-  return config.kind === 'embedded'
-    ? openEmbedded(config, poolSize, log)
-    : openPostgres(config, poolSize, log);
+  return config.kind === 'embedded' ? openEmbedded(config, poolSize, log) : openPostgres(config, poolSize, log);
 }
 
 async function openPostgres(
@@ -199,10 +194,7 @@ async function openEmbedded(
       if (dataSource.isInitialized) await dataSource.destroy();
     });
     await dataSource.initialize();
-    log.info(
-      { database: describe, ms: Date.now() - started, fromTemplate: template !== undefined },
-      'embedded database started',
-    );
+    log.info({ database: describe, ms: Date.now() - started, fromTemplate: template !== undefined }, 'embedded database started');
 
     await migrate(dataSource, describe, log);
     useDirectPool(dataSource, false);

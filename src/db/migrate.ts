@@ -33,8 +33,7 @@ export async function runMigrations(ds: DataSource): Promise<string[]> {
     if (broken !== undefined) {
       // A session lock we could not release must not go back to the pool with its connection:
       // releasing with an error makes pg discard the connection, which ends the session and the lock.
-      await (runner as unknown as { releasePostgresConnection(e: unknown): Promise<void> })
-        .releasePostgresConnection(broken);
+      await (runner as unknown as { releasePostgresConnection(e: unknown): Promise<void> }).releasePostgresConnection(broken);
     } else {
       await runner.release();
     }

@@ -19,7 +19,9 @@ export class PrivateNodeFS extends NodeFS {
   }
 }
 
-interface Attr { mode?: number }
+interface Attr {
+  mode?: number;
+}
 interface NodefsInternals {
   setattr: (arg: unknown, node: unknown, attr: Attr, ...rest: unknown[]) => void;
   node_ops: { mknod: (parent: unknown, name: string, mode: number, dev: number) => unknown };
@@ -29,7 +31,7 @@ function keepNodefsPrivate(mod: PostgresMod): void {
   const nodefs = (mod.FS as unknown as { filesystems?: { NODEFS?: Partial<NodefsInternals> } }).filesystems?.NODEFS;
   if (typeof nodefs?.setattr !== 'function' || typeof nodefs.node_ops?.mknod !== 'function') {
     // A PGlite upgrade moved these: refuse to start rather than write world-readable files.
-    throw new Error('cannot keep the embedded database private: PGlite\'s NODEFS has no setattr/node_ops.mknod');
+    throw new Error("cannot keep the embedded database private: PGlite's NODEFS has no setattr/node_ops.mknod");
   }
   const internals = nodefs as NodefsInternals;
   const setattr = internals.setattr;

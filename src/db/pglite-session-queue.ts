@@ -115,9 +115,7 @@ export class PGliteSessionQueue {
 export function installSessionQueue(server: PGLiteSocketServer, db: PGlite): void {
   const internals = server as unknown as { queryQueue?: { enqueue?: unknown } };
   if (typeof internals.queryQueue?.enqueue !== 'function') {
-    throw new Error(
-      '@electric-sql/pglite-socket has no queryQueue field any more: re-check the session queue fix',
-    );
+    throw new Error('@electric-sql/pglite-socket has no queryQueue field any more: re-check the session queue fix');
   }
   (internals as { queryQueue: unknown }).queryQueue = new PGliteSessionQueue(db);
 }

@@ -15,7 +15,11 @@ export interface AuditEntry {
 
 /** Security events (who, when, from where, outcome) that administrators can list. */
 export class AuditLog {
-  constructor(private readonly ds: DataSource, private readonly log: Logger, private readonly observe?: (entry: AuditEntry) => void) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly log: Logger,
+    private readonly observe?: (entry: AuditEntry) => void,
+  ) {}
 
   /**
    * Recording never fails the call it records: a lost audit line is logged instead. Hostile text

@@ -15,8 +15,14 @@ const usernamePattern = /^[a-z0-9][a-z0-9_.-]{1,63}$/i;
 export function parseIdentifier(raw: string, type?: string): { type: IdentifierType; value: string } {
   const text = raw.trim();
   const detected: IdentifierType | undefined = type
-    ? (['email', 'phone', 'username'].includes(type) ? (type as IdentifierType) : undefined)
-    : text.includes('@') ? 'email' : phonePattern.test(text) && /\d{6,}/.test(text.replace(/\D/g, '')) ? 'phone' : 'username';
+    ? ['email', 'phone', 'username'].includes(type)
+      ? (type as IdentifierType)
+      : undefined
+    : text.includes('@')
+      ? 'email'
+      : phonePattern.test(text) && /\d{6,}/.test(text.replace(/\D/g, ''))
+        ? 'phone'
+        : 'username';
   if (!detected) throw new AppError('INVALID_IDENTIFIER', `Unknown identifier type "${type}".`);
   if (detected === 'email' && emailPattern.test(text)) return { type: 'email', value: text.toLowerCase() };
   if (detected === 'phone' && phonePattern.test(text)) {
@@ -31,7 +37,11 @@ export function parseIdentifier(raw: string, type?: string): { type: IdentifierT
 export function identifierCandidates(raw: string): { type: IdentifierType; value: string }[] {
   const out: { type: IdentifierType; value: string }[] = [];
   for (const type of ['username', 'email', 'phone'] as const) {
-    try { out.push(parseIdentifier(raw, type)); } catch { /* not of this type */ }
+    try {
+      out.push(parseIdentifier(raw, type));
+    } catch {
+      /* not of this type */
+    }
   }
   return out;
 }

@@ -25,12 +25,22 @@ export interface AccessClaims {
 }
 
 export interface RefreshClaims {
-  iss: string; sub: string; aud: string; iat: number; nbf: number; exp: number; jti: string;
+  iss: string;
+  sub: string;
+  aud: string;
+  iat: number;
+  nbf: number;
+  exp: number;
+  jti: string;
   token_type: 'refresh';
   session_id: string;
 }
 
-export interface TokenSettings { issuer: string; accessTtl: number; refreshTtl: number }
+export interface TokenSettings {
+  issuer: string;
+  accessTtl: number;
+  refreshTtl: number;
+}
 
 function acrClaim(amr: readonly string[]): { acr?: string } {
   const acr = acrOf(amr);
@@ -44,10 +54,19 @@ function acrClaim(amr: readonly string[]): { acr?: string } {
  * two factors.
  */
 export class Tokens {
-  constructor(private readonly keys: KeyStore, readonly settings: TokenSettings) {}
+  constructor(
+    private readonly keys: KeyStore,
+    readonly settings: TokenSettings,
+  ) {}
 
   async issueAccess(input: {
-    sub: string; aud: string; sessionId?: string; workspaceId?: string | null; roles: string[]; scopes: string[]; amr: string[];
+    sub: string;
+    aud: string;
+    sessionId?: string;
+    workspaceId?: string | null;
+    roles: string[];
+    scopes: string[];
+    amr: string[];
     credential?: { apiKeyId: string } | { agentKeyKid: string };
   }): Promise<{ token: string; claims: AccessClaims }> {
     const now = Math.floor(Date.now() / 1000);
@@ -78,14 +97,33 @@ export class Tokens {
    * session (`sid`), echoing the request's `nonce`, with the claims the scopes release. No
    * `token_type`: it is never accepted where an access or refresh token is expected.
    */
-  async issueIdToken(input: { sub: string; clientId: string; nonce?: string; authTime: Date; amr: string[]; sid: string; claims: Record<string, unknown> }): Promise<string> {
+  async issueIdToken(input: {
+    sub: string;
+    clientId: string;
+    nonce?: string;
+    authTime: Date;
+    amr: string[];
+    sid: string;
+    claims: Record<string, unknown>;
+  }): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    return signJwt({
-      ...input.claims,
-      iss: this.settings.issuer, sub: input.sub, aud: input.clientId, azp: input.clientId, iat: now,
-      exp: now + this.settings.accessTtl, auth_time: Math.floor(input.authTime.getTime() / 1000),
-      ...(input.nonce ? { nonce: input.nonce } : {}), amr: input.amr, ...acrClaim(input.amr), sid: input.sid,
-    }, await this.keys.signingKey());
+    return signJwt(
+      {
+        ...input.claims,
+        iss: this.settings.issuer,
+        sub: input.sub,
+        aud: input.clientId,
+        azp: input.clientId,
+        iat: now,
+        exp: now + this.settings.accessTtl,
+        auth_time: Math.floor(input.authTime.getTime() / 1000),
+        ...(input.nonce ? { nonce: input.nonce } : {}),
+        amr: input.amr,
+        ...acrClaim(input.amr),
+        sid: input.sid,
+      },
+      await this.keys.signingKey(),
+    );
   }
 
   /**
@@ -100,7 +138,8 @@ export class Tokens {
         algorithms: ['ES256', 'RS256', 'EdDSA'],
         clockToleranceSec: 10 * 365 * 86_400,
       });
-      if (typeof claims.sub !== 'string' || typeof claims.aud !== 'string' || claims.token_type !== undefined) throw new AppError('INVALID_TOKEN');
+      if (typeof claims.sub !== 'string' || typeof claims.aud !== 'string' || claims.token_type !== undefined)
+        throw new AppError('INVALID_TOKEN');
       return { sub: claims.sub, aud: claims.aud, ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}) };
     } catch (e) {
       if (e instanceof AppError) throw e;
@@ -112,8 +151,15 @@ export class Tokens {
   async issueRefresh(input: { sub: string; aud: string; sessionId: string; jti: string }): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const claims: RefreshClaims = {
-      iss: this.settings.issuer, sub: input.sub, aud: input.aud, iat: now, nbf: now,
-      exp: now + this.settings.refreshTtl, jti: input.jti, token_type: 'refresh', session_id: input.sessionId,
+      iss: this.settings.issuer,
+      sub: input.sub,
+      aud: input.aud,
+      iat: now,
+      nbf: now,
+      exp: now + this.settings.refreshTtl,
+      jti: input.jti,
+      token_type: 'refresh',
+      session_id: input.sessionId,
     };
     return signJwt({ ...claims }, await this.keys.signingKey());
   }

@@ -34,9 +34,14 @@ export function toConnectError(error: unknown): { error: ConnectError; unforesee
     if (error.code === Code.Internal || error.code === Code.Unknown) {
       return { error: withReason(catalog.INTERNAL.message, Code.Internal, 'INTERNAL'), unforeseen: true };
     }
-    const hasInfo = error.details.some((d) => 'type' in d && d.type === ErrorInfoSchema.typeName || 'desc' in d && d.desc.typeName === ErrorInfoSchema.typeName);
+    const hasInfo = error.details.some(
+      (d) => ('type' in d && d.type === ErrorInfoSchema.typeName) || ('desc' in d && d.desc.typeName === ErrorInfoSchema.typeName),
+    );
     if (hasInfo) return { error, unforeseen: false };
-    return { error: withReason(error.rawMessage, error.code, reasonOfCode(error.code), Object.fromEntries(error.metadata)), unforeseen: false };
+    return {
+      error: withReason(error.rawMessage, error.code, reasonOfCode(error.code), Object.fromEntries(error.metadata)),
+      unforeseen: false,
+    };
   }
   if (isRefusedValue(error)) {
     return { error: withReason(catalog.INVALID_ARGUMENT.message, catalog.INVALID_ARGUMENT.code, 'INVALID_ARGUMENT'), unforeseen: true };

@@ -47,9 +47,10 @@ export function createAuthenticationInterceptor(authenticator: Authenticator): I
       const rule = hasOption(req.method, access) ? getOption(req.method, access) : undefined;
       const isPublic = rule?.public === true;
       try {
-        const principal = credential.kind === 'access_token'
-          ? await authenticator.fromAccessToken(credential.value)
-          : await authenticator.fromApiKey(credential.value);
+        const principal =
+          credential.kind === 'access_token'
+            ? await authenticator.fromAccessToken(credential.value)
+            : await authenticator.fromApiKey(credential.value);
         if (principal.audience !== undefined && principal.audience !== authenticator.ownAudience && !rule?.anyAudience) {
           throw new AppError('WRONG_AUDIENCE');
         }

@@ -32,7 +32,9 @@ export function createCallContext(trustProxy: boolean) {
     const values = createContextValues();
     let ip = req.socket?.remoteAddress ?? '';
     if (trustProxy) {
-      const forwarded = String(req.headers['x-forwarded-for'] ?? '').split(',')[0]?.trim();
+      const forwarded = String(req.headers['x-forwarded-for'] ?? '')
+        .split(',')[0]
+        ?.trim();
       if (forwarded) ip = forwarded;
     }
     values.set(callInfoKey, {

@@ -33,9 +33,16 @@ function signedInOnly(handle: Page) {
   return async (d: FrontChannel, req: Req, res: Res): Promise<void> => {
     const form = await readParams(req);
     const session = await d.sessions.current(req);
-    if (!session) return showSignIn(d, req, res, undefined, { status: req.method === 'GET' ? 200 : 401, error: req.method === 'GET' ? undefined : 'You are signed out. Please sign in again.' });
+    if (!session)
+      return showSignIn(d, req, res, undefined, {
+        status: req.method === 'GET' ? 200 : 401,
+        error: req.method === 'GET' ? undefined : 'You are signed out. Please sign in again.',
+      });
     if (req.method !== 'GET' && !d.csrf.check(req, form)) {
-      return showAccount(d, req, res, session, { status: 403, error: 'This form has expired or was sent from another site. Please try again.' });
+      return showAccount(d, req, res, session, {
+        status: 403,
+        error: 'This form has expired or was sent from another site. Please try again.',
+      });
     }
     await handle(d, req, res, session, form);
   };
@@ -47,12 +54,23 @@ function send(d: FrontChannel, req: Req, res: Res, status: number, render: (csrf
   sendHtml(res, status, render(token), { ...pageHeaders(styleHash), ...(setCookie ? { 'set-cookie': setCookie } : {}) });
 }
 
-async function showAccount(d: FrontChannel, req: Req, res: Res, session: BrowserSession, o: { status: number; notice?: string; error?: string }): Promise<void> {
+async function showAccount(
+  d: FrontChannel,
+  req: Req,
+  res: Res,
+  session: BrowserSession,
+  o: { status: number; notice?: string; error?: string },
+): Promise<void> {
   const principal = sessionPrincipal(session);
   const [{ summary, passkeys, required }, holder] = await Promise.all([d.mfa.own.list(principal), holderOf(d.db, session.userId)]);
   const page: Omit<AccountPage, 'csrf'> = {
-    identifier: holder.identifier, totp: summary.totp, passkeys, recoveryCodesLeft: summary.recoveryCodesLeft, required,
-    notice: o.notice, error: o.error,
+    identifier: holder.identifier,
+    totp: summary.totp,
+    passkeys,
+    recoveryCodesLeft: summary.recoveryCodesLeft,
+    required,
+    notice: o.notice,
+    error: o.error,
   };
   send(d, req, res, o.status, (csrf) => accountPage({ ...page, csrf }));
 }
@@ -72,7 +90,8 @@ export const startTotp = signedInOnly(async (d, req, res, session) => {
   try {
     otpauthUri = await d.mfa.own.startTotp(sessionPrincipal(session), d.clientOf(req));
   } catch (e) {
-    if (e instanceof AppError && e.reason === 'TOTP_ALREADY_ENROLLED') return showAccount(d, req, res, session, { status: 409, error: 'An authenticator app is already set up.' });
+    if (e instanceof AppError && e.reason === 'TOTP_ALREADY_ENROLLED')
+      return showAccount(d, req, res, session, { status: 409, error: 'An authenticator app is already set up.' });
     throw e;
   }
   send(d, req, res, 200, (csrf) => totpSetupPage({ csrf, otpauthUri }));
@@ -90,7 +109,11 @@ export const confirmTotp = signedInOnly(async (d, req, res, session, form) => {
     if (!(e instanceof AppError)) throw e;
     if (e.reason === 'INVALID_SECOND_FACTOR') return retry(401, 'That code is not correct.');
     if (e.reason === 'TOO_MANY_ATTEMPTS') return retry(429, e.message);
-    if (e.reason === 'TOTP_NOT_PENDING') return showAccount(d, req, res, session, { status: 400, error: 'No authenticator app is waiting to be confirmed: set one up first.' });
+    if (e.reason === 'TOTP_NOT_PENDING')
+      return showAccount(d, req, res, session, {
+        status: 400,
+        error: 'No authenticator app is waiting to be confirmed: set one up first.',
+      });
     throw e;
   }
   return added(d, req, res, session, codes, 'Authenticator app added.');
@@ -99,14 +122,22 @@ export const confirmTotp = signedInOnly(async (d, req, res, session, form) => {
 /** `POST /oidc/account/passkey`: a passkey the script made with options of mode `register`. */
 export const registerPasskey = signedInOnly(async (d, req, res, session, form) => {
   const registration = parsePasskeyJson<RegistrationResponseJSON>(form.get('passkey') ?? '');
-  if (!registration) return showAccount(d, req, res, session, { status: 400, error: 'The passkey\'s answer could not be read. Please try again.' });
+  if (!registration)
+    return showAccount(d, req, res, session, { status: 400, error: "The passkey's answer could not be read. Please try again." });
   let codes: string[];
   try {
-    ({ recoveryCodes: codes } = await d.mfa.own.registerPasskey(sessionPrincipal(session), registration, form.get('name') ?? '', d.clientOf(req)));
+    ({ recoveryCodes: codes } = await d.mfa.own.registerPasskey(
+      sessionPrincipal(session),
+      registration,
+      form.get('name') ?? '',
+      d.clientOf(req),
+    ));
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
-    if (e.reason === 'INVALID_PASSKEY') return showAccount(d, req, res, session, { status: 400, error: 'The passkey could not be registered. Please try again.' });
-    if (e.reason === 'PASSKEY_TAKEN') return showAccount(d, req, res, session, { status: 409, error: 'That passkey is already registered.' });
+    if (e.reason === 'INVALID_PASSKEY')
+      return showAccount(d, req, res, session, { status: 400, error: 'The passkey could not be registered. Please try again.' });
+    if (e.reason === 'PASSKEY_TAKEN')
+      return showAccount(d, req, res, session, { status: 409, error: 'That passkey is already registered.' });
     throw e;
   }
   return added(d, req, res, session, codes, 'Passkey added.');

@@ -13,8 +13,11 @@ const etag = `"${createHash('sha256').update(passkeyScript).digest('base64url').
 /** `GET /oidc/assets/passkey.js`. */
 export function passkeyScriptFile(_d: unknown, req: Req, res: Res): void {
   const headers = {
-    'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache', etag,
-    'x-content-type-options': 'nosniff', 'cross-origin-resource-policy': 'same-origin',
+    'content-type': 'text/javascript; charset=utf-8',
+    'cache-control': 'no-cache',
+    etag,
+    'x-content-type-options': 'nosniff',
+    'cross-origin-resource-policy': 'same-origin',
   };
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, headers);

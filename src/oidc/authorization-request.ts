@@ -25,8 +25,22 @@ export type Refusal =
   | { kind: 'redirect'; redirectUri: string; state?: string; error: string; description: string };
 
 /** The parameters of an authorization request this server reads (and carries through the sign-in form). */
-const known = ['client_id', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'state', 'nonce',
-  'code_challenge', 'code_challenge_method', 'prompt', 'max_age', 'login_hint', 'request', 'request_uri'] as const;
+const known = [
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'response_mode',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'prompt',
+  'max_age',
+  'login_hint',
+  'request',
+  'request_uri',
+] as const;
 const promptValues = new Set(['none', 'login', 'consent', 'select_account']);
 const challengePattern = /^[A-Za-z0-9_-]{43}$/;
 const maxLength = 2048;
@@ -36,7 +50,10 @@ const maxLength = 2048;
  * RFC 9700). First the client and its redirect URI, by exact string match: until both are
  * proven nothing is sent anywhere. Then every other rule, whose refusals go to that URI.
  */
-export async function validateAuthorizationRequest(db: Db, params: URLSearchParams): Promise<{ ok: AuthorizationRequest } | { refused: Refusal }> {
+export async function validateAuthorizationRequest(
+  db: Db,
+  params: URLSearchParams,
+): Promise<{ ok: AuthorizationRequest } | { refused: Refusal }> {
   const single = (name: string): string | undefined | null => {
     const all = params.getAll(name);
     return all.length > 1 ? null : all[0];
@@ -52,8 +69,9 @@ export async function validateAuthorizationRequest(db: Db, params: URLSearchPara
   if (!usableRedirect(redirectUri)) return page('The registered redirect_uri is not an absolute URI without a fragment.');
 
   const state = single('state');
-  const back = (error: string, description: string) =>
-    ({ refused: { kind: 'redirect' as const, redirectUri, state: state ?? undefined, error, description } });
+  const back = (error: string, description: string) => ({
+    refused: { kind: 'redirect' as const, redirectUri, state: state ?? undefined, error, description },
+  });
   for (const name of known) {
     if (params.getAll(name).length > 1) return back('invalid_request', `${name} must not be sent more than once.`);
     if ((params.get(name) ?? '').length > maxLength) return back('invalid_request', `${name} is too long.`);
@@ -104,8 +122,16 @@ export async function validateAuthorizationRequest(db: Db, params: URLSearchPara
   }
   return {
     ok: {
-      client, redirectUri, state: state || undefined, nonce: value('nonce'), scopes,
-      codeChallenge: challenge, prompt, maxAge, loginHint: value('login_hint'), carried,
+      client,
+      redirectUri,
+      state: state || undefined,
+      nonce: value('nonce'),
+      scopes,
+      codeChallenge: challenge,
+      prompt,
+      maxAge,
+      loginHint: value('login_hint'),
+      carried,
     },
   };
 }

@@ -1,8 +1,6 @@
 import { mayUseClient } from '../domain/oidc/clients.js';
 import { issueCode } from '../domain/oidc/codes.js';
-import {
-  responseUri, validateAuthorizationRequest, type AuthorizationRequest, type Refusal,
-} from './authorization-request.js';
+import { responseUri, validateAuthorizationRequest, type AuthorizationRequest, type Refusal } from './authorization-request.js';
 import type { FrontChannel } from './context.js';
 import { pageHeaders, readParams, redirect, sendHtml, type Req, type Res } from './http.js';
 import { errorPage, signInPage, styleHash } from './pages.js';
@@ -23,8 +21,12 @@ export async function authorize(d: FrontChannel, req: Req, res: Res): Promise<vo
  * cookie goes with the answer.
  */
 export async function grant(
-  d: FrontChannel, req: Req, res: Res, request: AuthorizationRequest,
-  session: Pick<BrowserSession, 'id' | 'userId' | 'authTime'> | undefined, signedIn?: { setCookie: string },
+  d: FrontChannel,
+  req: Req,
+  res: Res,
+  request: AuthorizationRequest,
+  session: Pick<BrowserSession, 'id' | 'userId' | 'authTime'> | undefined,
+  signedIn?: { setCookie: string },
 ): Promise<void> {
   if (!signedIn && (!session || mustSignIn(request, session))) {
     if (request.prompt.has('none')) {
@@ -38,12 +40,24 @@ export async function grant(
   // The administrator decides who may use an app: the same rule as POST /verify and audience
   // logins (a first-party client, the console, needs no assignment: see mayUseClient).
   if (!(await mayUseClient(d.db, request.client, browser.userId))) {
-    await d.audit.record({ type: 'authorize', outcome: 'failure', actorId: browser.userId, identifier: request.client.id, reason: 'APP_NOT_ASSIGNED', ...client });
+    await d.audit.record({
+      type: 'authorize',
+      outcome: 'failure',
+      actorId: browser.userId,
+      identifier: request.client.id,
+      reason: 'APP_NOT_ASSIGNED',
+      ...client,
+    });
     return refuse(d, res, back(request, 'access_denied', 'The user is not assigned to this application.'), cookieHeader);
   }
   const code = await issueCode(d.db, {
-    clientId: request.client.id, redirectUri: request.redirectUri, codeChallenge: request.codeChallenge,
-    nonce: request.nonce, scopes: request.scopes, userId: browser.userId, browserSessionId: browser.id,
+    clientId: request.client.id,
+    redirectUri: request.redirectUri,
+    codeChallenge: request.codeChallenge,
+    nonce: request.nonce,
+    scopes: request.scopes,
+    userId: browser.userId,
+    browserSessionId: browser.id,
   });
   await d.audit.record({ type: 'authorize', outcome: 'success', actorId: browser.userId, identifier: request.client.id, ...client });
   redirect(res, responseUri(request.redirectUri, { code, state: request.state, iss: d.issuer }), cookieHeader);
@@ -68,20 +82,34 @@ export function refuse(d: FrontChannel, res: Res, refusal: Refusal, headers: Rec
   if (refusal.kind === 'page') {
     return sendHtml(res, 400, errorPage('Sign-in request refused', refusal.message), { ...pageHeaders(styleHash), ...headers });
   }
-  redirect(res, responseUri(refusal.redirectUri, {
-    error: refusal.error, error_description: refusal.description, state: refusal.state, iss: d.issuer,
-  }), headers);
+  redirect(
+    res,
+    responseUri(refusal.redirectUri, {
+      error: refusal.error,
+      error_description: refusal.description,
+      state: refusal.state,
+      iss: d.issuer,
+    }),
+    headers,
+  );
 }
 
 /** The hosted sign-in page for a pending request (or none: a sign-in at the SSO itself). */
 export function showSignIn(
-  d: FrontChannel, req: Req, res: Res, request: AuthorizationRequest | undefined,
+  d: FrontChannel,
+  req: Req,
+  res: Res,
+  request: AuthorizationRequest | undefined,
   o: { status: number; identifier?: string; error?: string; headers?: Record<string, string> },
 ): void {
   const { token, setCookie } = d.csrf.token(req);
   const html = signInPage({
-    request: request?.carried ?? [], csrf: token, appName: request?.client.name, identifier: o.identifier,
-    error: o.error, allowRegistration: d.allowRegistration,
+    request: request?.carried ?? [],
+    csrf: token,
+    appName: request?.client.name,
+    identifier: o.identifier,
+    error: o.error,
+    allowRegistration: d.allowRegistration,
   });
   // The form's answer may redirect to the app, so its origin is a permitted form target.
   const headers: Record<string, string | string[]> = { ...pageHeaders(styleHash, request ? [request.redirectUri] : []), ...o.headers };

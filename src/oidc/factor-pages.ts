@@ -72,7 +72,9 @@ function totpSecret(otpauthUri: string): string {
  * first code, or a passkey instead.
  */
 export function enrolPage(p: Carried & { otpauthUri?: string }): string {
-  return layout('Set up two-step verification', `<h1>Set up two-step verification</h1>
+  return layout(
+    'Set up two-step verification',
+    `<h1>Set up two-step verification</h1>
 ${forApp(p.appName)}<p>Your organisation asks you to sign in with a second factor from now on.</p>
 ${alert(p.error)}
 ${p.otpauthUri ? totpSecret(p.otpauthUri) : '<p class="hint">Enter the code your authenticator app shows now. To start over with a new key, sign in again.</p>'}
@@ -81,18 +83,23 @@ ${hidden([...p.carry, ['csrf', p.csrf]])}
 ${codeField({ label: 'Code from your authenticator app', error: p.error })}
 <button type="submit">Confirm</button>
 </form>
-${passkeyForm({ action: '/oidc/mfa', mode: 'enroll', carry: p.carry, csrf: p.csrf, label: 'Use a passkey instead' })}`, { script: true });
+${passkeyForm({ action: '/oidc/mfa', mode: 'enroll', carry: p.carry, csrf: p.csrf, label: 'Use a passkey instead' })}`,
+    { script: true },
+  );
 }
 
 /** Recovery codes, which come with the first factor and are shown only this once. */
 export function recoveryCodesPage(p: { codes: string[]; continueHref: string }): string {
-  return layout('Save your recovery codes', `<h1>Save your recovery codes</h1>
+  return layout(
+    'Save your recovery codes',
+    `<h1>Save your recovery codes</h1>
 <p>Each code signs you in once if you lose your authenticator app or passkey. They are shown only
 now: print them or keep them in a password manager.</p>
 <ul class="codes" id="recovery-codes">
 ${p.codes.map((c) => `<li><code>${esc(c)}</code></li>`).join('\n')}
 </ul>
-<p><a href="${esc(p.continueHref)}" id="continue">I saved them: continue</a></p>`);
+<p><a href="${esc(p.continueHref)}" id="continue">I saved them: continue</a></p>`,
+  );
 }
 
 export interface AccountPage {
@@ -114,34 +121,50 @@ export function accountPage(p: AccountPage): string {
   const passkeys = p.passkeys.length
     ? `<ul id="passkeys">\n${p.passkeys.map((k) => `<li>${esc(k.name)} <span class="hint">added ${day(k.createdAt)}${k.lastUsedAt ? `, last used ${day(k.lastUsedAt)}` : ''}</span></li>`).join('\n')}\n</ul>`
     : '<p id="passkeys">No passkey yet.</p>';
-  return layout('How you sign in', `<h1>How you sign in</h1>
+  return layout(
+    'How you sign in',
+    `<h1>How you sign in</h1>
 <p>Signed in as <strong>${esc(p.identifier)}</strong>.${p.required ? ' Your organisation asks you for a second factor.' : ''}</p>
 ${p.notice ? `<p role="status">${esc(p.notice)}</p>` : ''}${alert(p.error)}
 <h2>Authenticator app</h2>
-${p.totp ? '<p id="totp-status">Set up: its codes are your second step.</p>' : `<form method="post" action="/oidc/account/totp">
+${
+  p.totp
+    ? '<p id="totp-status">Set up: its codes are your second step.</p>'
+    : `<form method="post" action="/oidc/account/totp">
 ${hidden([['csrf', p.csrf]])}
 <button type="submit">Set up an authenticator app</button>
-</form>`}
+</form>`
+}
 <h2>Passkeys</h2>
 ${passkeys}
 ${passkeyForm({
-    action: '/oidc/account/passkey', mode: 'register', carry: [], csrf: p.csrf, label: 'Add a passkey',
-    fields: '<label for="passkey-name">Name of the new passkey</label>\n<input type="text" id="passkey-name" name="name" maxlength="100" placeholder="e.g. Laptop">\n',
-  })}
+  action: '/oidc/account/passkey',
+  mode: 'register',
+  carry: [],
+  csrf: p.csrf,
+  label: 'Add a passkey',
+  fields:
+    '<label for="passkey-name">Name of the new passkey</label>\n<input type="text" id="passkey-name" name="name" maxlength="100" placeholder="e.g. Laptop">\n',
+})}
 <h2>Recovery codes</h2>
 <p id="recovery-left">${p.recoveryCodesLeft} unused.</p>
 <p class="hint">Removing a factor or replacing recovery codes needs proof of a current one: use the API (FactorService).</p>
-<p><a href="/oidc/logout">Sign out</a></p>`, { script: true });
+<p><a href="/oidc/logout">Sign out</a></p>`,
+    { script: true },
+  );
 }
 
 /** The account page's TOTP enrolment: the new secret (once), then its first code. */
 export function totpSetupPage(p: { csrf: string; otpauthUri?: string; error?: string }): string {
-  return layout('Set up an authenticator app', `<h1>Set up an authenticator app</h1>
+  return layout(
+    'Set up an authenticator app',
+    `<h1>Set up an authenticator app</h1>
 ${alert(p.error)}
 ${p.otpauthUri ? totpSecret(p.otpauthUri) : '<p class="hint">Enter the code your authenticator app shows now. To start over with a new key, go back to <a href="/oidc/account">your account</a>.</p>'}
 <form method="post" action="/oidc/account/totp/confirm">
 ${hidden([['csrf', p.csrf]])}
 ${codeField({ label: 'Code from your authenticator app', error: p.error })}
 <button type="submit">Confirm</button>
-</form>`);
+</form>`,
+  );
 }

@@ -9,7 +9,10 @@ const maxFormBytes = 64 * 1024;
 
 /** Why a request could not be read: answered as a plain 4xx page. */
 export class BadRequest extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -22,14 +25,18 @@ export class BadRequest extends Error {
 export async function readParams(req: Req): Promise<URLSearchParams> {
   const params = req.method === 'GET' || req.method === 'HEAD' ? new URL(req.url ?? '/', 'http://x').searchParams : await readForm(req);
   // A NUL is nobody's identifier, state or nonce, and the database cannot store it.
-  for (const [name, value] of params) if (name.includes('\0') || value.includes('\0')) throw new BadRequest(400, 'The request contains a NUL character.');
+  for (const [name, value] of params)
+    if (name.includes('\0') || value.includes('\0')) throw new BadRequest(400, 'The request contains a NUL character.');
   return params;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 async function readForm(req: Req): Promise<URLSearchParams> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') throw new BadRequest(415, 'Send the form as application/x-www-form-urlencoded.');
   const chunks: Buffer[] = [];
   let size = 0;
@@ -72,8 +79,12 @@ export interface CookieOptions {
 /** Always HttpOnly: no script of any page needs these cookies, and none may read them. */
 export function cookie(name: string, value: string, o: CookieOptions): string {
   return [
-    `${name}=${value}`, `Path=${o.path}`, 'HttpOnly', `SameSite=${o.sameSite}`,
-    ...(o.secure ? ['Secure'] : []), ...(o.maxAge !== undefined ? [`Max-Age=${o.maxAge}`] : []),
+    `${name}=${value}`,
+    `Path=${o.path}`,
+    'HttpOnly',
+    `SameSite=${o.sameSite}`,
+    ...(o.secure ? ['Secure'] : []),
+    ...(o.maxAge !== undefined ? [`Max-Age=${o.maxAge}`] : []),
   ].join('; ');
 }
 
@@ -96,8 +107,14 @@ export function pageHeaders(styleHash: string, formTargets: string[] = []): Reco
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'same-origin',
     'content-security-policy': [
-      "default-src 'self'", "script-src 'self'", `style-src '${styleHash}'`, "img-src 'self'", "object-src 'none'",
-      "base-uri 'none'", `form-action ${targets.join(' ')}`, "frame-ancestors 'none'",
+      "default-src 'self'",
+      "script-src 'self'",
+      `style-src '${styleHash}'`,
+      "img-src 'self'",
+      "object-src 'none'",
+      "base-uri 'none'",
+      `form-action ${targets.join(' ')}`,
+      "frame-ancestors 'none'",
     ].join('; '),
   };
 }

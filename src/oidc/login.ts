@@ -40,7 +40,9 @@ export async function login(d: FrontChannel, req: Req, res: Res): Promise<void> 
   const password = form.get('password') ?? '';
   if (!d.csrf.check(req, form)) {
     return showSignIn(d, req, res, request, {
-      status: 403, identifier, error: 'This sign-in form has expired or was sent from another site. Please sign in again.',
+      status: 403,
+      identifier,
+      error: 'This sign-in form has expired or was sent from another site. Please sign in again.',
     });
   }
   if (!identifier.trim() || !password) {
@@ -51,7 +53,8 @@ export async function login(d: FrontChannel, req: Req, res: Res): Promise<void> 
     outcome = await d.flows.signIn({ identifier, secret: password, register: form.get('register') === '1' }, d.clientOf(req));
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
-    if (e.reason === 'TOO_MANY_ATTEMPTS') return showSignIn(d, req, res, request, { status: 429, identifier, error: e.message, headers: e.headers });
+    if (e.reason === 'TOO_MANY_ATTEMPTS')
+      return showSignIn(d, req, res, request, { status: 429, identifier, error: e.message, headers: e.headers });
     const known = signInErrors[e.reason];
     if (!known) throw e;
     return showSignIn(d, req, res, request, { status: known.status, identifier, error: known.message });

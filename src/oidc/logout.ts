@@ -23,7 +23,8 @@ import { errorPage, logoutConfirmPage, signedOutPage, styleHash } from './pages.
  */
 export async function logout(d: FrontChannel, req: Req, res: Res): Promise<void> {
   const params = await readParams(req);
-  const fail = (message: string, status = 400) => sendHtml(res, status, errorPage('Sign-out request refused', message), pageHeaders(styleHash));
+  const fail = (message: string, status = 400) =>
+    sendHtml(res, status, errorPage('Sign-out request refused', message), pageHeaders(styleHash));
   for (const name of ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state']) {
     if (params.getAll(name).length > 1) return fail(`${name} must not be sent more than once.`);
   }
@@ -39,7 +40,7 @@ export async function logout(d: FrontChannel, req: Req, res: Res): Promise<void>
     }
   }
   const clientIdParam = params.get('client_id') || undefined;
-  if (hint && clientIdParam && clientIdParam !== hint.aud) return fail('client_id is not the id_token_hint\'s audience.');
+  if (hint && clientIdParam && clientIdParam !== hint.aud) return fail("client_id is not the id_token_hint's audience.");
   const clientId = hint?.aud ?? clientIdParam;
   const client: OidcClient | undefined = clientId ? await findClient(d.db, clientId) : undefined;
   const target = params.get('post_logout_redirect_uri') || undefined;
@@ -90,5 +91,5 @@ async function hintedBrowserSession(d: FrontChannel, userId: string, sid: string
   const session = await findSession(d.db, sid.toLowerCase());
   if (!session || session.userId !== userId) return undefined;
   if (session.kind === 'browser') return session.id;
-  return session.kind === 'oidc' ? session.parentId ?? undefined : undefined;
+  return session.kind === 'oidc' ? (session.parentId ?? undefined) : undefined;
 }

@@ -72,7 +72,9 @@ export interface SignInPage {
 export function signInPage(p: SignInPage): string {
   const described = p.error ? ' aria-describedby="form-error"' : '';
   const focusPassword = Boolean(p.identifier);
-  return layout('Sign in', `<h1>Sign in</h1>
+  return layout(
+    'Sign in',
+    `<h1>Sign in</h1>
 ${p.appName ? `<p>to continue to <strong>${esc(p.appName)}</strong></p>` : ''}
 ${alert(p.error)}
 <form method="post" action="/oidc/login">
@@ -84,7 +86,9 @@ ${hidden([...p.request, ['csrf', p.csrf]])}
 <button type="submit">Sign in</button>
 ${p.allowRegistration ? '<button type="submit" class="secondary" name="register" value="1">Create account</button>\n<p class="hint">New here? Enter your e-mail, phone or username and a password of 8 characters or more, then choose "Create account".</p>' : ''}
 </form>
-${passkeyForm({ action: '/oidc/passkey', mode: 'login', carry: p.request, csrf: p.csrf, label: 'Sign in with a passkey' })}`, { script: true });
+${passkeyForm({ action: '/oidc/passkey', mode: 'login', carry: p.request, csrf: p.csrf, label: 'Sign in with a passkey' })}`,
+    { script: true },
+  );
 }
 
 /**
@@ -94,7 +98,14 @@ ${passkeyForm({ action: '/oidc/passkey', mode: 'login', carry: p.request, csrf: 
  * credential, puts its JSON in `passkey` and submits the form, whose answer is a page or a
  * redirect like any form's.
  */
-export function passkeyForm(p: { action: string; mode: 'login' | 'second' | 'enroll' | 'register'; carry: [string, string][]; csrf: string; label: string; fields?: string }): string {
+export function passkeyForm(p: {
+  action: string;
+  mode: 'login' | 'second' | 'enroll' | 'register';
+  carry: [string, string][];
+  csrf: string;
+  label: string;
+  fields?: string;
+}): string {
   return `<form method="post" action="${esc(p.action)}" data-passkey="${p.mode}" hidden>
 ${hidden([...p.carry, ['csrf', p.csrf], ['passkey', '']])}
 ${p.fields ?? ''}<button type="button" class="secondary">${esc(p.label)}</button>
@@ -108,13 +119,16 @@ export function errorPage(title: string, message: string): string {
 
 /** RP-initiated logout without proof of who asks: the user confirms (OpenID Connect RP-Initiated Logout 1.0, 2). */
 export function logoutConfirmPage(p: { carry: [string, string][]; csrf: string; appName?: string }): string {
-  return layout('Sign out', `<h1>Sign out?</h1>
+  return layout(
+    'Sign out',
+    `<h1>Sign out?</h1>
 <p>${p.appName ? `<strong>${esc(p.appName)}</strong> asks to end your single sign-on session.` : 'End your single sign-on session?'}
 You will be signed out of every app you signed in to through it.</p>
 <form method="post" action="/oidc/logout">
 ${hidden([...p.carry, ['csrf', p.csrf]])}
 <button type="submit" name="confirm" value="yes">Sign out</button>
-</form>`);
+</form>`,
+  );
 }
 
 export function signedOutPage(): string {
@@ -122,5 +136,8 @@ export function signedOutPage(): string {
 }
 
 export function signedInPage(): string {
-  return layout('Signed in', '<h1>You are signed in</h1>\n<p>Return to the app you came from to continue.</p>\n<p><a href="/oidc/account">Manage how you sign in</a> (authenticator app, passkeys).</p>');
+  return layout(
+    'Signed in',
+    '<h1>You are signed in</h1>\n<p>Return to the app you came from to continue.</p>\n<p><a href="/oidc/account">Manage how you sign in</a> (authenticator app, passkeys).</p>',
+  );
 }

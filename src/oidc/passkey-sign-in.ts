@@ -10,8 +10,11 @@ import { pendingRequest, signedIn } from './signed-in.js';
 function sendJson(res: Res, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
-    'content-type': 'application/json', 'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store', pragma: 'no-cache', 'x-content-type-options': 'nosniff',
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    pragma: 'no-cache',
+    'x-content-type-options': 'nosniff',
   });
   res.end(text);
 }
@@ -34,9 +37,10 @@ export async function passkeyOptions(d: FrontChannel, req: Req, res: Res): Promi
     if (mode === 'second' || mode === 'enroll') {
       const mfaToken = d.held.token(req);
       if (!mfaToken) return expired();
-      const options = mode === 'second'
-        ? await d.mfa.completion.passkeyChallenge(mfaToken)
-        : (await d.mfa.completion.enroll(mfaToken, 'passkey', d.clientOf(req))).passkeyOptions;
+      const options =
+        mode === 'second'
+          ? await d.mfa.completion.passkeyChallenge(mfaToken)
+          : (await d.mfa.completion.enroll(mfaToken, 'passkey', d.clientOf(req))).passkeyOptions;
       return sendJson(res, 200, { options });
     }
     if (mode === 'register') {
@@ -63,10 +67,11 @@ export async function passkeySignIn(d: FrontChannel, req: Req, res: Res): Promis
   const pending = await pendingRequest(d, form);
   if ('refused' in pending) return refuse(d, res, pending.refused);
   const { request } = pending;
-  const again = (status: number, error: string, headers?: Record<string, string>) => showSignIn(d, req, res, request, { status, error, headers });
+  const again = (status: number, error: string, headers?: Record<string, string>) =>
+    showSignIn(d, req, res, request, { status, error, headers });
   if (!d.csrf.check(req, form)) return again(403, 'This sign-in form has expired or was sent from another site. Please sign in again.');
   const assertion = parsePasskeyJson<AuthenticationResponseJSON>(form.get('passkey') ?? '');
-  if (!assertion) return again(400, 'The passkey\'s answer could not be read. Please try again.');
+  if (!assertion) return again(400, "The passkey's answer could not be read. Please try again.");
   let proven;
   try {
     proven = await d.mfa.completion.passkeySignIn(assertion, d.clientOf(req));

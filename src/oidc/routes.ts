@@ -42,7 +42,11 @@ export function createOidcRoutes(deps: Deps) {
   const secure = config.issuer.startsWith('https:');
   const callContext = createCallContext(config.trustProxy);
   const d: FrontChannel = {
-    db: deps.ds, issuer: config.issuer, flows: deps.flows, tokens: deps.tokens, audit: deps.audit,
+    db: deps.ds,
+    issuer: config.issuer,
+    flows: deps.flows,
+    tokens: deps.tokens,
+    audit: deps.audit,
     allowRegistration: config.allowRegistration,
     sessions: createSsoSessions({ db: deps.ds, audience: config.audience, ttlSeconds: config.refreshTtl, secure }),
     csrf: createCsrf({ issuer: config.issuer, secure }),

@@ -22,13 +22,22 @@ const stepErrors: Partial<Record<string, { status: number; message: string }>> =
   TOTP_NOT_PENDING: { status: 400, message: 'No authenticator app is waiting to be confirmed. Please sign in again.' },
 };
 
-interface Step { purpose: MfaTokenPurpose; factors: string[] }
+interface Step {
+  purpose: MfaTokenPurpose;
+  factors: string[];
+}
 
 /**
  * After a right password, for a user who needs more: the held sign-in's cookie and the second
  * form. A user the policy asks to enrol gets a new TOTP secret to add to an app (or a passkey).
  */
-export async function showHeldStep(d: FrontChannel, req: Req, res: Res, request: AuthorizationRequest | undefined, hold: LoginHold): Promise<void> {
+export async function showHeldStep(
+  d: FrontChannel,
+  req: Req,
+  res: Res,
+  request: AuthorizationRequest | undefined,
+  hold: LoginHold,
+): Promise<void> {
   const cookie = d.held.setCookie(hold.mfaToken);
   if (hold.status === 'mfa_enrollment_required') {
     const { otpauthUri } = await d.mfa.completion.enroll(hold.mfaToken, 'totp', d.clientOf(req));
@@ -38,12 +47,17 @@ export async function showHeldStep(d: FrontChannel, req: Req, res: Res, request:
 }
 
 function showStep(
-  d: FrontChannel, req: Req, res: Res, request: AuthorizationRequest | undefined, step: Step,
+  d: FrontChannel,
+  req: Req,
+  res: Res,
+  request: AuthorizationRequest | undefined,
+  step: Step,
   o: { status: number; error?: string; otpauthUri?: string; headers?: Record<string, string>; cookies?: string[] },
 ): void {
   const { token, setCookie } = d.csrf.token(req);
   const page = { carry: request?.carried ?? [], csrf: token, appName: request?.client.name, error: o.error };
-  const html = step.purpose === 'enroll' ? enrolPage({ ...page, otpauthUri: o.otpauthUri }) : secondStepPage({ ...page, factors: step.factors });
+  const html =
+    step.purpose === 'enroll' ? enrolPage({ ...page, otpauthUri: o.otpauthUri }) : secondStepPage({ ...page, factors: step.factors });
   // The form's answer may redirect to the app, so its origin is a permitted form target.
   const headers: Record<string, string | string[]> = { ...pageHeaders(styleHash, request ? [request.redirectUri] : []), ...o.headers };
   const cookies = [...(o.cookies ?? []), ...(setCookie ? [setCookie] : [])];
@@ -84,7 +98,8 @@ export async function secondStep(d: FrontChannel, req: Req, res: Res): Promise<v
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
     if (e.reason === 'INVALID_MFA_TOKEN') return expired();
-    if (e.reason === 'TOO_MANY_ATTEMPTS') return showStep(d, req, res, request, step, { status: 429, error: e.message, headers: e.headers });
+    if (e.reason === 'TOO_MANY_ATTEMPTS')
+      return showStep(d, req, res, request, step, { status: 429, error: e.message, headers: e.headers });
     const known = stepErrors[e.reason];
     if (!known) throw e;
     return showStep(d, req, res, request, step, { status: known.status, error: known.message });

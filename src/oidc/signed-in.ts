@@ -9,7 +9,10 @@ import { signedInPage, styleHash } from './pages.js';
  * The pending authorization request a posted form carries, validated again from scratch (a form
  * is the user's, or an attacker's, to edit); none when the form is a sign-in at the SSO itself.
  */
-export async function pendingRequest(d: FrontChannel, form: URLSearchParams): Promise<{ request?: AuthorizationRequest } | { refused: Refusal }> {
+export async function pendingRequest(
+  d: FrontChannel,
+  form: URLSearchParams,
+): Promise<{ request?: AuthorizationRequest } | { refused: Refusal }> {
   if (!form.has('client_id')) return {};
   const checked = await validateAuthorizationRequest(d.db, form);
   return 'refused' in checked ? checked : { request: checked.ok };
@@ -23,7 +26,10 @@ export async function pendingRequest(d: FrontChannel, form: URLSearchParams): Pr
  * Without a request, the page says the user is signed in.
  */
 export async function signedIn(
-  d: FrontChannel, req: Req, res: Res, request: AuthorizationRequest | undefined,
+  d: FrontChannel,
+  req: Req,
+  res: Res,
+  request: AuthorizationRequest | undefined,
   proven: { userId: string; amr: readonly string[]; recoveryCodes?: string[] },
 ): Promise<void> {
   const { sessionId, setCookie } = await d.sessions.signedIn(await d.sessions.current(req), proven.userId, d.clientOf(req), proven.amr);

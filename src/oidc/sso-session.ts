@@ -47,17 +47,33 @@ export function createSsoSessions(opts: { db: Db; audience: string; ttlSeconds: 
      * this browser (another user's) is ended, and a new one starts. Returns the Set-Cookie header
      * and the session's id.
      */
-    async signedIn(previous: BrowserSession | undefined, userId: string, client: Client, amr: readonly string[]): Promise<{ sessionId: string; setCookie: string }> {
+    async signedIn(
+      previous: BrowserSession | undefined,
+      userId: string,
+      client: Client,
+      amr: readonly string[],
+    ): Promise<{ sessionId: string; setCookie: string }> {
       const secret = newSecret();
-      if (previous && previous.userId === userId
-        && await renewBrowserSession(db, previous.id, userId, sha256Hex(secret), amr, opts.ttlSeconds)) {
+      if (
+        previous &&
+        previous.userId === userId &&
+        (await renewBrowserSession(db, previous.id, userId, sha256Hex(secret), amr, opts.ttlSeconds))
+      ) {
         return { sessionId: previous.id, setCookie: setCookie(previous.id, secret) };
       }
       if (previous) await revokeSession(db, previous.id, 'signed_in_as_another_user');
       const id = randomUUID();
       await insertSession(db, {
-        id, kind: 'browser', userId, refreshHash: sha256Hex(secret), audience: opts.audience, workspaceId: null,
-        amr: [...amr], userAgent: client.userAgent, ip: client.ip, ttlSeconds: opts.ttlSeconds,
+        id,
+        kind: 'browser',
+        userId,
+        refreshHash: sha256Hex(secret),
+        audience: opts.audience,
+        workspaceId: null,
+        amr: [...amr],
+        userAgent: client.userAgent,
+        ip: client.ip,
+        ttlSeconds: opts.ttlSeconds,
       });
       return { sessionId: id, setCookie: setCookie(id, secret) };
     },

@@ -1,20 +1,20 @@
-import type { IncomingMessage } from "node:http";
-import type { Http2ServerRequest } from "node:http2";
-import type { JsonValue } from "@bufbuild/protobuf";
-import { bodyTooLarge, invalidBody, malformedJson, unsupportedMediaType } from "./errors.js";
+import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import type { JsonValue } from '@bufbuild/protobuf';
+import { bodyTooLarge, invalidBody, malformedJson, unsupportedMediaType } from './errors.js';
 
 /** A request body, parsed by its content type. */
 export type ParsedBody =
-  | { kind: "empty" }
-  | { kind: "json"; value: JsonValue }
+  | { kind: 'empty' }
+  | { kind: 'json'; value: JsonValue }
   /** Form fields in order; a key may repeat (repeated fields). */
-  | { kind: "form"; entries: [string, string][] };
+  | { kind: 'form'; entries: [string, string][] };
 
 /** The client went away while we were reading its body: nothing to answer. */
 export class ClientGoneError extends Error {
   constructor() {
-    super("client closed the request");
-    this.name = "ClientGoneError";
+    super('client closed the request');
+    this.name = 'ClientGoneError';
   }
 }
 
@@ -25,7 +25,7 @@ export class ClientGoneError extends Error {
  * the rest of the body is never read.
  */
 export function readBody(req: IncomingMessage | Http2ServerRequest, limit: number): Promise<Buffer> {
-  const declared = req.headers["content-length"];
+  const declared = req.headers['content-length'];
   if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
     return Promise.reject(bodyTooLarge(limit));
   }
@@ -34,13 +34,13 @@ export function readBody(req: IncomingMessage | Http2ServerRequest, limit: numbe
     const chunks: Buffer[] = [];
     let size = 0;
     const cleanup = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-      req.off("close", onClose);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
     };
     const onData = (chunk: Buffer | string) => {
-      const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       size += buf.byteLength;
       if (size > limit) {
         cleanup();
@@ -63,26 +63,26 @@ export function readBody(req: IncomingMessage | Http2ServerRequest, limit: numbe
       cleanup();
       reject(new ClientGoneError());
     };
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-    req.on("close", onClose);
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
   });
 }
 
 /** The media type of a Content-Type header, lower case, without parameters. */
 export function mediaType(contentType: string | undefined): string {
-  return (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
 function isJsonType(type: string): boolean {
-  return type === "" || type === "application/json" || type === "text/json" || /^application\/[^/]+\+json$/.test(type);
+  return type === '' || type === 'application/json' || type === 'text/json' || /^application\/[^/]+\+json$/.test(type);
 }
 
 /** Whether a request with this Content-Type could carry a body we accept. */
 export function isSupportedBodyType(contentType: string | undefined): boolean {
   const type = mediaType(contentType);
-  return isJsonType(type) || type === "application/x-www-form-urlencoded" || type === "multipart/form-data";
+  return isJsonType(type) || type === 'application/x-www-form-urlencoded' || type === 'multipart/form-data';
 }
 
 /**
@@ -93,27 +93,27 @@ export function isSupportedBodyType(contentType: string | undefined): boolean {
 export function parseBody(bytes: Uint8Array, contentType: string | undefined): ParsedBody {
   const type = mediaType(contentType);
   if (!isSupportedBodyType(contentType)) {
-    if (bytes.byteLength === 0) return { kind: "empty" };
+    if (bytes.byteLength === 0) return { kind: 'empty' };
     throw unsupportedMediaType(type);
   }
-  if (bytes.byteLength === 0) return { kind: "empty" };
-  if (type === "multipart/form-data") {
-    return { kind: "form", entries: parseMultipart(bytes, contentType ?? "") };
+  if (bytes.byteLength === 0) return { kind: 'empty' };
+  if (type === 'multipart/form-data') {
+    return { kind: 'form', entries: parseMultipart(bytes, contentType ?? '') };
   }
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    throw (type === "application/x-www-form-urlencoded" ? invalidBody : malformedJson)("request body is not valid UTF-8");
+    throw (type === 'application/x-www-form-urlencoded' ? invalidBody : malformedJson)('request body is not valid UTF-8');
   }
-  if (type === "application/x-www-form-urlencoded") {
-    return { kind: "form", entries: [...new URLSearchParams(text)] };
+  if (type === 'application/x-www-form-urlencoded') {
+    return { kind: 'form', entries: [...new URLSearchParams(text)] };
   }
-  if (text.trim() === "") return { kind: "empty" };
+  if (text.trim() === '') return { kind: 'empty' };
   try {
-    return { kind: "json", value: JSON.parse(text) as JsonValue };
+    return { kind: 'json', value: JSON.parse(text) as JsonValue };
   } catch (e) {
-    const detail = e instanceof SyntaxError ? `: ${e.message}` : "";
+    const detail = e instanceof SyntaxError ? `: ${e.message}` : '';
     throw malformedJson(`request body is not valid JSON${detail}`);
   }
 }
@@ -122,29 +122,29 @@ export function parseBody(bytes: Uint8Array, contentType: string | undefined): P
 function parseMultipart(bytes: Uint8Array, contentType: string): [string, string][] {
   const match = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
   const boundary = match?.[1] ?? match?.[2];
-  if (!boundary) throw invalidBody("multipart/form-data without a boundary");
+  if (!boundary) throw invalidBody('multipart/form-data without a boundary');
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const delimiter = Buffer.from(`--${boundary}`);
   const entries: [string, string][] = [];
   let pos = buf.indexOf(delimiter);
-  if (pos < 0) throw invalidBody("malformed multipart/form-data body");
+  if (pos < 0) throw invalidBody('malformed multipart/form-data body');
   for (;;) {
     pos += delimiter.length;
-    if (buf.subarray(pos, pos + 2).toString() === "--") return entries;
-    if (buf.subarray(pos, pos + 2).toString() !== "\r\n") break;
+    if (buf.subarray(pos, pos + 2).toString() === '--') return entries;
+    if (buf.subarray(pos, pos + 2).toString() !== '\r\n') break;
     pos += 2;
-    const headerEnd = buf.indexOf("\r\n\r\n", pos);
+    const headerEnd = buf.indexOf('\r\n\r\n', pos);
     if (headerEnd < 0) break;
-    const headers = buf.subarray(pos, headerEnd).toString("utf8");
+    const headers = buf.subarray(pos, headerEnd).toString('utf8');
     const next = buf.indexOf(Buffer.from(`\r\n--${boundary}`), headerEnd + 4);
     if (next < 0) break;
-    const disposition = /^content-disposition:(.*)$/im.exec(headers)?.[1] ?? "";
+    const disposition = /^content-disposition:(.*)$/im.exec(headers)?.[1] ?? '';
     const name = /\bname="([^"]*)"/i.exec(disposition)?.[1] ?? /\bname=([^;\s]+)/i.exec(disposition)?.[1];
     const isFile = /\bfilename\*?=/i.test(disposition);
     if (name !== undefined && !isFile) {
-      entries.push([name, buf.subarray(headerEnd + 4, next).toString("utf8")]);
+      entries.push([name, buf.subarray(headerEnd + 4, next).toString('utf8')]);
     }
     pos = next + 2;
   }
-  throw invalidBody("malformed multipart/form-data body");
+  throw invalidBody('malformed multipart/form-data body');
 }

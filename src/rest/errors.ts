@@ -1,24 +1,24 @@
-import type { ServerResponse } from "node:http";
-import type { Http2ServerResponse } from "node:http2";
+import type { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
 
 /** The Connect error codes, as they appear in Connect's JSON error body. */
 export type ConnectCodeName =
-  | "canceled"
-  | "unknown"
-  | "invalid_argument"
-  | "deadline_exceeded"
-  | "not_found"
-  | "already_exists"
-  | "permission_denied"
-  | "resource_exhausted"
-  | "failed_precondition"
-  | "aborted"
-  | "out_of_range"
-  | "unimplemented"
-  | "internal"
-  | "unavailable"
-  | "data_loss"
-  | "unauthenticated";
+  | 'canceled'
+  | 'unknown'
+  | 'invalid_argument'
+  | 'deadline_exceeded'
+  | 'not_found'
+  | 'already_exists'
+  | 'permission_denied'
+  | 'resource_exhausted'
+  | 'failed_precondition'
+  | 'aborted'
+  | 'out_of_range'
+  | 'unimplemented'
+  | 'internal'
+  | 'unavailable'
+  | 'data_loss'
+  | 'unauthenticated';
 
 const httpStatusByCode: Record<ConnectCodeName, number> = {
   canceled: 499,
@@ -61,28 +61,25 @@ export class RestInputError extends Error {
     readonly headers?: Record<string, string>,
   ) {
     super(message);
-    this.name = "RestInputError";
+    this.name = 'RestInputError';
   }
 }
 
-export const malformedJson = (message: string) =>
-  new RestInputError(400, "invalid_argument", "MALFORMED_JSON", message);
-export const invalidBody = (message: string) =>
-  new RestInputError(400, "invalid_argument", "INVALID_BODY", message);
-export const invalidArgument = (message: string) =>
-  new RestInputError(400, "invalid_argument", "INVALID_ARGUMENT", message);
+export const malformedJson = (message: string) => new RestInputError(400, 'invalid_argument', 'MALFORMED_JSON', message);
+export const invalidBody = (message: string) => new RestInputError(400, 'invalid_argument', 'INVALID_BODY', message);
+export const invalidArgument = (message: string) => new RestInputError(400, 'invalid_argument', 'INVALID_ARGUMENT', message);
 export const bodyTooLarge = (limit: number) =>
-  new RestInputError(413, "resource_exhausted", "BODY_TOO_LARGE", `request body exceeds ${limit} bytes`);
+  new RestInputError(413, 'resource_exhausted', 'BODY_TOO_LARGE', `request body exceeds ${limit} bytes`);
 export const unsupportedMediaType = (contentType: string) =>
   new RestInputError(
     415,
-    "invalid_argument",
-    "UNSUPPORTED_MEDIA_TYPE",
+    'invalid_argument',
+    'UNSUPPORTED_MEDIA_TYPE',
     `unsupported content type "${contentType}": send application/json or application/x-www-form-urlencoded`,
   );
 export const methodNotAllowed = (method: string, allowed: string[]) =>
-  new RestInputError(405, "unimplemented", "METHOD_NOT_ALLOWED", `method ${method} is not allowed on this path`, {
-    allow: allowed.join(", "),
+  new RestInputError(405, 'unimplemented', 'METHOD_NOT_ALLOWED', `method ${method} is not allowed on this path`, {
+    allow: allowed.join(', '),
   });
 
 /** The JSON body every REST error has. */
@@ -124,10 +121,10 @@ export function writeJson(
     if (!res.writableEnded && !res.destroyed) res.end();
     return;
   }
-  const body = Buffer.from(JSON.stringify(value ?? null), "utf8");
+  const body = Buffer.from(JSON.stringify(value ?? null), 'utf8');
   const out: Record<string, string | string[] | number> = { ...headers };
-  out["content-type"] = "application/json";
-  out["content-length"] = body.byteLength;
+  out['content-type'] = 'application/json';
+  out['content-length'] = body.byteLength;
   // Cast: ServerResponse and Http2ServerResponse have incompatible writeHead overloads.
   (res as ServerResponse).writeHead(status, out);
   (res as ServerResponse).end(body);

@@ -1,15 +1,15 @@
-import { ScalarType, type DescEnum, type DescField, type DescMessage, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { ScalarType, type DescEnum, type DescField, type DescMessage, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
 
 /** A text value (path variable, query parameter, form field) that does not fit its field. */
 export class FieldValueError extends Error {
   constructor(name: string, value: string, expected: string) {
     super(`invalid value ${JSON.stringify(truncate(value))} for field ${name}: expected ${expected}`);
-    this.name = "FieldValueError";
+    this.name = 'FieldValueError';
   }
 }
 
 function truncate(s: string): string {
-  return s.length > 64 ? s.slice(0, 61) + "..." : s;
+  return s.length > 64 ? s.slice(0, 61) + '...' : s;
 }
 
 /** Finds a field by its proto name (`is_active`) or JSON name (`isActive`). */
@@ -29,7 +29,7 @@ export function resolveFieldPath(message: DescMessage, path: string[]): DescFiel
     const field = findField(current, name);
     if (!field) return undefined;
     fields.push(field);
-    current = field.fieldKind === "message" ? field.message : undefined;
+    current = field.fieldKind === 'message' ? field.message : undefined;
   }
   return fields.length > 0 ? fields : undefined;
 }
@@ -43,36 +43,36 @@ export function resolveFieldPath(message: DescMessage, path: string[]): DescFiel
 export function textToJson(field: DescField, values: string[]): JsonValue | undefined {
   // An empty value for a field that is not text (`?limit=&is_active=`, an
   // unfilled HTML form field) means "not given", not a bad value.
-  if (!isTextField(field)) values = values.filter((v) => v !== "");
+  if (!isTextField(field)) values = values.filter((v) => v !== '');
   if (values.length === 0) return undefined;
   const last = values[values.length - 1]!;
   switch (field.fieldKind) {
-    case "scalar":
+    case 'scalar':
       return scalarText(field.name, field.scalar, last);
-    case "enum":
+    case 'enum':
       return enumText(field.name, field.enum, last);
-    case "message":
+    case 'message':
       return messageText(field.name, field.message, last);
-    case "list":
+    case 'list':
       switch (field.listKind) {
-        case "scalar":
+        case 'scalar':
           return values.map((v) => scalarText(field.name, field.scalar, v));
-        case "enum":
+        case 'enum':
           return values.map((v) => enumText(field.name, field.enum, v));
-        case "message": {
+        case 'message': {
           const items = values.map((v) => messageText(field.name, field.message, v));
           return items.every((i) => i !== undefined) ? (items as JsonValue[]) : undefined;
         }
       }
       return undefined;
-    case "map":
+    case 'map':
       return undefined;
   }
 }
 
 function isTextField(field: DescField): boolean {
   return (
-    (field.fieldKind === "scalar" || (field.fieldKind === "list" && field.listKind === "scalar")) &&
+    (field.fieldKind === 'scalar' || (field.fieldKind === 'list' && field.listKind === 'scalar')) &&
     (field.scalar === ScalarType.STRING || field.scalar === ScalarType.BYTES)
   );
 }
@@ -93,22 +93,22 @@ function scalarText(name: string, type: ScalarType, text: string): JsonValue {
       return text;
     case ScalarType.BOOL:
       switch (text.toLowerCase()) {
-        case "true":
-        case "t":
-        case "1":
+        case 'true':
+        case 't':
+        case '1':
           return true;
-        case "false":
-        case "f":
-        case "0":
+        case 'false':
+        case 'f':
+        case '0':
           return false;
       }
-      throw new FieldValueError(name, text, "a boolean (true or false)");
+      throw new FieldValueError(name, text, 'a boolean (true or false)');
     case ScalarType.INT32:
     case ScalarType.SINT32:
     case ScalarType.SFIXED32: {
       const n = /^[+-]?\d{1,11}$/.test(text) ? Number(text) : NaN;
       if (!Number.isInteger(n) || n < INT32_MIN || n > INT32_MAX) {
-        throw new FieldValueError(name, text, "a 32-bit integer");
+        throw new FieldValueError(name, text, 'a 32-bit integer');
       }
       return n;
     }
@@ -116,7 +116,7 @@ function scalarText(name: string, type: ScalarType, text: string): JsonValue {
     case ScalarType.FIXED32: {
       const n = /^\+?\d{1,10}$/.test(text) ? Number(text) : NaN;
       if (!Number.isInteger(n) || n > UINT32_MAX) {
-        throw new FieldValueError(name, text, "an unsigned 32-bit integer");
+        throw new FieldValueError(name, text, 'an unsigned 32-bit integer');
       }
       return n;
     }
@@ -125,7 +125,7 @@ function scalarText(name: string, type: ScalarType, text: string): JsonValue {
     case ScalarType.SFIXED64: {
       const n = /^[+-]?\d{1,20}$/.test(text) ? BigInt(text) : undefined;
       if (n === undefined || n < INT64_MIN || n > INT64_MAX) {
-        throw new FieldValueError(name, text, "a 64-bit integer");
+        throw new FieldValueError(name, text, 'a 64-bit integer');
       }
       return n.toString();
     }
@@ -133,53 +133,53 @@ function scalarText(name: string, type: ScalarType, text: string): JsonValue {
     case ScalarType.FIXED64: {
       const n = /^\+?\d{1,20}$/.test(text) ? BigInt(text) : undefined;
       if (n === undefined || n > UINT64_MAX) {
-        throw new FieldValueError(name, text, "an unsigned 64-bit integer");
+        throw new FieldValueError(name, text, 'an unsigned 64-bit integer');
       }
       return n.toString();
     }
     case ScalarType.DOUBLE:
     case ScalarType.FLOAT: {
-      if (text === "NaN" || text === "Infinity" || text === "-Infinity") return text;
-      const n = text.trim() === text && text !== "" ? Number(text) : NaN;
-      if (!Number.isFinite(n)) throw new FieldValueError(name, text, "a number");
+      if (text === 'NaN' || text === 'Infinity' || text === '-Infinity') return text;
+      const n = text.trim() === text && text !== '' ? Number(text) : NaN;
+      if (!Number.isFinite(n)) throw new FieldValueError(name, text, 'a number');
       return n;
     }
   }
-  throw new FieldValueError(name, text, "a supported scalar");
+  throw new FieldValueError(name, text, 'a supported scalar');
 }
 
 function enumText(name: string, desc: DescEnum, text: string): JsonValue {
   // The proto name ("COLOR_RED"), in any case, or without the shared prefix ("red").
   const upper = text.toUpperCase();
-  const prefix = desc.sharedPrefix?.toUpperCase() ?? "";
-  const value = desc.values.find((v) => v.name === text || v.name === upper || (prefix !== "" && v.name === prefix + upper));
+  const prefix = desc.sharedPrefix?.toUpperCase() ?? '';
+  const value = desc.values.find((v) => v.name === text || v.name === upper || (prefix !== '' && v.name === prefix + upper));
   if (value) return value.name;
   if (/^-?\d{1,10}$/.test(text)) {
     const n = Number(text);
     if (desc.values.some((v) => v.number === n)) return n;
   }
-  throw new FieldValueError(name, text, `one of ${desc.values.map((v) => v.name).join(", ")}`);
+  throw new FieldValueError(name, text, `one of ${desc.values.map((v) => v.name).join(', ')}`);
 }
 
 /** The wrapper well-known types and the scalar each carries (their JSON is the bare scalar). */
 export const wrapperTypes: Record<string, ScalarType> = {
-  "google.protobuf.DoubleValue": ScalarType.DOUBLE,
-  "google.protobuf.FloatValue": ScalarType.FLOAT,
-  "google.protobuf.Int64Value": ScalarType.INT64,
-  "google.protobuf.UInt64Value": ScalarType.UINT64,
-  "google.protobuf.Int32Value": ScalarType.INT32,
-  "google.protobuf.UInt32Value": ScalarType.UINT32,
-  "google.protobuf.BoolValue": ScalarType.BOOL,
-  "google.protobuf.StringValue": ScalarType.STRING,
-  "google.protobuf.BytesValue": ScalarType.BYTES,
+  'google.protobuf.DoubleValue': ScalarType.DOUBLE,
+  'google.protobuf.FloatValue': ScalarType.FLOAT,
+  'google.protobuf.Int64Value': ScalarType.INT64,
+  'google.protobuf.UInt64Value': ScalarType.UINT64,
+  'google.protobuf.Int32Value': ScalarType.INT32,
+  'google.protobuf.UInt32Value': ScalarType.UINT32,
+  'google.protobuf.BoolValue': ScalarType.BOOL,
+  'google.protobuf.StringValue': ScalarType.STRING,
+  'google.protobuf.BytesValue': ScalarType.BYTES,
 };
 
 function messageText(name: string, desc: DescMessage, text: string): JsonValue | undefined {
   switch (desc.typeName) {
-    case "google.protobuf.Timestamp":
-    case "google.protobuf.Duration":
+    case 'google.protobuf.Timestamp':
+    case 'google.protobuf.Duration':
       return text; // RFC 3339 / "1.5s"; fromJson checks the form.
-    case "google.protobuf.FieldMask":
+    case 'google.protobuf.FieldMask':
       return fieldMaskJson(text);
   }
   const wrapped = wrapperTypes[desc.typeName];
@@ -194,11 +194,11 @@ export function lowerCamel(name: string): string {
 /** A field mask written with proto or JSON names -> its proto3 JSON string ("isActive,user.displayName"). */
 export function fieldMaskJson(text: string): string {
   return text
-    .split(",")
+    .split(',')
     .map((p) => p.trim())
-    .filter((p) => p !== "")
-    .map((p) => p.split(".").map(lowerCamel).join("."))
-    .join(",");
+    .filter((p) => p !== '')
+    .map((p) => p.split('.').map(lowerCamel).join('.'))
+    .join(',');
 }
 
 /**
@@ -211,7 +211,7 @@ export function setJsonPath(target: JsonObject, fields: DescField[], value: Json
   for (let i = 0; i < fields.length - 1; i++) {
     const key = fields[i]!.jsonName;
     const next = obj[key];
-    if (next === undefined || next === null || typeof next !== "object" || Array.isArray(next)) {
+    if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) {
       const created: JsonObject = {};
       obj[key] = created;
       obj = created;

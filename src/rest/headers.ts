@@ -1,29 +1,29 @@
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders } from 'node:http';
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) and others that describe one HTTP message, not the call. */
 const notForwarded = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "http2-settings",
-  "expect",
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+  'expect',
   // The RPC would otherwise negotiate a compressed answer we would have to undo.
-  "accept-encoding",
+  'accept-encoding',
 ]);
 
 function forwardable(name: string): boolean {
   return !(
-    name.startsWith(":") || // HTTP/2 pseudo-headers
+    name.startsWith(':') || // HTTP/2 pseudo-headers
     notForwarded.has(name) ||
-    name.startsWith("content-") ||
-    name.startsWith("connect-") || // the Connect protocol headers are ours to set
-    name.startsWith("grpc-")
+    name.startsWith('content-') ||
+    name.startsWith('connect-') || // the Connect protocol headers are ours to set
+    name.startsWith('grpc-')
   );
 }
 
@@ -44,28 +44,28 @@ export function handlerRequestHeaders(incoming: IncomingHttpHeaders): Headers {
       // A value fetch's Headers refuses (it is stricter than Node's parser): drop it.
     }
   }
-  const authority = incoming[":authority"];
-  if (!header.has("host") && typeof authority === "string") {
+  const authority = incoming[':authority'];
+  if (!header.has('host') && typeof authority === 'string') {
     try {
-      header.set("host", authority);
+      header.set('host', authority);
     } catch {
       /* ignore */
     }
   }
-  header.set("content-type", "application/proto");
-  header.set("connect-protocol-version", "1");
+  header.set('content-type', 'application/proto');
+  header.set('connect-protocol-version', '1');
   return header;
 }
 
 /** Response headers of the handler that a REST answer must not copy. */
 function copyable(name: string): boolean {
   return !(
-    name.startsWith("content-") ||
-    name.startsWith("connect-") ||
-    name.startsWith("grpc-") ||
-    name.startsWith("trailer-") || // Connect's unary encoding of trailers
+    name.startsWith('content-') ||
+    name.startsWith('connect-') ||
+    name.startsWith('grpc-') ||
+    name.startsWith('trailer-') || // Connect's unary encoding of trailers
     notForwarded.has(name) ||
-    name === "date"
+    name === 'date'
   );
 }
 
@@ -74,10 +74,10 @@ export function restResponseHeaders(header: Headers | undefined): Record<string,
   const out: Record<string, string | string[]> = {};
   if (!header) return out;
   header.forEach((value, name) => {
-    if (name === "set-cookie" || !copyable(name)) return;
+    if (name === 'set-cookie' || !copyable(name)) return;
     out[name] = value;
   });
   const cookies = header.getSetCookie();
-  if (cookies.length > 0) out["set-cookie"] = cookies;
+  if (cookies.length > 0) out['set-cookie'] = cookies;
   return out;
 }

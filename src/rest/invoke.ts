@@ -1,9 +1,9 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { promisify } from "node:util";
-import { brotliDecompress, gunzip, inflate } from "node:zlib";
-import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
-import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { promisify } from 'node:util';
+import { brotliDecompress, gunzip, inflate } from 'node:zlib';
+import { Code, ConnectError, type ContextValues } from '@connectrpc/connect';
+import type { UniversalHandler, UniversalServerRequest } from '@connectrpc/connect/protocol';
 
 /** What the Connect handler answered, fully read. */
 export interface HandlerAnswer {
@@ -33,7 +33,7 @@ export async function invokeUnary(
     httpVersion: req.httpVersion,
     // The Connect handler parses this with `new URL()`, so it must be absolute.
     url: `${requestOrigin(req)}${handler.requestPath}`,
-    method: "POST",
+    method: 'POST',
     header: options.header,
     body: singleChunk(options.body),
     signal: options.signal,
@@ -50,8 +50,8 @@ export async function invokeUnary(
   }
   const header = new Headers(answer.header);
   let body: Uint8Array = Buffer.concat(chunks, size);
-  const encoding = header.get("content-encoding");
-  if (encoding && encoding !== "identity") body = await decompress(encoding, body);
+  const encoding = header.get('content-encoding');
+  if (encoding && encoding !== 'identity') body = await decompress(encoding, body);
   return { status: answer.status, header, body };
 }
 
@@ -73,9 +73,9 @@ async function decompress(encoding: string, body: Uint8Array): Promise<Uint8Arra
 
 /** `http(s)://host[:port]` of the request, from Host / :authority, or localhost when it is unusable. */
 export function requestOrigin(req: IncomingMessage | Http2ServerRequest): string {
-  const encrypted = "encrypted" in req.socket && (req.socket as { encrypted?: boolean }).encrypted === true;
-  const scheme = encrypted ? "https" : "http";
-  const authority = ("authority" in req && typeof req.authority === "string" ? req.authority : undefined) ?? req.headers.host;
+  const encrypted = 'encrypted' in req.socket && (req.socket as { encrypted?: boolean }).encrypted === true;
+  const scheme = encrypted ? 'https' : 'http';
+  const authority = ('authority' in req && typeof req.authority === 'string' ? req.authority : undefined) ?? req.headers.host;
   if (!authority) return `${scheme}://localhost`;
   // Every call would otherwise parse a `new URL` here; clients send the same few Host values.
   const key = `${scheme} ${authority}`;
@@ -94,7 +94,7 @@ const origins = new Map<string, string>();
 function parseOrigin(scheme: string, authority: string): string {
   try {
     const url = new URL(`${scheme}://${authority}`);
-    if (url.pathname === "/" && url.search === "" && url.hash === "" && url.username === "" && url.password === "") {
+    if (url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '' && url.password === '') {
       return url.origin;
     }
   } catch {
@@ -114,17 +114,17 @@ export function clientGoneSignal(
 ): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const onClose = () => {
-    if (!res.writableFinished) controller.abort(new ConnectError("client closed the connection", Code.Canceled));
+    if (!res.writableFinished) controller.abort(new ConnectError('client closed the connection', Code.Canceled));
   };
   const onError = (e: unknown) => controller.abort(ConnectError.from(e, Code.Canceled));
-  res.once("close", onClose);
-  req.once("error", onError);
+  res.once('close', onClose);
+  req.once('error', onError);
   if (res.destroyed && !res.writableFinished) onClose();
   return {
     signal: controller.signal,
     dispose: () => {
-      res.off("close", onClose);
-      req.off("error", onError);
+      res.off('close', onClose);
+      req.off('error', onError);
     },
   };
 }

@@ -13,11 +13,11 @@
  */
 
 export type TemplateSegment =
-  | { kind: "literal"; value: string }
+  | { kind: 'literal'; value: string }
   /** `*`: exactly one non-empty segment. */
-  | { kind: "wildcard" }
+  | { kind: 'wildcard' }
   /** `**`: one or more segments, to the end of the path (less the verb). */
-  | { kind: "deep" };
+  | { kind: 'deep' };
 
 export interface TemplateVariable {
   /** The field path, e.g. ["user", "id"] for `{user.id}`. */
@@ -38,7 +38,7 @@ export interface PathTemplate {
 export class TemplateSyntaxError extends Error {
   constructor(template: string, problem: string) {
     super(`invalid path template "${template}": ${problem}`);
-    this.name = "TemplateSyntaxError";
+    this.name = 'TemplateSyntaxError';
   }
 }
 
@@ -48,18 +48,18 @@ export function parseTemplate(source: string): PathTemplate {
   const fail = (problem: string): never => {
     throw new TemplateSyntaxError(source, problem);
   };
-  if (!source.startsWith("/")) fail("must start with /");
+  if (!source.startsWith('/')) fail('must start with /');
   let body = source.slice(1);
 
   // The verb is a ":LITERAL" after the last "/" and outside any braces.
   let verb: string | undefined;
-  const lastSlash = body.lastIndexOf("/");
-  const lastBrace = body.lastIndexOf("}");
-  const colon = body.lastIndexOf(":");
+  const lastSlash = body.lastIndexOf('/');
+  const lastBrace = body.lastIndexOf('}');
+  const colon = body.lastIndexOf(':');
   if (colon > lastSlash && colon > lastBrace) {
     verb = body.slice(colon + 1);
     body = body.slice(0, colon);
-    if (verb === "" || verb.includes("/")) fail("empty verb");
+    if (verb === '' || verb.includes('/')) fail('empty verb');
   }
 
   const segments: TemplateSegment[] = [];
@@ -67,23 +67,23 @@ export function parseTemplate(source: string): PathTemplate {
   let i = 0;
   const readSegments = (insideVariable: boolean) => {
     for (;;) {
-      if (body[i] === "{") {
-        if (insideVariable) fail("nested variables");
-        const close = body.indexOf("}", i);
-        if (close < 0) fail("unclosed {");
+      if (body[i] === '{') {
+        if (insideVariable) fail('nested variables');
+        const close = body.indexOf('}', i);
+        if (close < 0) fail('unclosed {');
         const inner = body.slice(i + 1, close);
-        const eq = inner.indexOf("=");
-        const fieldPath = (eq < 0 ? inner : inner.slice(0, eq)).split(".");
+        const eq = inner.indexOf('=');
+        const fieldPath = (eq < 0 ? inner : inner.slice(0, eq)).split('.');
         if (!fieldPath.every((p) => identRe.test(p))) fail(`bad field path "${inner}"`);
         const start = segments.length;
         if (eq < 0) {
-          segments.push({ kind: "wildcard" });
+          segments.push({ kind: 'wildcard' });
         } else {
           const saved = body;
           const savedI = i;
           body = inner.slice(eq + 1);
           i = 0;
-          if (body === "") fail(`empty pattern in {${inner}}`);
+          if (body === '') fail(`empty pattern in {${inner}}`);
           readSegments(true);
           body = saved;
           i = savedI;
@@ -91,35 +91,35 @@ export function parseTemplate(source: string): PathTemplate {
         variables.push({ fieldPath, start, end: segments.length });
         i = close + 1;
       } else {
-        let next = body.indexOf("/", i);
+        let next = body.indexOf('/', i);
         if (next < 0) next = body.length;
         const text = body.slice(i, next);
-        if (text.includes("{") || text.includes("}")) fail(`bad segment "${text}"`);
-        if (text === "*") segments.push({ kind: "wildcard" });
-        else if (text === "**") segments.push({ kind: "deep" });
-        else segments.push({ kind: "literal", value: text });
+        if (text.includes('{') || text.includes('}')) fail(`bad segment "${text}"`);
+        if (text === '*') segments.push({ kind: 'wildcard' });
+        else if (text === '**') segments.push({ kind: 'deep' });
+        else segments.push({ kind: 'literal', value: text });
         i = next;
       }
       if (i >= body.length) return;
-      if (body[i] !== "/") fail(`unexpected "${body[i]}"`);
+      if (body[i] !== '/') fail(`unexpected "${body[i]}"`);
       i++;
       if (i >= body.length) {
         // A trailing slash: an empty last segment.
-        segments.push({ kind: "literal", value: "" });
+        segments.push({ kind: 'literal', value: '' });
         return;
       }
     }
   };
   readSegments(false);
 
-  const deep = segments.findIndex((s) => s.kind === "deep");
-  if (deep >= 0 && deep !== segments.length - 1) fail("** must be the last segment");
+  const deep = segments.findIndex((s) => s.kind === 'deep');
+  if (deep >= 0 && deep !== segments.length - 1) fail('** must be the last segment');
   for (const [n, s] of segments.entries()) {
-    if (s.kind === "literal" && s.value === "" && n !== segments.length - 1) fail("empty segment");
+    if (s.kind === 'literal' && s.value === '' && n !== segments.length - 1) fail('empty segment');
   }
   const seen = new Set<string>();
   for (const v of variables) {
-    const key = v.fieldPath.join(".");
+    const key = v.fieldPath.join('.');
     if (seen.has(key)) fail(`variable ${key} bound twice`);
     seen.add(key);
   }
@@ -134,8 +134,8 @@ export interface SplitPath {
 }
 
 export function splitPath(pathname: string): SplitPath | undefined {
-  if (!pathname.startsWith("/")) return undefined;
-  const raw = pathname.slice(1).split("/");
+  if (!pathname.startsWith('/')) return undefined;
+  const raw = pathname.slice(1).split('/');
   return { raw, decoded: raw.map(safeDecode) };
 }
 
@@ -161,7 +161,7 @@ export interface TemplateMatch {
 export function matchTemplate(template: PathTemplate, pathname: string, presplit?: SplitPath): TemplateMatch | undefined {
   let path = pathname;
   if (template.verb !== undefined) {
-    const suffix = ":" + template.verb;
+    const suffix = ':' + template.verb;
     if (!path.endsWith(suffix)) return undefined;
     path = path.slice(0, -suffix.length);
   }
@@ -171,18 +171,18 @@ export function matchTemplate(template: PathTemplate, pathname: string, presplit
   const { raw, decoded } = split;
   const segs = template.segments;
   const last = segs[segs.length - 1];
-  const hasDeep = last?.kind === "deep";
+  const hasDeep = last?.kind === 'deep';
   if (hasDeep ? raw.length < segs.length : raw.length !== segs.length) return undefined;
 
   for (let n = 0; n < segs.length; n++) {
     const seg = segs[n]!;
-    if (seg.kind === "literal") {
+    if (seg.kind === 'literal') {
       if ((decoded[n] ?? raw[n]) !== seg.value) return undefined;
-    } else if (seg.kind === "wildcard") {
-      if (raw[n] === "") return undefined;
+    } else if (seg.kind === 'wildcard') {
+      if (raw[n] === '') return undefined;
     } else {
       // `**` takes the rest; it must not be all empty.
-      if (raw.slice(n).every((s) => s === "")) return undefined;
+      if (raw.slice(n).every((s) => s === '')) return undefined;
     }
   }
 
@@ -191,12 +191,12 @@ export function matchTemplate(template: PathTemplate, pathname: string, presplit
   for (const v of template.variables) {
     const end = hasDeep && v.end === segs.length ? raw.length : v.end;
     const parts = decoded.slice(v.start, end);
-    const name = v.fieldPath.join(".");
+    const name = v.fieldPath.join('.');
     if (parts.some((p) => p === undefined)) {
       malformed.push(name);
       continue;
     }
-    variables.set(name, parts.join("/"));
+    variables.set(name, parts.join('/'));
   }
   return { variables, malformed };
 }
@@ -207,8 +207,7 @@ export function matchTemplate(template: PathTemplate, pathname: string, presplit
  * is more specific.
  */
 export function compareSpecificity(a: PathTemplate, b: PathTemplate): number {
-  const rank = (s: TemplateSegment | undefined) =>
-    s === undefined ? 0 : s.kind === "literal" ? 3 : s.kind === "wildcard" ? 2 : 1;
+  const rank = (s: TemplateSegment | undefined) => (s === undefined ? 0 : s.kind === 'literal' ? 3 : s.kind === 'wildcard' ? 2 : 1);
   const n = Math.max(a.segments.length, b.segments.length);
   for (let i = 0; i < n; i++) {
     const d = rank(b.segments[i]) - rank(a.segments[i]);

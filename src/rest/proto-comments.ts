@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /**
  * The comments written above declarations in `.proto` files, by full name:
@@ -14,7 +14,7 @@ import { join } from "node:path";
  */
 export function readProtoComments(root: string): Map<string, string> {
   const comments = new Map<string, string>();
-  for (const file of protoFiles(root)) scanFile(readFileSync(file, "utf8"), comments);
+  for (const file of protoFiles(root)) scanFile(readFileSync(file, 'utf8'), comments);
   return comments;
 }
 
@@ -28,7 +28,7 @@ function protoFiles(dir: string): string[] {
   return entries.flatMap((e) => {
     const path = join(dir, e.name);
     if (e.isDirectory()) return protoFiles(path);
-    return e.isFile() && e.name.endsWith(".proto") ? [path] : [];
+    return e.isFile() && e.name.endsWith('.proto') ? [path] : [];
   });
 }
 
@@ -38,7 +38,7 @@ const fieldRe = /^(?:(?:optional|repeated|required)\s+)?(?:map\s*<[^>]*>|[\w.]+)
 const enumValueRe = /^([A-Z][A-Z0-9_]*)\s*=\s*-?\d+/;
 
 function scanFile(text: string, out: Map<string, string>): void {
-  let pkg = "";
+  let pkg = '';
   // Full names of the open braces; "" for a brace that names nothing (oneof, option, rpc body).
   const scopes: string[] = [];
   let pending: string[] = [];
@@ -50,19 +50,19 @@ function scanFile(text: string, out: Map<string, string>): void {
     // Lines of a paragraph join with spaces; an empty comment line separates paragraphs.
     const text = (pending.length > 0 ? pending : [trailing])
       .map((l) => l.trim())
-      .join("\n")
-      .replace(/([^\n])\n(?=[^\n])/g, "$1 ")
+      .join('\n')
+      .replace(/([^\n])\n(?=[^\n])/g, '$1 ')
       .trim();
-    if (text !== "") out.set(name, text);
+    if (text !== '') out.set(name, text);
   };
 
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
-    if (line.startsWith("//")) {
-      pending.push(line.replace(/^\/\/ ?/, ""));
+    if (line.startsWith('//')) {
+      pending.push(line.replace(/^\/\/ ?/, ''));
       continue;
     }
-    if (line === "") {
+    if (line === '') {
       pending = [];
       continue;
     }
@@ -75,7 +75,7 @@ function scanFile(text: string, out: Map<string, string>): void {
     if (pkgMatch) {
       pkg = pkgMatch[1]!;
     } else if (scope) {
-      named = `${parent() ? `${parent()}.` : ""}${scope[2]}`;
+      named = `${parent() ? `${parent()}.` : ''}${scope[2]}`;
       record(named, trailing);
     } else if (rpc) {
       record(`${parent()}.${rpc[1]}`, trailing);
@@ -87,10 +87,10 @@ function scanFile(text: string, out: Map<string, string>): void {
     pending = [];
 
     for (const ch of code) {
-      if (ch === "{") {
-        scopes.push(named ?? "");
+      if (ch === '{') {
+        scopes.push(named ?? '');
         named = undefined;
-      } else if (ch === "}") {
+      } else if (ch === '}') {
         scopes.pop();
       }
     }
@@ -102,25 +102,25 @@ function scanFile(text: string, out: Map<string, string>): void {
  * "/users/{id}" are not counted), and its trailing `//` comment.
  */
 function splitLine(line: string): { code: string; comment: string } {
-  let code = "";
+  let code = '';
   for (let i = 0; i < line.length; i++) {
     const ch = line[i]!;
     if (ch === '"' || ch === "'") {
       code += '""';
       i = closingQuote(line, i);
-    } else if (ch === "/" && line[i + 1] === "/") {
-      return { code: code.trimEnd(), comment: line.slice(i + 2).replace(/^ /, "") };
+    } else if (ch === '/' && line[i + 1] === '/') {
+      return { code: code.trimEnd(), comment: line.slice(i + 2).replace(/^ /, '') };
     } else {
       code += ch;
     }
   }
-  return { code: code.trimEnd(), comment: "" };
+  return { code: code.trimEnd(), comment: '' };
 }
 
 function closingQuote(line: string, start: number): number {
   const quote = line[start];
   for (let i = start + 1; i < line.length; i++) {
-    if (line[i] === "\\") i++;
+    if (line[i] === '\\') i++;
     else if (line[i] === quote) return i;
   }
   return line.length;

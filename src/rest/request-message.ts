@@ -7,13 +7,13 @@ import {
   type JsonValue,
   type Message,
   type Registry,
-} from "@bufbuild/protobuf";
-import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
-import type { ParsedBody } from "./body.js";
-import { invalidArgument, invalidBody, type RestInputError } from "./errors.js";
-import { FieldValueError, fieldMaskJson, findField, resolveFieldPath, setJsonPath, textToJson } from "./field-values.js";
-import type { CompiledRoute } from "./routes.js";
-import type { TemplateMatch } from "./path-template.js";
+} from '@bufbuild/protobuf';
+import { FieldMaskSchema } from '@bufbuild/protobuf/wkt';
+import type { ParsedBody } from './body.js';
+import { invalidArgument, invalidBody, type RestInputError } from './errors.js';
+import { FieldValueError, fieldMaskJson, findField, resolveFieldPath, setJsonPath, textToJson } from './field-values.js';
+import type { CompiledRoute } from './routes.js';
+import type { TemplateMatch } from './path-template.js';
 
 /**
  * Builds the RPC request message of a REST call:
@@ -38,21 +38,20 @@ export function buildRequestMessage(
 ): Message {
   const schema = route.method.input;
   const msg = create(schema);
-  const merge = (json: JsonObject, makeError: (message: string) => RestInputError) =>
-    mergeJson(schema, msg, json, makeError, registry);
+  const merge = (json: JsonObject, makeError: (message: string) => RestInputError) => mergeJson(schema, msg, json, makeError, registry);
 
   // Top-level fields (proto names) of the body target that the body sets, in order.
   const bodyKeys: string[] = [];
   let maskInBody = false;
   const maskField = updateMaskField(schema);
-  const hasBody = route.bodyField !== "";
+  const hasBody = route.bodyField !== '';
 
-  if (hasBody && body.kind !== "empty") {
+  if (hasBody && body.kind !== 'empty') {
     const bodyField = route.body;
     const target: DescMessage | undefined = bodyField === undefined ? schema : bodyField.message;
-    if (body.kind === "json") {
+    if (body.kind === 'json') {
       if (bodyField === undefined) {
-        if (!isJsonObject(body.value)) throw invalidBody("request body must be a JSON object");
+        if (!isJsonObject(body.value)) throw invalidBody('request body must be a JSON object');
         const json: JsonObject = { ...body.value };
         for (const key of Object.keys(json)) {
           const field = findField(schema, key);
@@ -89,14 +88,14 @@ export function buildRequestMessage(
   const taken = new Set<string>(route.pathTopFields);
   if (hasBody) {
     if (route.body) taken.add(route.body.name);
-    else if (body.kind !== "empty") for (const k of bodyKeys) taken.add(k);
+    else if (body.kind !== 'empty') for (const k of bodyKeys) taken.add(k);
     if (maskInBody && maskField) taken.add(maskField.name);
   }
   const queryEntries = [...query].filter(([key]) => {
-    const fields = resolveFieldPath(schema, key.split("."));
+    const fields = resolveFieldPath(schema, key.split('.'));
     return fields !== undefined && !taken.has(fields[0]!.name);
   });
-  if (maskField && queryEntries.some(([key]) => resolveFieldPath(schema, key.split("."))?.[0] === maskField)) {
+  if (maskField && queryEntries.some(([key]) => resolveFieldPath(schema, key.split('.'))?.[0] === maskField)) {
     maskInBody = true; // given explicitly (in the query): keep it
   }
   if (queryEntries.length > 0) {
@@ -110,7 +109,7 @@ export function buildRequestMessage(
   if (match.variables.size > 0) {
     const pathJson: JsonObject = {};
     for (const [name, value] of match.variables) {
-      const fields = resolveFieldPath(schema, name.split("."))!;
+      const fields = resolveFieldPath(schema, name.split('.'))!;
       const json = convert(fields[fields.length - 1]!, [value], invalidArgument);
       if (json !== undefined) setJsonPath(pathJson, fields, json);
     }
@@ -126,10 +125,8 @@ export function buildRequestMessage(
 
 /** The request's `google.protobuf.FieldMask update_mask` field, if it has one. */
 function updateMaskField(schema: DescMessage): DescField | undefined {
-  const field = schema.fields.find((f) => f.name === "update_mask");
-  return field?.fieldKind === "message" && field.message.typeName === "google.protobuf.FieldMask" && !field.oneof
-    ? field
-    : undefined;
+  const field = schema.fields.find((f) => f.name === 'update_mask');
+  return field?.fieldKind === 'message' && field.message.typeName === 'google.protobuf.FieldMask' && !field.oneof ? field : undefined;
 }
 
 /**
@@ -137,9 +134,9 @@ function updateMaskField(schema: DescMessage): DescField | undefined {
  * or as `{"paths": [...]}`; protobuf's JSON form only takes lowerCamelCase.
  */
 function normalizeFieldMaskJson(value: JsonValue): JsonValue {
-  if (typeof value === "string") return fieldMaskJson(value);
-  if (isJsonObject(value) && Array.isArray(value["paths"]) && value["paths"].every((p) => typeof p === "string")) {
-    return fieldMaskJson((value["paths"] as string[]).join(","));
+  if (typeof value === 'string') return fieldMaskJson(value);
+  if (isJsonObject(value) && Array.isArray(value['paths']) && value['paths'].every((p) => typeof p === 'string')) {
+    return fieldMaskJson((value['paths'] as string[]).join(','));
   }
   return value;
 }
@@ -152,9 +149,9 @@ function textFieldsToJson(
 ): { json: JsonObject; topFields: DescField[] } {
   const groups = new Map<string, { fields: DescField[]; values: string[] }>();
   for (const [key, value] of entries) {
-    const fields = resolveFieldPath(message, key.split("."));
+    const fields = resolveFieldPath(message, key.split('.'));
     if (!fields) continue; // unknown keys are ignored
-    const canonical = fields.map((f) => f.name).join(".");
+    const canonical = fields.map((f) => f.name).join('.');
     const group = groups.get(canonical);
     if (group) group.values.push(value);
     else groups.set(canonical, { fields, values: [value] });
@@ -170,11 +167,7 @@ function textFieldsToJson(
   return { json, topFields };
 }
 
-function convert(
-  field: DescField,
-  values: string[],
-  makeError: (message: string) => RestInputError,
-): JsonValue | undefined {
+function convert(field: DescField, values: string[], makeError: (message: string) => RestInputError): JsonValue | undefined {
   try {
     return textToJson(field, values);
   } catch (e) {
@@ -199,5 +192,5 @@ function mergeJson(
 }
 
 function isJsonObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

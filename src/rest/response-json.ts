@@ -1,11 +1,11 @@
-import { fromBinary, toJson, type JsonObject, type JsonValue, type Registry } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { codeFromHttpStatus, codeToString, errorFromJsonBytes } from "@connectrpc/connect/protocol-connect";
-import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { reasonOfCode } from "../errors/index.js";
-import { httpStatusForCode, restErrorBody, type RestErrorBody } from "./errors.js";
-import type { HandlerAnswer } from "./invoke.js";
-import type { CompiledRoute } from "./routes.js";
+import { fromBinary, toJson, type JsonObject, type JsonValue, type Registry } from '@bufbuild/protobuf';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { codeFromHttpStatus, codeToString, errorFromJsonBytes } from '@connectrpc/connect/protocol-connect';
+import { ErrorInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
+import { reasonOfCode } from '../errors/index.js';
+import { httpStatusForCode, restErrorBody, type RestErrorBody } from './errors.js';
+import type { HandlerAnswer } from './invoke.js';
+import type { CompiledRoute } from './routes.js';
 
 /**
  * The REST JSON of a successful answer: the binary response message as proto3
@@ -33,10 +33,7 @@ export interface RestError {
  * detail's reason (or the code in UPPER_SNAKE).
  */
 export function errorFromAnswer(answer: HandlerAnswer): RestError {
-  const fallback = new ConnectError(
-    `HTTP ${answer.status}`,
-    answer.status === 200 ? Code.Internal : codeFromHttpStatus(answer.status),
-  );
+  const fallback = new ConnectError(`HTTP ${answer.status}`, answer.status === 200 ? Code.Internal : codeFromHttpStatus(answer.status));
   let error: ConnectError;
   try {
     error = errorFromJsonBytes(answer.body, undefined, fallback);
@@ -46,7 +43,7 @@ export function errorFromAnswer(answer: HandlerAnswer): RestError {
   const code = codeToString(error.code);
   let reason = reasonOfCode(code);
   try {
-    const info = error.findDetails(ErrorInfoSchema).find((d) => d.reason !== "");
+    const info = error.findDetails(ErrorInfoSchema).find((d) => d.reason !== '');
     if (info) reason = info.reason;
   } catch {
     // An undecodable detail: keep the code as reason.

@@ -1,5 +1,5 @@
-import { matchTemplate, splitPath, type SplitPath, type TemplateMatch } from "./path-template.js";
-import type { CompiledRoute } from "./routes.js";
+import { matchTemplate, splitPath, type SplitPath, type TemplateMatch } from './path-template.js';
+import type { CompiledRoute } from './routes.js';
 
 /**
  * Finds the routes whose template matches a path without trying each of them: a trie over the
@@ -27,13 +27,13 @@ export function createRouter(routes: CompiledRoute[]): (pathname: string) => Rou
   const tryEach: { route: CompiledRoute; index: number }[] = [];
   routes.forEach((route, index) => {
     const segs = route.path.segments;
-    if (route.path.verb !== undefined || segs.some((s) => s.kind === "deep")) {
+    if (route.path.verb !== undefined || segs.some((s) => s.kind === 'deep')) {
       tryEach.push({ route, index });
       return;
     }
     let node = root;
     for (const seg of segs) {
-      if (seg.kind === "literal") {
+      if (seg.kind === 'literal') {
         let next = node.literals.get(seg.value);
         if (!next) node.literals.set(seg.value, (next = newNode()));
         node = next;
@@ -72,7 +72,7 @@ function walk(root: Node, { raw, decoded }: SplitPath): Node[] {
     for (const node of level) {
       const literal = node.literals.get(text);
       if (literal) next.push(literal);
-      if (node.wildcard && raw[n] !== "") next.push(node.wildcard);
+      if (node.wildcard && raw[n] !== '') next.push(node.wildcard);
     }
     level = next;
   }

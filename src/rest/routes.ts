@@ -1,9 +1,9 @@
-import { getOption, hasOption, type DescField, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
-import { http } from "../../gen/google/api/annotations_pb.js";
-import { ErrorFormat, rest_errors } from "../../gen/sso/options/v1/options_pb.js";
-import type { HttpRule } from "../../gen/google/api/http_pb.js";
-import { parseTemplate, type PathTemplate } from "./path-template.js";
-import { resolveFieldPath } from "./field-values.js";
+import { getOption, hasOption, type DescField, type DescMessage, type DescMethod, type DescService } from '@bufbuild/protobuf';
+import { http } from '../../gen/google/api/annotations_pb.js';
+import { ErrorFormat, rest_errors } from '../../gen/sso/options/v1/options_pb.js';
+import type { HttpRule } from '../../gen/google/api/http_pb.js';
+import { parseTemplate, type PathTemplate } from './path-template.js';
+import { resolveFieldPath } from './field-values.js';
 
 /** One REST binding of an RPC, from its `google.api.http` rule or one of its `additional_bindings`. */
 export interface RestRoute {
@@ -34,7 +34,7 @@ export interface CompiledRoute extends RestRoute {
 export class RouteConfigError extends Error {
   constructor(method: DescMethod, problem: string) {
     super(`google.api.http on ${method.parent.typeName}.${method.name}: ${problem}`);
-    this.name = "RouteConfigError";
+    this.name = 'RouteConfigError';
   }
 }
 
@@ -48,7 +48,7 @@ export function collectRoutes(services: DescService[]): CompiledRoute[] {
   const routes: CompiledRoute[] = [];
   for (const service of services) {
     for (const method of service.methods) {
-      if (method.methodKind !== "unary") continue;
+      if (method.methodKind !== 'unary') continue;
       const rule = getOption(method, http);
       if (rule.pattern.case === undefined) continue;
       for (const binding of [rule, ...rule.additionalBindings]) {
@@ -63,20 +63,20 @@ function compileBinding(method: DescMethod, rule: HttpRule): CompiledRoute {
   let httpMethod: string;
   let template: string;
   switch (rule.pattern.case) {
-    case "get":
-    case "put":
-    case "post":
-    case "delete":
-    case "patch":
+    case 'get':
+    case 'put':
+    case 'post':
+    case 'delete':
+    case 'patch':
       httpMethod = rule.pattern.case.toUpperCase();
       template = rule.pattern.value;
       break;
-    case "custom":
+    case 'custom':
       httpMethod = rule.pattern.value.kind.toUpperCase();
       template = rule.pattern.value.path;
       break;
     default:
-      throw new RouteConfigError(method, "a binding has no pattern");
+      throw new RouteConfigError(method, 'a binding has no pattern');
   }
   let path: PathTemplate;
   try {
@@ -88,17 +88,20 @@ function compileBinding(method: DescMethod, rule: HttpRule): CompiledRoute {
   for (const v of path.variables) {
     const fields = resolveFieldPath(method.input, v.fieldPath);
     const leaf = fields?.[fields.length - 1];
-    if (!fields || !leaf || leaf.fieldKind === "list" || leaf.fieldKind === "map" || leaf.fieldKind === "message") {
-      throw new RouteConfigError(method, `path variable {${v.fieldPath.join(".")}} is not a singular scalar field of ${method.input.typeName}`);
+    if (!fields || !leaf || leaf.fieldKind === 'list' || leaf.fieldKind === 'map' || leaf.fieldKind === 'message') {
+      throw new RouteConfigError(
+        method,
+        `path variable {${v.fieldPath.join('.')}} is not a singular scalar field of ${method.input.typeName}`,
+      );
     }
     pathTopFields.add(fields[0]!.name);
   }
-  const body = rule.body === "" || rule.body === "*" ? undefined : topField(method.input, rule.body);
-  if (rule.body !== "" && rule.body !== "*" && !body) {
+  const body = rule.body === '' || rule.body === '*' ? undefined : topField(method.input, rule.body);
+  if (rule.body !== '' && rule.body !== '*' && !body) {
     throw new RouteConfigError(method, `body "${rule.body}" is not a field of ${method.input.typeName}`);
   }
-  const responseBody = rule.responseBody === "" ? undefined : topField(method.output, rule.responseBody);
-  if (rule.responseBody !== "" && !responseBody) {
+  const responseBody = rule.responseBody === '' ? undefined : topField(method.output, rule.responseBody);
+  if (rule.responseBody !== '' && !responseBody) {
     throw new RouteConfigError(method, `response_body "${rule.responseBody}" is not a field of ${method.output.typeName}`);
   }
   return {

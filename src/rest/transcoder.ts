@@ -1,20 +1,20 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { constants as h2constants, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
-import { createRegistry, toBinary, type DescService } from "@bufbuild/protobuf";
-import type { ContextValues } from "@connectrpc/connect";
-import type { UniversalHandler } from "@connectrpc/connect/protocol";
-import { ClientGoneError, parseBody, readBody, type ParsedBody } from "./body.js";
-import { methodNotAllowed, RestInputError, writeJson, writeRestError } from "./errors.js";
-import { handlerRequestHeaders, restResponseHeaders } from "./headers.js";
-import { clientGoneSignal, invokeUnary } from "./invoke.js";
-import { compareSpecificity, type TemplateMatch } from "./path-template.js";
-import { createRouter } from "./router.js";
-import { buildRequestMessage } from "./request-message.js";
-import { errorFromAnswer, successJson } from "./response-json.js";
-import { oauthError, oauthInputError, usesOAuthErrors } from "./oauth-errors.js";
-import { collectRoutes, type CompiledRoute, type RestRoute } from "./routes.js";
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants as h2constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { createRegistry, toBinary, type DescService } from '@bufbuild/protobuf';
+import type { ContextValues } from '@connectrpc/connect';
+import type { UniversalHandler } from '@connectrpc/connect/protocol';
+import { ClientGoneError, parseBody, readBody, type ParsedBody } from './body.js';
+import { methodNotAllowed, RestInputError, writeJson, writeRestError } from './errors.js';
+import { handlerRequestHeaders, restResponseHeaders } from './headers.js';
+import { clientGoneSignal, invokeUnary } from './invoke.js';
+import { compareSpecificity, type TemplateMatch } from './path-template.js';
+import { createRouter } from './router.js';
+import { buildRequestMessage } from './request-message.js';
+import { errorFromAnswer, successJson } from './response-json.js';
+import { oauthError, oauthInputError, usesOAuthErrors } from './oauth-errors.js';
+import { collectRoutes, type CompiledRoute, type RestRoute } from './routes.js';
 
-export type { RestRoute } from "./routes.js";
+export type { RestRoute } from './routes.js';
 
 export interface RestTranscoderOptions {
   /** The services whose `google.api.http` annotations become REST routes. */
@@ -60,18 +60,15 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
   const handlers = new Map<string, UniversalHandler>();
   for (const h of opts.handlers) handlers.set(rpcKey(h.service.typeName, h.method.name), h);
 
-  async function handle(
-    req: IncomingMessage | Http2ServerRequest,
-    res: ServerResponse | Http2ServerResponse,
-  ): Promise<boolean> {
-    const { pathname, search } = splitUrl(req.url ?? "");
+  async function handle(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): Promise<boolean> {
+    const { pathname, search } = splitUrl(req.url ?? '');
     const matching = findRoutes(pathname);
     if (matching.length === 0) return false;
 
     closeUnreadStream(req);
-    const httpMethod = (req.method ?? "").toUpperCase();
+    const httpMethod = (req.method ?? '').toUpperCase();
     // HEAD is served by the GET route (Node sends no body for HEAD).
-    const effective = httpMethod === "HEAD" && matching.some((m) => m.route.httpMethod === "GET") ? "GET" : httpMethod;
+    const effective = httpMethod === 'HEAD' && matching.some((m) => m.route.httpMethod === 'GET') ? 'GET' : httpMethod;
     const candidates = matching.filter((m) => m.route.httpMethod === effective);
     if (candidates.length === 0) {
       const allowed = [...new Set(matching.map((m) => m.route.httpMethod))].sort();
@@ -91,7 +88,7 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
         if (!res.writableEnded) res.destroy();
       } else {
         opts.onError?.(e, req);
-        writeRestError(res, 500, "internal", "INTERNAL", "internal error");
+        writeRestError(res, 500, 'internal', 'INTERNAL', 'internal error');
       }
     } finally {
       client.dispose();
@@ -107,16 +104,16 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
     res: ServerResponse | Http2ServerResponse,
     signal: AbortSignal,
   ): Promise<void> {
-    let body: ParsedBody = { kind: "empty" };
-    if (route.bodyField !== "") {
+    let body: ParsedBody = { kind: 'empty' };
+    if (route.bodyField !== '') {
       const bytes = await readBody(req, maxBodyBytes);
-      body = parseBody(bytes, req.headers["content-type"]);
+      body = parseBody(bytes, req.headers['content-type']);
     }
     const message = buildRequestMessage(route, match, new URLSearchParams(search), body, registry);
 
     const handler = handlers.get(rpcKey(route.method.parent.typeName, route.method.name));
     if (!handler) {
-      writeRestError(res, 501, "unimplemented", "UNIMPLEMENTED", `${route.method.parent.typeName}.${route.method.name} is not implemented`);
+      writeRestError(res, 501, 'unimplemented', 'UNIMPLEMENTED', `${route.method.parent.typeName}.${route.method.name} is not implemented`);
       return;
     }
     const answer = await invokeUnary(handler, {
@@ -156,9 +153,9 @@ function rpcKey(service: string, method: string): string {
 
 /** Path and query of a request target (origin-form, or absolute-form as proxies send). */
 function splitUrl(target: string): { pathname: string; search: string } {
-  const path = target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "").replace(/#.*$/s, "");
-  const q = path.indexOf("?");
-  return q < 0 ? { pathname: path, search: "" } : { pathname: path.slice(0, q), search: path.slice(q + 1) };
+  const path = target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').replace(/#.*$/s, '');
+  const q = path.indexOf('?');
+  return q < 0 ? { pathname: path, search: '' } : { pathname: path.slice(0, q), search: path.slice(q + 1) };
 }
 
 /**
@@ -167,10 +164,10 @@ function splitUrl(target: string): { pathname: string; search: string } {
  * session from closing; end the stream with NO_ERROR, as RFC 9113 8.1 allows.
  */
 function closeUnreadStream(req: IncomingMessage | Http2ServerRequest): void {
-  if (!("stream" in req)) return;
+  if (!('stream' in req)) return;
   const stream = req.stream;
   // The stream's writable side, not `res`: Http2ServerResponse emits "finish" only once the stream closes.
-  stream.once("finish", () => {
+  stream.once('finish', () => {
     if (req.readableEnded || stream.destroyed) return;
     if (!stream.closed) stream.close(h2constants.NGHTTP2_NO_ERROR);
     // Node destroys a closed stream only once its readable side ends: let the
@@ -188,7 +185,7 @@ function answerInputError(
   const headers: Record<string, string> = { ...e.headers };
   // The rest of a too-large body is never read: close the HTTP/1 connection
   // after answering instead of draining it (HTTP/2 resets just the stream).
-  if (e.status === 413 && req.httpVersionMajor === 1) headers["connection"] = "close";
+  if (e.status === 413 && req.httpVersionMajor === 1) headers['connection'] = 'close';
   if (oauth) writeJson(res, e.status, oauthInputError(e), headers);
   else writeRestError(res, e.status, e.code, e.reason, e.message, headers);
 }

@@ -67,7 +67,10 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
 
     const contextValues = createCallContext(config.trustProxy);
     let router: ConnectRouter | undefined;
-    const ready = async () => { await ds.query('SELECT 1'); return true; };
+    const ready = async () => {
+      await ds.query('SELECT 1');
+      return true;
+    };
     const plain = createPlainRoutes({ issuer: config.issuer, keys, ready });
     const oidc = createOidcRoutes(deps);
     const adminConsole = createConsoleRoutes({ issuer: config.issuer, bundle: consoleBundle });
@@ -103,7 +106,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
           if (await plain(req, res)) return;
           if (await oidc(req, res)) return;
           if (await adminConsole(req, res)) return;
-          if (metrics && await metrics(req, res)) return;
+          if (metrics && (await metrics(req, res))) return;
           if (await openapi!(req, res)) return;
           if (await rest!.handle(req, res)) return;
           writeRestError(res, 404, 'not_found', 'ROUTE_NOT_FOUND', `No route for ${req.method} ${(req.url ?? '').split('?')[0]}.`);
@@ -118,11 +121,14 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
     // The OpenAPI document is built from the transcoder's own routes, so the two cannot disagree.
     openapi = createOpenApiRoutes(rest.routes);
 
-    const listener = createListener((req, res) => {
-      if (cors(req, res)) return;
-      guardCookie(req);
-      rpc(req, res);
-    }, config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined);
+    const listener = createListener(
+      (req, res) => {
+        if (cors(req, res)) return;
+        guardCookie(req);
+        rpc(req, res);
+      },
+      config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,
+    );
 
     // Ready means ready: the console's first page is served from memory from the first request on.
     await consoleBundle;
@@ -140,23 +146,35 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
     const url = `${config.tlsCert ? 'https' : 'http'}://${reachableHost(config.host)}:${port}`;
     const metricsListener = config.metricsAddress
       ? await startMetricsListener(config.metricsAddress, createMetricsRoute(deps.metrics, config.metricsToken), log).catch(async (e) => {
-        await listener.close(0);
-        throw e;
-      })
+          await listener.close(0);
+          throw e;
+        })
       : undefined;
-    log.info({
-      url, database: database.describe, alg: config.jwtAlg, issuer: config.issuer,
-      metrics: metricsListener ? metricsListener.url : metrics ? `${url}/metrics (bearer token)` : 'off',
-    }, 'listening');
+    log.info(
+      {
+        url,
+        database: database.describe,
+        alg: config.jwtAlg,
+        issuer: config.issuer,
+        metrics: metricsListener ? metricsListener.url : metrics ? `${url}/metrics (bearer token)` : 'off',
+      },
+      'listening',
+    );
 
     let closing: Promise<void> | undefined;
     return {
-      url, port, log, database, keys, metricsUrl: metricsListener?.url,
+      url,
+      port,
+      log,
+      database,
+      keys,
+      metricsUrl: metricsListener?.url,
       inFlight: () => listener.inFlight(),
-      close: () => (closing ??= (async () => {
-        await Promise.all([listener.close(config.shutdownGrace * 1000), metricsListener?.listener.close(0)]);
-        await database.close();
-      })()),
+      close: () =>
+        (closing ??= (async () => {
+          await Promise.all([listener.close(config.shutdownGrace * 1000), metricsListener?.listener.close(0)]);
+          await database.close();
+        })()),
     };
   } catch (e) {
     await database.close();
@@ -171,15 +189,20 @@ function reachableHost(host: string): string {
 
 /** Plain HTTP on its own address, answering /metrics and 404 for everything else. */
 async function startMetricsListener(
-  address: { host: string; port: number }, route: ReturnType<typeof createMetricsRoute>, log: Logger,
+  address: { host: string; port: number },
+  route: ReturnType<typeof createMetricsRoute>,
+  log: Logger,
 ): Promise<{ listener: Listener; url: string }> {
   const listener = createListener((req, res) => {
-    void route(req, res).then((answered) => {
-      if (!answered) writeRestError(res, 404, 'not_found', 'ROUTE_NOT_FOUND', `No route for ${req.method} ${(req.url ?? '').split('?')[0]}.`);
-    }).catch((err) => {
-      log.error({ err }, 'metrics request failed');
-      writeRestError(res, 500, 'internal', 'INTERNAL', 'Internal error.');
-    });
+    void route(req, res)
+      .then((answered) => {
+        if (!answered)
+          writeRestError(res, 404, 'not_found', 'ROUTE_NOT_FOUND', `No route for ${req.method} ${(req.url ?? '').split('?')[0]}.`);
+      })
+      .catch((err) => {
+        log.error({ err }, 'metrics request failed');
+        writeRestError(res, 500, 'internal', 'INTERNAL', 'Internal error.');
+      });
   });
   await new Promise<void>((resolve, reject) => {
     listener.server.once('error', reject);
@@ -202,7 +225,7 @@ function warnAboutDefaults(config: Config, log: Logger): void {
     log.warn(
       { issuer: config.issuer },
       `SSO_ISSUER is not set: the issuer is derived from the port (${config.issuer}). Instances with different ` +
-        'ports or hosts then refuse each other\'s tokens, and published URLs point at localhost. Set SSO_ISSUER to ' +
+        "ports or hosts then refuse each other's tokens, and published URLs point at localhost. Set SSO_ISSUER to " +
         'the public URL every instance shares.',
     );
   }

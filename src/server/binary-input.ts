@@ -34,7 +34,10 @@ async function readUpTo(body: AsyncIterable<Uint8Array>, limit: number) {
   try {
     for (;;) {
       const r = await it.next();
-      if (r.done) { complete = true; break; }
+      if (r.done) {
+        complete = true;
+        break;
+      }
       chunks.push(r.value);
       size += r.value.byteLength;
       if (size > limit) break;
@@ -60,14 +63,19 @@ async function readUpTo(body: AsyncIterable<Uint8Array>, limit: number) {
  * The messages in the body; a string saying why the body is not a well-framed unary request; or
  * undefined when the compression is not one we know (Connect answers that itself, as its spec says).
  */
-async function messagesOf(bytes: Uint8Array, framing: Framing, encoding: string | null, limit: number): Promise<Uint8Array[] | string | undefined> {
+async function messagesOf(
+  bytes: Uint8Array,
+  framing: Framing,
+  encoding: string | null,
+  limit: number,
+): Promise<Uint8Array[] | string | undefined> {
   const compression = encoding && encoding !== 'identity' ? compressions.get(encoding) : undefined;
   if (encoding && encoding !== 'identity' && !compression) return undefined;
   try {
     if (framing === 'unary') return [compression ? await compression.decompress(bytes, limit) : bytes];
     const messages: Uint8Array[] = [];
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let pos = 0; pos < bytes.byteLength;) {
+    for (let pos = 0; pos < bytes.byteLength; ) {
       if (pos + 5 > bytes.byteLength) return 'The request body ends inside an envelope header.';
       const flags = view.getUint8(pos);
       const length = view.getUint32(pos + 1);
@@ -104,8 +112,12 @@ function refusing(handler: UniversalHandler, readMaxBytes: number): UniversalHan
     return handler({ ...req, header, body: once(empty) });
   };
   return Object.assign(refuse, {
-    protocolNames: handler.protocolNames, supportedContentType: handler.supportedContentType, allowedMethods: handler.allowedMethods,
-    requestPath: handler.requestPath, service: handler.service, method: handler.method,
+    protocolNames: handler.protocolNames,
+    supportedContentType: handler.supportedContentType,
+    allowedMethods: handler.allowedMethods,
+    requestPath: handler.requestPath,
+    service: handler.service,
+    method: handler.method,
   });
 }
 

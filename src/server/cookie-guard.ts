@@ -12,7 +12,11 @@ function hasCookie(header: string | undefined, name: string): boolean {
 }
 
 function withoutCookie(header: string, name: string): string {
-  return header.split(';').map((p) => p.trim()).filter((p) => p !== '' && !p.startsWith(`${name}=`)).join('; ');
+  return header
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => p !== '' && !p.startsWith(`${name}=`))
+    .join('; ');
 }
 
 /**
@@ -50,7 +54,10 @@ export function createCookieGuard(opts: { issuer: string; corsOrigins: readonly 
 }
 
 function refusal(req: IncomingMessage | Http2ServerRequest, trusted: Set<string>): string | undefined {
-  const contentType = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const contentType = String(req.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
   if (simpleBodyTypes.has(contentType)) return 'form-body';
   const origin = req.headers.origin;
   if (typeof origin === 'string') {

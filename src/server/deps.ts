@@ -41,7 +41,9 @@ export interface Deps {
 export async function buildDeps(config: Config, ds: DataSource, log: Logger): Promise<Deps> {
   const secret = loadKeySecret({ configured: config.keySecret, dataDir: config.dataDir, warn: (m) => log.warn(m) });
   const keys = new KeyStore(ds, {
-    alg: config.jwtAlg, secret, publishDelay: config.keyPublishDelay,
+    alg: config.jwtAlg,
+    secret,
+    publishDelay: config.keyPublishDelay,
     retention: Math.max(config.accessTtl, config.refreshTtl) + 60,
   });
   await keys.init();
@@ -50,8 +52,10 @@ export async function buildDeps(config: Config, ds: DataSource, log: Logger): Pr
   const metrics = createMetrics(ds);
   const audit = new AuditLog(ds, log, metrics.observeAudit);
   const guard = new LoginGuard(ds, {
-    maxFailures: config.loginMaxFailures, maxFailuresPerIp: config.loginMaxFailuresPerIp,
-    lockBase: config.loginLockBase, lockMax: config.loginLockMax,
+    maxFailures: config.loginMaxFailures,
+    maxFailuresPerIp: config.loginMaxFailuresPerIp,
+    lockBase: config.loginLockBase,
+    lockMax: config.loginLockMax,
   });
   const audiences = new Audiences(config.audience, config.allowedAudiences, (aud) => appIdForAudience(ds, aud));
   const credentials = new CredentialChecker(ds, tokens, config.audience, (key) => authenticateApiKey(ds, key));

@@ -3,10 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
 import net, { type Socket } from 'node:net';
 
-export type RequestHandler = (
-  req: IncomingMessage | Http2ServerRequest,
-  res: ServerResponse | Http2ServerResponse,
-) => void;
+export type RequestHandler = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => void;
 
 export interface Listener {
   server: net.Server;
@@ -56,12 +53,15 @@ export function createListener(handler: RequestHandler, tls?: { cert: string; ke
   const h2 = tls
     ? http2.createSecureServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key), allowHTTP1: true }, counted)
     : http2.createServer({}, counted);
-  const h1 = http.createServer({
-    keepAliveTimeout: 5000,
-    headersTimeout,
-    requestTimeout: Math.max(300_000, headersTimeout),
-    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))),
-  }, counted);
+  const h1 = http.createServer(
+    {
+      keepAliveTimeout: 5000,
+      headersTimeout,
+      requestTimeout: Math.max(300_000, headersTimeout),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))),
+    },
+    counted,
+  );
   h2.on('session', (session: Http2Session) => {
     sessions.add(session);
     session.on('close', () => sessions.delete(session));

@@ -34,8 +34,9 @@ export function createMetricsRoute(metrics: Metrics, token: string | undefined):
   return async (req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') return false;
     if (expected !== undefined && !timingSafeEqual(digest(bearerOf(req) ?? ''), expected)) {
-      writeRestError(res, 401, 'unauthenticated', 'METRICS_TOKEN_REQUIRED', catalog.METRICS_TOKEN_REQUIRED.message,
-        { 'www-authenticate': 'Bearer realm="metrics"' });
+      writeRestError(res, 401, 'unauthenticated', 'METRICS_TOKEN_REQUIRED', catalog.METRICS_TOKEN_REQUIRED.message, {
+        'www-authenticate': 'Bearer realm="metrics"',
+      });
       return true;
     }
     await metrics.scrape(res);

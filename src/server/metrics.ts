@@ -30,16 +30,33 @@ export function createMetrics(ds: DataSource): Metrics {
   // Node's own (sso_process_cpu_seconds_total, sso_nodejs_heap_size_used_bytes, ...).
   collectDefaultMetrics({ register: registry, prefix: 'sso_' });
   const labels = ['service', 'method', 'protocol', 'code'] as const;
-  const calls = new Counter({ name: 'sso_rpc_calls_total', help: 'Calls by service, method, protocol and code', labelNames: labels, registers: [registry] });
-  const latency = new Histogram({
-    name: 'sso_rpc_duration_seconds', help: 'Call latency by service, method, protocol and code', labelNames: labels,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry],
+  const calls = new Counter({
+    name: 'sso_rpc_calls_total',
+    help: 'Calls by service, method, protocol and code',
+    labelNames: labels,
+    registers: [registry],
   });
-  const authEvents = new Counter({ name: 'sso_auth_events_total', help: 'Logins, token grants and refreshes by type and outcome', labelNames: ['type', 'outcome'], registers: [registry] });
+  const latency = new Histogram({
+    name: 'sso_rpc_duration_seconds',
+    help: 'Call latency by service, method, protocol and code',
+    labelNames: labels,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const authEvents = new Counter({
+    name: 'sso_auth_events_total',
+    help: 'Logins, token grants and refreshes by type and outcome',
+    labelNames: ['type', 'outcome'],
+    registers: [registry],
+  });
   new Gauge({
-    name: 'sso_active_sessions', help: 'Live (not revoked, not expired) sessions', registers: [registry],
+    name: 'sso_active_sessions',
+    help: 'Live (not revoked, not expired) sessions',
+    registers: [registry],
     async collect() {
-      const rows: { n: number }[] = await ds.query('SELECT count(*)::int AS n FROM sessions WHERE revoked_at IS NULL AND expires_at > now()');
+      const rows: { n: number }[] = await ds.query(
+        'SELECT count(*)::int AS n FROM sessions WHERE revoked_at IS NULL AND expires_at > now()',
+      );
       this.set(rows[0]?.n ?? 0);
     },
   });

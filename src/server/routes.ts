@@ -18,7 +18,13 @@ export const services: DescService[] = [AuthService, DirectoryService, AgentServ
 /** Registers every service's implementation, and the standard health and reflection services. */
 export function registerServices(router: ConnectRouter, impl: Implementations, ready: () => Promise<boolean>): void {
   router.service(ServerReflection, createReflectionService([...services, Health, ServerReflection]));
-  router.service(Health, createHealthService(services.map((s) => s.typeName), ready));
+  router.service(
+    Health,
+    createHealthService(
+      services.map((s) => s.typeName),
+      ready,
+    ),
+  );
   router.service(AuthService, impl.auth);
   router.service(DirectoryService, impl.directory);
   router.service(AgentService, impl.agent);

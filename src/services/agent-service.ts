@@ -18,15 +18,27 @@ import { fieldsToChange } from './update-mask.js';
 
 export function toAgent(a: AgentRecord): Agent {
   return create(AgentSchema, {
-    id: a.id, name: a.name, description: a.description, scopes: a.scopes, isActive: a.isActive,
-    workspaceId: a.workspaceId ?? '', createdBy: a.createdBy ?? '', createdAt: ts(a.createdAt), updatedAt: ts(a.updatedAt),
+    id: a.id,
+    name: a.name,
+    description: a.description,
+    scopes: a.scopes,
+    isActive: a.isActive,
+    workspaceId: a.workspaceId ?? '',
+    createdBy: a.createdBy ?? '',
+    createdAt: ts(a.createdAt),
+    updatedAt: ts(a.updatedAt),
   });
 }
 
 function toAgentKey(k: AgentKeyRecord): AgentKey {
   return create(AgentKeySchema, {
-    kid: k.kid, agentId: k.agentId, alg: k.alg, jwk: { ...k.publicJwk }, name: k.name,
-    createdAt: ts(k.createdAt), lastUsedAt: ts(k.lastUsedAt),
+    kid: k.kid,
+    agentId: k.agentId,
+    alg: k.alg,
+    jwk: { ...k.publicJwk },
+    name: k.name,
+    createdAt: ts(k.createdAt),
+    lastUsedAt: ts(k.lastUsedAt),
   });
 }
 
@@ -43,10 +55,21 @@ export interface AgentServiceDeps {
 export function createAgentService(deps: AgentServiceDeps): ServiceImpl<typeof AgentService> {
   const agents = new Agents(deps.ds);
   const keys = new AgentKeys(deps.ds);
-  const login = new AgentLogin({ ds: deps.ds, tokens: deps.tokens, audiences: deps.audiences, audit: deps.audit, issuer: deps.config.issuer });
+  const login = new AgentLogin({
+    ds: deps.ds,
+    tokens: deps.tokens,
+    audiences: deps.audiences,
+    audit: deps.audit,
+    issuer: deps.config.issuer,
+  });
   return {
     async createAgent(req, ctx) {
-      const agent = await agents.create(actorOf(ctx), { name: req.name, scopes: req.scopes, description: req.description, workspaceId: req.workspaceId });
+      const agent = await agents.create(actorOf(ctx), {
+        name: req.name,
+        scopes: req.scopes,
+        description: req.description,
+        workspaceId: req.workspaceId,
+      });
       return { agent: toAgent(agent) };
     },
     async listAgents(req) {
@@ -59,8 +82,10 @@ export function createAgentService(deps: AgentServiceDeps): ServiceImpl<typeof A
     },
     async updateAgent(req, ctx) {
       const sent = fieldsToChange(req.updateMask, {
-        name: req.name !== undefined, description: req.description !== undefined,
-        scopes: req.scopes.length > 0, is_active: req.isActive !== undefined,
+        name: req.name !== undefined,
+        description: req.description !== undefined,
+        scopes: req.scopes.length > 0,
+        is_active: req.isActive !== undefined,
       });
       const agent = await agents.update(actorOf(ctx), req.id, {
         ...(sent('name') ? { name: req.name ?? '' } : {}),
@@ -87,10 +112,16 @@ export function createAgentService(deps: AgentServiceDeps): ServiceImpl<typeof A
     },
     async authenticateAgent(req, ctx) {
       const t = await login.authenticate(
-        { authorization: ctx.requestHeader.get('authorization'), assertion: req.assertion, audience: req.audience }, callInfoOf(ctx));
+        { authorization: ctx.requestHeader.get('authorization'), assertion: req.assertion, audience: req.audience },
+        callInfoOf(ctx),
+      );
       return {
-        accessToken: t.accessToken, tokenType: 'Bearer', expiresIn: t.expiresIn, scope: t.scopes.join(' '),
-        agent: toAgent(t.agent), tokens: { access: t.accessToken },
+        accessToken: t.accessToken,
+        tokenType: 'Bearer',
+        expiresIn: t.expiresIn,
+        scope: t.scopes.join(' '),
+        agent: toAgent(t.agent),
+        tokens: { access: t.accessToken },
       };
     },
   };

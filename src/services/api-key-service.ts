@@ -10,8 +10,16 @@ import { ts } from './mappers.js';
 
 function toApiKey(k: ApiKeyRecord): ApiKey {
   return create(ApiKeySchema, {
-    id: k.id, name: k.name, prefix: k.prefix, userId: k.userId ?? '', agentId: k.agentId ?? '', scopes: k.scopes,
-    expiresAt: ts(k.expiresAt), lastUsedAt: ts(k.lastUsedAt), createdAt: ts(k.createdAt), revokedAt: ts(k.revokedAt),
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    userId: k.userId ?? '',
+    agentId: k.agentId ?? '',
+    scopes: k.scopes,
+    expiresAt: ts(k.expiresAt),
+    lastUsedAt: ts(k.lastUsedAt),
+    createdAt: ts(k.createdAt),
+    revokedAt: ts(k.revokedAt),
   });
 }
 
@@ -29,16 +37,31 @@ export function createApiKeyService(deps: ApiKeyServiceDeps): ServiceImpl<typeof
   return {
     async createApiKey(req, ctx) {
       const { plaintext, key } = await apiKeys.create(actorOf(ctx), {
-        agentId: req.agentId, name: req.name, scopes: req.scopes, expiresInDays: req.expiresInDays,
+        agentId: req.agentId,
+        name: req.name,
+        scopes: req.scopes,
+        expiresInDays: req.expiresInDays,
       });
       return {
-        key: plaintext, apiKey: plaintext, id: key.id, name: key.name, prefix: key.prefix, userId: key.userId ?? '',
-        agentId: key.agentId ?? '', scopes: key.scopes, expiresAt: ts(key.expiresAt), createdAt: ts(key.createdAt),
+        key: plaintext,
+        apiKey: plaintext,
+        id: key.id,
+        name: key.name,
+        prefix: key.prefix,
+        userId: key.userId ?? '',
+        agentId: key.agentId ?? '',
+        scopes: key.scopes,
+        expiresAt: ts(key.expiresAt),
+        createdAt: ts(key.createdAt),
       };
     },
     async listApiKeys(req, ctx) {
       const p = page(req.offset, req.limit);
-      const { items, total } = await apiKeys.list(actorOf(ctx), { userId: req.userId, agentId: req.agentId, includeRevoked: req.includeRevoked }, p);
+      const { items, total } = await apiKeys.list(
+        actorOf(ctx),
+        { userId: req.userId, agentId: req.agentId, includeRevoked: req.includeRevoked },
+        p,
+      );
       return { items: items.map(toApiKey), total, ...p };
     },
     async getApiKey(req, ctx) {
@@ -57,9 +80,19 @@ export function createApiKeyService(deps: ApiKeyServiceDeps): ServiceImpl<typeof
       // proven stays visible in `amr: ["api_key"]`.
       return {
         claims: {
-          iss: deps.config.issuer, sub: k.ownerId, aud: deps.config.audience, iat: seconds(k.createdAt), nbf: seconds(k.createdAt),
-          exp: k.expiresAt ? seconds(k.expiresAt) : 0, jti: k.keyId, tokenType: 'access', roles: k.roles, scopes: k.scopes,
-          amr: ['api_key'], isAdmin: k.isAdmin, ...(k.kind === 'agent' ? { agentId: k.ownerId } : { userId: k.ownerId }),
+          iss: deps.config.issuer,
+          sub: k.ownerId,
+          aud: deps.config.audience,
+          iat: seconds(k.createdAt),
+          nbf: seconds(k.createdAt),
+          exp: k.expiresAt ? seconds(k.expiresAt) : 0,
+          jti: k.keyId,
+          tokenType: 'access',
+          roles: k.roles,
+          scopes: k.scopes,
+          amr: ['api_key'],
+          isAdmin: k.isAdmin,
+          ...(k.kind === 'agent' ? { agentId: k.ownerId } : { userId: k.ownerId }),
         },
       };
     },

@@ -1,7 +1,12 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import {
-  AppRegistryService, AppSchema, LegacyAppSchema, type App, type LegacyApp, type UpdateAppRequest,
+  AppRegistryService,
+  AppSchema,
+  LegacyAppSchema,
+  type App,
+  type LegacyApp,
+  type UpdateAppRequest,
 } from '../../gen/sso/appregistry/v1/app_registry_service_pb.js';
 import type { AppRecord } from '../db/repositories/apps.js';
 import { AppRegistry, type AppUpdate } from '../domain/apps/app-registry.js';
@@ -21,29 +26,52 @@ import { fieldsToChange } from './update-mask.js';
  */
 function toApp(app: AppRecord, shown: { apiKey?: string; clientSecret?: string } = {}): App {
   return create(AppSchema, {
-    id: app.id, legacyId: app.number, name: app.name, url: app.url, description: app.description,
-    audience: app.audience, redirectUris: app.redirectUris, allowedOrigins: app.allowedOrigins,
-    apiKey: shown.apiKey ?? '', apiKeyPrefix: app.keyPrefix, isActive: app.isActive,
-    createdAt: ts(app.createdAt), updatedAt: ts(app.updatedAt),
-    clientId: app.id, clientType: app.clientType, clientSecret: shown.clientSecret ?? '',
-    postLogoutRedirectUris: app.postLogoutRedirectUris, allowedScopes: app.allowedScopes,
+    id: app.id,
+    legacyId: app.number,
+    name: app.name,
+    url: app.url,
+    description: app.description,
+    audience: app.audience,
+    redirectUris: app.redirectUris,
+    allowedOrigins: app.allowedOrigins,
+    apiKey: shown.apiKey ?? '',
+    apiKeyPrefix: app.keyPrefix,
+    isActive: app.isActive,
+    createdAt: ts(app.createdAt),
+    updatedAt: ts(app.updatedAt),
+    clientId: app.id,
+    clientType: app.clientType,
+    clientSecret: shown.clientSecret ?? '',
+    postLogoutRedirectUris: app.postLogoutRedirectUris,
+    allowedScopes: app.allowedScopes,
   });
 }
 
 /** The ASF shape: `api_key` is the plaintext when just created, afterwards the key's display prefix. */
 function toLegacyApp(app: AppRecord, apiKey?: string): LegacyApp {
   return create(LegacyAppSchema, {
-    id: app.number, name: app.name, url: app.url, apiKey: apiKey ?? app.keyPrefix, isActive: app.isActive, createdAt: ts(app.createdAt),
+    id: app.number,
+    name: app.name,
+    url: app.url,
+    apiKey: apiKey ?? app.keyPrefix,
+    isActive: app.isActive,
+    createdAt: ts(app.createdAt),
   });
 }
 
 /** What an update changes (see ./update-mask.ts for which fields count as sent). */
 function changesOf(req: UpdateAppRequest): AppUpdate {
   const sent = fieldsToChange(req.updateMask, {
-    name: req.name !== undefined, url: req.url !== undefined, description: req.description !== undefined,
-    audience: req.audience !== undefined, redirect_uris: req.redirectUris.length > 0,
-    allowed_origins: req.allowedOrigins.length > 0, post_logout_redirect_uris: req.postLogoutRedirectUris.length > 0,
-    client_type: req.clientType !== undefined, allowed_scopes: req.allowedScopes.length > 0, is_active: req.isActive !== undefined,
+    name: req.name !== undefined,
+    url: req.url !== undefined,
+    description: req.description !== undefined,
+    audience: req.audience !== undefined,
+    redirect_uris: req.redirectUris.length > 0,
+    allowed_origins: req.allowedOrigins.length > 0,
+    post_logout_redirect_uris: req.postLogoutRedirectUris.length > 0,
+    client_type: req.clientType !== undefined,
+    allowed_scopes: req.allowedScopes.length > 0,
+    is_active: req.isActive !== undefined,
   });
   return {
     name: sent('name') ? (req.name ?? '') : undefined,
@@ -74,9 +102,15 @@ export function createAppRegistryService(deps: AppRegistryServiceDeps): ServiceI
   return {
     async createApp(req) {
       const { app, apiKey, clientSecret } = await registry.create({
-        name: req.name, url: req.url, description: req.description, audience: req.audience,
-        redirectUris: req.redirectUris, allowedOrigins: req.allowedOrigins,
-        postLogoutRedirectUris: req.postLogoutRedirectUris, clientType: req.clientType, allowedScopes: req.allowedScopes,
+        name: req.name,
+        url: req.url,
+        description: req.description,
+        audience: req.audience,
+        redirectUris: req.redirectUris,
+        allowedOrigins: req.allowedOrigins,
+        postLogoutRedirectUris: req.postLogoutRedirectUris,
+        clientType: req.clientType,
+        allowedScopes: req.allowedScopes,
       });
       return { app: toApp(app, { apiKey, clientSecret }) };
     },
@@ -128,8 +162,15 @@ export function createAppRegistryService(deps: AppRegistryServiceDeps): ServiceI
       // The ASF shape has no client fields: a default (confidential) client whose secret nobody
       // sees until it is rotated through the USSO API.
       const { app, apiKey } = await registry.create({
-        name: req.name, url: req.url, description: '', audience: '', redirectUris: [], allowedOrigins: [],
-        postLogoutRedirectUris: [], clientType: '', allowedScopes: [],
+        name: req.name,
+        url: req.url,
+        description: '',
+        audience: '',
+        redirectUris: [],
+        allowedOrigins: [],
+        postLogoutRedirectUris: [],
+        clientType: '',
+        allowedScopes: [],
       });
       return { app: toLegacyApp(app, apiKey) };
     },

@@ -55,8 +55,13 @@ function loginOutcome(o: LoginOutcome) {
 
 function signingKey(k: KeyInfo) {
   return {
-    kid: k.kid, alg: k.alg, status: k.status, createdAt: ts(k.createdAt), activatesAt: ts(k.activatesAt),
-    retiredAt: ts(k.retiredAt), unpublishAt: ts(k.unpublishAt),
+    kid: k.kid,
+    alg: k.alg,
+    status: k.status,
+    createdAt: ts(k.createdAt),
+    activatesAt: ts(k.activatesAt),
+    retiredAt: ts(k.retiredAt),
+    unpublishAt: ts(k.unpublishAt),
   };
 }
 
@@ -67,21 +72,37 @@ export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthSe
   return {
     async login(req, ctx) {
       const outcome = await d.flows.login(
-        { identifier: req.identifier, secret: req.secret, register: req.register, audience: req.audience, workspaceId: req.workspaceId ? uuid(req.workspaceId, 'workspace_id') : '' },
-        callInfoOf(ctx));
+        {
+          identifier: req.identifier,
+          secret: req.secret,
+          register: req.register,
+          audience: req.audience,
+          workspaceId: req.workspaceId ? uuid(req.workspaceId, 'workspace_id') : '',
+        },
+        callInfoOf(ctx),
+      );
       return loginOutcome(outcome);
     },
     async completeLogin(req, ctx) {
-      const done = await d.mfa.completion.complete(req.mfaToken, {
-        totpCode: req.totpCode || undefined, recoveryCode: req.recoveryCode || undefined,
-        passkeyAssertion: webauthnJson(req.passkeyAssertion), passkeyRegistration: webauthnJson(req.passkeyRegistration),
-        passkeyName: req.passkeyName,
-      }, callInfoOf(ctx));
+      const done = await d.mfa.completion.complete(
+        req.mfaToken,
+        {
+          totpCode: req.totpCode || undefined,
+          recoveryCode: req.recoveryCode || undefined,
+          passkeyAssertion: webauthnJson(req.passkeyAssertion),
+          passkeyRegistration: webauthnJson(req.passkeyRegistration),
+          passkeyName: req.passkeyName,
+        },
+        callInfoOf(ctx),
+      );
       return { ...loginResponse(done), recoveryCodes: done.recoveryCodes };
     },
     async enrollLoginFactor(req, ctx) {
       const started = await d.mfa.completion.enroll(req.mfaToken, req.kind, callInfoOf(ctx));
-      return { otpauthUri: started.otpauthUri ?? '', passkeyOptions: started.passkeyOptions === undefined ? undefined : webauthnStruct(started.passkeyOptions) };
+      return {
+        otpauthUri: started.otpauthUri ?? '',
+        passkeyOptions: started.passkeyOptions === undefined ? undefined : webauthnStruct(started.passkeyOptions),
+      };
     },
     async createPasskeyChallenge(req) {
       return { options: webauthnStruct(await d.mfa.completion.passkeyChallenge(req.mfaToken)) };
@@ -89,8 +110,13 @@ export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthSe
     async loginWithPasskey(req, ctx) {
       const assertion = webauthnJson<Parameters<typeof d.mfa.completion.passkeyLogin>[0]>(req.assertion);
       if (!assertion) throw new AppError('MISSING_FIELD', 'assertion is required.');
-      return loginResponse(await d.mfa.completion.passkeyLogin(assertion,
-        { audience: req.audience, workspaceId: req.workspaceId ? uuid(req.workspaceId, 'workspace_id') : '' }, callInfoOf(ctx)));
+      return loginResponse(
+        await d.mfa.completion.passkeyLogin(
+          assertion,
+          { audience: req.audience, workspaceId: req.workspaceId ? uuid(req.workspaceId, 'workspace_id') : '' },
+          callInfoOf(ctx),
+        ),
+      );
     },
     async refresh(req, ctx) {
       return loginResponse(await d.flows.refresh(req.refreshToken, callInfoOf(ctx)));
@@ -121,11 +147,19 @@ export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthSe
       const { items, total } = await d.flows.listSessions(userId, p);
       return {
         items: items.map((s) => ({
-          id: s.id, userId: s.userId, createdAt: ts(s.createdAt), lastUsedAt: ts(s.lastUsedAt), expiresAt: ts(s.expiresAt),
-          userAgent: s.userAgent ?? '', ip: s.ip ?? '', current: s.id === principal.sessionId, audience: s.audience,
+          id: s.id,
+          userId: s.userId,
+          createdAt: ts(s.createdAt),
+          lastUsedAt: ts(s.lastUsedAt),
+          expiresAt: ts(s.expiresAt),
+          userAgent: s.userAgent ?? '',
+          ip: s.ip ?? '',
+          current: s.id === principal.sessionId,
+          audience: s.audience,
           workspaceId: s.workspaceId ?? '',
         })),
-        total, ...p,
+        total,
+        ...p,
       };
     },
     async deleteSession(req, ctx) {
@@ -144,30 +178,55 @@ export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthSe
     },
     async listAuditEvents(req) {
       const p = page(req.offset, req.limit);
-      const { items, total } = await d.audit.list({
-        actorId: req.actorId ? uuid(req.actorId, 'actor_id') : undefined, outcome: req.outcome || undefined,
-        after: req.occurredAfter ? timestampDate(req.occurredAfter) : undefined,
-        before: req.occurredBefore ? timestampDate(req.occurredBefore) : undefined,
-      }, p);
+      const { items, total } = await d.audit.list(
+        {
+          actorId: req.actorId ? uuid(req.actorId, 'actor_id') : undefined,
+          outcome: req.outcome || undefined,
+          after: req.occurredAfter ? timestampDate(req.occurredAfter) : undefined,
+          before: req.occurredBefore ? timestampDate(req.occurredBefore) : undefined,
+        },
+        p,
+      );
       return {
         items: items.map((e) => ({
-          id: e.id, occurredAt: ts(e.occurredAt), type: e.type, outcome: e.outcome, actorId: e.actorId ?? '',
-          identifier: e.identifier ?? '', ip: e.ip ?? '', userAgent: e.userAgent ?? '', reason: String(e.detail?.reason ?? ''),
+          id: e.id,
+          occurredAt: ts(e.occurredAt),
+          type: e.type,
+          outcome: e.outcome,
+          actorId: e.actorId ?? '',
+          identifier: e.identifier ?? '',
+          ip: e.ip ?? '',
+          userAgent: e.userAgent ?? '',
+          reason: String(e.detail?.reason ?? ''),
         })),
-        total, ...p,
+        total,
+        ...p,
       };
     },
     async issueToken(req, ctx) {
       // RFC 6749 section 5.1: token responses are never cached.
       ctx.responseHeader.set('cache-control', 'no-store');
       ctx.responseHeader.set('pragma', 'no-cache');
-      const t = await oauth.issue({
-        grantType: req.grantType, clientId: req.clientId, clientSecret: req.clientSecret, scope: req.scope,
-        refreshToken: req.refreshToken, audience: req.audience, code: req.code, redirectUri: req.redirectUri,
-        codeVerifier: req.codeVerifier, authorization: ctx.requestHeader.get('authorization'),
-      }, callInfoOf(ctx));
+      const t = await oauth.issue(
+        {
+          grantType: req.grantType,
+          clientId: req.clientId,
+          clientSecret: req.clientSecret,
+          scope: req.scope,
+          refreshToken: req.refreshToken,
+          audience: req.audience,
+          code: req.code,
+          redirectUri: req.redirectUri,
+          codeVerifier: req.codeVerifier,
+          authorization: ctx.requestHeader.get('authorization'),
+        },
+        callInfoOf(ctx),
+      );
       return {
-        accessToken: t.accessToken, tokenType: 'Bearer', expiresIn: t.expiresIn, scope: t.scope,
+        accessToken: t.accessToken,
+        tokenType: 'Bearer',
+        expiresIn: t.expiresIn,
+        scope: t.scope,
         ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),
         ...(t.idToken ? { idToken: t.idToken } : {}),
       };
@@ -186,9 +245,14 @@ export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthSe
       ctx.responseHeader.set('cache-control', 'no-store');
       const claims = await userInfo(d.ds, principalOf(ctx));
       return {
-        sub: claims.sub, email: claims.email, emailVerified: claims.email_verified, name: claims.name,
-        preferredUsername: claims.preferred_username, phoneNumber: claims.phone_number,
-        phoneNumberVerified: claims.phone_number_verified, updatedAt: claims.updated_at,
+        sub: claims.sub,
+        email: claims.email,
+        emailVerified: claims.email_verified,
+        name: claims.name,
+        preferredUsername: claims.preferred_username,
+        phoneNumber: claims.phone_number,
+        phoneNumberVerified: claims.phone_number_verified,
+        updatedAt: claims.updated_at,
       };
     },
   };

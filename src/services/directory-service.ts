@@ -48,25 +48,43 @@ export function createDirectoryService(deps: DirectoryServiceDeps): ServiceImpl<
         ...(req.identifier ? [{ type: '', identifier: req.identifier, verified: false }] : []),
         ...req.identifiers.map((i) => ({ type: i.type, identifier: i.identifier, verified: i.verified })),
       ];
-      const user = await users.create(actorOf(ctx), {
-        identifiers, password: req.password, roles: req.roles, scopes: req.scopes, isAdmin: req.isAdmin, isActive: req.isActive,
-      }, clientOf(ctx));
+      const user = await users.create(
+        actorOf(ctx),
+        {
+          identifiers,
+          password: req.password,
+          roles: req.roles,
+          scopes: req.scopes,
+          isAdmin: req.isAdmin,
+          isActive: req.isActive,
+        },
+        clientOf(ctx),
+      );
       return { user: toUser(user) };
     },
     async updateUser(req, ctx) {
       // current_password is proof, not a change; REST puts every body key in the mask.
       const sent = fieldsToChange(req.updateMask, {
-        roles: req.roles.length > 0, scopes: req.scopes.length > 0, is_active: req.isActive !== undefined,
-        is_admin: req.isAdmin !== undefined, password: req.password !== undefined, current_password: false,
+        roles: req.roles.length > 0,
+        scopes: req.scopes.length > 0,
+        is_active: req.isActive !== undefined,
+        is_admin: req.isAdmin !== undefined,
+        password: req.password !== undefined,
+        current_password: false,
       });
-      const user = await users.update(actorOf(ctx), req.id, {
-        roles: sent('roles') ? req.roles : undefined,
-        scopes: sent('scopes') ? req.scopes : undefined,
-        isActive: sent('is_active') ? req.isActive ?? false : undefined,
-        isAdmin: sent('is_admin') ? req.isAdmin ?? false : undefined,
-        password: sent('password') ? req.password ?? '' : undefined,
-        currentPassword: req.currentPassword,
-      }, clientOf(ctx));
+      const user = await users.update(
+        actorOf(ctx),
+        req.id,
+        {
+          roles: sent('roles') ? req.roles : undefined,
+          scopes: sent('scopes') ? req.scopes : undefined,
+          isActive: sent('is_active') ? (req.isActive ?? false) : undefined,
+          isAdmin: sent('is_admin') ? (req.isAdmin ?? false) : undefined,
+          password: sent('password') ? (req.password ?? '') : undefined,
+          currentPassword: req.currentPassword,
+        },
+        clientOf(ctx),
+      );
       return { user: toUser(user) };
     },
     async deleteUser(req, ctx) {
@@ -77,19 +95,34 @@ export function createDirectoryService(deps: DirectoryServiceDeps): ServiceImpl<
       return { users: (await legacy.list()).map(toLegacyUser) };
     },
     async createLegacyUser(req, ctx) {
-      const user = await legacy.create(actorOf(ctx), { username: req.username, email: req.email, password: req.password, isAdmin: req.isAdmin }, clientOf(ctx));
+      const user = await legacy.create(
+        actorOf(ctx),
+        { username: req.username, email: req.email, password: req.password, isAdmin: req.isAdmin },
+        clientOf(ctx),
+      );
       return { user: toLegacyUser(user) };
     },
     async updateLegacyUser(req, ctx) {
-      const user = await legacy.update(actorOf(ctx), req.userId, {
-        username: req.username, email: req.email, password: req.password, isActive: req.isActive, isAdmin: req.isAdmin,
-        currentPassword: req.currentPassword,
-      }, clientOf(ctx));
+      const user = await legacy.update(
+        actorOf(ctx),
+        req.userId,
+        {
+          username: req.username,
+          email: req.email,
+          password: req.password,
+          isActive: req.isActive,
+          isAdmin: req.isAdmin,
+          currentPassword: req.currentPassword,
+        },
+        clientOf(ctx),
+      );
       return { user: toLegacyUser(user) };
     },
 
     async createWorkspace(req, ctx) {
-      return { workspace: toWorkspace(await workspaces.create(actorOf(ctx), { name: req.name, slug: req.slug, description: req.description })) };
+      return {
+        workspace: toWorkspace(await workspaces.create(actorOf(ctx), { name: req.name, slug: req.slug, description: req.description })),
+      };
     },
     async listWorkspaces(req, ctx) {
       const p = page(req.offset, req.limit);
@@ -124,7 +157,11 @@ export function createDirectoryService(deps: DirectoryServiceDeps): ServiceImpl<
 
     async createRole(req, ctx) {
       const role = await roles.create(actorOf(ctx), {
-        name: req.name, slug: req.slug, scopes: req.scopes, description: req.description, workspaceId: req.workspaceId,
+        name: req.name,
+        slug: req.slug,
+        scopes: req.scopes,
+        description: req.description,
+        workspaceId: req.workspaceId,
       });
       return { role: toRole(role) };
     },
@@ -138,12 +175,14 @@ export function createDirectoryService(deps: DirectoryServiceDeps): ServiceImpl<
     },
     async updateRole(req, ctx) {
       const sent = fieldsToChange(req.updateMask, {
-        name: req.name !== undefined, scopes: req.scopes.length > 0, description: req.description !== undefined,
+        name: req.name !== undefined,
+        scopes: req.scopes.length > 0,
+        description: req.description !== undefined,
       });
       const role = await roles.update(actorOf(ctx), req.id, {
-        name: sent('name') ? req.name ?? '' : undefined,
+        name: sent('name') ? (req.name ?? '') : undefined,
         scopes: sent('scopes') ? req.scopes : undefined,
-        description: sent('description') ? req.description ?? '' : undefined,
+        description: sent('description') ? (req.description ?? '') : undefined,
       });
       return { role: toRole(role) };
     },

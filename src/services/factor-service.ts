@@ -9,11 +9,23 @@ import type { SecondFactorServices } from '../domain/factors/factor-services.js'
 import { ts, webauthnJson, webauthnStruct } from './mappers.js';
 
 function passkey(p: PasskeyRecord) {
-  return { id: p.id, name: p.name, createdAt: ts(p.createdAt), lastUsedAt: ts(p.lastUsedAt), deviceType: p.deviceType, backedUp: p.backedUp };
+  return {
+    id: p.id,
+    name: p.name,
+    createdAt: ts(p.createdAt),
+    lastUsedAt: ts(p.lastUsedAt),
+    deviceType: p.deviceType,
+    backedUp: p.backedUp,
+  };
 }
 
 function policy(p: MfaPolicyRecord) {
-  return { requiredForAll: p.requiredForAll, requiredForAdmins: p.requiredForAdmins, requiredRoles: p.requiredRoles, updateTime: ts(p.updatedAt) };
+  return {
+    requiredForAll: p.requiredForAll,
+    requiredForAdmins: p.requiredForAdmins,
+    requiredRoles: p.requiredRoles,
+    updateTime: ts(p.updatedAt),
+  };
 }
 
 function proofOf(p: FactorProof | undefined) {
@@ -65,9 +77,17 @@ export function createFactorService(d: { mfa: SecondFactorServices }): ServiceIm
       const p: MfaPolicy | undefined = req.policy;
       if (!p) throw new AppError('MISSING_FIELD', 'policy is required.');
       return {
-        policy: policy(await admin.setPolicy(principalOf(ctx), {
-          requiredForAll: p.requiredForAll, requiredForAdmins: p.requiredForAdmins, requiredRoles: p.requiredRoles,
-        }, callInfoOf(ctx))),
+        policy: policy(
+          await admin.setPolicy(
+            principalOf(ctx),
+            {
+              requiredForAll: p.requiredForAll,
+              requiredForAdmins: p.requiredForAdmins,
+              requiredRoles: p.requiredRoles,
+            },
+            callInfoOf(ctx),
+          ),
+        ),
       };
     },
   };

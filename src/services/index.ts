@@ -24,8 +24,11 @@ export interface Implementations {
 }
 
 /** What all the services together need; each declares its own part, server/deps.ts builds it once. */
-export type ServicesDeps = AuthServiceDeps & DirectoryServiceDeps & AgentServiceDeps & ApiKeyServiceDeps
-  & AppRegistryServiceDeps & { mfa: SecondFactorServices };
+export type ServicesDeps = AuthServiceDeps &
+  DirectoryServiceDeps &
+  AgentServiceDeps &
+  ApiKeyServiceDeps &
+  AppRegistryServiceDeps & { mfa: SecondFactorServices };
 
 export function createServices(deps: ServicesDeps): Implementations {
   return {

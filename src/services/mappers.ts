@@ -4,7 +4,12 @@ import { timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { LegacyUserSchema, UserSchema, type LegacyUser, type User } from '../../gen/sso/directory/v1/user_pb.js';
 import type { UserRecord } from '../db/repositories/users.js';
 import {
-  RoleSchema, WorkspaceMemberSchema, WorkspaceSchema, type Role, type Workspace, type WorkspaceMember,
+  RoleSchema,
+  WorkspaceMemberSchema,
+  WorkspaceSchema,
+  type Role,
+  type Workspace,
+  type WorkspaceMember,
 } from '../../gen/sso/directory/v1/workspace_pb.js';
 import type { RoleRecord } from '../domain/directory/roles.js';
 import type { MemberRecord, WorkspaceRecord } from '../domain/directory/workspaces.js';
@@ -35,7 +40,9 @@ export function toUser(view: UserView): User {
  * A user as the legacy ASF routes show it: `username` is its username identifier (its primary
  * identifier when it has none), `email` its e-mail address or empty, `id` its sequential number.
  */
-export function toLegacyUser(user: Pick<UserRecord, 'number' | 'identifiers' | 'isActive' | 'isAdmin' | 'createdAt' | 'updatedAt'>): LegacyUser {
+export function toLegacyUser(
+  user: Pick<UserRecord, 'number' | 'identifiers' | 'isActive' | 'isAdmin' | 'createdAt' | 'updatedAt'>,
+): LegacyUser {
   const of = (type: string) => user.identifiers.find((i) => i.type === type)?.value;
   const primary = user.identifiers.find((i) => i.isPrimary) ?? user.identifiers[0];
   return create(LegacyUserSchema, {
@@ -51,21 +58,36 @@ export function toLegacyUser(user: Pick<UserRecord, 'number' | 'identifiers' | '
 
 export function toWorkspace(w: WorkspaceRecord): Workspace {
   return create(WorkspaceSchema, {
-    id: w.id, name: w.name, slug: w.slug, description: w.description, ownerId: w.ownerId ?? '',
-    createdAt: ts(w.createdAt), updatedAt: ts(w.updatedAt),
+    id: w.id,
+    name: w.name,
+    slug: w.slug,
+    description: w.description,
+    ownerId: w.ownerId ?? '',
+    createdAt: ts(w.createdAt),
+    updatedAt: ts(w.updatedAt),
   });
 }
 
 export function toWorkspaceMember(m: MemberRecord): WorkspaceMember {
   return create(WorkspaceMemberSchema, {
-    workspaceId: m.workspaceId, userId: m.userId, roles: m.roles, isOwner: m.isOwner, createdAt: ts(m.createdAt),
+    workspaceId: m.workspaceId,
+    userId: m.userId,
+    roles: m.roles,
+    isOwner: m.isOwner,
+    createdAt: ts(m.createdAt),
   });
 }
 
 export function toRole(r: RoleRecord): Role {
   return create(RoleSchema, {
-    id: r.id, name: r.name, slug: r.slug, scopes: r.scopes, description: r.description, workspaceId: r.workspaceId ?? '',
-    createdAt: ts(r.createdAt), updatedAt: ts(r.updatedAt),
+    id: r.id,
+    name: r.name,
+    slug: r.slug,
+    scopes: r.scopes,
+    description: r.description,
+    workspaceId: r.workspaceId ?? '',
+    createdAt: ts(r.createdAt),
+    updatedAt: ts(r.updatedAt),
   });
 }
 

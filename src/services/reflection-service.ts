@@ -2,7 +2,10 @@ import { create, createRegistry, toBinary, type DescFile, type DescService, type
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import type { ServiceImpl } from '@connectrpc/connect';
 import {
-  ServerReflection, ServerReflectionResponseSchema, type ServerReflectionRequest, type ServerReflectionResponse,
+  ServerReflection,
+  ServerReflectionResponseSchema,
+  type ServerReflectionRequest,
+  type ServerReflectionResponse,
 } from '../../gen/grpc/reflection/v1/reflection_pb.js';
 
 /** Every file a file depends on, itself first, each once. */
@@ -29,17 +32,33 @@ export function createReflectionService(services: DescService[]): ServiceImpl<ty
   const registry = createRegistry(...byName.values());
   const answer = (req: ServerReflectionRequest): ServerReflectionResponse => {
     const base = { validHost: req.host, originalRequest: req };
-    const files = (file: DescFile | undefined, what: string) => file
-      ? create(ServerReflectionResponseSchema, { ...base, messageResponse: { case: 'fileDescriptorResponse', value: {
-          fileDescriptorProto: withDependencies(file).map((f) => toBinary(FileDescriptorProtoSchema, f.proto)),
-        } } })
-      : create(ServerReflectionResponseSchema, { ...base, messageResponse: { case: 'errorResponse', value: { errorCode: 5, errorMessage: `${what} not found` } } });
+    const files = (file: DescFile | undefined, what: string) =>
+      file
+        ? create(ServerReflectionResponseSchema, {
+            ...base,
+            messageResponse: {
+              case: 'fileDescriptorResponse',
+              value: {
+                fileDescriptorProto: withDependencies(file).map((f) => toBinary(FileDescriptorProtoSchema, f.proto)),
+              },
+            },
+          })
+        : create(ServerReflectionResponseSchema, {
+            ...base,
+            messageResponse: { case: 'errorResponse', value: { errorCode: 5, errorMessage: `${what} not found` } },
+          });
     const m = req.messageRequest;
     switch (m.case) {
       case 'listServices':
-        return create(ServerReflectionResponseSchema, { ...base, messageResponse: { case: 'listServicesResponse', value: {
-          service: services.map((s) => ({ name: s.typeName })),
-        } } });
+        return create(ServerReflectionResponseSchema, {
+          ...base,
+          messageResponse: {
+            case: 'listServicesResponse',
+            value: {
+              service: services.map((s) => ({ name: s.typeName })),
+            },
+          },
+        });
       case 'fileByFilename':
         return files(byName.get(m.value), `file ${m.value}`);
       case 'fileContainingSymbol':
@@ -51,13 +70,23 @@ export function createReflectionService(services: DescService[]): ServiceImpl<ty
       }
       case 'allExtensionNumbersOfType': {
         const message = registry.getMessage(m.value);
-        const numbers = message ? [...registry].filter((d) => d.kind === 'extension' && d.extendee.typeName === m.value).map((d) => (d as { number: number }).number) : [];
+        const numbers = message
+          ? [...registry]
+              .filter((d) => d.kind === 'extension' && d.extendee.typeName === m.value)
+              .map((d) => (d as { number: number }).number)
+          : [];
         return message
-          ? create(ServerReflectionResponseSchema, { ...base, messageResponse: { case: 'allExtensionNumbersResponse', value: { baseTypeName: m.value, extensionNumber: numbers } } })
+          ? create(ServerReflectionResponseSchema, {
+              ...base,
+              messageResponse: { case: 'allExtensionNumbersResponse', value: { baseTypeName: m.value, extensionNumber: numbers } },
+            })
           : files(undefined, `type ${m.value}`);
       }
       default:
-        return create(ServerReflectionResponseSchema, { ...base, messageResponse: { case: 'errorResponse', value: { errorCode: 12, errorMessage: 'unsupported request' } } });
+        return create(ServerReflectionResponseSchema, {
+          ...base,
+          messageResponse: { case: 'errorResponse', value: { errorCode: 12, errorMessage: 'unsupported request' } },
+        });
     }
   };
   return {

@@ -23,6 +23,11 @@ export function auditRefusedTokenRequests(audit: AuditLog): RefusalObserver {
     } catch {
       // Malformed Basic credentials: the form's client_id is all there is to record.
     }
-    await recordClientCredentialsAttempt(audit, { clientId, outcome: 'failure', reason: refusal.reason, from: req.contextValues.get(callInfoKey) });
+    await recordClientCredentialsAttempt(audit, {
+      clientId,
+      outcome: 'failure',
+      reason: refusal.reason,
+      from: req.contextValues.get(callInfoKey),
+    });
   };
 }

@@ -20,7 +20,8 @@ export function fieldsToChange(mask: FieldMask | undefined, fields: Record<strin
   const paths = (mask?.paths ?? []).map(snakeCase).filter((p) => p !== 'id');
   if (paths.length === 0) return (field) => fields[field] === true;
   const unknown = paths.find((p) => !(p in fields));
-  if (unknown !== undefined) throw new AppError('INVALID_ARGUMENT', `update_mask names a field that cannot be changed: "${unknown.slice(0, 80)}".`);
+  if (unknown !== undefined)
+    throw new AppError('INVALID_ARGUMENT', `update_mask names a field that cannot be changed: "${unknown.slice(0, 80)}".`);
   const named = new Set(paths);
   return (field) => named.has(field);
 }

@@ -157,7 +157,16 @@ test('a modified payload is rejected', async () => {
 
 test('garbage is malformed and messages hide jose internals', async () => {
   const { verifyOpts } = await setup('ES256');
-  for (const garbage of ['', 'garbage', 'a.b', 'a.b.c', '...', 'sso_key_abc_def', `${b64([1])}.${b64({})}.AA`, `${b64({ alg: 'ES256', kid: 'k' })}.%%%.AA`]) {
+  for (const garbage of [
+    '',
+    'garbage',
+    'a.b',
+    'a.b.c',
+    '...',
+    'sso_key_abc_def',
+    `${b64([1])}.${b64({})}.AA`,
+    `${b64({ alg: 'ES256', kid: 'k' })}.%%%.AA`,
+  ]) {
     await assert.rejects(verifyJwt(garbage, verifyOpts), (err: unknown) => {
       assert.ok(err instanceof TokenError, `${garbage}: ${String(err)}`);
       assert.ok(['malformed', 'invalid', 'unknown_key'].includes(err.reason), `${garbage}: ${err.reason}`);
@@ -183,7 +192,15 @@ test('resolver failures propagate unchanged (an outage is not a bad token)', asy
   const { signing, verifyOpts } = await setup('ES256');
   const token = await signJwt(claims(), signing);
   const boom = new Error('database unavailable');
-  await assert.rejects(verifyJwt(token, { ...verifyOpts, resolveKey: async () => { throw boom; } }), (e) => e === boom);
+  await assert.rejects(
+    verifyJwt(token, {
+      ...verifyOpts,
+      resolveKey: async () => {
+        throw boom;
+      },
+    }),
+    (e) => e === boom,
+  );
 });
 
 test('looksLikeJwt tells JWTs from API keys and junk', async () => {

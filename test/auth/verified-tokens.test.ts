@@ -75,7 +75,15 @@ test('a resolver failure on a remembered token propagates unchanged', async () =
   const token = await signJwt(claims(), signing);
   await verifyJwt(token, opts);
   const outage = new Error('database down');
-  await assert.rejects(verifyJwt(token, { ...opts, resolveKey: async () => { throw outage; } }), (e) => e === outage);
+  await assert.rejects(
+    verifyJwt(token, {
+      ...opts,
+      resolveKey: async () => {
+        throw outage;
+      },
+    }),
+    (e) => e === outage,
+  );
 });
 
 test('a token with a tampered signature is never served from memory', async () => {

@@ -8,8 +8,16 @@ import { startExampleServer, type ExampleServer } from '../../examples/browser/s
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 interface Outcome {
   state: string;
@@ -42,7 +50,10 @@ describe('Connect-Web in headless Chromium, from another origin', () => {
   });
 
   /** Opens the page on `origin`, submits the form, and waits for the page to report the outcome. */
-  async function logInFrom(origin: string, form: { identifier: string; secret: string; transport: 'connect' | 'grpc-web' }): Promise<Outcome> {
+  async function logInFrom(
+    origin: string,
+    form: { identifier: string; secret: string; transport: 'connect' | 'grpc-web' },
+  ): Promise<Outcome> {
     const context = await browser.newContext();
     const page: Page = await context.newPage();
     const outcome: Outcome = { state: '', value: undefined, console: [], calls: [] };
@@ -51,7 +62,11 @@ describe('Connect-Web in headless Chromium, from another origin', () => {
     const seen: Promise<void>[] = [];
     page.on('request', (r) => {
       if (!r.url().startsWith(sso.url)) return;
-      seen.push(r.allHeaders().then((h) => { outcome.calls.push({ method: r.method(), path: new URL(r.url()).pathname, origin: h.origin }); }));
+      seen.push(
+        r.allHeaders().then((h) => {
+          outcome.calls.push({ method: r.method(), path: new URL(r.url()).pathname, origin: h.origin });
+        }),
+      );
     });
     try {
       await page.goto(`${origin}/?sso=${encodeURIComponent(sso.url)}`);
@@ -76,7 +91,11 @@ describe('Connect-Web in headless Chromium, from another origin', () => {
   });
 
   test('a listed origin: Connect-Web registers, logs in and calls GetMe', async () => {
-    const outcome = await logInFrom(allowedPage.origin, { identifier: 'user@example.com', secret: 'SecurePassword123!', transport: 'connect' });
+    const outcome = await logInFrom(allowedPage.origin, {
+      identifier: 'user@example.com',
+      secret: 'SecurePassword123!',
+      transport: 'connect',
+    });
     assert.equal(outcome.state, 'ok', JSON.stringify(outcome));
     assert.equal(outcome.value.identifier, 'user@example.com');
     assert.equal(outcome.value.isAdmin, true);
@@ -84,29 +103,53 @@ describe('Connect-Web in headless Chromium, from another origin', () => {
     // The calls went to the other origin, as Connect RPCs, carrying the page's Origin.
     const rpcs = outcome.calls.filter((c) => c.method === 'POST').map((c) => c.path);
     assert.deepEqual(rpcs, ['/sso.auth.v1.AuthService/Login', '/sso.auth.v1.AuthService/GetMe']);
-    assert.ok(outcome.calls.every((c) => c.origin === allowedPage.origin), JSON.stringify(outcome.calls));
+    assert.ok(
+      outcome.calls.every((c) => c.origin === allowedPage.origin),
+      JSON.stringify(outcome.calls),
+    );
   });
 
   test('a listed origin: the same over gRPC-Web', async () => {
-    const outcome = await logInFrom(allowedPage.origin, { identifier: 'web@example.com', secret: 'WebPassword123!', transport: 'grpc-web' });
+    const outcome = await logInFrom(allowedPage.origin, {
+      identifier: 'web@example.com',
+      secret: 'WebPassword123!',
+      transport: 'grpc-web',
+    });
     assert.equal(outcome.state, 'ok', JSON.stringify(outcome));
     assert.equal(outcome.value.identifier, 'web@example.com');
     assert.equal(outcome.value.isAdmin, false);
   });
 
   test('a listed origin: a wrong password is reported as the server said (unauthenticated)', async () => {
-    const outcome = await logInFrom(allowedPage.origin, { identifier: 'user@example.com', secret: 'WrongPassword123!', transport: 'connect' });
+    const outcome = await logInFrom(allowedPage.origin, {
+      identifier: 'user@example.com',
+      secret: 'WrongPassword123!',
+      transport: 'connect',
+    });
     assert.equal(outcome.state, 'error');
     assert.equal(outcome.value.code, 'Unauthenticated');
   });
 
   test('an origin the server does not list: the browser refuses, nothing is created', async () => {
-    const outcome = await logInFrom(refusedPage.origin, { identifier: 'refused@example.com', secret: 'RefusedPassword123!', transport: 'connect' });
+    const outcome = await logInFrom(refusedPage.origin, {
+      identifier: 'refused@example.com',
+      secret: 'RefusedPassword123!',
+      transport: 'connect',
+    });
     assert.equal(outcome.state, 'error', JSON.stringify(outcome));
-    assert.ok(outcome.console.some((line) => /blocked by CORS policy/.test(line)), outcome.console.join('\n'));
+    assert.ok(
+      outcome.console.some((line) => /blocked by CORS policy/.test(line)),
+      outcome.console.join('\n'),
+    );
     // Only the preflight may have reached the server; the Login call itself never left the browser.
-    assert.ok(outcome.calls.every((c) => c.method === 'OPTIONS' || c.path === '/sso.auth.v1.AuthService/Login'), JSON.stringify(outcome.calls));
-    const login = await sso.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'refused@example.com', secret: 'RefusedPassword123!' } });
+    assert.ok(
+      outcome.calls.every((c) => c.method === 'OPTIONS' || c.path === '/sso.auth.v1.AuthService/Login'),
+      JSON.stringify(outcome.calls),
+    );
+    const login = await sso.rest('/api/sso/v1/auth/login', {
+      method: 'POST',
+      json: { identifier: 'refused@example.com', secret: 'RefusedPassword123!' },
+    });
     assert.equal(login.status, 401, 'the user was not registered');
   });
 });

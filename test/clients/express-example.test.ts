@@ -40,11 +40,13 @@ for (const alg of ['ES256', 'RS256'] as const) {
         json: { identifier: 'user@example.com', secret: 'SecurePassword123!', register: true, audience },
       });
       assert.equal(login.status, 200);
-      const data = await login.json() as { access_token: string; user: { id: string } };
+      const data = (await login.json()) as { access_token: string; user: { id: string } };
       token = data.access_token;
       userId = data.user.id;
       const protectedApp = createProtectedApp({ jwksUri: `${sso.url}/.well-known/jwks.json`, issuer, audience });
-      app = await new Promise<Server>((resolve) => { const s = protectedApp.listen(0, '127.0.0.1', () => resolve(s)); });
+      app = await new Promise<Server>((resolve) => {
+        const s = protectedApp.listen(0, '127.0.0.1', () => resolve(s));
+      });
       appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
     });
     after(async () => {
@@ -102,14 +104,19 @@ for (const alg of ['ES256', 'RS256'] as const) {
 
       test(`${route}: an unknown kid → 401, and the app keeps serving`, async () => {
         const { privateKey } = await generateKeyPair(alg);
-        const forged = await new SignJWT(payloadOf(token)).setProtectedHeader({ alg, kid: 'not-a-server-kid', typ: 'JWT' }).sign(privateKey);
+        const forged = await new SignJWT(payloadOf(token))
+          .setProtectedHeader({ alg, kid: 'not-a-server-kid', typ: 'JWT' })
+          .sign(privateKey);
         assert.equal((await get(appUrl + route, forged)).status, 401);
         assert.equal((await get(appUrl + route, token)).status, 200);
       });
 
       test(`${route}: a token for another audience → 401`, async () => {
-        const login = await sso.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'user@example.com', secret: 'SecurePassword123!' } });
-        const other = (await login.json() as { access_token: string }).access_token;
+        const login = await sso.rest('/api/sso/v1/auth/login', {
+          method: 'POST',
+          json: { identifier: 'user@example.com', secret: 'SecurePassword123!' },
+        });
+        const other = ((await login.json()) as { access_token: string }).access_token;
         assert.equal(payloadOf(other).aud, 'sso');
         assert.equal((await get(appUrl + route, other)).status, 401);
       });
@@ -140,22 +147,30 @@ describe('examples/express runs with one command (npx tsx examples/express/main.
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => { stderr += c; });
+    child.stderr!.on('data', (c: Buffer) => {
+      stderr += c;
+    });
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       const timer = setTimeout(() => reject(new Error(`no "listening" line in 60 s: ${out} ${stderr}`)), 60_000);
       child!.stdout!.on('data', (c: Buffer) => {
         out += c;
         const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-        if (m) { clearTimeout(timer); resolve(m[1]!); }
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
       });
-      child!.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${code}: ${stderr}`)); });
+      child!.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`exited with ${code}: ${stderr}`));
+      });
     });
     const login = await sso.rest('/api/sso/v1/auth/login', {
       method: 'POST',
       json: { identifier: 'user@example.com', secret: 'SecurePassword123!', register: true, audience },
     });
-    const token = (await login.json() as { access_token: string }).access_token;
+    const token = ((await login.json()) as { access_token: string }).access_token;
     const ok = await get(`${url}/protected`, token);
     assert.equal(ok.status, 200);
     assert.equal(ok.body.message, 'Access granted');

@@ -132,7 +132,10 @@ describe('createSsoClients options', () => {
   test('a base URL must be http(s); a trailing slash is fine', () => {
     assert.throws(() => createSsoClients({ baseUrl: 'ftp://localhost:8000', transport: 'connect' }), /http/);
     assert.throws(() => createSsoClients({ baseUrl: 'not a url', transport: 'connect' }));
-    assert.throws(() => createSsoClients({ baseUrl: 'http://localhost:8000', transport: 'smoke-signals' as SsoTransportKind }), /unknown transport/);
+    assert.throws(
+      () => createSsoClients({ baseUrl: 'http://localhost:8000', transport: 'smoke-signals' as SsoTransportKind }),
+      /unknown transport/,
+    );
     assert.ok(createSsoClients({ baseUrl: 'http://localhost:8000/', transport: 'grpc' }).auth);
   });
 });
@@ -147,11 +150,12 @@ describe('examples/node-grpc (npx tsx examples/node-grpc/main.ts)', () => {
   });
 
   test('logs in over gRPC, says who it is and lists its sessions', async () => {
-    const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', 'examples/node-grpc/main.ts'], {
-      cwd: root,
-      env: { ...process.env, SSO_URL: server.url, SSO_IDENTIFIER: 'backend@example.com', SSO_SECRET: 'BackendPassword123!' },
-      timeout: 60_000,
-    });
+    const run = () =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'examples/node-grpc/main.ts'], {
+        cwd: root,
+        env: { ...process.env, SSO_URL: server.url, SSO_IDENTIFIER: 'backend@example.com', SSO_SECRET: 'BackendPassword123!' },
+        timeout: 60_000,
+      });
     const first = await run();
     assert.match(first.stdout, /^Logged in as: backend@example\.com \(id [0-9a-f-]{36}, admin: true\)$/m);
     assert.match(first.stdout, /^Sessions: 1$/m);
@@ -162,14 +166,17 @@ describe('examples/node-grpc (npx tsx examples/node-grpc/main.ts)', () => {
   });
 
   test('a wrong password: a clear message and a failing exit code', async () => {
-    await assert.rejects(promisify(execFile)(process.execPath, ['--import', 'tsx', 'examples/node-grpc/main.ts'], {
-      cwd: root,
-      env: { ...process.env, SSO_URL: server.url, SSO_IDENTIFIER: 'backend@example.com', SSO_SECRET: 'WrongPassword123!' },
-      timeout: 60_000,
-    }), (err: { code?: number; stderr?: string }) => {
-      assert.equal(err.code, 1);
-      assert.match(err.stderr ?? '', /SSO call failed: Unauthenticated: /);
-      return true;
-    });
+    await assert.rejects(
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'examples/node-grpc/main.ts'], {
+        cwd: root,
+        env: { ...process.env, SSO_URL: server.url, SSO_IDENTIFIER: 'backend@example.com', SSO_SECRET: 'WrongPassword123!' },
+        timeout: 60_000,
+      }),
+      (err: { code?: number; stderr?: string }) => {
+        assert.equal(err.code, 1);
+        assert.match(err.stderr ?? '', /SSO call failed: Unauthenticated: /);
+        return true;
+      },
+    );
   });
 });

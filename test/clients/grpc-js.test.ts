@@ -20,7 +20,8 @@ const protoDir = join(root, 'proto');
 /** Every `*.proto` under proto/, as paths relative to it: what a grpc-js user would load. */
 function protoFiles(dir = protoDir): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? protoFiles(join(dir, e.name)) : e.name.endsWith('.proto') ? [relative(protoDir, join(dir, e.name))] : []);
+    e.isDirectory() ? protoFiles(join(dir, e.name)) : e.name.endsWith('.proto') ? [relative(protoDir, join(dir, e.name))] : [],
+  );
 }
 
 type Callback = (err: grpc.ServiceError | null, res?: any) => void;
@@ -48,7 +49,10 @@ function reasonOf(err: grpc.ServiceError): string | undefined {
   const reader = new BinaryReader(bin);
   while (reader.pos < reader.len) {
     const [field, wireType] = reader.tag();
-    if (field !== 3 || wireType !== WireType.LengthDelimited) { reader.skip(wireType); continue; }
+    if (field !== 3 || wireType !== WireType.LengthDelimited) {
+      reader.skip(wireType);
+      continue;
+    }
     const info = anyUnpack(fromBinary(AnySchema, reader.bytes()), ErrorInfoSchema);
     if (info) return info.reason;
   }
@@ -66,36 +70,49 @@ async function rejectsWith(promise: Promise<unknown>, code: grpc.status, reason:
 /** The read call each service answers for a caller holding its read scope, and what a good answer has. */
 const readCalls: { service: string; method: string; request: object; check(res: any, adminId: string): void }[] = [
   {
-    service: 'AuthService', method: 'GetMe', request: {},
+    service: 'AuthService',
+    method: 'GetMe',
+    request: {},
     check: (res, adminId) => {
       assert.equal(res.user.id, adminId);
       assert.equal(res.user.identifiers[0].identifier, 'user@example.com');
     },
   },
   {
-    service: 'DirectoryService', method: 'ListUsers', request: {},
+    service: 'DirectoryService',
+    method: 'ListUsers',
+    request: {},
     check: (res, adminId) => {
-      assert.ok(res.items.some((u: any) => u.id === adminId), 'the administrator is listed');
+      assert.ok(
+        res.items.some((u: any) => u.id === adminId),
+        'the administrator is listed',
+      );
       assert.equal(typeof res.total, 'number');
       assert.ok(res.total >= 1);
     },
   },
   {
-    service: 'AgentService', method: 'ListAgents', request: {},
+    service: 'AgentService',
+    method: 'ListAgents',
+    request: {},
     check: (res) => {
       assert.ok(Array.isArray(res.items));
       assert.equal(res.total, res.items.length);
     },
   },
   {
-    service: 'ApiKeyService', method: 'ListApiKeys', request: {},
+    service: 'ApiKeyService',
+    method: 'ListApiKeys',
+    request: {},
     check: (res) => {
       assert.ok(Array.isArray(res.items));
       assert.equal(typeof res.total, 'number');
     },
   },
   {
-    service: 'AppRegistryService', method: 'ListApps', request: {},
+    service: 'AppRegistryService',
+    method: 'ListApps',
+    request: {},
     check: (res) => {
       assert.ok(Array.isArray(res.items));
       assert.equal(res.total, res.items.length);
@@ -124,8 +141,11 @@ describe('@grpc/grpc-js + @grpc/proto-loader from proto/', () => {
     const loaded = grpc.loadPackageDefinition(definition) as any;
     const target = `127.0.0.1:${server.app.port}`;
     for (const [pkg, service] of [
-      ['auth', 'AuthService'], ['directory', 'DirectoryService'], ['agent', 'AgentService'],
-      ['apikey', 'ApiKeyService'], ['appregistry', 'AppRegistryService'],
+      ['auth', 'AuthService'],
+      ['directory', 'DirectoryService'],
+      ['agent', 'AgentService'],
+      ['apikey', 'ApiKeyService'],
+      ['appregistry', 'AppRegistryService'],
     ] as const) {
       const Ctor = loaded.sso[pkg].v1[service] as typeof grpc.Client | undefined;
       assert.ok(Ctor, `proto/ defines sso.${pkg}.v1.${service}`);
@@ -138,7 +158,11 @@ describe('@grpc/grpc-js + @grpc/proto-loader from proto/', () => {
   });
 
   test('AuthService.Login (public, no credential) registers the first user', async () => {
-    const res = await call(client('AuthService'), 'Login', { identifier: 'user@example.com', secret: 'SecurePassword123!', register: true });
+    const res = await call(client('AuthService'), 'Login', {
+      identifier: 'user@example.com',
+      secret: 'SecurePassword123!',
+      register: true,
+    });
     assert.equal(res.token_type, 'Bearer');
     assert.equal(res.access_token.split('.').length, 3);
     assert.equal(res.tokens.access, res.access_token);
@@ -160,22 +184,43 @@ describe('@grpc/grpc-js + @grpc/proto-loader from proto/', () => {
     await rejectsWith(call(client('AuthService'), 'GetMe', {}), grpc.status.UNAUTHENTICATED, 'UNAUTHENTICATED');
     const [h, p, s] = token.split('.');
     const tampered = `${h}.${p}.${s!.slice(0, -4)}${s!.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
-    await rejectsWith(call(client('AuthService'), 'GetMe', {}, metadata({ authorization: `Bearer ${tampered}` })), grpc.status.UNAUTHENTICATED, 'INVALID_TOKEN');
-    await rejectsWith(call(client('DirectoryService'), 'ListUsers', {}, metadata({ 'x-api-key': 'not-a-real-key' })), grpc.status.UNAUTHENTICATED, 'INVALID_API_KEY');
+    await rejectsWith(
+      call(client('AuthService'), 'GetMe', {}, metadata({ authorization: `Bearer ${tampered}` })),
+      grpc.status.UNAUTHENTICATED,
+      'INVALID_TOKEN',
+    );
+    await rejectsWith(
+      call(client('DirectoryService'), 'ListUsers', {}, metadata({ 'x-api-key': 'not-a-real-key' })),
+      grpc.status.UNAUTHENTICATED,
+      'INVALID_API_KEY',
+    );
   });
 
   test('a user without the permission: PERMISSION_DENIED', async () => {
-    const other = await call(client('AuthService'), 'Login', { identifier: 'plain@example.com', secret: 'PlainPassword123!', register: true });
+    const other = await call(client('AuthService'), 'Login', {
+      identifier: 'plain@example.com',
+      secret: 'PlainPassword123!',
+      register: true,
+    });
     assert.equal(other.user.is_admin, false);
-    await rejectsWith(call(client('AuthService'), 'ListSigningKeys', {}, metadata({ authorization: `Bearer ${other.access_token}` })), grpc.status.PERMISSION_DENIED, 'PERMISSION_DENIED');
+    await rejectsWith(
+      call(client('AuthService'), 'ListSigningKeys', {}, metadata({ authorization: `Bearer ${other.access_token}` })),
+      grpc.status.PERMISSION_DENIED,
+      'PERMISSION_DENIED',
+    );
   });
 
   test('ApiKeyService.CreateApiKey over grpc-js: the plaintext key, once', async () => {
     assert.ok(token, 'logged in');
-    const res = await call(client('ApiKeyService'), 'CreateApiKey', {
-      name: 'grpc-js reader',
-      scopes: ['read:users', 'read:agents', 'read:apikeys', 'read:apps'],
-    }, metadata({ authorization: `Bearer ${token}` }));
+    const res = await call(
+      client('ApiKeyService'),
+      'CreateApiKey',
+      {
+        name: 'grpc-js reader',
+        scopes: ['read:users', 'read:agents', 'read:apikeys', 'read:apps'],
+      },
+      metadata({ authorization: `Bearer ${token}` }),
+    );
     assert.equal(typeof res.key, 'string');
     assert.ok(res.key.length >= 20);
     assert.equal(res.api_key, res.key);
@@ -200,6 +245,10 @@ describe('@grpc/grpc-js + @grpc/proto-loader from proto/', () => {
 
   test("an API key holds only its scopes, not its owner's administrator rights", async () => {
     assert.ok(apiKey, 'an API key was created');
-    await rejectsWith(call(client('AuthService'), 'ListSigningKeys', {}, metadata({ 'x-api-key': apiKey })), grpc.status.PERMISSION_DENIED, 'PERMISSION_DENIED');
+    await rejectsWith(
+      call(client('AuthService'), 'ListSigningKeys', {}, metadata({ 'x-api-key': apiKey })),
+      grpc.status.PERMISSION_DENIED,
+      'PERMISSION_DENIED',
+    );
   });
 });

@@ -18,8 +18,16 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const password = 'Password123!x';
 const docs = fileURLToPath(new URL('../../docs/', import.meta.url));
 const screenshots = process.env.UPDATE_SCREENSHOTS === '1';
@@ -58,9 +66,15 @@ describe('the admin console in headless Chromium', () => {
     assert.ok(res.ok, `${res.status} ${await res.clone().text()}`);
     return res.json() as Promise<any>;
   };
-  const verify = async (key: string) => (await json(await sso.rest('/verify', {
-    method: 'POST', json: { username: 'bob@example.com', password, api_key: key },
-  }))).message as string;
+  const verify = async (key: string) =>
+    (
+      await json(
+        await sso.rest('/verify', {
+          method: 'POST',
+          json: { username: 'bob@example.com', password, api_key: key },
+        }),
+      )
+    ).message as string;
 
   before(async () => {
     // Chromium first: the 1-second check starts when the server is ready, not when a browser is.
@@ -69,7 +83,9 @@ describe('the admin console in headless Chromium', () => {
     page = await admin.newPage();
     // A renderer process up and running, so the timing below is the server's and the console's.
     await page.goto('data:text/html,<title>warm</title>');
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
     const port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
@@ -79,10 +95,29 @@ describe('the admin console in headless Chromium', () => {
     await page.goto(`${issuer}/console`);
     await page.locator('input[name=identifier]').waitFor();
     firstPage = performance.now() - ready;
-    adminToken = (await json(await sso.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'admin@example.com', secret: password, register: true } }))).access_token;
-    await json(await sso.rest('/api/sso/v1/roles', { method: 'POST', token: adminToken, json: { name: 'Support', slug: 'support', scopes: ['read:users'] } }));
+    adminToken = (
+      await json(
+        await sso.rest('/api/sso/v1/auth/login', {
+          method: 'POST',
+          json: { identifier: 'admin@example.com', secret: password, register: true },
+        }),
+      )
+    ).access_token;
+    await json(
+      await sso.rest('/api/sso/v1/roles', {
+        method: 'POST',
+        token: adminToken,
+        json: { name: 'Support', slug: 'support', scopes: ['read:users'] },
+      }),
+    );
     // One permission: update:users (which implies read:users on USSO's ladder).
-    await json(await sso.rest('/api/sso/v1/users', { method: 'POST', token: adminToken, json: { identifier: 'carol@example.com', password, scopes: ['update:users'] } }));
+    await json(
+      await sso.rest('/api/sso/v1/users', {
+        method: 'POST',
+        token: adminToken,
+        json: { identifier: 'carol@example.com', password, scopes: ['update:users'] },
+      }),
+    );
     await admin.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: issuer });
   });
   after(async () => {
@@ -122,7 +157,9 @@ describe('the admin console in headless Chromium', () => {
       best = Math.min(best, performance.now() - t0);
       await fresh.close();
     }
-    console.log(`console: first page ${Math.round(firstPage)} ms after ready (best ${Math.round(best)} ms); reopened and listing users in ${Math.round(reopened)} ms`);
+    console.log(
+      `console: first page ${Math.round(firstPage)} ms after ready (best ${Math.round(best)} ms); reopened and listing users in ${Math.round(reopened)} ms`,
+    );
     assert.ok(best < 1000, `first page after ${firstPage} ms, then ${best} ms`);
     assert.ok(reopened < 1000, `signed-in console after ${reopened} ms`);
 
@@ -175,14 +212,19 @@ describe('the admin console in headless Chromium', () => {
     await heading(page, 'Wiki').waitFor();
     await page.getByLabel('Assign user').fill('bob@example.com');
     await page.getByRole('button', { name: 'Assign', exact: true }).click();
-    await page.getByRole('region', { name: 'Assigned users' }).getByRole('link', { name: 'bob@example.com' }).waitFor()
+    await page
+      .getByRole('region', { name: 'Assigned users' })
+      .getByRole('link', { name: 'bob@example.com' })
+      .waitFor()
       .catch(() => page.locator('#app-users-title ~ ul').getByRole('link', { name: 'bob@example.com' }).waitFor());
     assert.equal(await verify(appKey), 'Authorized');
     await shoot(page, 'app');
   });
 
   test('the administrator revokes bob’s session', async () => {
-    const login = await json(await sso.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'bob@example.com', secret: password } }));
+    const login = await json(
+      await sso.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'bob@example.com', secret: password } }),
+    );
     await page.goto(`${issuer}/console/#/users/${bobId}`);
     await heading(page, 'bob@example.com').waitFor();
     const row = page.locator(`tr[data-session="${login.session_id}"]`);
@@ -272,12 +314,25 @@ describe('the admin console in headless Chromium', () => {
     await heading(page, 'Overview').waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await heading(page, 'You have signed out').waitFor();
-    assert.equal((await admin.cookies(issuer)).find((c) => c.name === 'usso-session'), undefined);
+    assert.equal(
+      (await admin.cookies(issuer)).find((c) => c.name === 'usso-session'),
+      undefined,
+    );
     const live = await json(await sso.rest('/api/sso/v1/sessions?limit=100', { token: adminToken }));
-    assert.ok(!live.items.some((s: any) => s.audience === sso.config.audience && s.id !== JSON.parse(Buffer.from(adminToken.split('.')[1]!, 'base64url').toString()).session_id),
-      'no console session of the administrator is left');
+    assert.ok(
+      !live.items.some(
+        (s: any) =>
+          s.audience === sso.config.audience &&
+          s.id !== JSON.parse(Buffer.from(adminToken.split('.')[1]!, 'base64url').toString()).session_id,
+      ),
+      'no console session of the administrator is left',
+    );
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('input[name=identifier]').waitFor();
-    assert.deepEqual(consoleErrors.filter((e) => !/Failed to load resource/.test(e)), [], 'no script errors');
+    assert.deepEqual(
+      consoleErrors.filter((e) => !/Failed to load resource/.test(e)),
+      [],
+      'no script errors',
+    );
   });
 });

@@ -2,14 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { openDatabase, type Database } from '../../src/db/data-source.js';
-import {
-  AuditEvent,
-  Session,
-  SigningKey,
-  User,
-  UserIdentifier,
-  entities,
-} from '../../src/db/entities/index.js';
+import { AuditEvent, Session, SigningKey, User, UserIdentifier, entities } from '../../src/db/entities/index.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { migrations } from '../../src/db/migrations/index.js';
 import { createTestDatabaseConfig, type TestDatabase } from '../support/database.js';
@@ -94,11 +87,10 @@ describe('openDatabase', { timeout: 120_000 }, () => {
   });
 
   it('stores every time as timestamptz', async () => {
-    const rows: { table_name: string; column_name: string; data_type: string }[] =
-      await db.dataSource.query(
-        `SELECT table_name, column_name, data_type FROM information_schema.columns
+    const rows: { table_name: string; column_name: string; data_type: string }[] = await db.dataSource.query(
+      `SELECT table_name, column_name, data_type FROM information_schema.columns
           WHERE table_schema = current_schema() AND data_type LIKE 'time%'`,
-      );
+    );
     assert.ok(rows.length >= 12);
     for (const row of rows) {
       if (row.table_name === 'migrations') continue;
@@ -112,11 +104,19 @@ describe('openDatabase', { timeout: 120_000 }, () => {
     );
     const actual = new Map(rows.map((r) => [`${r.table_name}.${r.column_name}`, r.udt_name]));
     const udt: Record<string, string> = {
-      uuid: 'uuid', text: 'text', integer: 'int4', boolean: 'bool', timestamptz: 'timestamptz', jsonb: 'jsonb',
+      uuid: 'uuid',
+      text: 'text',
+      integer: 'int4',
+      boolean: 'bool',
+      timestamptz: 'timestamptz',
+      jsonb: 'jsonb',
     };
     assert.equal(db.dataSource.entityMetadatas.length, entities.length);
     for (const meta of db.dataSource.entityMetadatas) {
-      const dbColumns = rows.filter((r) => r.table_name === meta.tableName).map((r) => r.column_name).sort();
+      const dbColumns = rows
+        .filter((r) => r.table_name === meta.tableName)
+        .map((r) => r.column_name)
+        .sort();
       assert.deepEqual(meta.columns.map((c) => c.databaseName).sort(), dbColumns, meta.tableName);
       for (const column of meta.columns) {
         const expected = (column.isArray ? '_' : '') + udt[String(column.type)];
@@ -199,11 +199,14 @@ describe('openDatabase', { timeout: 120_000 }, () => {
       activatesAt: new Date(),
     });
     assert.deepEqual((await db.dataSource.getRepository(SigningKey).findOneByOrFail({ kid: key.kid })).publicJwk, {
-      kty: 'EC', crv: 'P-256', x: 'x', y: 'y',
+      kty: 'EC',
+      crv: 'P-256',
+      x: 'x',
+      y: 'y',
     });
-    const event = await db.dataSource.getRepository(AuditEvent).save(
-      db.dataSource.getRepository(AuditEvent).create({ type: 'login', outcome: 'success', actorId: user.id }),
-    );
+    const event = await db.dataSource
+      .getRepository(AuditEvent)
+      .save(db.dataSource.getRepository(AuditEvent).create({ type: 'login', outcome: 'success', actorId: user.id }));
     assert.deepEqual(event.detail, {});
     assert.ok(event.occurredAt instanceof Date);
 

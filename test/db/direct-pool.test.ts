@@ -24,13 +24,20 @@ after(async () => {
 });
 
 test('concurrent named statements each get their own answer', async () => {
-  const answers = await Promise.all(Array.from({ length: 300 }, (_, i) =>
-    one<{ n: number; s: string }>(db.dataSource, 'SELECT $1::int AS n, $2::text AS s', [i, `v${i}`], 'direct_pool_probe_select')));
+  const answers = await Promise.all(
+    Array.from({ length: 300 }, (_, i) =>
+      one<{ n: number; s: string }>(db.dataSource, 'SELECT $1::int AS n, $2::text AS s', [i, `v${i}`], 'direct_pool_probe_select'),
+    ),
+  );
   answers.forEach((a, i) => assert.deepEqual(a, { n: i, s: `v${i}` }));
   // The same name with other statements interleaved (unnamed, another name) on the same pool.
-  const mixed = await Promise.all(Array.from({ length: 100 }, (_, i) => i % 3 === 0
-    ? one<{ n: number }>(db.dataSource, 'SELECT $1::int AS n', [i])
-    : one<{ n: number; s: string }>(db.dataSource, 'SELECT $1::int AS n, $2::text AS s', [i, 'x'], 'direct_pool_probe_select')));
+  const mixed = await Promise.all(
+    Array.from({ length: 100 }, (_, i) =>
+      i % 3 === 0
+        ? one<{ n: number }>(db.dataSource, 'SELECT $1::int AS n', [i])
+        : one<{ n: number; s: string }>(db.dataSource, 'SELECT $1::int AS n, $2::text AS s', [i, 'x'], 'direct_pool_probe_select'),
+    ),
+  );
   mixed.forEach((a, i) => assert.equal(a?.n, i));
 });
 
@@ -42,17 +49,21 @@ test('writes report their row counts', async () => {
 });
 
 test('errors keep the SQLSTATE the error mapping reads', async () => {
-  await assert.rejects(run(db.dataSource, 'INSERT INTO direct_pool_probe (id, v) VALUES (1, $1)', ['dup']),
-    (e) => uniqueViolation(e) === 'direct_pool_probe_pkey');
+  await assert.rejects(
+    run(db.dataSource, 'INSERT INTO direct_pool_probe (id, v) VALUES (1, $1)', ['dup']),
+    (e) => uniqueViolation(e) === 'direct_pool_probe_pkey',
+  );
   await assert.rejects(run(db.dataSource, 'SELECT $1::int', ['not a number'], 'direct_pool_probe_cast'), (e) => isRefusedValue(e));
   // A failed named statement leaves its connection usable.
   assert.deepEqual(await one(db.dataSource, 'SELECT $1::int AS n', [5], 'direct_pool_probe_cast_ok'), { n: 5 });
 });
 
 test('inside a transaction the statement runs on the transaction', async () => {
-  await assert.rejects(db.dataSource.transaction(async (tx) => {
-    await run(tx, 'INSERT INTO direct_pool_probe (id, v) VALUES (3, $1)', ['tx']);
-    throw new Error('roll back');
-  }));
+  await assert.rejects(
+    db.dataSource.transaction(async (tx) => {
+      await run(tx, 'INSERT INTO direct_pool_probe (id, v) VALUES (3, $1)', ['tx']);
+      throw new Error('roll back');
+    }),
+  );
   assert.equal(await one(db.dataSource, 'SELECT v FROM direct_pool_probe WHERE id = 3'), undefined);
 });

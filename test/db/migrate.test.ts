@@ -19,7 +19,7 @@ import { createTestDatabaseConfig, migratedTemplate } from '../support/database.
 const postgresUrl = process.env.TEST_DATABASE_URL;
 
 // PostgreSQL-only behaviour: registered in the PostgreSQL pass of the suite (CI runs both passes).
-const describeOnPostgres = postgresUrl ? describe : (() => undefined) as unknown as typeof describe;
+const describeOnPostgres = postgresUrl ? describe : ((() => undefined) as unknown as typeof describe);
 
 describeOnPostgres('runMigrations on PostgreSQL', { timeout: 120_000 }, () => {
   it('lets servers starting together take turns: each migration is applied once', async () => {
@@ -42,15 +42,15 @@ describeOnPostgres('runMigrations on PostgreSQL', { timeout: 120_000 }, () => {
       await Promise.all(sources.map((ds) => ds.initialize()));
       const results = await Promise.all(sources.map((ds) => runMigrations(ds)));
       // Exactly one run applied everything; the others waited for the lock and found nothing to do.
-      assert.deepEqual(
-        results.flat().sort(),
-        migrations.map((m) => m.name).sort(),
-      );
+      assert.deepEqual(results.flat().sort(), migrations.map((m) => m.name).sort());
       assert.equal(results.filter((r) => r.length > 0).length, 1);
       const rows: { name: string; n: number }[] = await sources[0]!.query(
         `SELECT name, count(*)::int AS n FROM migrations GROUP BY name ORDER BY min(id)`,
       );
-      assert.deepEqual(rows, migrations.map((m) => ({ name: m.name, n: 1 })));
+      assert.deepEqual(
+        rows,
+        migrations.map((m) => ({ name: m.name, n: 1 })),
+      );
     } finally {
       await Promise.all(sources.map((ds) => (ds.isInitialized ? ds.destroy() : undefined)));
       await test.cleanup();
@@ -171,9 +171,7 @@ describe('close()', { timeout: 120_000 }, () => {
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) =>
-      child.once('exit', (c, s) => r([c, s])),
-    );
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.once('exit', (c, s) => r([c, s])));
     clearTimeout(timer);
     assert.equal(signal, null, `the child did not exit by itself within 60 s:\n${output}`);
     assert.equal(code, 0, output);

@@ -24,7 +24,7 @@ before(async () => {
   server = await startTestServer({ keyPublishDelay: publishDelay });
   const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { ...admin, register: true } });
   assert.equal(res.status, 200);
-  assert.equal((await res.json() as { user: { is_admin: boolean } }).user.is_admin, true);
+  assert.equal(((await res.json()) as { user: { is_admin: boolean } }).user.is_admin, true);
 });
 
 after(async () => {
@@ -34,7 +34,7 @@ after(async () => {
 async function login(who = admin): Promise<string> {
   const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: who });
   assert.equal(res.status, 200, await res.clone().text());
-  return (await res.json() as { access_token: string }).access_token;
+  return ((await res.json()) as { access_token: string }).access_token;
 }
 
 const kidOf = (token: string) => decodeProtectedHeader(token).kid!;
@@ -46,13 +46,19 @@ async function publishedKids(): Promise<string[]> {
 
 /** Verifies as a relying app does: a fresh remote JWKS, the server's issuer. */
 async function verifiesOffline(token: string): Promise<void> {
-  await jwtVerify(token, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)), { issuer: server.config.issuer, audience: 'sso' });
+  await jwtVerify(token, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)), {
+    issuer: server.config.issuer,
+    audience: 'sso',
+  });
 }
 
 describe('private keys at rest', () => {
   test('are encrypted with the configured secret, never stored as plain JWK', async () => {
-    const rows = await server.app.database.dataSource.query('SELECT kid, public_jwk, private_key_encrypted FROM signing_keys') as
-      { kid: string; public_jwk: JWK | string; private_key_encrypted: string }[];
+    const rows = (await server.app.database.dataSource.query('SELECT kid, public_jwk, private_key_encrypted FROM signing_keys')) as {
+      kid: string;
+      public_jwk: JWK | string;
+      private_key_encrypted: string;
+    }[];
     assert.ok(rows.length >= 1);
     for (const row of rows) {
       const blob = row.private_key_encrypted;
@@ -62,8 +68,11 @@ describe('private keys at rest', () => {
       const privateJwk = decryptPrivateKey(blob, server.config.keySecret!);
       assert.equal(typeof privateJwk.d, 'string');
       assert.ok(!blob.includes(privateJwk.d!), 'the private scalar appears in the stored blob');
-      assert.ok(!blob.includes(Buffer.from(privateJwk.d!, 'base64url').toString('base64')), 'the private scalar appears (base64) in the stored blob');
-      const publicJwk = typeof row.public_jwk === 'string' ? JSON.parse(row.public_jwk) as JWK : row.public_jwk;
+      assert.ok(
+        !blob.includes(Buffer.from(privateJwk.d!, 'base64url').toString('base64')),
+        'the private scalar appears (base64) in the stored blob',
+      );
+      const publicJwk = typeof row.public_jwk === 'string' ? (JSON.parse(row.public_jwk) as JWK) : row.public_jwk;
       assert.equal(privateJwk.x, publicJwk.x);
       assert.equal(privateJwk.y, publicJwk.y);
       assert.equal('d' in publicJwk, false, 'the public column holds a private member');
@@ -78,7 +87,9 @@ describe('private keys at rest', () => {
 
   test('two encryptions of keys never share salt or IV', async () => {
     await server.client(AuthService, { token: await login() }).rotateSigningKey({});
-    const rows = await server.app.database.dataSource.query('SELECT private_key_encrypted FROM signing_keys') as { private_key_encrypted: string }[];
+    const rows = (await server.app.database.dataSource.query('SELECT private_key_encrypted FROM signing_keys')) as {
+      private_key_encrypted: string;
+    }[];
     assert.ok(rows.length >= 2);
     const salts = rows.map((r) => r.private_key_encrypted.split('.')[1]);
     const ivs = rows.map((r) => r.private_key_encrypted.split('.')[2]);
@@ -104,8 +115,10 @@ describe('rotation without a failed verification', () => {
     assert.equal(rotated.status, 'pending');
     assert.equal(rotated.alg, 'ES256');
     const activatesAt = timestampDate(rotated.activatesAt!).getTime();
-    assert.ok(activatesAt >= before + publishDelay * 1000 - 50 && activatesAt <= Date.now() + publishDelay * 1000 + 50,
-      `activates_at ${new Date(activatesAt).toISOString()} is not about ${publishDelay}s away`);
+    assert.ok(
+      activatesAt >= before + publishDelay * 1000 - 50 && activatesAt <= Date.now() + publishDelay * 1000 + 50,
+      `activates_at ${new Date(activatesAt).toISOString()} is not about ${publishDelay}s away`,
+    );
 
     // Pending: published at once, but tokens are still signed with K1.
     const kids = await publishedKids();
@@ -158,13 +171,13 @@ describe('rotation without a failed verification', () => {
 
   test('a refresh token signed by a retired key still refreshes', async () => {
     const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: admin });
-    const { refresh_token: refresh } = await res.json() as { refresh_token: string };
+    const { refresh_token: refresh } = (await res.json()) as { refresh_token: string };
     const signer = kidOf(refresh);
     await server.client(AuthService, { token: await login() }).rotateSigningKey({});
     await new Promise((r) => setTimeout(r, publishDelay * 1000 + 200));
     const refreshed = await server.rest('/api/sso/v1/auth/refresh', { method: 'POST', json: { refresh_token: refresh } });
     assert.equal(refreshed.status, 200, await refreshed.clone().text());
-    const next = await refreshed.json() as { access_token: string };
+    const next = (await refreshed.json()) as { access_token: string };
     assert.notEqual(kidOf(next.access_token), signer);
   });
 
@@ -174,7 +187,10 @@ describe('rotation without a failed verification', () => {
     assert.equal(reg.status, 200);
     const client = server.client(AuthService, { token: await login(user) });
     for (const call of [() => client.rotateSigningKey({}), () => client.listSigningKeys({})]) {
-      const err = await call().then(() => undefined, (e: unknown) => e);
+      const err = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof ConnectError, String(err));
       assert.equal(err.code, Code.PermissionDenied);
     }
@@ -208,7 +224,10 @@ describe('npm run keys:rotate (CLI, against its own embedded data dir)', () => {
 
   for (const args of [['--delay', 'soon'], ['--delay=-1'], ['--delay', '1.5'], ['--delay'], ['--dealy', '5'], ['now']]) {
     test(`${JSON.stringify(args)} is refused before anything is opened`, async () => {
-      const err = await cli(args).then(() => undefined, (e: unknown) => e) as { code?: number; stderr?: string; stdout?: string } | undefined;
+      const err = (await cli(args).then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as { code?: number; stderr?: string; stdout?: string } | undefined;
       assert.ok(err, 'expected a non-zero exit');
       assert.equal(err.code, 1);
       assert.match(err.stderr ?? '', /delay|dealy|now|argument/i);
@@ -230,7 +249,7 @@ describe('npm run keys:rotate (CLI, against its own embedded data dir)', () => {
     const second = JSON.parse((await cli(['--delay=60'])).stdout) as Output;
     assert.equal(second.keys.length, 3);
     const kids = second.keys.map((k) => k.kid);
-    assert.deepEqual(kids, [second.rotated, first.rotated, previous!.kid], 'the data dir kept the first run\'s keys');
+    assert.deepEqual(kids, [second.rotated, first.rotated, previous!.kid], "the data dir kept the first run's keys");
     const byKid = new Map(second.keys.map((k) => [k.kid, k]));
     assert.equal(byKid.get(second.rotated)!.status, 'pending');
     assert.ok(Math.abs(new Date(second.signs_from).getTime() - (Date.now() + 60_000)) < 30_000, second.signs_from);

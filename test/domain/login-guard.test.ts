@@ -43,11 +43,13 @@ describe('LoginGuard (maxFailures 3, maxFailuresPerIp 100, lock 1 s doubling to 
 
   async function row(key: string): Promise<{ failures: number; locked: boolean } | undefined> {
     const [r] = await db.dataSource.query(
-      'SELECT failures, coalesce(locked_until > now(), false) AS locked FROM login_throttles WHERE key = $1', [key]);
+      'SELECT failures, coalesce(locked_until > now(), false) AS locked FROM login_throttles WHERE key = $1',
+      [key],
+    );
     return r;
   }
 
-  test('attempts on different names of one account share the account\'s count', async () => {
+  test("attempts on different names of one account share the account's count", async () => {
     const userId = randomUUID();
     const names = ['a@example.com', 'alice', '+15550001111'];
     for (const identifier of names) assert.equal(await admit({ identifier, userId, ip: '10.0.0.1' }), 'check', identifier);
@@ -65,8 +67,10 @@ describe('LoginGuard (maxFailures 3, maxFailuresPerIp 100, lock 1 s doubling to 
     assert.deepEqual(await row('id:a@example.com'), { failures: 3, locked: true });
     assert.equal(await admit({ identifier: 'a@example.com', userId, ip: '10.0.0.1' }), 'told');
     // A caller that already knows the account (a signed-in user proving its password) is told.
-    await assert.rejects(guard.admit({ identifier: 'alice', userId, ip: '10.0.0.9' }),
-      (e: unknown) => e instanceof AppError && e.reason === 'TOO_MANY_ATTEMPTS');
+    await assert.rejects(
+      guard.admit({ identifier: 'alice', userId, ip: '10.0.0.9' }),
+      (e: unknown) => e instanceof AppError && e.reason === 'TOO_MANY_ATTEMPTS',
+    );
     // Another account, and a name that reaches no account, are not affected.
     assert.equal(await admit({ identifier: 'bob@example.com', userId: randomUUID(), ip: '10.0.0.1' }), 'check');
     assert.equal(await admit({ identifier: 'nobody@example.com', ip: '10.0.0.1' }), 'check');
@@ -82,7 +86,7 @@ describe('LoginGuard (maxFailures 3, maxFailuresPerIp 100, lock 1 s doubling to 
     assert.equal(after, before, 'no account key was made up');
   });
 
-  test('a success lifts the name\'s and the account\'s counts and takes back the address\'s attempt', async () => {
+  test("a success lifts the name's and the account's counts and takes back the address's attempt", async () => {
     const userId = randomUUID();
     const ip = '10.0.0.4';
     assert.equal(await admit({ identifier: 'carol', userId, ip }), 'check');
@@ -104,8 +108,9 @@ describe('LoginGuard (maxFailures 3, maxFailuresPerIp 100, lock 1 s doubling to 
   test('30 parallel attempts spread over 5 names of one account: at most 3 admitted', async () => {
     const userId = randomUUID();
     const names = ['dave@example.com', 'dave', '+15550002222', '15550002222', 'd.ave'];
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) =>
-      admit({ identifier: names[i % names.length]!, userId, ip: `10.1.0.${i}` })));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => admit({ identifier: names[i % names.length]!, userId, ip: `10.1.0.${i}` })),
+    );
     // At most the limit; fewer when an attempt refused by the account's lock has meanwhile
     // locked a name that a slower attempt (still creating its rows) then meets.
     const admittedCount = results.filter((r) => r === 'check').length;
@@ -115,8 +120,14 @@ describe('LoginGuard (maxFailures 3, maxFailuresPerIp 100, lock 1 s doubling to 
 
   test('the lock is the base time at the limit and doubles with each attempt after it expires', async () => {
     const userId = randomUUID();
-    const lockSeconds = async () => Number((await db.dataSource.query(
-      'SELECT extract(epoch FROM locked_until - now()) AS s FROM login_throttles WHERE key = $1', [`user:${userId}`]))[0].s);
+    const lockSeconds = async () =>
+      Number(
+        (
+          await db.dataSource.query('SELECT extract(epoch FROM locked_until - now()) AS s FROM login_throttles WHERE key = $1', [
+            `user:${userId}`,
+          ])
+        )[0].s,
+      );
     for (let i = 0; i < 3; i++) assert.equal(await admit({ identifier: `erin${i}`, userId, ip: '10.0.0.5' }), 'check');
     const first = await lockSeconds();
     assert.ok(first > 0 && first <= 1, `first lock ${first} s`);

@@ -18,15 +18,36 @@ test('intersections of typical lists', () => {
 
 test('the intersection grants a permission exactly when both lists do', () => {
   const lists = [
-    ['*'], ['*:users'], ['read:*'], ['manage:users', 'read:agents'], ['update:users'], ['write:posts', 'read:posts'],
-    ['owner:users'], ['delete:*', 'write:posts'], [],
+    ['*'],
+    ['*:users'],
+    ['read:*'],
+    ['manage:users', 'read:agents'],
+    ['update:users'],
+    ['write:posts', 'read:posts'],
+    ['owner:users'],
+    ['delete:*', 'write:posts'],
+    [],
   ];
-  const permissions = ['read:users', 'update:users', 'delete:users', 'owner:users', 'read:agents', 'manage:agents', 'write:posts', 'read:posts', 'admin:keys'];
+  const permissions = [
+    'read:users',
+    'update:users',
+    'delete:users',
+    'owner:users',
+    'read:agents',
+    'manage:agents',
+    'write:posts',
+    'read:posts',
+    'admin:keys',
+  ];
   for (const a of lists) {
     for (const b of lists) {
       const both = intersectScopes(a, b);
       for (const p of permissions) {
-        assert.equal(hasScope(both, p), hasScope(a, p) && hasScope(b, p), `${JSON.stringify(a)} ∩ ${JSON.stringify(b)} for ${p}: ${JSON.stringify(both)}`);
+        assert.equal(
+          hasScope(both, p),
+          hasScope(a, p) && hasScope(b, p),
+          `${JSON.stringify(a)} ∩ ${JSON.stringify(b)} for ${p}: ${JSON.stringify(both)}`,
+        );
       }
     }
   }

@@ -92,14 +92,41 @@ describe('hasScope', () => {
 });
 
 describe('isValidScope', () => {
-  const valid = ['read:users', 'write:posts', '*', '*:*', 'read:*', 'read', 'manage:api-keys', 'read:finance/invoices',
-    'admin:app.v2', 'read:user_profiles', 'a'.repeat(100) + ':' + 'b'.repeat(99)];
-  const invalid = ['', ' ', 'read users', 'read:', ':users', 'read:users:extra', 'read: users', 'read:users ', 'read;users',
-    'read:us"ers', 'read:<script>', 'read:users\n', 'a'.repeat(100) + ':' + 'b'.repeat(100), 'lesen:benützer'];
-  for (const scope of valid) test(`valid: ${JSON.stringify(scope.length > 40 ? `${scope.slice(0, 20)}…(${scope.length})` : scope)}`, () => {
-    assert.equal(isValidScope(scope), true);
-  });
-  for (const scope of invalid) test(`invalid: ${JSON.stringify(scope.length > 40 ? `${scope.slice(0, 20)}…(${scope.length})` : scope)}`, () => {
-    assert.equal(isValidScope(scope), false);
-  });
+  const valid = [
+    'read:users',
+    'write:posts',
+    '*',
+    '*:*',
+    'read:*',
+    'read',
+    'manage:api-keys',
+    'read:finance/invoices',
+    'admin:app.v2',
+    'read:user_profiles',
+    'a'.repeat(100) + ':' + 'b'.repeat(99),
+  ];
+  const invalid = [
+    '',
+    ' ',
+    'read users',
+    'read:',
+    ':users',
+    'read:users:extra',
+    'read: users',
+    'read:users ',
+    'read;users',
+    'read:us"ers',
+    'read:<script>',
+    'read:users\n',
+    'a'.repeat(100) + ':' + 'b'.repeat(100),
+    'lesen:benützer',
+  ];
+  for (const scope of valid)
+    test(`valid: ${JSON.stringify(scope.length > 40 ? `${scope.slice(0, 20)}…(${scope.length})` : scope)}`, () => {
+      assert.equal(isValidScope(scope), true);
+    });
+  for (const scope of invalid)
+    test(`invalid: ${JSON.stringify(scope.length > 40 ? `${scope.slice(0, 20)}…(${scope.length})` : scope)}`, () => {
+      assert.equal(isValidScope(scope), false);
+    });
 });

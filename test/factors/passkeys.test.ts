@@ -9,8 +9,16 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const PASSWORD = 'Password-123-abc';
 
 let server: TestServer;
@@ -20,10 +28,12 @@ let admin: string;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    }).on('error', reject);
+    const s = createServer()
+      .listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as { port: number };
+        s.close(() => resolve(port));
+      })
+      .on('error', reject);
   });
 }
 
@@ -58,15 +68,25 @@ before(async () => {
   const port = await freePort();
   const origin = `http://localhost:${port}`;
   server = await startTestServer({ port, issuer: origin, webauthnRpId: 'localhost', webauthnOrigins: [origin] });
-  admin = (await post('/api/sso/v1/auth/login', { identifier: 'admin@example.com', secret: 'AdminPassword123!', register: true })).body.access_token;
+  admin = (await post('/api/sso/v1/auth/login', { identifier: 'admin@example.com', secret: 'AdminPassword123!', register: true })).body
+    .access_token;
   browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, timeout: 60_000 });
   page = await browser.newPage();
-  await page.route(`${origin}/passkey-test`, (route) => route.fulfill({ contentType: 'text/html', body: `<!doctype html><title>passkeys</title><script>${pageHelpers}</script>` }));
+  await page.route(`${origin}/passkey-test`, (route) =>
+    route.fulfill({ contentType: 'text/html', body: `<!doctype html><title>passkeys</title><script>${pageHelpers}</script>` }),
+  );
   await page.goto(`${origin}/passkey-test`);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
   });
 });
 after(async () => {
@@ -120,7 +140,10 @@ describe('passkeys in Chromium with a virtual authenticator', () => {
     assert.equal(done.status, 200, JSON.stringify(done.body));
     assert.deepEqual(claimsOf(done.body.access_token).amr, ['password', 'pwd', 'hwk', 'mfa']);
     token = done.body.access_token;
-    const [row] = await server.app.database.dataSource.query('SELECT counter::int AS counter, last_used_at IS NOT NULL AS used FROM passkeys WHERE user_id = $1', [userId]);
+    const [row] = await server.app.database.dataSource.query(
+      'SELECT counter::int AS counter, last_used_at IS NOT NULL AS used FROM passkeys WHERE user_id = $1',
+      [userId],
+    );
     assert.ok(row.used);
     assert.ok(row.counter >= 0);
   });
@@ -134,7 +157,12 @@ describe('passkeys in Chromium with a virtual authenticator', () => {
     assert.deepEqual(removed, { status: 200, body: { success: true } });
     assert.equal((await post('/api/sso/v1/auth/login', { identifier: 'pk@example.com', secret: PASSWORD })).body.status, undefined);
     const events = await server.app.database.dataSource.query(
-      `SELECT type FROM audit_events WHERE actor_id = $1 AND type LIKE 'mfa.passkey%' AND outcome = 'success' ORDER BY occurred_at`, [userId]);
-    assert.deepEqual(events.map((e: any) => e.type), ['mfa.passkey.register', 'mfa.passkey', 'mfa.passkey', 'mfa.passkey.rename', 'mfa.passkey.remove']);
+      `SELECT type FROM audit_events WHERE actor_id = $1 AND type LIKE 'mfa.passkey%' AND outcome = 'success' ORDER BY occurred_at`,
+      [userId],
+    );
+    assert.deepEqual(
+      events.map((e: any) => e.type),
+      ['mfa.passkey.register', 'mfa.passkey', 'mfa.passkey', 'mfa.passkey.rename', 'mfa.passkey.remove'],
+    );
   });
 });

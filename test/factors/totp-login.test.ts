@@ -13,7 +13,10 @@ import { startTestServer, type Protocol, type TestServer } from '../support/serv
 const ADMIN = { identifier: 'admin@example.com', secret: 'AdminPassword123!' };
 const PASSWORD = 'Password-123-abc';
 
-interface Answer { status: number; body: any }
+interface Answer {
+  status: number;
+  body: any;
+}
 
 let server: TestServer;
 let admin: string;
@@ -24,7 +27,11 @@ async function post(path: string, json: unknown, token?: string): Promise<Answer
 }
 
 async function createUser(name: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const made = await post('/api/sso/v1/users', { identifiers: [{ identifier: `${name}@example.com` }], password: PASSWORD, ...extra }, admin);
+  const made = await post(
+    '/api/sso/v1/users',
+    { identifiers: [{ identifier: `${name}@example.com` }], password: PASSWORD, ...extra },
+    admin,
+  );
   assert.equal(made.status, 200, JSON.stringify(made.body));
   return made.body.id;
 }
@@ -97,7 +104,12 @@ describe('TOTP enrolment and the two-step login', () => {
     assert.deepEqual(session.amr, ['password', 'pwd', 'otp', 'mfa']);
     // The refreshed token says the same.
     const refreshed = await post('/api/sso/v1/auth/refresh', { refresh_token: done.body.refresh_token });
-    assert.deepEqual(JSON.parse(Buffer.from(refreshed.body.access_token.split('.')[1], 'base64url').toString()).amr, ['password', 'pwd', 'otp', 'mfa']);
+    assert.deepEqual(JSON.parse(Buffer.from(refreshed.body.access_token.split('.')[1], 'base64url').toString()).amr, [
+      'password',
+      'pwd',
+      'otp',
+      'mfa',
+    ]);
   });
 
   for (const protocol of ['connect', 'grpc'] as Protocol[]) {
@@ -143,7 +155,8 @@ describe('TOTP enrolment and the two-step login', () => {
     const older = await post('/api/sso/v1/auth/mfa', { mfa_token: second.body.mfa_token, totp_code: await code(secret, -1) });
     assert.equal(older.status, 401);
     const [event] = await server.app.database.dataSource.query(
-      `SELECT detail->>'reason' AS reason FROM audit_events WHERE type = 'mfa.totp' AND outcome = 'failure' ORDER BY occurred_at DESC LIMIT 1`);
+      `SELECT detail->>'reason' AS reason FROM audit_events WHERE type = 'mfa.totp' AND outcome = 'failure' ORDER BY occurred_at DESC LIMIT 1`,
+    );
     assert.equal(event.reason, 'TOTP_REPLAYED');
   });
 
@@ -203,8 +216,9 @@ describe('TOTP enrolment and the two-step login', () => {
       if (wrong.status === 401) wrongCodes++;
     }
     assert.ok(wrongCodes >= 1 && wrongCodes <= 5, `${wrongCodes} wrong codes checked`);
-    const [row] = await server.app.database.dataSource.query(
-      `SELECT locked_until > now() AS locked FROM login_throttles WHERE key = $1`, [`user:${id}`]);
+    const [row] = await server.app.database.dataSource.query(`SELECT locked_until > now() AS locked FROM login_throttles WHERE key = $1`, [
+      `user:${id}`,
+    ]);
     assert.equal(row.locked, true, 'the account is locked');
     const refused = await login('lockout');
     assert.ok([401, 429].includes(refused.status), `login while locked: ${refused.status}`);
@@ -212,7 +226,9 @@ describe('TOTP enrolment and the two-step login', () => {
     assert.equal(right.status, 429);
     assert.equal(right.body.error_code, 'TOO_MANY_ATTEMPTS');
     const [audited] = await server.app.database.dataSource.query(
-      `SELECT count(*)::int AS n FROM audit_events WHERE actor_id = $1 AND type = 'mfa.totp' AND outcome = 'failure'`, [id]);
+      `SELECT count(*)::int AS n FROM audit_events WHERE actor_id = $1 AND type = 'mfa.totp' AND outcome = 'failure'`,
+      [id],
+    );
     assert.equal(audited.n, wrongCodes);
   });
 
@@ -230,7 +246,8 @@ describe('TOTP enrolment and the two-step login', () => {
     const uri = new URL((await post('/api/sso/v1/me/factors/totp', {}, adminLogin.body.access_token)).body.otpauth_uri);
     await post('/api/sso/v1/me/factors/totp/confirm', { code: await code(uri.searchParams.get('secret')!) }, adminLogin.body.access_token);
     const res = await server.rest('/token', {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ username: 'legacy-admin@example.com', password: PASSWORD }).toString(),
     });
     assert.equal(res.status, 401);
@@ -241,7 +258,8 @@ describe('TOTP enrolment and the two-step login', () => {
   test('removing TOTP needs a current factor; without a factor left, recovery codes go too', async () => {
     const { secret, recoveryCodes } = await enrolled('remove');
     const held = await login('remove');
-    const token = (await post('/api/sso/v1/auth/mfa', { mfa_token: held.body.mfa_token, recovery_code: recoveryCodes[1] })).body.access_token;
+    const token = (await post('/api/sso/v1/auth/mfa', { mfa_token: held.body.mfa_token, recovery_code: recoveryCodes[1] })).body
+      .access_token;
     assert.equal((await post('/api/sso/v1/me/factors/totp/delete', { proof: {} }, token)).body.error_code, 'FACTOR_PROOF_REQUIRED');
     const wrong = await post('/api/sso/v1/me/factors/totp/delete', { proof: { password: 'not-the-password' } }, token);
     assert.equal(wrong.status, 403);
@@ -262,7 +280,10 @@ describe('TOTP enrolment and the two-step login', () => {
     assert.equal(fresh.body.recovery_codes.length, 10);
     const again = await login('regen');
     assert.equal((await post('/api/sso/v1/auth/mfa', { mfa_token: again.body.mfa_token, recovery_code: recoveryCodes[2] })).status, 401);
-    assert.equal((await post('/api/sso/v1/auth/mfa', { mfa_token: again.body.mfa_token, recovery_code: fresh.body.recovery_codes[0] })).status, 200);
+    assert.equal(
+      (await post('/api/sso/v1/auth/mfa', { mfa_token: again.body.mfa_token, recovery_code: fresh.body.recovery_codes[0] })).status,
+      200,
+    );
   });
 
   test('an API key cannot manage factors', async () => {
@@ -287,16 +308,23 @@ describe('administrators: resets and the policy', () => {
     assert.equal((await reset(target, plain)).status, 403, 'no update:users');
     assert.equal((await reset(strongId, helper)).body.error_code, 'TARGET_EXCEEDS_CALLER');
     assert.equal((await reset(adminRow.id, helper)).body.error_code, 'ADMIN_REQUIRED');
-    assert.equal((await reset(helperId, helper)).status, 403, 'not one\'s own');
+    assert.equal((await reset(helperId, helper)).status, 403, "not one's own");
     assert.equal((await login('reset-target')).body.status, 'mfa_required');
     assert.deepEqual(await reset(target, helper), { status: 200, body: { success: true } });
     assert.equal((await login('reset-target')).body.status, undefined, 'a plain login again');
     assert.deepEqual(await reset(strongId, admin), { status: 200, body: { success: true } });
     const events = await server.app.database.dataSource.query(
-      `SELECT actor_id AS "actorId" FROM audit_events WHERE type = 'mfa.reset' ORDER BY occurred_at`);
-    assert.deepEqual(events.map((e: any) => e.actorId), [target, strongId]);
+      `SELECT actor_id AS "actorId" FROM audit_events WHERE type = 'mfa.reset' ORDER BY occurred_at`,
+    );
+    assert.deepEqual(
+      events.map((e: any) => e.actorId),
+      [target, strongId],
+    );
     // Over Connect too.
-    await assert.rejects(server.client(FactorService, { token: plain }).resetUserFactors({ userId: target }), (e) => reasonOf(e) === 'PermissionDenied:PERMISSION_DENIED');
+    await assert.rejects(
+      server.client(FactorService, { token: plain }).resetUserFactors({ userId: target }),
+      (e) => reasonOf(e) === 'PermissionDenied:PERMISSION_DENIED',
+    );
     void plainId;
   });
 
@@ -313,7 +341,10 @@ describe('administrators: resets and the policy', () => {
       // The enrolment token is not a second factor's: it cannot complete a login without enrolling.
       const early = await post('/api/sso/v1/auth/mfa', { mfa_token: held.body.mfa_token, recovery_code: 'AAAA-AAAA-AAAA-AAAA' });
       assert.equal(early.status, 400);
-      assert.equal((await post('/api/sso/v1/auth/passkey/challenge', { mfa_token: held.body.mfa_token })).body.error_code, 'INVALID_MFA_TOKEN');
+      assert.equal(
+        (await post('/api/sso/v1/auth/passkey/challenge', { mfa_token: held.body.mfa_token })).body.error_code,
+        'INVALID_MFA_TOKEN',
+      );
       const started = await post('/api/sso/v1/auth/mfa/enroll', { mfa_token: held.body.mfa_token, kind: 'totp' });
       assert.equal(started.status, 200, JSON.stringify(started.body));
       const secret = new URL(started.body.otpauth_uri).searchParams.get('secret')!;
@@ -323,7 +354,10 @@ describe('administrators: resets and the policy', () => {
       assert.equal(done.body.recovery_codes.length, 10);
       assert.equal((await login('policy')).body.status, 'mfa_required');
       // An enrolment token of a new login cannot be used now the user has a factor.
-      assert.equal((await post('/api/sso/v1/auth/mfa/enroll', { mfa_token: held.body.mfa_token, kind: 'totp' })).body.error_code, 'INVALID_MFA_TOKEN');
+      assert.equal(
+        (await post('/api/sso/v1/auth/mfa/enroll', { mfa_token: held.body.mfa_token, kind: 'totp' })).body.error_code,
+        'INVALID_MFA_TOKEN',
+      );
     } finally {
       await server.rest('/api/sso/v1/mfa-policy', { method: 'PUT', json: { required_for_all: false }, token: admin });
     }

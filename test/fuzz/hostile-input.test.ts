@@ -58,14 +58,27 @@ async function judge(protocol: string, label: string, outcome: Outcome): Promise
   last = now;
 }
 
-const jsonTypes = ['application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', ''];
+const jsonTypes = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  '',
+];
 
 function restCase(route: CompiledRoute) {
   const path = fc.array(hostileSegment, { minLength: route.path.variables.length, maxLength: route.path.variables.length });
-  const body = route.bodyField === '' ? fc.constant(undefined) : fc.oneof(
-    fc.tuple(fc.constantFrom(...jsonTypes), hostileJsonBody(route.method.input)),
-    fc.tuple(fc.constant('application/x-www-form-urlencoded'), hostileFormBody(route.method.input).map((s) => new Uint8Array(Buffer.from(s)))),
-  );
+  const body =
+    route.bodyField === ''
+      ? fc.constant(undefined)
+      : fc.oneof(
+          fc.tuple(fc.constantFrom(...jsonTypes), hostileJsonBody(route.method.input)),
+          fc.tuple(
+            fc.constant('application/x-www-form-urlencoded'),
+            hostileFormBody(route.method.input).map((s) => new Uint8Array(Buffer.from(s))),
+          ),
+        );
   return fc.record({ path, query: hostileQuery(route.method.input), body });
 }
 
@@ -76,12 +89,15 @@ function restUrl(route: CompiledRoute, segments: string[], query: string): strin
 }
 
 async function fuzzRoute(route: CompiledRoute, caller: Caller): Promise<void> {
-  await fc.assert(fc.asyncProperty(restCase(route), async (c) => {
-    const headers: Record<string, string> = { ...authHeaders(caller) };
-    if (c.body && c.body[0]) headers['content-type'] = c.body[0];
-    const outcome = await httpCall(restUrl(route, c.path, c.query), { method: route.httpMethod, headers, body: c.body?.[1] });
-    await judge('rest', `${caller} ${routeName(route)}`, outcome);
-  }), { numRuns: runs, seed });
+  await fc.assert(
+    fc.asyncProperty(restCase(route), async (c) => {
+      const headers: Record<string, string> = { ...authHeaders(caller) };
+      if (c.body && c.body[0]) headers['content-type'] = c.body[0];
+      const outcome = await httpCall(restUrl(route, c.path, c.query), { method: route.httpMethod, headers, body: c.body?.[1] });
+      await judge('rest', `${caller} ${routeName(route)}`, outcome);
+    }),
+    { numRuns: runs, seed },
+  );
 }
 
 type RpcProtocol = 'connect-json' | 'connect-proto' | 'grpc' | 'grpc-web';
@@ -94,21 +110,40 @@ async function fuzzRpc(method: DescMethod, protocol: RpcProtocol, caller: Caller
   let property;
   if (protocol === 'connect-json') {
     property = fc.asyncProperty(hostileJsonBody(method.input), async (body) => {
-      await judge(protocol, label, await httpCall(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body }));
+      await judge(
+        protocol,
+        label,
+        await httpCall(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body }),
+      );
     });
   } else if (protocol === 'connect-proto') {
     property = fc.asyncProperty(hostileBinary(method.input), async (body) => {
-      await judge(protocol, label, await httpCall(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/proto' }, body }));
+      await judge(
+        protocol,
+        label,
+        await httpCall(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/proto' }, body }),
+      );
     });
   } else {
     // Enveloped, or misframed: a cut envelope, a compressed flag with no compression, two messages.
-    const framed = fc.tuple(hostileBinary(method.input), fc.constantFrom('one', 'one', 'one', 'cut', 'compressed-flag', 'two', 'bare'))
-      .map(([message, how]) => how === 'one' ? envelope(message) : how === 'cut' ? envelope(message).subarray(0, 3)
-        : how === 'compressed-flag' ? envelope(message, 1) : how === 'two' ? Buffer.concat([envelope(message), envelope(message)]) : message);
+    const framed = fc
+      .tuple(hostileBinary(method.input), fc.constantFrom('one', 'one', 'one', 'cut', 'compressed-flag', 'two', 'bare'))
+      .map(([message, how]) =>
+        how === 'one'
+          ? envelope(message)
+          : how === 'cut'
+            ? envelope(message).subarray(0, 3)
+            : how === 'compressed-flag'
+              ? envelope(message, 1)
+              : how === 'two'
+                ? Buffer.concat([envelope(message), envelope(message)])
+                : message,
+      );
     property = fc.asyncProperty(framed, async (body) => {
-      const outcome = protocol === 'grpc'
-        ? await grpcCall(session, rpcPath(method), headers, body)
-        : await httpCall(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/grpc-web+proto' }, body });
+      const outcome =
+        protocol === 'grpc'
+          ? await grpcCall(session, rpcPath(method), headers, body)
+          : await httpCall(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/grpc-web+proto' }, body });
       await judge(protocol, label, outcome);
     });
   }
@@ -119,7 +154,10 @@ before(async () => {
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
   server = await startTestServer();
-  const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'admin@example.com', secret: 'Password123!x', register: true } });
+  const res = await server.rest('/api/sso/v1/auth/login', {
+    method: 'POST',
+    json: { identifier: 'admin@example.com', secret: 'Password123!x', register: true },
+  });
   assert.equal(res.status, 200);
   adminToken = ((await res.json()) as { access_token: string }).access_token;
   fingerprint = await createFingerprint(server.app.database.dataSource);
@@ -150,7 +188,10 @@ test(`every REST route and every RPC refuses hostile input without a 5xx or a ch
   // Still standing, and still serving: the administrator's session outlived the run.
   const me = await server.rest('/api/sso/v1/me', { token: adminToken });
   assert.equal(me.status, 200, 'the server answers a plain call after the run');
-  const figures = `fuzz: seed ${seed}, ${stats.cases} cases (${Object.entries(stats.byProtocol).map(([p, n]) => `${p} ${n}`).join(', ')}) ` +
+  const figures =
+    `fuzz: seed ${seed}, ${stats.cases} cases (${Object.entries(stats.byProtocol)
+      .map(([p, n]) => `${p} ${n}`)
+      .join(', ')}) ` +
     `over ${restRoutes.length} REST routes and ${rpcs.length} RPCs; ${stats.refused} refused, ${stats.served} served; ` +
     `5xx/internal: ${stats.serverFailures}; refusals that changed the database: ${stats.changedByRefusal}; crashes: ${crashes.length}; ` +
     `${((Date.now() - started) / 1000).toFixed(1)} s`;

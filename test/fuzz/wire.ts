@@ -19,7 +19,10 @@ export function envelope(message: Uint8Array, flags = 0): Uint8Array {
 }
 
 /** A request over HTTP/1.1 (REST, Connect, gRPC-Web); the Connect code is read from a JSON error body. */
-export async function httpCall(url: string, init: { method: string; headers: Record<string, string>; body?: Uint8Array | string }): Promise<Outcome> {
+export async function httpCall(
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: Uint8Array | string },
+): Promise<Outcome> {
   const res = await fetch(url, { method: init.method, headers: init.headers, body: init.body as RequestInit['body'] });
   const bytes = new Uint8Array(await res.arrayBuffer());
   const text = Buffer.from(bytes).toString('latin1');
@@ -38,9 +41,20 @@ export async function httpCall(url: string, init: { method: string; headers: Rec
 }
 
 /** A gRPC call over HTTP/2 cleartext on a shared session; the status comes from the trailers. */
-export function grpcCall(session: http2.ClientHttp2Session, path: string, headers: Record<string, string>, body: Uint8Array): Promise<Outcome> {
+export function grpcCall(
+  session: http2.ClientHttp2Session,
+  path: string,
+  headers: Record<string, string>,
+  body: Uint8Array,
+): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc+proto', te: 'trailers', ...headers });
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': path,
+      'content-type': 'application/grpc+proto',
+      te: 'trailers',
+      ...headers,
+    });
     let status = 0;
     let code = '';
     const chunks: Buffer[] = [];
@@ -54,7 +68,9 @@ export function grpcCall(session: http2.ClientHttp2Session, path: string, header
     });
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('error', reject);
-    stream.on('close', () => resolve({ status, code: code === '0' ? '' : code, excerpt: Buffer.concat(chunks).toString('latin1').slice(0, 200) }));
+    stream.on('close', () =>
+      resolve({ status, code: code === '0' ? '' : code, excerpt: Buffer.concat(chunks).toString('latin1').slice(0, 200) }),
+    );
     stream.end(body);
   });
 }

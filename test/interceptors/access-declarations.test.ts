@@ -75,14 +75,16 @@ function probeService(): DescService {
     package: 'probe.v1',
     syntax: 'proto3',
     messageType: [{ name: 'Empty' }],
-    service: [{
-      name: 'AccessProbeService',
-      method: [
-        { name: 'Undeclared', inputType: '.probe.v1.Empty', outputType: '.probe.v1.Empty' },
-        { name: 'EmptyRule', inputType: '.probe.v1.Empty', outputType: '.probe.v1.Empty', options: opts({}) },
-        { name: 'Open', inputType: '.probe.v1.Empty', outputType: '.probe.v1.Empty', options: opts({ public: true }) },
-      ],
-    }],
+    service: [
+      {
+        name: 'AccessProbeService',
+        method: [
+          { name: 'Undeclared', inputType: '.probe.v1.Empty', outputType: '.probe.v1.Empty' },
+          { name: 'EmptyRule', inputType: '.probe.v1.Empty', outputType: '.probe.v1.Empty', options: opts({}) },
+          { name: 'Open', inputType: '.probe.v1.Empty', outputType: '.probe.v1.Empty', options: opts({ public: true }) },
+        ],
+      },
+    ],
   });
   const registry = createFileRegistry(file, () => undefined);
   const service = registry.getService('probe.v1.AccessProbeService');
@@ -143,11 +145,17 @@ describe('an RPC without an access declaration is denied', () => {
     for (const protocol of ['connect-json', 'connect-binary'] as const) {
       test(`${name} over ${protocol}: permission_denied ACCESS_NOT_DECLARED, handler never runs`, async () => {
         reached.length = 0;
-        const err = await call(name, protocol).then(() => undefined, (e: unknown) => e);
+        const err = await call(name, protocol).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         assert.ok(err instanceof ConnectError, `expected a ConnectError, got ${String(err)}`);
         assert.equal(err.code, Code.PermissionDenied);
         const info = err.findDetails(ErrorInfoSchema);
-        assert.deepEqual(info.map((i) => i.reason), ['ACCESS_NOT_DECLARED']);
+        assert.deepEqual(
+          info.map((i) => i.reason),
+          ['ACCESS_NOT_DECLARED'],
+        );
         assert.deepEqual(reached, []);
       });
     }
@@ -155,11 +163,16 @@ describe('an RPC without an access declaration is denied', () => {
 
   test('plain HTTP: the denial is a 403 JSON error with the reason', async () => {
     const res = await fetch(`${baseUrl}/probe.v1.AccessProbeService/Undeclared`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}',
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
     });
     assert.equal(res.status, 403);
-    const body = await res.json() as { code: string; details?: { type: string }[] };
+    const body = (await res.json()) as { code: string; details?: { type: string }[] };
     assert.equal(body.code, 'permission_denied');
-    assert.ok(body.details?.some((d) => d.type === 'google.rpc.ErrorInfo'), JSON.stringify(body));
+    assert.ok(
+      body.details?.some((d) => d.type === 'google.rpc.ErrorInfo'),
+      JSON.stringify(body),
+    );
   });
 });

@@ -5,7 +5,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../support/server.js';
 import {
-  apiUser, assign, authorizeQuery, Browser, createClientApp, hiddenFields, locationOf, pkce, signInThrough, type TestClient,
+  apiUser,
+  assign,
+  authorizeQuery,
+  Browser,
+  createClientApp,
+  hiddenFields,
+  locationOf,
+  pkce,
+  signInThrough,
+  type TestClient,
 } from './support.js';
 
 const issuer = 'http://sso.example.test';
@@ -57,19 +66,33 @@ function assertErrorBack(res: Response, client: TestClient, error: string, state
 describe('client and redirect URI not proven: a page, never a redirect', () => {
   test('unregistered redirect URI', async () => {
     const b = new Browser(server.url);
-    await assertErrorPage(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { redirect_uri: 'https://evil.example/callback', state: 's' })}`), /redirect_uri is not registered/);
+    await assertErrorPage(
+      await b.get(`/oidc/authorize?${authorizeQuery(confidential, { redirect_uri: 'https://evil.example/callback', state: 's' })}`),
+      /redirect_uri is not registered/,
+    );
   });
 
   test('a redirect URI that only starts like the registered one (exact match)', async () => {
     const b = new Browser(server.url);
-    for (const uri of [`${confidential.redirectUri}/x`, `${confidential.redirectUri}?a=1`, confidential.redirectUri.toUpperCase(), `${confidential.redirectUri}#f`]) {
-      await assertErrorPage(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { redirect_uri: uri })}`), /redirect_uri is not registered/);
+    for (const uri of [
+      `${confidential.redirectUri}/x`,
+      `${confidential.redirectUri}?a=1`,
+      confidential.redirectUri.toUpperCase(),
+      `${confidential.redirectUri}#f`,
+    ]) {
+      await assertErrorPage(
+        await b.get(`/oidc/authorize?${authorizeQuery(confidential, { redirect_uri: uri })}`),
+        /redirect_uri is not registered/,
+      );
     }
   });
 
-  test('another client\'s redirect URI', async () => {
+  test("another client's redirect URI", async () => {
     const b = new Browser(server.url);
-    await assertErrorPage(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { redirect_uri: publicClient.redirectUri })}`), /redirect_uri is not registered/);
+    await assertErrorPage(
+      await b.get(`/oidc/authorize?${authorizeQuery(confidential, { redirect_uri: publicClient.redirectUri })}`),
+      /redirect_uri is not registered/,
+    );
   });
 
   test('missing redirect URI, unknown, malformed or missing client', async () => {
@@ -105,16 +128,41 @@ describe('request errors go back to the proven redirect URI with state and iss',
   test('response_type other than code', async () => {
     const b = new Browser(server.url);
     for (const type of ['token', 'id_token', 'code id_token', 'code token']) {
-      assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { response_type: type, state: 'st1' })}`), confidential, 'unsupported_response_type', 'st1');
+      assertErrorBack(
+        await b.get(`/oidc/authorize?${authorizeQuery(confidential, { response_type: type, state: 'st1' })}`),
+        confidential,
+        'unsupported_response_type',
+        'st1',
+      );
     }
-    assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { response_type: '', state: 'st1' })}`), confidential, 'invalid_request', 'st1');
+    assertErrorBack(
+      await b.get(`/oidc/authorize?${authorizeQuery(confidential, { response_type: '', state: 'st1' })}`),
+      confidential,
+      'invalid_request',
+      'st1',
+    );
   });
 
-  test('scope without openid, or outside the client\'s allowed scopes', async () => {
+  test("scope without openid, or outside the client's allowed scopes", async () => {
     const b = new Browser(server.url);
-    assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { scope: 'profile', state: 'a' })}`), confidential, 'invalid_scope', 'a');
-    assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { scope: 'openid admin', state: 'b' })}`), confidential, 'invalid_scope', 'b');
-    assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { scope: 'openid phone', state: 'c' })}`), confidential, 'invalid_scope', 'c');
+    assertErrorBack(
+      await b.get(`/oidc/authorize?${authorizeQuery(confidential, { scope: 'profile', state: 'a' })}`),
+      confidential,
+      'invalid_scope',
+      'a',
+    );
+    assertErrorBack(
+      await b.get(`/oidc/authorize?${authorizeQuery(confidential, { scope: 'openid admin', state: 'b' })}`),
+      confidential,
+      'invalid_scope',
+      'b',
+    );
+    assertErrorBack(
+      await b.get(`/oidc/authorize?${authorizeQuery(confidential, { scope: 'openid phone', state: 'c' })}`),
+      confidential,
+      'invalid_scope',
+      'c',
+    );
   });
 
   test('a public client without PKCE', async () => {
@@ -126,20 +174,55 @@ describe('request errors go back to the proven redirect URI with state and iss',
     const b = new Browser(server.url);
     const { verifier } = pkce();
     for (const client of [publicClient, confidential]) {
-      assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(client, { code_challenge: verifier, code_challenge_method: 'plain', state: 'x' })}`), client, 'invalid_request', 'x');
-      assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(client, { code_challenge: verifier, state: 'y' })}`), client, 'invalid_request', 'y');
+      assertErrorBack(
+        await b.get(`/oidc/authorize?${authorizeQuery(client, { code_challenge: verifier, code_challenge_method: 'plain', state: 'x' })}`),
+        client,
+        'invalid_request',
+        'x',
+      );
+      assertErrorBack(
+        await b.get(`/oidc/authorize?${authorizeQuery(client, { code_challenge: verifier, state: 'y' })}`),
+        client,
+        'invalid_request',
+        'y',
+      );
     }
-    assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(publicClient, { code_challenge_method: 'S256', state: 'z' })}`), publicClient, 'invalid_request', 'z');
-    assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(publicClient, { code_challenge: 'short', code_challenge_method: 'S256' })}`), publicClient, 'invalid_request');
+    assertErrorBack(
+      await b.get(`/oidc/authorize?${authorizeQuery(publicClient, { code_challenge_method: 'S256', state: 'z' })}`),
+      publicClient,
+      'invalid_request',
+      'z',
+    );
+    assertErrorBack(
+      await b.get(`/oidc/authorize?${authorizeQuery(publicClient, { code_challenge: 'short', code_challenge_method: 'S256' })}`),
+      publicClient,
+      'invalid_request',
+    );
   });
 
   test('unknown prompt, prompt=none with others, bad max_age, request objects, a parameter sent twice', async () => {
     const b = new Browser(server.url);
-    assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { prompt: 'sometimes' })}`), confidential, 'invalid_request');
-    assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { prompt: 'none login' })}`), confidential, 'invalid_request');
+    assertErrorBack(
+      await b.get(`/oidc/authorize?${authorizeQuery(confidential, { prompt: 'sometimes' })}`),
+      confidential,
+      'invalid_request',
+    );
+    assertErrorBack(
+      await b.get(`/oidc/authorize?${authorizeQuery(confidential, { prompt: 'none login' })}`),
+      confidential,
+      'invalid_request',
+    );
     assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { max_age: '-1' })}`), confidential, 'invalid_request');
-    assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { request: 'eyJ.x.y' })}`), confidential, 'request_not_supported');
-    assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { response_mode: 'fragment' })}`), confidential, 'invalid_request');
+    assertErrorBack(
+      await b.get(`/oidc/authorize?${authorizeQuery(confidential, { request: 'eyJ.x.y' })}`),
+      confidential,
+      'request_not_supported',
+    );
+    assertErrorBack(
+      await b.get(`/oidc/authorize?${authorizeQuery(confidential, { response_mode: 'fragment' })}`),
+      confidential,
+      'invalid_request',
+    );
     assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(confidential)}&scope=openid`), confidential, 'invalid_request');
   });
 
@@ -157,7 +240,13 @@ describe('signing in and single sign-on', () => {
   test('the sign-in page, then a code with state and iss; the code is bound to the request', async () => {
     const b = new Browser(server.url);
     const { challenge } = pkce();
-    const query = authorizeQuery(publicClient, { state: 'st-123', nonce: 'n-456', code_challenge: challenge, code_challenge_method: 'S256', scope: 'openid email' });
+    const query = authorizeQuery(publicClient, {
+      state: 'st-123',
+      nonce: 'n-456',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      scope: 'openid email',
+    });
     const to = locationOf(await signInThrough(b, query, ALICE.identifier, ALICE.secret));
     assert.equal(`${to.origin}${to.pathname}`, publicClient.redirectUri);
     assert.equal(to.searchParams.get('state'), 'st-123');
@@ -165,14 +254,18 @@ describe('signing in and single sign-on', () => {
     const code = to.searchParams.get('code')!;
     assert.match(code, /^[A-Za-z0-9_-]{43}$/);
     const [row] = await server.app.database.dataSource.query(
-      'SELECT client_id, redirect_uri, code_challenge, nonce, scopes, user_id, browser_session_id FROM oidc_codes WHERE code_hash = encode(sha256($1::bytea), \'hex\')', [code]);
+      "SELECT client_id, redirect_uri, code_challenge, nonce, scopes, user_id, browser_session_id FROM oidc_codes WHERE code_hash = encode(sha256($1::bytea), 'hex')",
+      [code],
+    );
     assert.equal(row.client_id, publicClient.id);
     assert.equal(row.redirect_uri, publicClient.redirectUri);
     assert.equal(row.code_challenge, challenge);
     assert.equal(row.nonce, 'n-456');
     assert.deepEqual(row.scopes, ['openid', 'email']);
     assert.equal(row.user_id, alice.id);
-    const [session] = await server.app.database.dataSource.query('SELECT kind, user_id, audience, amr FROM sessions WHERE id = $1', [row.browser_session_id]);
+    const [session] = await server.app.database.dataSource.query('SELECT kind, user_id, audience, amr FROM sessions WHERE id = $1', [
+      row.browser_session_id,
+    ]);
     assert.deepEqual({ ...session }, { kind: 'browser', user_id: alice.id, audience: 'sso', amr: ['password'] });
   });
 
@@ -180,13 +273,19 @@ describe('signing in and single sign-on', () => {
     const b = new Browser(server.url);
     locationOf(await signInThrough(b, authorizeQuery(confidential), ALICE.identifier, ALICE.secret));
     const { challenge } = pkce();
-    const silent = locationOf(await b.get(`/oidc/authorize?${authorizeQuery(publicClient, { state: 'b2', code_challenge: challenge, code_challenge_method: 'S256' })}`));
+    const silent = locationOf(
+      await b.get(
+        `/oidc/authorize?${authorizeQuery(publicClient, { state: 'b2', code_challenge: challenge, code_challenge_method: 'S256' })}`,
+      ),
+    );
     assert.ok(silent.searchParams.get('code'));
     assert.equal(silent.searchParams.get('state'), 'b2');
     const quiet = locationOf(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { prompt: 'none' })}`));
     assert.ok(quiet.searchParams.get('code'));
     // A POSTed authorization request works the same.
-    const posted = locationOf(await b.post('/oidc/authorize', Object.fromEntries(new URLSearchParams(authorizeQuery(confidential, { state: 'p' })))));
+    const posted = locationOf(
+      await b.post('/oidc/authorize', Object.fromEntries(new URLSearchParams(authorizeQuery(confidential, { state: 'p' })))),
+    );
     assert.ok(posted.searchParams.get('code'));
     assert.equal(posted.searchParams.get('state'), 'p');
   });
@@ -195,14 +294,17 @@ describe('signing in and single sign-on', () => {
     const b = new Browser(server.url);
     const first = locationOf(await signInThrough(b, authorizeQuery(confidential), ALICE.identifier, ALICE.secret));
     const db = server.app.database.dataSource;
-    const sessionOf = async (code: string) => (await db.query(`SELECT browser_session_id AS id FROM oidc_codes WHERE code_hash = encode(sha256($1::bytea), 'hex')`, [code]))[0].id;
+    const sessionOf = async (code: string) =>
+      (await db.query(`SELECT browser_session_id AS id FROM oidc_codes WHERE code_hash = encode(sha256($1::bytea), 'hex')`, [code]))[0].id;
     const sessionId = await sessionOf(first.searchParams.get('code')!);
     await db.query(`UPDATE sessions SET auth_time = now() - interval '1 hour' WHERE id = $1`, [sessionId]);
     const oldCookie = b.jar.get('usso-session');
     const page = await b.get(`/oidc/authorize?${authorizeQuery(confidential, { prompt: 'login' })}`);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /name="password"/);
-    const again = locationOf(await signInThrough(b, authorizeQuery(confidential, { prompt: 'login', state: 'again' }), ALICE.identifier, ALICE.secret));
+    const again = locationOf(
+      await signInThrough(b, authorizeQuery(confidential, { prompt: 'login', state: 'again' }), ALICE.identifier, ALICE.secret),
+    );
     assert.equal(again.searchParams.get('state'), 'again');
     assert.equal(await sessionOf(again.searchParams.get('code')!), sessionId, 'the same SSO session');
     const [row] = await db.query('SELECT extract(epoch FROM now() - auth_time) AS age FROM sessions WHERE id = $1', [sessionId]);
@@ -217,20 +319,32 @@ describe('signing in and single sign-on', () => {
     const b = new Browser(server.url);
     const first = locationOf(await signInThrough(b, authorizeQuery(confidential), ALICE.identifier, ALICE.secret));
     const db = server.app.database.dataSource;
-    const [{ id }] = await db.query(`SELECT browser_session_id AS id FROM oidc_codes WHERE code_hash = encode(sha256($1::bytea), 'hex')`, [first.searchParams.get('code')]);
+    const [{ id }] = await db.query(`SELECT browser_session_id AS id FROM oidc_codes WHERE code_hash = encode(sha256($1::bytea), 'hex')`, [
+      first.searchParams.get('code'),
+    ]);
     assert.ok(locationOf(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { max_age: '300' })}`)).searchParams.get('code'));
     await db.query(`UPDATE sessions SET auth_time = now() - interval '10 minutes' WHERE id = $1`, [id]);
     const page = await b.get(`/oidc/authorize?${authorizeQuery(confidential, { max_age: '300' })}`);
     assert.equal(page.status, 200);
     const html = await page.text();
     assert.match(html, /name="password"/);
-    assert.ok(hiddenFields(html).some(([n, v]) => n === 'max_age' && v === '300'), 'the request is carried through the form');
-    assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { max_age: '300', prompt: 'none', state: 'm' })}`), confidential, 'login_required', 'm');
+    assert.ok(
+      hiddenFields(html).some(([n, v]) => n === 'max_age' && v === '300'),
+      'the request is carried through the form',
+    );
+    assertErrorBack(
+      await b.get(`/oidc/authorize?${authorizeQuery(confidential, { max_age: '300', prompt: 'none', state: 'm' })}`),
+      confidential,
+      'login_required',
+      'm',
+    );
     assert.ok(locationOf(await b.get(`/oidc/authorize?${authorizeQuery(confidential, { max_age: '3600' })}`)).searchParams.get('code'));
   });
 
   test('login_hint prefills the identifier', async () => {
-    const page = await new Browser(server.url).get(`/oidc/authorize?${authorizeQuery(confidential, { login_hint: 'alice@example.com"><script>' })}`);
+    const page = await new Browser(server.url).get(
+      `/oidc/authorize?${authorizeQuery(confidential, { login_hint: 'alice@example.com"><script>' })}`,
+    );
     const html = await page.text();
     assert.match(html, /name="identifier" autocomplete="username" required value="alice@example.com&quot;&gt;&lt;script&gt;"/);
     assert.doesNotMatch(html, /<script>/);
@@ -238,16 +352,23 @@ describe('signing in and single sign-on', () => {
 
   test('a user not assigned to the app: access_denied, after signing in and within a session', async () => {
     const b = new Browser(server.url);
-    assertErrorBack(await signInThrough(b, authorizeQuery(unassigned, { state: 'u' }), ALICE.identifier, ALICE.secret), unassigned, 'access_denied', 'u');
+    assertErrorBack(
+      await signInThrough(b, authorizeQuery(unassigned, { state: 'u' }), ALICE.identifier, ALICE.secret),
+      unassigned,
+      'access_denied',
+      'u',
+    );
     assert.ok(b.jar.get('usso-session'), 'signed in all the same');
     assertErrorBack(await b.get(`/oidc/authorize?${authorizeQuery(unassigned, { state: 'v' })}`), unassigned, 'access_denied', 'v');
     const bob = new Browser(server.url);
     assertErrorBack(await signInThrough(bob, authorizeQuery(confidential), BOB.identifier, BOB.secret), confidential, 'access_denied');
-    const [{ n }] = await server.app.database.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE type = 'authorize' AND outcome = 'failure'`);
+    const [{ n }] = await server.app.database.dataSource.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE type = 'authorize' AND outcome = 'failure'`,
+    );
     assert.ok(n >= 3);
   });
 
-  test('a deactivated user\'s SSO session is no longer usable', async () => {
+  test("a deactivated user's SSO session is no longer usable", async () => {
     const admin = await apiUser(server, 'admin@example.com', 'AdminPassword123!');
     const carol = await apiUser(server, 'carol@example.com', 'CarolPassword123!');
     await assign(server, admin.token, confidential.id, carol.id);

@@ -22,8 +22,16 @@ import { seedExpressVerifier } from '../support/seed-express-verifier.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const password = 'Password123!x';
 
 function freePort(): Promise<number> {
@@ -57,9 +65,18 @@ interface Rp {
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-async function startRp(opts: { name: string; origin: string; port: number; issuer: string; clientId: string; clientSecret?: string }): Promise<Rp> {
+async function startRp(opts: {
+  name: string;
+  origin: string;
+  port: number;
+  issuer: string;
+  clientId: string;
+  clientSecret?: string;
+}): Promise<Rp> {
   const config = await oidc.discovery(
-    new URL(opts.issuer), opts.clientId, undefined,
+    new URL(opts.issuer),
+    opts.clientId,
+    undefined,
     opts.clientSecret ? oidc.ClientSecretBasic(opts.clientSecret) : oidc.None(),
     { execute: [oidc.allowInsecureRequests] },
   );
@@ -90,8 +107,12 @@ async function startRp(opts: { name: string; origin: string; port: number; issue
       if (url.pathname === '/login') {
         const pending = { codeVerifier: oidc.randomPKCECodeVerifier(), state: oidc.randomState(), nonce: oidc.randomNonce() };
         const params: Record<string, string> = {
-          redirect_uri: redirectUri, scope: 'openid email profile', state: pending.state, nonce: pending.nonce,
-          code_challenge: await oidc.calculatePKCECodeChallenge(pending.codeVerifier), code_challenge_method: 'S256',
+          redirect_uri: redirectUri,
+          scope: 'openid email profile',
+          state: pending.state,
+          nonce: pending.nonce,
+          code_challenge: await oidc.calculatePKCECodeChallenge(pending.codeVerifier),
+          code_challenge_method: 'S256',
         };
         const prompt = url.searchParams.get('prompt');
         if (prompt) params.prompt = prompt;
@@ -103,10 +124,16 @@ async function startRp(opts: { name: string; origin: string; port: number; issue
         if (!session?.pending) return html(400, '<p id="error">no sign-in in progress</p>');
         try {
           const tokens = await oidc.authorizationCodeGrant(config, url, {
-            pkceCodeVerifier: session.pending.codeVerifier, expectedState: session.pending.state,
-            expectedNonce: session.pending.nonce, idTokenExpected: true,
+            pkceCodeVerifier: session.pending.codeVerifier,
+            expectedState: session.pending.state,
+            expectedNonce: session.pending.nonce,
+            idTokenExpected: true,
           });
-          const cookie = fresh({ claims: tokens.claims() as Record<string, unknown>, idToken: tokens.id_token, accessToken: tokens.access_token });
+          const cookie = fresh({
+            claims: tokens.claims() as Record<string, unknown>,
+            idToken: tokens.id_token,
+            accessToken: tokens.access_token,
+          });
           res.writeHead(302, { location: '/', 'set-cookie': cookie });
           return res.end();
         } catch (e) {
@@ -130,8 +157,15 @@ async function startRp(opts: { name: string; origin: string; port: number; issue
   });
   await new Promise<void>((resolve) => server.listen(opts.port, '127.0.0.1', resolve));
   return {
-    name: opts.name, origin: opts.origin, sessions, callbacks,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    name: opts.name,
+    origin: opts.origin,
+    sessions,
+    callbacks,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -158,20 +192,43 @@ describe('browser single sign-on across two apps (headless Chromium, openid-clie
     const [ssoPort, portA, portB] = [await freePort(), await freePort(), await freePort()];
     issuer = `http://127.0.0.1:${ssoPort}`;
     sso = await startTestServer({ port: ssoPort, issuer });
-    const admin = (await json(await sso.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'admin@example.com', secret: password, register: true } }))).access_token;
-    await json(await sso.rest('/api/sso/v1/users', {
-      method: 'POST', token: admin,
-      json: { identifiers: [{ identifier: 'alice@example.com' }, { identifier: 'alice', type: 'username' }], password },
-    }));
-    userId = (await json(await sso.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'alice@example.com', secret: password } }))).user.id;
+    const admin = (
+      await json(
+        await sso.rest('/api/sso/v1/auth/login', {
+          method: 'POST',
+          json: { identifier: 'admin@example.com', secret: password, register: true },
+        }),
+      )
+    ).access_token;
+    await json(
+      await sso.rest('/api/sso/v1/users', {
+        method: 'POST',
+        token: admin,
+        json: { identifiers: [{ identifier: 'alice@example.com' }, { identifier: 'alice', type: 'username' }], password },
+      }),
+    );
+    userId = (
+      await json(await sso.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'alice@example.com', secret: password } }))
+    ).user.id;
 
     // Two origins: A on 127.0.0.1, B on localhost (another site, too), each registered as a client.
     const origins = { A: `http://127.0.0.1:${portA}`, B: `http://localhost:${portB}` };
-    for (const [name, clientType] of [['A', 'confidential'], ['B', 'public']] as const) {
-      const app = await json(await sso.rest('/api/sso/v1/apps', {
-        method: 'POST', token: admin,
-        json: { name: `App ${name}`, redirect_uris: [`${origins[name]}/callback`], post_logout_redirect_uris: [`${origins[name]}/`], client_type: clientType },
-      }));
+    for (const [name, clientType] of [
+      ['A', 'confidential'],
+      ['B', 'public'],
+    ] as const) {
+      const app = await json(
+        await sso.rest('/api/sso/v1/apps', {
+          method: 'POST',
+          token: admin,
+          json: {
+            name: `App ${name}`,
+            redirect_uris: [`${origins[name]}/callback`],
+            post_logout_redirect_uris: [`${origins[name]}/`],
+            client_type: clientType,
+          },
+        }),
+      );
       assert.equal(app.client_type, clientType);
       assert.equal(Boolean(app.client_secret), clientType === 'confidential');
       apps[name] = { id: app.id, clientId: app.client_id, audience: app.audience, secret: app.client_secret || undefined };
@@ -204,10 +261,17 @@ describe('browser single sign-on across two apps (headless Chromium, openid-clie
     assert.equal(held.length, 1, `${rp.name} holds ${held.length} signed-in sessions`);
     return held[0]!;
   };
-  const introspectAtA = async (token: string) => json(await sso.rest('/oauth/introspect', {
-    method: 'POST', body: new URLSearchParams({ token }).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(apps.A.clientId)}:${encodeURIComponent(apps.A.secret!)}`).toString('base64')}` },
-  }));
+  const introspectAtA = async (token: string) =>
+    json(
+      await sso.rest('/oauth/introspect', {
+        method: 'POST',
+        body: new URLSearchParams({ token }).toString(),
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${encodeURIComponent(apps.A.clientId)}:${encodeURIComponent(apps.A.secret!)}`).toString('base64')}`,
+        },
+      }),
+    );
 
   test('the apps and the SSO are three origins', () => {
     assert.equal(new Set([a.origin, b.origin, issuer]).size, 3);
@@ -245,7 +309,7 @@ describe('browser single sign-on across two apps (headless Chromium, openid-clie
     assert.ok(callback.searchParams.get('state'));
   });
 
-  test('A\'s access token verifies with jose and with jsonwebtoken + jwks-rsa for A\'s audience', async () => {
+  test("A's access token verifies with jose and with jsonwebtoken + jwks-rsa for A's audience", async () => {
     const { accessToken } = tokensAt(a);
     assert.ok(accessToken);
     assert.equal(decodeJwt(accessToken).aud, apps.A.audience);
@@ -274,16 +338,22 @@ describe('browser single sign-on across two apps (headless Chromium, openid-clie
     // The SSO only redirected: no page of its own (no sign-in form) was rendered on the way.
     const seen = ssoDocuments.slice(from);
     assert.ok(seen.length >= 1, 'the authorization endpoint was visited');
-    assert.ok(seen.every((d) => d.status >= 300 && d.status < 400 && new URL(d.url).pathname === '/oidc/authorize'), JSON.stringify(seen));
+    assert.ok(
+      seen.every((d) => d.status >= 300 && d.status < 400 && new URL(d.url).pathname === '/oidc/authorize'),
+      JSON.stringify(seen),
+    );
     assert.equal(await page.locator('input[type=password]').count(), 0);
     // B's access token is for B's audience, and verifies the same two ways.
     const { accessToken } = tokensAt(b);
     const jwksUri = `${issuer}/.well-known/jwks.json`;
-    assert.equal((await jwtVerify(accessToken!, createRemoteJWKSet(new URL(jwksUri)), { issuer, audience: apps.B.audience })).payload.sub, userId);
+    assert.equal(
+      (await jwtVerify(accessToken!, createRemoteJWKSet(new URL(jwksUri)), { issuer, audience: apps.B.audience })).payload.sub,
+      userId,
+    );
     assert.equal((await seedExpressVerifier(jwksUri, apps.B.audience, issuer)(accessToken!)).err, null);
   });
 
-  test('3. RP-initiated logout at A ends the SSO session and the apps\' tokens', async () => {
+  test("3. RP-initiated logout at A ends the SSO session and the apps' tokens", async () => {
     const tokensA = tokensAt(a);
     const tokensB = tokensAt(b);
     await page.goto(`${a.origin}/logout`);
@@ -304,7 +374,7 @@ describe('browser single sign-on across two apps (headless Chromium, openid-clie
     assert.equal((await sso.rest('/oidc/userinfo', { token: tokensB.accessToken })).status, 401);
   });
 
-  test('4. B\'s next prompt=none request gets login_required', async () => {
+  test("4. B's next prompt=none request gets login_required", async () => {
     const from = ssoDocuments.length;
     await page.goto(`${b.origin}/login?prompt=none`);
     await page.waitForURL(`${b.origin}/callback**`, { timeout: 20_000 });
@@ -314,6 +384,9 @@ describe('browser single sign-on across two apps (headless Chromium, openid-clie
     assert.ok(callback.searchParams.get('state'));
     assert.equal(await page.textContent('#error'), 'login_required');
     // No page at the SSO: straight back to the app.
-    assert.ok(ssoDocuments.slice(from).every((d) => d.status >= 300 && d.status < 400), JSON.stringify(ssoDocuments.slice(from)));
+    assert.ok(
+      ssoDocuments.slice(from).every((d) => d.status >= 300 && d.status < 400),
+      JSON.stringify(ssoDocuments.slice(from)),
+    );
   });
 });

@@ -7,7 +7,16 @@ import { after, before, describe, test } from 'node:test';
 import { signJwt } from '../../src/auth/index.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import {
-  apiUser, assign, authorizeQuery, Browser, createClientApp, hiddenFields, locationOf, pkce, signInThrough, type TestClient,
+  apiUser,
+  assign,
+  authorizeQuery,
+  Browser,
+  createClientApp,
+  hiddenFields,
+  locationOf,
+  pkce,
+  signInThrough,
+  type TestClient,
 } from './support.js';
 
 const issuer = 'http://sso.example.test';
@@ -34,24 +43,38 @@ after(async () => {
 });
 
 /** Signs in through the hosted page and redeems the code at the token endpoint, as an app does. */
-async function signedInApp(b: Browser, client: TestClient, user = ALICE): Promise<{ idToken: string; refreshToken: string; sessionId: string }> {
+async function signedInApp(
+  b: Browser,
+  client: TestClient,
+  user = ALICE,
+): Promise<{ idToken: string; refreshToken: string; sessionId: string }> {
   const { verifier, challenge } = pkce();
   const query = authorizeQuery(client, { scope: 'openid offline_access', code_challenge: challenge, code_challenge_method: 'S256' });
-  const existing = b.jar.has('usso-session') ? await b.get(`/oidc/authorize?${query}`) : await signInThrough(b, query, user.identifier, user.secret);
+  const existing = b.jar.has('usso-session')
+    ? await b.get(`/oidc/authorize?${query}`)
+    : await signInThrough(b, query, user.identifier, user.secret);
   const code = locationOf(existing).searchParams.get('code')!;
   assert.ok(code);
   const res = await fetch(`${server.url}/oauth/token`, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: client.redirectUri, client_id: client.id, code_verifier: verifier }).toString(),
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: client.redirectUri,
+      client_id: client.id,
+      code_verifier: verifier,
+    }).toString(),
   });
-  const body = await res.json() as { id_token: string; refresh_token: string };
+  const body = (await res.json()) as { id_token: string; refresh_token: string };
   assert.equal(res.status, 200, JSON.stringify(body));
   return { idToken: body.id_token, refreshToken: body.refresh_token, sessionId: b.jar.get('usso-session')!.split('.')[0]! };
 }
 
 async function refreshWorks(client: TestClient, refreshToken: string): Promise<boolean> {
   const res = await fetch(`${server.url}/oauth/token`, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: client.id }).toString(),
   });
   return res.status === 200;
@@ -90,17 +113,23 @@ describe('with an id_token_hint', () => {
     const children = await server.app.database.dataSource.query('SELECT revoked_at FROM sessions WHERE parent_id = $1', [a.sessionId]);
     assert.ok(children.length >= 2);
     assert.ok(children.every((c: { revoked_at: Date | null }) => c.revoked_at));
-    assert.equal(await refreshWorks(board, other.refreshToken), false, 'the other app\'s refresh token is dead');
+    assert.equal(await refreshWorks(board, other.refreshToken), false, "the other app's refresh token is dead");
     // The other app's next silent request finds no session.
-    const quiet = locationOf(await b.get(`/oidc/authorize?${authorizeQuery(board, { prompt: 'none', code_challenge: pkce().challenge, code_challenge_method: 'S256' })}`));
+    const quiet = locationOf(
+      await b.get(
+        `/oidc/authorize?${authorizeQuery(board, { prompt: 'none', code_challenge: pkce().challenge, code_challenge_method: 'S256' })}`,
+      ),
+    );
     assert.equal(quiet.searchParams.get('error'), 'login_required');
   });
 
-  test('without the SSO cookie (a cross-site POST), the hint\'s sid ends the session', async () => {
+  test("without the SSO cookie (a cross-site POST), the hint's sid ends the session", async () => {
     const b = new Browser(server.url);
     const a = await signedInApp(b, wiki);
     const res = await fetch(`${server.url}/oidc/logout`, {
-      method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ id_token_hint: a.idToken, post_logout_redirect_uri: wiki.postLogoutUri }).toString(),
     });
     assert.equal(locationOf(res).href, wiki.postLogoutUri);
@@ -111,7 +140,10 @@ describe('with an id_token_hint', () => {
     const b = new Browser(server.url);
     const a = await signedInApp(b, wiki);
     const now = Math.floor(Date.now() / 1000);
-    const expired = await signJwt({ iss: issuer, sub: alice.id, aud: wiki.id, iat: now - 7200, exp: now - 3600, sid: a.sessionId }, await server.app.keys.signingKey());
+    const expired = await signJwt(
+      { iss: issuer, sub: alice.id, aud: wiki.id, iat: now - 7200, exp: now - 3600, sid: a.sessionId },
+      await server.app.keys.signingKey(),
+    );
     const res = await b.get(logoutQuery({ id_token_hint: expired }));
     assert.equal(res.status, 200);
     assert.match(await res.text(), /You are signed out/);
@@ -126,7 +158,10 @@ describe('with an id_token_hint', () => {
     const forged = [h, Buffer.from(JSON.stringify({ ...claims, aud: board.id })).toString('base64url'), s].join('.');
     const flipped = [h, p, s!.slice(0, -2) + (s!.endsWith('AA') ? 'BB' : 'AA')].join('.');
     for (const hint of [forged, flipped, 'not.a.jwt', a.idToken.slice(0, -10)]) {
-      await assertRefused(await b.get(logoutQuery({ id_token_hint: hint, post_logout_redirect_uri: wiki.postLogoutUri })), /id_token_hint is not an ID token issued here/);
+      await assertRefused(
+        await b.get(logoutQuery({ id_token_hint: hint, post_logout_redirect_uri: wiki.postLogoutUri })),
+        /id_token_hint is not an ID token issued here/,
+      );
     }
     // An access token is no ID token either.
     await assertRefused(await b.get(logoutQuery({ id_token_hint: alice.token })), /id_token_hint is not an ID token/);
@@ -137,14 +172,20 @@ describe('with an id_token_hint', () => {
     const b = new Browser(server.url);
     const a = await signedInApp(b, wiki);
     for (const uri of ['https://evil.example/out', board.postLogoutUri, `${wiki.postLogoutUri}/x`, wiki.redirectUri]) {
-      await assertRefused(await b.get(logoutQuery({ id_token_hint: a.idToken, post_logout_redirect_uri: uri, state: 's' })), /not registered/);
+      await assertRefused(
+        await b.get(logoutQuery({ id_token_hint: a.idToken, post_logout_redirect_uri: uri, state: 's' })),
+        /not registered/,
+      );
     }
     // A client_id that is not the hint's audience does not help.
-    await assertRefused(await b.get(logoutQuery({ id_token_hint: a.idToken, client_id: board.id, post_logout_redirect_uri: board.postLogoutUri })), /audience/);
+    await assertRefused(
+      await b.get(logoutQuery({ id_token_hint: a.idToken, client_id: board.id, post_logout_redirect_uri: board.postLogoutUri })),
+      /audience/,
+    );
     assert.equal(await live(a.sessionId), true);
   });
 
-  test('a hint for another user than the browser\'s asks for confirmation', async () => {
+  test("a hint for another user than the browser's asks for confirmation", async () => {
     const b = new Browser(server.url);
     const a = await signedInApp(b, wiki);
     const bobs = await signedInApp(new Browser(server.url), wiki, BOB);
@@ -192,7 +233,9 @@ describe('without a hint: the user confirms', () => {
   });
 
   test('with no session there is nothing to confirm: signed out at once', async () => {
-    const res = await new Browser(server.url).get(logoutQuery({ client_id: wiki.id, post_logout_redirect_uri: wiki.postLogoutUri, state: 'x' }));
+    const res = await new Browser(server.url).get(
+      logoutQuery({ client_id: wiki.id, post_logout_redirect_uri: wiki.postLogoutUri, state: 'x' }),
+    );
     assert.equal(locationOf(res).searchParams.get('state'), 'x');
     const page = await new Browser(server.url).get('/oidc/logout');
     assert.equal(page.status, 200);

@@ -39,7 +39,9 @@ class Browser {
       const eq = pair!.indexOf('=');
       const name = pair!.slice(0, eq).trim();
       const value = pair!.slice(eq + 1).trim();
-      const expired = attrs.some((a) => /^\s*max-age=0\s*$/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]!) < Date.now()));
+      const expired = attrs.some(
+        (a) => /^\s*max-age=0\s*$/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]!) < Date.now()),
+      );
       if (expired || value === '') jar.delete(name);
       else jar.set(name, value);
     }
@@ -53,7 +55,11 @@ class Browser {
   async load(url: string, form?: { body: URLSearchParams; origin: string }): Promise<{ url: string; status: number; html: string }> {
     let target = new URL(url);
     let init: RequestInit = form
-      ? { method: 'POST', body: form.body.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: form.origin } }
+      ? {
+          method: 'POST',
+          body: form.body.toString(),
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin: form.origin },
+        }
       : { method: 'GET' };
     for (let hops = 0; hops < 20; hops++) {
       this.visited.push(target.href);
@@ -90,9 +96,14 @@ class Browser {
   }
 }
 
-const unescapeHtml = (s: string) => s.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
-  .replace(/&#x([0-9a-f]+);/gi, (_, n) => String.fromCharCode(parseInt(n, 16)))
-  .replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescapeHtml = (s: string) =>
+  s
+    .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+    .replace(/&#x([0-9a-f]+);/gi, (_, n) => String.fromCharCode(parseInt(n, 16)))
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 const claimsOf = (html: string): Record<string, any> | undefined => {
   const pre = /<pre id="claims">([\s\S]*?)<\/pre>/.exec(html);
@@ -116,17 +127,40 @@ describe('examples/oidc-express runs with one command (npx tsx examples/oidc-exp
       assert.ok(res.ok, `${res.status} ${await res.clone().text()}`);
       return res.json() as Promise<any>;
     };
-    const admin = (await json(await sso.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'admin@example.com', secret: password, register: true } }))).access_token;
-    await json(await sso.rest('/api/sso/v1/users', { method: 'POST', token: admin, json: { identifiers: [{ identifier: 'alice@example.com' }], password } }));
-    userId = (await json(await sso.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'alice@example.com', secret: password } }))).user.id;
+    const admin = (
+      await json(
+        await sso.rest('/api/sso/v1/auth/login', {
+          method: 'POST',
+          json: { identifier: 'admin@example.com', secret: password, register: true },
+        }),
+      )
+    ).access_token;
+    await json(
+      await sso.rest('/api/sso/v1/users', {
+        method: 'POST',
+        token: admin,
+        json: { identifiers: [{ identifier: 'alice@example.com' }], password },
+      }),
+    );
+    userId = (
+      await json(await sso.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'alice@example.com', secret: password } }))
+    ).user.id;
 
     // The app on its own origin (localhost, another port): registered with its redirect URIs.
     const appPort = await freePort();
     appUrl = `http://localhost:${appPort}`;
-    const app = await json(await sso.rest('/api/sso/v1/apps', {
-      method: 'POST', token: admin,
-      json: { name: 'Example RP', redirect_uris: [`${appUrl}/callback`], post_logout_redirect_uris: [`${appUrl}/`], client_type: 'confidential' },
-    }));
+    const app = await json(
+      await sso.rest('/api/sso/v1/apps', {
+        method: 'POST',
+        token: admin,
+        json: {
+          name: 'Example RP',
+          redirect_uris: [`${appUrl}/callback`],
+          post_logout_redirect_uris: [`${appUrl}/`],
+          client_type: 'confidential',
+        },
+      }),
+    );
     clientId = app.client_id;
     assert.equal(typeof app.client_secret, 'string');
     await json(await sso.rest(`/api/sso/v1/apps/${app.id}/users/${userId}`, { method: 'POST', token: admin, json: {} }));
@@ -137,15 +171,23 @@ describe('examples/oidc-express runs with one command (npx tsx examples/oidc-exp
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => { stderr += c; });
+    child.stderr!.on('data', (c: Buffer) => {
+      stderr += c;
+    });
     await new Promise<void>((resolve, reject) => {
       let out = '';
       const timer = setTimeout(() => reject(new Error(`no "listening" line in 30 s: ${out} ${stderr}`)), 30_000);
       child!.stdout!.on('data', (c: Buffer) => {
         out += c;
-        if (out.includes(`listening on ${appUrl}`)) { clearTimeout(timer); resolve(); }
+        if (out.includes(`listening on ${appUrl}`)) {
+          clearTimeout(timer);
+          resolve();
+        }
       });
-      child!.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${code}: ${stderr}`)); });
+      child!.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`exited with ${code}: ${stderr}`));
+      });
     });
   });
   after(async () => {

@@ -16,8 +16,16 @@ import { startTestServer, type TestServer } from '../support/server.js';
 import { apiUser, assign, createClientApp, pkce, type TestClient } from './support.js';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const PASSWORD = 'Password-123-abc';
 const IDENTIFIER = 'pk@example.com';
 const PAPE_MFA = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
@@ -38,10 +46,12 @@ let recoveryCodes: string[] = [];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    }).on('error', reject);
+    const s = createServer()
+      .listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as { port: number };
+        s.close(() => resolve(port));
+      })
+      .on('error', reject);
   });
 }
 
@@ -53,8 +63,15 @@ function claimsOf(jwt: string): any {
 async function authorize(p: Page, extra: Record<string, string> = {}): Promise<string> {
   const { verifier, challenge } = pkce();
   const query = new URLSearchParams({
-    client_id: app.id, redirect_uri: app.redirectUri, response_type: 'code', scope: 'openid email',
-    state: 'st', nonce: 'nn', code_challenge: challenge, code_challenge_method: 'S256', ...extra,
+    client_id: app.id,
+    redirect_uri: app.redirectUri,
+    response_type: 'code',
+    scope: 'openid email',
+    state: 'st',
+    nonce: 'nn',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    ...extra,
   });
   await p.goto(`${origin}/oidc/authorize?${query}`);
   return verifier;
@@ -66,8 +83,16 @@ async function idTokenOfLastCallback(verifier: string): Promise<any> {
   assert.equal(callback.searchParams.get('state'), 'st');
   const res = await server.rest('/oauth/token', {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${app.id}:${app.secret}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: app.redirectUri, code_verifier: verifier }).toString(),
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${app.id}:${app.secret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: callback.searchParams.get('code')!,
+      redirect_uri: app.redirectUri,
+      code_verifier: verifier,
+    }).toString(),
   });
   assert.equal(res.status, 200, await res.clone().text());
   return claimsOf((await res.json()).id_token);
@@ -75,7 +100,9 @@ async function idTokenOfLastCallback(verifier: string): Promise<any> {
 
 async function newPage(ctx: BrowserContext): Promise<Page> {
   const p = await ctx.newPage();
-  p.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
+  p.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
   return p;
 }
 
@@ -108,7 +135,14 @@ before(async () => {
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
   });
 });
 
@@ -121,7 +155,7 @@ after(async () => {
 });
 
 describe('passkeys on the hosted pages (headless Chromium, virtual authenticator)', () => {
-  test('sign in with the password, then register a passkey on the account page (with the first factor\'s recovery codes)', async () => {
+  test("sign in with the password, then register a passkey on the account page (with the first factor's recovery codes)", async () => {
     await page.goto(`${origin}/oidc/login`);
     await page.fill('#identifier', IDENTIFIER);
     await page.fill('#password', PASSWORD);
@@ -135,7 +169,7 @@ describe('passkeys on the hosted pages (headless Chromium, virtual authenticator
     await page.fill('#passkey-name', 'Laptop');
     await page.click('form[data-passkey="register"] button');
     await page.waitForSelector('#recovery-codes', { timeout: 20_000 });
-    recoveryCodes = (await page.$$eval('#recovery-codes code', (els) => els.map((e) => e.textContent ?? '')));
+    recoveryCodes = await page.$$eval('#recovery-codes code', (els) => els.map((e) => e.textContent ?? ''));
     assert.equal(recoveryCodes.length, 10);
     await page.click('#continue');
     await page.waitForSelector('#passkeys li');
@@ -143,7 +177,9 @@ describe('passkeys on the hosted pages (headless Chromium, virtual authenticator
     const [row] = await server.app.database.dataSource.query('SELECT name FROM passkeys WHERE user_id = $1', [userId]);
     assert.equal(row.name, 'Laptop');
     const [{ n }] = await server.app.database.dataSource.query(
-      `SELECT count(*)::int AS n FROM audit_events WHERE actor_id = $1 AND type = 'mfa.passkey.register' AND outcome = 'success'`, [userId]);
+      `SELECT count(*)::int AS n FROM audit_events WHERE actor_id = $1 AND type = 'mfa.passkey.register' AND outcome = 'success'`,
+      [userId],
+    );
     assert.equal(n, 1);
   });
 
@@ -151,7 +187,10 @@ describe('passkeys on the hosted pages (headless Chromium, virtual authenticator
     await page.goto(`${origin}/oidc/logout`);
     await page.click('button[name=confirm]');
     await page.waitForSelector('text=You are signed out');
-    assert.equal((await context.cookies(origin)).find((c) => c.name === 'usso-session'), undefined);
+    assert.equal(
+      (await context.cookies(origin)).find((c) => c.name === 'usso-session'),
+      undefined,
+    );
   });
 
   test('"Sign in with a passkey" on the first screen, through an authorization request: passwordless, amr hwk/user/mfa, acr', async () => {
@@ -164,7 +203,10 @@ describe('passkeys on the hosted pages (headless Chromium, virtual authenticator
     assert.equal(claims.nonce, 'nn');
     assert.deepEqual(claims.amr, ['hwk', 'user', 'mfa']);
     assert.equal(claims.acr, PAPE_MFA);
-    assert.ok((await context.cookies(origin)).find((c) => c.name === 'usso-session'), 'the SSO session');
+    assert.ok(
+      (await context.cookies(origin)).find((c) => c.name === 'usso-session'),
+      'the SSO session',
+    );
   });
 
   test('a password, then the passkey as the second factor (prompt=login asks again): amr pwd/hwk/mfa', async () => {
@@ -180,7 +222,9 @@ describe('passkeys on the hosted pages (headless Chromium, virtual authenticator
     assert.deepEqual(claims.amr, ['pwd', 'hwk', 'mfa']);
     assert.equal(claims.acr, PAPE_MFA);
     const [{ n }] = await server.app.database.dataSource.query(
-      `SELECT count(*)::int AS n FROM audit_events WHERE actor_id = $1 AND type = 'mfa.passkey' AND outcome = 'success'`, [userId]);
+      `SELECT count(*)::int AS n FROM audit_events WHERE actor_id = $1 AND type = 'mfa.passkey' AND outcome = 'success'`,
+      [userId],
+    );
     assert.equal(n, 2, 'both passkey uses audited');
   });
 

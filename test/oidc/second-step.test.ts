@@ -12,7 +12,16 @@ import { generate } from 'otplib';
 import { sha256Hex } from '../../src/auth/index.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import {
-  apiUser, assign, authorizeQuery, Browser, createClientApp, hiddenFields, locationOf, pkce, signInThrough, type TestClient,
+  apiUser,
+  assign,
+  authorizeQuery,
+  Browser,
+  createClientApp,
+  hiddenFields,
+  locationOf,
+  pkce,
+  signInThrough,
+  type TestClient,
 } from './support.js';
 
 const PASSWORD = 'Password-123-abc';
@@ -42,7 +51,11 @@ function claimsOf(jwt: string): any {
   return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString());
 }
 
-const unescape = (s: string) => s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'");
+const unescape = (s: string) =>
+  s
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'");
 
 async function auditCount(where: string, params: unknown[] = []): Promise<number> {
   const [{ n }] = await db().query(`SELECT count(*)::int AS n FROM audit_events WHERE ${where}`, params);
@@ -56,7 +69,11 @@ async function totpUser(name: string): Promise<{ id: string; identifier: string;
   await assign(server, admin.token, app.id, user.id);
   const started = await server.rest('/api/sso/v1/me/factors/totp', { method: 'POST', token: user.token, json: {} });
   const secret = new URL((await started.json()).otpauth_uri).searchParams.get('secret')!;
-  const confirmed = await server.rest('/api/sso/v1/me/factors/totp/confirm', { method: 'POST', token: user.token, json: { code: await code(secret, -1) } });
+  const confirmed = await server.rest('/api/sso/v1/me/factors/totp/confirm', {
+    method: 'POST',
+    token: user.token,
+    json: { code: await code(secret, -1) },
+  });
   assert.equal(confirmed.status, 200, await confirmed.clone().text());
   return { id: user.id, identifier, secret, recoveryCodes: (await confirmed.json()).recovery_codes };
 }
@@ -69,7 +86,12 @@ async function exchange(location: URL, verifier: string): Promise<{ idClaims: an
       'content-type': 'application/x-www-form-urlencoded',
       authorization: `Basic ${Buffer.from(`${app.id}:${app.secret}`).toString('base64')}`,
     },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code: location.searchParams.get('code')!, redirect_uri: app.redirectUri, code_verifier: verifier }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: location.searchParams.get('code')!,
+      redirect_uri: app.redirectUri,
+      code_verifier: verifier,
+    }).toString(),
   });
   assert.equal(res.status, 200, await res.clone().text());
   const body = await res.json();
@@ -79,7 +101,12 @@ async function exchange(location: URL, verifier: string): Promise<{ idClaims: an
 /** A sign-in through an authorization request up to the second form: its page and the query. */
 async function toSecondStep(b: Browser, identifier: string): Promise<{ res: Response; html: string; verifier: string }> {
   const { verifier, challenge } = pkce();
-  const res = await signInThrough(b, authorizeQuery(app, { state: 's-1', nonce: 'n-1', code_challenge: challenge, code_challenge_method: 'S256' }), identifier, PASSWORD);
+  const res = await signInThrough(
+    b,
+    authorizeQuery(app, { state: 's-1', nonce: 'n-1', code_challenge: challenge, code_challenge_method: 'S256' }),
+    identifier,
+    PASSWORD,
+  );
   return { res, html: await res.text(), verifier };
 }
 
@@ -105,7 +132,12 @@ describe('the second step on the hosted page', () => {
     assert.equal(b.jar.get('usso-session'), undefined, 'no SSO session after the password alone');
     const held = b.lastSetCookies.find((l) => l.startsWith('usso-mfa='))!;
     assert.ok(held, 'the held sign-in cookie');
-    const attrs = new Set(held.split(';').slice(1).map((a) => a.trim().toLowerCase()));
+    const attrs = new Set(
+      held
+        .split(';')
+        .slice(1)
+        .map((a) => a.trim().toLowerCase()),
+    );
     for (const a of ['httponly', 'samesite=strict', 'path=/oidc', 'max-age=300']) assert.ok(attrs.has(a), `${a} in ${held}`);
     assert.doesNotMatch(html, /mfa_/, 'the mfa_token is in the cookie only, never in the page');
     assert.match(html, /<form method="post" action="\/oidc\/mfa">/);
@@ -116,17 +148,27 @@ describe('the second step on the hosted page', () => {
     assert.match(res.headers.get('content-security-policy')!, /script-src 'self'.*form-action 'self' https:\/\/ledger\.example\.test/);
     assert.equal(res.headers.get('cache-control'), 'no-store');
     // The form carries the authorization request (re-validated when posted) and the CSRF token, nothing else.
-    assert.deepEqual(hiddenFields(html, '/oidc/mfa').map(([n]) => n).sort(),
-      ['client_id', 'code_challenge', 'code_challenge_method', 'csrf', 'nonce', 'redirect_uri', 'response_type', 'scope', 'state']);
-    const [{ n }] = await db().query(`SELECT count(*)::int AS n FROM audit_events WHERE type = 'login' AND actor_id = $1 AND outcome = 'success' AND detail->>'reason' = 'MFA_REQUIRED'`, [user.id]);
-    assert.equal(n, 1, 'the held login is audited as the API\'s is');
+    assert.deepEqual(
+      hiddenFields(html, '/oidc/mfa')
+        .map(([n]) => n)
+        .sort(),
+      ['client_id', 'code_challenge', 'code_challenge_method', 'csrf', 'nonce', 'redirect_uri', 'response_type', 'scope', 'state'],
+    );
+    const [{ n }] = await db().query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE type = 'login' AND actor_id = $1 AND outcome = 'success' AND detail->>'reason' = 'MFA_REQUIRED'`,
+      [user.id],
+    );
+    assert.equal(n, 1, "the held login is audited as the API's is");
   });
 
   test('the right TOTP code starts the SSO session (amr otp, mfa) and resumes the request: a code, then tokens with amr and acr', async () => {
     const user = await totpUser('right');
     const b = new Browser(server.url);
     const { html, verifier } = await toSecondStep(b, user.identifier);
-    const done = await b.post('/oidc/mfa', [...hiddenFields(html, '/oidc/mfa'), ['code', (await code(user.secret)).replace(/(\d{3})/, '$1 ')]]);
+    const done = await b.post('/oidc/mfa', [
+      ...hiddenFields(html, '/oidc/mfa'),
+      ['code', (await code(user.secret)).replace(/(\d{3})/, '$1 ')],
+    ]);
     const location = locationOf(done);
     assert.equal(location.origin + location.pathname, app.redirectUri);
     assert.equal(location.searchParams.get('state'), 's-1');
@@ -150,11 +192,16 @@ describe('the second step on the hosted page', () => {
     assert.match(await replay.text(), /Your sign-in has expired/);
   });
 
-  test('a password-only user\'s tokens carry no acr', async () => {
+  test("a password-only user's tokens carry no acr", async () => {
     const plain = await apiUser(server, 'plain@example.com', PASSWORD);
     await assign(server, admin.token, app.id, plain.id);
     const { verifier, challenge } = pkce();
-    const res = await signInThrough(new Browser(server.url), authorizeQuery(app, { code_challenge: challenge, code_challenge_method: 'S256' }), 'plain@example.com', PASSWORD);
+    const res = await signInThrough(
+      new Browser(server.url),
+      authorizeQuery(app, { code_challenge: challenge, code_challenge_method: 'S256' }),
+      'plain@example.com',
+      PASSWORD,
+    );
     const { idClaims, accessClaims } = await exchange(locationOf(res), verifier);
     assert.deepEqual(idClaims.amr, ['pwd']);
     assert.equal(idClaims.acr, undefined);
@@ -178,10 +225,12 @@ describe('the second step on the hosted page', () => {
     const reused = await b2.post('/oidc/mfa', [...recoveryAgain, ['recovery_code', user.recoveryCodes[0]!]]);
     assert.equal(reused.status, 401);
     assert.match(await reused.text(), /That code is not correct, or was already used/);
-    assert.ok(locationOf(await b2.post('/oidc/mfa', [...recoveryAgain, ['recovery_code', user.recoveryCodes[1]!]])).searchParams.has('code'));
+    assert.ok(
+      locationOf(await b2.post('/oidc/mfa', [...recoveryAgain, ['recovery_code', user.recoveryCodes[1]!]])).searchParams.has('code'),
+    );
   });
 
-  test('wrong codes count toward the account\'s lockout (shared with the API) and are audited; the lock refuses even the right code', async () => {
+  test("wrong codes count toward the account's lockout (shared with the API) and are audited; the lock refuses even the right code", async () => {
     const user = await totpUser('guesser');
     const b = new Browser(server.url);
     const { html } = await toSecondStep(b, user.identifier);
@@ -204,7 +253,7 @@ describe('the second step on the hosted page', () => {
     assert.equal(await auditCount(`type = 'mfa.totp' AND outcome = 'failure' AND actor_id = $1`, [user.id]), 2);
     const [row] = await db().query('SELECT locked_until > now() AS locked FROM login_throttles WHERE key = $1', [`user:${user.id}`]);
     assert.equal(row.locked, true, 'the account is locked');
-    assert.ok(await auditCount(`type = 'mfa.totp' AND outcome = 'locked' AND actor_id = $1`, [user.id]) >= 1);
+    assert.ok((await auditCount(`type = 'mfa.totp' AND outcome = 'locked' AND actor_id = $1`, [user.id])) >= 1);
     // The API's login of the same name is locked too: one count.
     const api = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: user.identifier, secret: PASSWORD } });
     assert.equal(api.status, 429);
@@ -218,13 +267,23 @@ describe('the second step on the hosted page', () => {
     const right = await code(user.secret);
     const noToken = await b.post('/oidc/mfa', [...fields.filter(([n]) => n !== 'csrf'), ['code', right]]);
     assert.equal(noToken.status, 403);
-    const otherToken = await b.post('/oidc/mfa', [...fields.map(([n, v]): [string, string] => [n, n === 'csrf' ? randomBytes(32).toString('base64url') : v]), ['code', right]]);
+    const otherToken = await b.post('/oidc/mfa', [
+      ...fields.map(([n, v]): [string, string] => [n, n === 'csrf' ? randomBytes(32).toString('base64url') : v]),
+      ['code', right],
+    ]);
     assert.equal(otherToken.status, 403);
     const crossSite = await b.post('/oidc/mfa', [...fields, ['code', right]], { origin: 'https://evil.example' });
     assert.equal(crossSite.status, 403);
     assert.match(await crossSite.text(), /expired or was sent from another site/);
     assert.equal(b.jar.get('usso-session'), undefined);
-    assert.equal(await auditCount(`type LIKE 'mfa.%' AND actor_id = $1 AND type <> 'mfa.totp.confirm' AND type <> 'mfa.totp.enroll' AND type <> 'mfa.recovery_codes.generate'`, [user.id]), 0, 'no code was checked');
+    assert.equal(
+      await auditCount(
+        `type LIKE 'mfa.%' AND actor_id = $1 AND type <> 'mfa.totp.confirm' AND type <> 'mfa.totp.enroll' AND type <> 'mfa.recovery_codes.generate'`,
+        [user.id],
+      ),
+      0,
+      'no code was checked',
+    );
     // The held sign-in is untouched: the same form from our page completes it.
     assert.equal(locationOf(await b.post('/oidc/mfa', [...fields, ['code', right]])).searchParams.has('code'), true);
   });
@@ -233,7 +292,10 @@ describe('the second step on the hosted page', () => {
     const user = await totpUser('edited');
     const b = new Browser(server.url);
     const { html } = await toSecondStep(b, user.identifier);
-    const fields = hiddenFields(html, '/oidc/mfa').map(([n, v]): [string, string] => [n, n === 'redirect_uri' ? 'https://evil.example/cb' : v]);
+    const fields = hiddenFields(html, '/oidc/mfa').map(([n, v]): [string, string] => [
+      n,
+      n === 'redirect_uri' ? 'https://evil.example/cb' : v,
+    ]);
     const res = await b.post('/oidc/mfa', [...fields, ['code', await code(user.secret)]]);
     assert.equal(res.status, 400);
     assert.equal(res.headers.get('location'), null);
@@ -242,14 +304,22 @@ describe('the second step on the hosted page', () => {
 
 describe('enrolment at sign-in, when the MFA policy asks for a factor', () => {
   before(async () => {
-    const role = await server.rest('/api/sso/v1/roles', { method: 'POST', token: admin.token, json: { name: 'Treasury', slug: 'treasury', scopes: [] } });
+    const role = await server.rest('/api/sso/v1/roles', {
+      method: 'POST',
+      token: admin.token,
+      json: { name: 'Treasury', slug: 'treasury', scopes: [] },
+    });
     assert.equal(role.status, 200, await role.clone().text());
     const put = await server.rest('/api/sso/v1/mfa-policy', { method: 'PUT', token: admin.token, json: { required_roles: ['treasury'] } });
     assert.equal(put.status, 200, await put.clone().text());
   });
 
   test('a covered user without a factor is shown a new TOTP secret, confirms it with a first code, saves the recovery codes and continues to the app', async () => {
-    const made = await server.rest('/api/sso/v1/users', { method: 'POST', token: admin.token, json: { identifier: 'treasurer@example.com', password: PASSWORD, roles: ['treasury'] } });
+    const made = await server.rest('/api/sso/v1/users', {
+      method: 'POST',
+      token: admin.token,
+      json: { identifier: 'treasurer@example.com', password: PASSWORD, roles: ['treasury'] },
+    });
     assert.equal(made.status, 200, await made.clone().text());
     const userId = (await made.json()).id;
     await assign(server, admin.token, app.id, userId);
@@ -298,7 +368,11 @@ describe('the account page', () => {
     assert.match(await out.text(), /<h1>Sign in<\/h1>/);
     await apiUser(server, 'owner@example.com', PASSWORD);
     const page = await b.get('/oidc/login');
-    const signed = await b.post('/oidc/login', [...hiddenFields(await page.text()), ['identifier', 'owner@example.com'], ['password', PASSWORD]]);
+    const signed = await b.post('/oidc/login', [
+      ...hiddenFields(await page.text()),
+      ['identifier', 'owner@example.com'],
+      ['password', PASSWORD],
+    ]);
     assert.match(await signed.text(), /href="\/oidc\/account"/);
     const account = await (await b.get('/oidc/account')).text();
     assert.match(account, /Signed in as <strong>owner@example.com<\/strong>/);
@@ -311,9 +385,12 @@ describe('the account page', () => {
     assert.equal(started.status, 200);
     const setup = await started.text();
     const secret = new URL(unescape(/<code id="otpauth-uri">([^<]+)<\/code>/.exec(setup)![1]!)).searchParams.get('secret')!;
-    const confirmed = await b.post('/oidc/account/totp/confirm', [...hiddenFields(setup, '/oidc/account/totp/confirm'), ['code', await code(secret)]]);
+    const confirmed = await b.post('/oidc/account/totp/confirm', [
+      ...hiddenFields(setup, '/oidc/account/totp/confirm'),
+      ['code', await code(secret)],
+    ]);
     assert.equal(confirmed.status, 200);
-    assert.equal([...(await confirmed.text()).matchAll(/<li><code>/g)].length, 10, 'the first factor\'s recovery codes');
+    assert.equal([...(await confirmed.text()).matchAll(/<li><code>/g)].length, 10, "the first factor's recovery codes");
     assert.match(await (await b.get('/oidc/account')).text(), /id="totp-status"/);
     // The next sign-in asks for it.
     assert.match((await toSecondStep(new Browser(server.url), 'owner@example.com')).html, /Two-step verification/);

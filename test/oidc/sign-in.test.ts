@@ -7,7 +7,15 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../support/server.js';
 import {
-  apiUser, assign, authorizeQuery, Browser, createClientApp, hiddenFields, locationOf, signInThrough, type TestClient,
+  apiUser,
+  assign,
+  authorizeQuery,
+  Browser,
+  createClientApp,
+  hiddenFields,
+  locationOf,
+  signInThrough,
+  type TestClient,
 } from './support.js';
 
 const ALICE = { identifier: 'alice@example.com', secret: 'AlicePassword123!' };
@@ -36,7 +44,12 @@ function cookieLine(b: Browser, name: string): string {
 }
 
 function attributes(line: string): Set<string> {
-  return new Set(line.split(';').slice(1).map((a) => a.trim().toLowerCase()));
+  return new Set(
+    line
+      .split(';')
+      .slice(1)
+      .map((a) => a.trim().toLowerCase()),
+  );
 }
 
 async function auditCount(where: string): Promise<number> {
@@ -61,7 +74,10 @@ describe('the page', () => {
     assert.match(html, /to continue to <strong>Wiki<\/strong>/);
     assert.doesNotMatch(html, /(src|href)="https?:/i);
     // The passkey button's script, from this server (nothing inline); its form is hidden until it runs.
-    assert.deepEqual([...html.matchAll(/<script[^>]*>[^<]*<\/script>/g)].map((m) => m[0]), ['<script src="/oidc/assets/passkey.js" defer></script>']);
+    assert.deepEqual(
+      [...html.matchAll(/<script[^>]*>[^<]*<\/script>/g)].map((m) => m[0]),
+      ['<script src="/oidc/assets/passkey.js" defer></script>'],
+    );
     assert.match(html, /<form method="post" action="\/oidc\/passkey" data-passkey="login" hidden>/);
   });
 
@@ -103,7 +119,11 @@ describe('the page', () => {
     assert.equal(put.headers.get('allow'), 'GET, POST');
     const json = await fetch(`${server.url}/oidc/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(json.status, 415);
-    const big = await fetch(`${server.url}/oidc/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `a=${'x'.repeat(70_000)}` });
+    const big = await fetch(`${server.url}/oidc/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `a=${'x'.repeat(70_000)}`,
+    });
     assert.equal(big.status, 413);
     const nul = await fetch(`${server.url}/oidc/authorize?client_id=%00`);
     assert.equal(nul.status, 400);
@@ -122,7 +142,10 @@ describe('signing in', () => {
     assert.ok(!attrs.has('secure'), 'the issuer is plain http here');
     const [id, secret] = b.jar.get('usso-session')!.split('.');
     assert.match(secret!, /^[A-Za-z0-9_-]{43}$/);
-    const [row] = await server.app.database.dataSource.query(`SELECT kind, refresh_hash, refresh_hash = encode(sha256($2::bytea), 'hex') AS hashed FROM sessions WHERE id = $1`, [id, secret]);
+    const [row] = await server.app.database.dataSource.query(
+      `SELECT kind, refresh_hash, refresh_hash = encode(sha256($2::bytea), 'hex') AS hashed FROM sessions WHERE id = $1`,
+      [id, secret],
+    );
     assert.equal(row.kind, 'browser');
     assert.equal(row.hashed, true);
     assert.ok(!row.refresh_hash.includes(secret!));
@@ -146,7 +169,10 @@ describe('signing in', () => {
   test('the sign-in page on its own: a session without an app waiting', async () => {
     const b = new Browser(server.url);
     const html = await (await b.get('/oidc/login')).text();
-    assert.deepEqual(hiddenFields(html).map(([n]) => n), ['csrf']);
+    assert.deepEqual(
+      hiddenFields(html).map(([n]) => n),
+      ['csrf'],
+    );
     const res = await b.post('/oidc/login', [...hiddenFields(html), ['identifier', ALICE.identifier], ['password', ALICE.secret]]);
     assert.equal(res.status, 200);
     assert.match(await res.text(), /You are signed in/);
@@ -169,7 +195,9 @@ describe('signing in', () => {
 });
 
 describe('cross-site request forgery', () => {
-  async function attempt(mutate: (b: Browser, fields: [string, string][]) => { fields: [string, string][]; headers?: Record<string, string> }): Promise<Response> {
+  async function attempt(
+    mutate: (b: Browser, fields: [string, string][]) => { fields: [string, string][]; headers?: Record<string, string> },
+  ): Promise<Response> {
     const b = new Browser(server.url);
     const html = await (await b.get(`/oidc/authorize?${authorizeQuery(app)}`)).text();
     const { fields, headers } = mutate(b, hiddenFields(html));
@@ -209,7 +237,8 @@ describe('cross-site request forgery', () => {
     const html = await (await b.get(`/oidc/authorize?${authorizeQuery(app)}`)).text();
     const cookie = `usso-csrf=${b.jar.get('usso-csrf')}`;
     const res = await fetch(`${server.url}/oidc/login`, {
-      method: 'POST', redirect: 'manual',
+      method: 'POST',
+      redirect: 'manual',
       headers: { cookie, 'sec-fetch-site': 'cross-site', 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams([...hiddenFields(html), ['identifier', ALICE.identifier], ['password', ALICE.secret]]).toString(),
     });
@@ -217,7 +246,7 @@ describe('cross-site request forgery', () => {
   });
 });
 
-describe('credentials: the API login\'s rules', () => {
+describe("credentials: the API login's rules", () => {
   test('a wrong password and an unknown identifier read the same', async () => {
     const pages: string[] = [];
     for (const identifier of [ALICE.identifier, 'nobody@example.com']) {
@@ -241,16 +270,22 @@ describe('credentials: the API login\'s rules', () => {
       assert.equal((await signInThrough(new Browser(server.url), authorizeQuery(app), 'victim@example.com', 'wrong-password')).status, 401);
     }
     // The third failure through the API: the same counter.
-    const api = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'victim@example.com', secret: 'wrong-password' } });
+    const api = await server.rest('/api/sso/v1/auth/login', {
+      method: 'POST',
+      json: { identifier: 'victim@example.com', secret: 'wrong-password' },
+    });
     assert.equal(api.status, 401);
     const locked = await signInThrough(new Browser(server.url), authorizeQuery(app), 'victim@example.com', 'VictimPassword123!');
     assert.equal(locked.status, 429);
     assert.match(locked.headers.get('retry-after') ?? '', /^\d+$/);
     assert.match(await locked.text(), /Too many failed attempts; try again in \d+ seconds\./);
-    const apiLocked = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'victim@example.com', secret: 'VictimPassword123!' } });
+    const apiLocked = await server.rest('/api/sso/v1/auth/login', {
+      method: 'POST',
+      json: { identifier: 'victim@example.com', secret: 'VictimPassword123!' },
+    });
     assert.equal(apiLocked.status, 429);
-    assert.equal(await auditCount(`type = 'login' AND outcome = 'failure' AND identifier = 'victim@example.com'`) - failuresBefore, 3);
-    assert.ok(await auditCount(`type = 'login' AND outcome = 'locked' AND identifier = 'victim@example.com'`) >= 1);
+    assert.equal((await auditCount(`type = 'login' AND outcome = 'failure' AND identifier = 'victim@example.com'`)) - failuresBefore, 3);
+    assert.ok((await auditCount(`type = 'login' AND outcome = 'locked' AND identifier = 'victim@example.com'`)) >= 1);
   });
 
   test('a success is audited as a login', async () => {
@@ -286,10 +321,17 @@ describe('credentials: the API login\'s rules', () => {
       const b = new Browser(closed.url);
       const page = await (await b.get('/oidc/login')).text();
       assert.doesNotMatch(page, /Create account|name="register"/);
-      const res = await b.post('/oidc/login', [...hiddenFields(page), ['identifier', 'stranger@example.com'], ['password', 'StrangerPassword1'], ['register', '1']]);
+      const res = await b.post('/oidc/login', [
+        ...hiddenFields(page),
+        ['identifier', 'stranger@example.com'],
+        ['password', 'StrangerPassword1'],
+        ['register', '1'],
+      ]);
       assert.equal(res.status, 401);
       assert.match(await res.text(), /The identifier or password is not correct/);
-      const [{ n }] = await closed.app.database.dataSource.query(`SELECT count(*)::int AS n FROM user_identifiers WHERE value = 'stranger@example.com'`);
+      const [{ n }] = await closed.app.database.dataSource.query(
+        `SELECT count(*)::int AS n FROM user_identifiers WHERE value = 'stranger@example.com'`,
+      );
       assert.equal(n, 0);
     } finally {
       await closed.stop();
@@ -302,22 +344,31 @@ describe('the SSO session is a session like any other', () => {
     const b = new Browser(server.url);
     locationOf(await signInThrough(b, authorizeQuery(app), ALICE.identifier, ALICE.secret));
     const browserId = b.jar.get('usso-session')!.split('.')[0]!;
-    const listed = await (await server.rest('/api/sso/v1/sessions?limit=100', { token: alice.token })).json() as { items: { id: string }[] };
-    assert.ok(listed.items.some((s) => s.id === browserId), 'listed');
+    const listed = (await (await server.rest('/api/sso/v1/sessions?limit=100', { token: alice.token })).json()) as {
+      items: { id: string }[];
+    };
+    assert.ok(
+      listed.items.some((s) => s.id === browserId),
+      'listed',
+    );
     // An app's session under it, as the token endpoint makes them.
     const childId = randomUUID();
     await server.app.database.dataSource.query(
       `INSERT INTO sessions (id, user_id, refresh_hash, audience, amr, expires_at, kind, parent_id, client_id)
-       VALUES ($1, $2, 'x', 'wiki', '{password}', now() + interval '1 hour', 'oidc', $3, $4)`, [childId, alice.id, browserId, app.id]);
+       VALUES ($1, $2, 'x', 'wiki', '{password}', now() + interval '1 hour', 'oidc', $3, $4)`,
+      [childId, alice.id, browserId, app.id],
+    );
     const del = await server.rest(`/api/sso/v1/sessions/${browserId}`, { method: 'DELETE', token: alice.token });
     assert.equal(del.status, 200, await del.clone().text());
-    const ended = await server.app.database.dataSource.query('SELECT id FROM sessions WHERE id = ANY($1) AND revoked_at IS NOT NULL', [[browserId, childId]]);
+    const ended = await server.app.database.dataSource.query('SELECT id FROM sessions WHERE id = ANY($1) AND revoked_at IS NOT NULL', [
+      [browserId, childId],
+    ]);
     assert.equal(ended.length, 2);
     const after = locationOf(await b.get(`/oidc/authorize?${authorizeQuery(app, { prompt: 'none' })}`));
     assert.equal(after.searchParams.get('error'), 'login_required');
   });
 
-  test('signing in as another user in the same browser ends the first user\'s SSO session', async () => {
+  test("signing in as another user in the same browser ends the first user's SSO session", async () => {
     const b = new Browser(server.url);
     locationOf(await signInThrough(b, authorizeQuery(app), ALICE.identifier, ALICE.secret));
     const first = b.jar.get('usso-session')!.split('.')[0]!;

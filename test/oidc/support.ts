@@ -10,7 +10,10 @@ export class Browser {
   /** Set-Cookie headers of the last answer, as sent. */
   lastSetCookies: string[] = [];
 
-  constructor(private readonly base: string, private readonly origin = base) {}
+  constructor(
+    private readonly base: string,
+    private readonly origin = base,
+  ) {}
 
   async get(path: string, headers: Record<string, string> = {}): Promise<Response> {
     return this.send(path, { method: 'GET', headers });
@@ -47,10 +50,19 @@ export class Browser {
  * to `action` (pages have several: the password form, the passkey button's, a recovery code's).
  */
 export function hiddenFields(html: string, action?: string): [string, string][] {
-  const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const unescape = (s: string) =>
+    s
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&');
   const forms = [...html.matchAll(/<form [^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)];
   const form = action === undefined ? forms[0] : forms.find((f) => f[1] === action);
-  return [...(form?.[2] ?? html).matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map((m) => [unescape(m[1]!), unescape(m[2]!)]);
+  return [...(form?.[2] ?? html).matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map((m) => [
+    unescape(m[1]!),
+    unescape(m[2]!),
+  ]);
 }
 
 export function pkce(): { verifier: string; challenge: string } {
@@ -75,17 +87,31 @@ export interface TestClient {
  * Registers an app through the API and makes it a client by setting the client columns in SQL
  * (the app API is gaining these fields in parallel).
  */
-export async function createClientApp(server: TestServer, adminToken: string, o: {
-  name: string; clientType?: 'public' | 'confidential'; origin?: string; allowedScopes?: string[];
-}): Promise<TestClient> {
+export async function createClientApp(
+  server: TestServer,
+  adminToken: string,
+  o: {
+    name: string;
+    clientType?: 'public' | 'confidential';
+    origin?: string;
+    allowedScopes?: string[];
+  },
+): Promise<TestClient> {
   const res = await server.rest('/api/sso/v1/apps', { method: 'POST', token: adminToken, json: { name: o.name } });
   assert.equal(res.status, 200, await res.clone().text());
-  const app = await res.json() as { id: string };
+  const app = (await res.json()) as { id: string };
   const origin = o.origin ?? `https://${o.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.example.test`;
   const client = { id: app.id, name: o.name, redirectUri: `${origin}/callback`, postLogoutUri: `${origin}/signed-out` };
   await server.app.database.dataSource.query(
     `UPDATE apps SET redirect_uris = $2, post_logout_redirect_uris = $3, client_type = $4, allowed_scopes = $5 WHERE id = $1`,
-    [client.id, [client.redirectUri], [client.postLogoutUri], o.clientType ?? 'confidential', o.allowedScopes ?? ['openid', 'profile', 'email', 'offline_access']]);
+    [
+      client.id,
+      [client.redirectUri],
+      [client.postLogoutUri],
+      o.clientType ?? 'confidential',
+      o.allowedScopes ?? ['openid', 'profile', 'email', 'offline_access'],
+    ],
+  );
   return client;
 }
 
@@ -98,17 +124,29 @@ export async function assign(server: TestServer, adminToken: string, appId: stri
 export async function apiUser(server: TestServer, identifier: string, secret: string): Promise<{ id: string; token: string }> {
   const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier, secret, register: true } });
   assert.equal(res.status, 200, await res.clone().text());
-  const body = await res.json() as { access_token: string; user: { id: string } };
+  const body = (await res.json()) as { access_token: string; user: { id: string } };
   return { id: body.user.id, token: body.access_token };
 }
 
 /** An authorization request's query. */
 export function authorizeQuery(client: TestClient, extra: Record<string, string> = {}): string {
-  return new URLSearchParams({ client_id: client.id, redirect_uri: client.redirectUri, response_type: 'code', scope: 'openid', ...extra }).toString();
+  return new URLSearchParams({
+    client_id: client.id,
+    redirect_uri: client.redirectUri,
+    response_type: 'code',
+    scope: 'openid',
+    ...extra,
+  }).toString();
 }
 
 /** Starts an authorization request, answers the sign-in page, and returns the answer to the form. */
-export async function signInThrough(browser: Browser, query: string, identifier: string, password: string, extra: Record<string, string> = {}): Promise<Response> {
+export async function signInThrough(
+  browser: Browser,
+  query: string,
+  identifier: string,
+  password: string,
+  extra: Record<string, string> = {},
+): Promise<Response> {
   const page = await browser.get(`/oidc/authorize?${query}`);
   assert.equal(page.status, 200, 'the sign-in page');
   const html = await page.text();

@@ -19,7 +19,11 @@ let user: { id: string; token: string };
 const password = 'Password123!x';
 const redirectUri = 'https://rp.example/callback';
 
-interface TestClient { id: string; secret?: string; audience: string }
+interface TestClient {
+  id: string;
+  secret?: string;
+  audience: string;
+}
 let confidential: TestClient;
 let publicClient: TestClient;
 let other: TestClient;
@@ -33,12 +37,20 @@ const db = () => server.app.database.dataSource;
 
 /** An app made through the API, then made an OpenID Connect client of the given type. */
 async function makeClient(name: string, clientType: 'confidential' | 'public'): Promise<TestClient> {
-  const res = await server.rest('/api/sso/v1/apps', { method: 'POST', token: admin, json: { name, redirect_uris: [redirectUri], client_type: clientType } });
+  const res = await server.rest('/api/sso/v1/apps', {
+    method: 'POST',
+    token: admin,
+    json: { name, redirect_uris: [redirectUri], client_type: clientType },
+  });
   assert.equal(res.status, 200, await res.clone().text());
   const app = await json(res);
   // The secret as the app API shows it once; set here too so this file does not depend on that API's shape.
   const secret = clientType === 'confidential' ? randomBytes(32).toString('base64url') : undefined;
-  await db().query('UPDATE apps SET client_type = $2, client_secret_hash = $3 WHERE id = $1', [app.id, clientType, secret ? sha256Hex(secret) : null]);
+  await db().query('UPDATE apps SET client_type = $2, client_secret_hash = $3 WHERE id = $1', [
+    app.id,
+    clientType,
+    secret ? sha256Hex(secret) : null,
+  ]);
   await server.rest(`/api/sso/v1/apps/${app.id}/users/${user.id}`, { method: 'POST', token: admin, json: {} });
   return { id: app.id, secret, audience: app.audience };
 }
@@ -47,8 +59,16 @@ async function makeClient(name: string, clientType: 'confidential' | 'public'): 
 async function browserSession(): Promise<string> {
   const id = randomUUID();
   await insertSession(db(), {
-    id, kind: 'browser', userId: user.id, refreshHash: sha256Hex(randomUUID()), audience: server.config.audience,
-    workspaceId: null, amr: ['password'], userAgent: 'test', ip: '127.0.0.1', ttlSeconds: 3600,
+    id,
+    kind: 'browser',
+    userId: user.id,
+    refreshHash: sha256Hex(randomUUID()),
+    audience: server.config.audience,
+    workspaceId: null,
+    amr: ['password'],
+    userAgent: 'test',
+    ip: '127.0.0.1',
+    ttlSeconds: 3600,
   });
   return id;
 }
@@ -60,15 +80,20 @@ function pkce() {
 
 async function code(client: TestClient, opts: { scopes?: string[]; challenge?: string; nonce?: string; session?: string } = {}) {
   return issueCode(db(), {
-    clientId: client.id, redirectUri, codeChallenge: opts.challenge, nonce: opts.nonce,
-    scopes: opts.scopes ?? ['openid', 'email', 'profile', 'offline_access'], userId: user.id,
-    browserSessionId: opts.session ?? await browserSession(),
+    clientId: client.id,
+    redirectUri,
+    codeChallenge: opts.challenge,
+    nonce: opts.nonce,
+    scopes: opts.scopes ?? ['openid', 'email', 'profile', 'offline_access'],
+    userId: user.id,
+    browserSessionId: opts.session ?? (await browserSession()),
   });
 }
 
 function form(body: Record<string, string>, basic?: TestClient): RequestInit {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (basic) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(basic.id)}:${encodeURIComponent(basic.secret ?? '')}`).toString('base64')}`;
+  if (basic)
+    headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(basic.id)}:${encodeURIComponent(basic.secret ?? '')}`).toString('base64')}`;
   return { method: 'POST', headers, body: new URLSearchParams(body).toString() };
 }
 
@@ -80,10 +105,23 @@ async function exchange(client: TestClient, c: string, extra: Record<string, str
 
 before(async () => {
   server = await startTestServer();
-  admin = (await json(await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'admin@example.com', secret: password, register: true } }))).access_token;
-  const made = await server.rest('/api/sso/v1/users', { method: 'POST', token: admin, json: { identifiers: [{ identifier: 'alice@example.com' }, { identifier: 'alice', type: 'username' }], password } });
+  admin = (
+    await json(
+      await server.rest('/api/sso/v1/auth/login', {
+        method: 'POST',
+        json: { identifier: 'admin@example.com', secret: password, register: true },
+      }),
+    )
+  ).access_token;
+  const made = await server.rest('/api/sso/v1/users', {
+    method: 'POST',
+    token: admin,
+    json: { identifiers: [{ identifier: 'alice@example.com' }, { identifier: 'alice', type: 'username' }], password },
+  });
   assert.equal(made.status, 200, await made.clone().text());
-  const login = await json(await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'alice@example.com', secret: password } }));
+  const login = await json(
+    await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'alice@example.com', secret: password } }),
+  );
   user = { id: login.user.id, token: login.access_token };
   confidential = await makeClient('Confidential RP', 'confidential');
   publicClient = await makeClient('Public RP', 'public');
@@ -119,7 +157,10 @@ describe('authorization_code grant', () => {
 
   test('a public client with PKCE, by client_id alone; without openid no ID token, without offline_access no refresh token', async () => {
     const { verifier, challenge } = pkce();
-    const res = await exchange(publicClient, await code(publicClient, { challenge, scopes: ['email'] }), { client_id: publicClient.id, code_verifier: verifier });
+    const res = await exchange(publicClient, await code(publicClient, { challenge, scopes: ['email'] }), {
+      client_id: publicClient.id,
+      code_verifier: verifier,
+    });
     assert.equal(res.status, 200, await res.clone().text());
     const body = await json(res);
     assert.equal(body.id_token, undefined);
@@ -127,14 +168,17 @@ describe('authorization_code grant', () => {
     assert.equal(body.scope, 'email');
   });
 
-  test('refusals: wrong or missing verifier, wrong redirect URI, another client\'s code, unknown code, wrong secret', async () => {
+  test("refusals: wrong or missing verifier, wrong redirect URI, another client's code, unknown code, wrong secret", async () => {
     const { verifier, challenge } = pkce();
     const cases: [string, Promise<Response>][] = [
       ['wrong verifier', exchange(confidential, await code(confidential, { challenge }), { code_verifier: pkce().verifier })],
       ['missing verifier', exchange(confidential, await code(confidential, { challenge }))],
       ['verifier for a code without challenge', exchange(confidential, await code(confidential), { code_verifier: verifier })],
-      ['wrong redirect_uri', token({ grant_type: 'authorization_code', code: await code(confidential), redirect_uri: 'https://rp.example/other' }, confidential)],
-      ['another client\'s code', exchange(other, await code(confidential))],
+      [
+        'wrong redirect_uri',
+        token({ grant_type: 'authorization_code', code: await code(confidential), redirect_uri: 'https://rp.example/other' }, confidential),
+      ],
+      ["another client's code", exchange(other, await code(confidential))],
       ['unknown code', exchange(confidential, randomBytes(32).toString('base64url'))],
       ['public client without PKCE', exchange(publicClient, await code(publicClient), { client_id: publicClient.id })],
     ];
@@ -143,10 +187,17 @@ describe('authorization_code grant', () => {
       assert.equal(res.status, 400, name);
       assert.equal((await json(res)).error, 'invalid_grant', name);
     }
-    const wrongSecret = await exchange({ ...confidential, secret: 'nope' }, await code(confidential, { challenge }), { code_verifier: verifier });
+    const wrongSecret = await exchange({ ...confidential, secret: 'nope' }, await code(confidential, { challenge }), {
+      code_verifier: verifier,
+    });
     assert.equal(wrongSecret.status, 401);
     assert.equal((await json(wrongSecret)).error, 'invalid_client');
-    const noSecret = await token({ grant_type: 'authorization_code', code: await code(confidential), redirect_uri: redirectUri, client_id: confidential.id });
+    const noSecret = await token({
+      grant_type: 'authorization_code',
+      code: await code(confidential),
+      redirect_uri: redirectUri,
+      client_id: confidential.id,
+    });
     assert.equal(noSecret.status, 401);
   });
 
@@ -173,13 +224,15 @@ describe('authorization_code grant', () => {
   test('a code from an SSO session that has ended is refused', async () => {
     const session = await browserSession();
     const c = await code(confidential, { session });
-    await server.client((await import('../../gen/sso/auth/v1/auth_service_pb.js')).AuthService, { token: user.token }).deleteSession({ id: session });
+    await server
+      .client((await import('../../gen/sso/auth/v1/auth_service_pb.js')).AuthService, { token: user.token })
+      .deleteSession({ id: session });
     assert.equal((await exchange(confidential, c)).status, 400);
   });
 });
 
 describe('refresh, revocation, introspection and UserInfo', () => {
-  test('the refresh token rotates for its client only; another client or the API\'s /auth/refresh cannot use it', async () => {
+  test("the refresh token rotates for its client only; another client or the API's /auth/refresh cannot use it", async () => {
     const first = await json(await exchange(confidential, await code(confidential)));
     const byOther = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token }, other);
     assert.equal(byOther.status, 400);
@@ -195,7 +248,7 @@ describe('refresh, revocation, introspection and UserInfo', () => {
     assert.equal(decodeJwt(body.access_token).aud, confidential.audience);
   });
 
-  test('introspection: active for the client\'s own live token, inactive for others, after revocation, and for a retired refresh token', async () => {
+  test("introspection: active for the client's own live token, inactive for others, after revocation, and for a retired refresh token", async () => {
     const issued = await json(await exchange(confidential, await code(confidential)));
     const introspect = (t: string, client: TestClient) => server.rest('/oauth/introspect', form({ token: t }, client));
     const active = await json(await introspect(issued.access_token, confidential));
@@ -207,20 +260,23 @@ describe('refresh, revocation, introspection and UserInfo', () => {
     assert.equal(typeof active.exp, 'number');
     assert.deepEqual(await json(await introspect(issued.access_token, other)), { active: false });
     assert.deepEqual(await json(await introspect('not a token', confidential)), { active: false });
-    assert.deepEqual(await json(await introspect(user.token, confidential)), { active: false }, 'an API login is no client\'s');
+    assert.deepEqual(await json(await introspect(user.token, confidential)), { active: false }, "an API login is no client's");
     assert.equal((await json(await introspect(issued.refresh_token, confidential))).token_type, 'refresh_token');
     const publicAsks = await server.rest('/oauth/introspect', form({ token: issued.access_token, client_id: publicClient.id }));
     assert.equal(publicAsks.status, 401);
 
     const rotated = await json(await token({ grant_type: 'refresh_token', refresh_token: issued.refresh_token }, confidential));
     assert.deepEqual(await json(await introspect(issued.refresh_token, confidential)), { active: false });
-    const revoke = await server.rest('/oauth/revoke', form({ token: rotated.refresh_token, token_type_hint: 'refresh_token' }, confidential));
+    const revoke = await server.rest(
+      '/oauth/revoke',
+      form({ token: rotated.refresh_token, token_type_hint: 'refresh_token' }, confidential),
+    );
     assert.equal(revoke.status, 200);
     assert.deepEqual(await json(await introspect(rotated.access_token, confidential)), { active: false });
     assert.equal((await server.rest('/oidc/userinfo', { token: rotated.access_token })).status, 401);
   });
 
-  test('revocation: another client\'s token is left alone (and answered alike), a bad client is refused', async () => {
+  test("revocation: another client's token is left alone (and answered alike), a bad client is refused", async () => {
     const issued = await json(await exchange(confidential, await code(confidential)));
     const foreign = await server.rest('/oauth/revoke', form({ token: issued.access_token }, other));
     assert.equal(foreign.status, 200);
@@ -256,7 +312,9 @@ describe('discovery', () => {
     assert.equal(doc.authorization_response_iss_parameter_supported, true);
     for (const name of ['token_endpoint', 'userinfo_endpoint', 'revocation_endpoint', 'introspection_endpoint', 'jwks_uri']) {
       // The test server's issuer names port 0 (see test/support/server.ts): ask the real address.
-      const res = await fetch(server.url + new URL(doc[name]).pathname, { method: name === 'jwks_uri' || name === 'userinfo_endpoint' ? 'GET' : 'POST' });
+      const res = await fetch(server.url + new URL(doc[name]).pathname, {
+        method: name === 'jwks_uri' || name === 'userinfo_endpoint' ? 'GET' : 'POST',
+      });
       assert.notEqual(res.status, 404, name);
       assert.ok(res.status < 500, name);
     }

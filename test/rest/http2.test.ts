@@ -1,12 +1,12 @@
-import { after, before, test } from "node:test";
-import assert from "node:assert/strict";
-import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
-import { createConnectRouter } from "@connectrpc/connect";
-import { AppRegistryService } from "../../gen/sso/appregistry/v1/app_registry_service_pb.js";
-import { AuthService } from "../../gen/sso/auth/v1/auth_service_pb.js";
-import { createRestTranscoder } from "../../src/rest/transcoder.js";
-import { writeRestError } from "../../src/rest/errors.js";
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { createConnectRouter } from '@connectrpc/connect';
+import { AppRegistryService } from '../../gen/sso/appregistry/v1/app_registry_service_pb.js';
+import { AuthService } from '../../gen/sso/auth/v1/auth_service_pb.js';
+import { createRestTranscoder } from '../../src/rest/transcoder.js';
+import { writeRestError } from '../../src/rest/errors.js';
 
 let server: http2.Http2Server;
 let client: http2.ClientHttp2Session;
@@ -17,21 +17,21 @@ before(async () => {
   router.service(AuthService, {
     getMe(_req, ctx) {
       seenHeaders.push(ctx.requestHeader);
-      return { user: { id: "h2-user" } };
+      return { user: { id: 'h2-user' } };
     },
   });
   router.service(AppRegistryService, {
     verify(req) {
-      return { authorized: req.username === "jdoe", message: "Authorized" };
+      return { authorized: req.username === 'jdoe', message: 'Authorized' };
     },
   });
   const transcoder = createRestTranscoder({ services: [AuthService, AppRegistryService], handlers: router.handlers });
   server = http2.createServer((req, res) => {
     void transcoder.handle(req, res).then((handled) => {
-      if (!handled) writeRestError(res, 404, "not_found", "ROUTE_NOT_FOUND", "no route");
+      if (!handled) writeRestError(res, 404, 'not_found', 'ROUTE_NOT_FOUND', 'no route');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   client = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
 });
 
@@ -47,36 +47,39 @@ function request(headers: http2.OutgoingHttpHeaders, body?: string | Buffer): Pr
     const stream = client.request(headers);
     let status = 0;
     const chunks: Buffer[] = [];
-    stream.on("response", (h) => (status = Number(h[":status"])));
-    stream.on("data", (c: Buffer) => chunks.push(c));
-    stream.on("end", () => resolve({ status, json: JSON.parse(Buffer.concat(chunks).toString() || "null") }));
-    stream.on("error", reject);
+    stream.on('response', (h) => (status = Number(h[':status'])));
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve({ status, json: JSON.parse(Buffer.concat(chunks).toString() || 'null') }));
+    stream.on('error', reject);
     stream.end(body);
   });
 }
 
-test("REST over HTTP/2: GET with response_body, headers forwarded (no pseudo-headers)", async () => {
-  const r = await request({ ":method": "GET", ":path": "/api/sso/v1/me", authorization: "Bearer t" });
+test('REST over HTTP/2: GET with response_body, headers forwarded (no pseudo-headers)', async () => {
+  const r = await request({ ':method': 'GET', ':path': '/api/sso/v1/me', authorization: 'Bearer t' });
   assert.equal(r.status, 200);
-  assert.equal(r.json.id, "h2-user");
+  assert.equal(r.json.id, 'h2-user');
   const h = seenHeaders.at(-1)!;
-  assert.equal(h.get("authorization"), "Bearer t");
-  assert.equal(h.get("content-type"), "application/proto");
-  assert.ok(![...h.keys()].some((k) => k.startsWith(":")));
+  assert.equal(h.get('authorization'), 'Bearer t');
+  assert.equal(h.get('content-type'), 'application/proto');
+  assert.ok(![...h.keys()].some((k) => k.startsWith(':')));
 });
 
-test("REST over HTTP/2: POST JSON body, 413, 404", async () => {
+test('REST over HTTP/2: POST JSON body, 413, 404', async () => {
   const ok = await request(
-    { ":method": "POST", ":path": "/verify", "content-type": "application/json" },
-    JSON.stringify({ username: "jdoe", password: "x", api_key: "k" }),
+    { ':method': 'POST', ':path': '/verify', 'content-type': 'application/json' },
+    JSON.stringify({ username: 'jdoe', password: 'x', api_key: 'k' }),
   );
   assert.equal(ok.status, 200);
-  assert.deepEqual(ok.json, { authorized: true, message: "Authorized" });
-  const big = await request({ ":method": "POST", ":path": "/verify", "content-type": "application/json" }, Buffer.alloc(2 * 1024 * 1024, 32));
+  assert.deepEqual(ok.json, { authorized: true, message: 'Authorized' });
+  const big = await request(
+    { ':method': 'POST', ':path': '/verify', 'content-type': 'application/json' },
+    Buffer.alloc(2 * 1024 * 1024, 32),
+  );
   assert.equal(big.status, 413);
-  assert.equal(big.json.error_code, "BODY_TOO_LARGE");
-  const missing = await request({ ":method": "GET", ":path": "/nope" });
+  assert.equal(big.json.error_code, 'BODY_TOO_LARGE');
+  const missing = await request({ ':method': 'GET', ':path': '/nope' });
   assert.equal(missing.status, 404);
   // The session is still usable.
-  assert.equal((await request({ ":method": "GET", ":path": "/api/sso/v1/me" })).status, 200);
+  assert.equal((await request({ ':method': 'GET', ':path': '/api/sso/v1/me' })).status, 200);
 });

@@ -1,9 +1,9 @@
-import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
-import type { DescService } from "@bufbuild/protobuf";
-import { createConnectRouter, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
-import { createRestTranscoder, type RestTranscoderOptions } from "../../src/rest/transcoder.js";
-import { writeRestError } from "../../src/rest/errors.js";
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { DescService } from '@bufbuild/protobuf';
+import { createConnectRouter, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
+import { createRestTranscoder, type RestTranscoderOptions } from '../../src/rest/transcoder.js';
+import { writeRestError } from '../../src/rest/errors.js';
 
 export interface RestTestServer {
   url: string;
@@ -38,7 +38,7 @@ export async function startRestServer(options: {
   const server = http.createServer((req, res) => {
     transcoder.handle(req, res).then(
       (handled) => {
-        if (!handled) writeRestError(res, 404, "not_found", "ROUTE_NOT_FOUND", `no route for ${req.method} ${req.url}`);
+        if (!handled) writeRestError(res, 404, 'not_found', 'ROUTE_NOT_FOUND', `no route for ${req.method} ${req.url}`);
       },
       (e: unknown) => {
         escaped.push(e);
@@ -47,11 +47,11 @@ export async function startRestServer(options: {
     );
   });
   const sockets = new Set<Socket>();
-  server.on("connection", (s) => {
+  server.on('connection', (s) => {
     sockets.add(s);
-    s.on("close", () => sockets.delete(s));
+    s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -75,14 +75,14 @@ export async function call(
   const headers = new Headers(rest.headers);
   let body = rest.body;
   if (json !== undefined) {
-    headers.set("content-type", "application/json");
+    headers.set('content-type', 'application/json');
     body = JSON.stringify(json);
   }
   const res = await fetch(url, { ...rest, headers, body });
   const text = await res.text();
   let parsed: unknown = undefined;
   try {
-    parsed = text === "" ? undefined : JSON.parse(text);
+    parsed = text === '' ? undefined : JSON.parse(text);
   } catch {
     parsed = undefined;
   }

@@ -12,7 +12,10 @@ import type { TestServer } from '../support/server.js';
 
 export const PASSWORD = 'CastPassword123!';
 
-export interface Reply { status: number; body: any }
+export interface Reply {
+  status: number;
+  body: any;
+}
 
 /** The access rule an RPC declares in its proto (`sso.options.v1.access`). */
 export function accessOf(service: DescService, localName: string): Access {
@@ -42,8 +45,21 @@ export function within(granted: readonly string[], required: readonly string[]):
 }
 
 // --- principals ----------------------------------------------------------------------------
-export interface UserP { kind: 'user'; id: string; identifier: string; password: string; legacyId: number; isAdmin: boolean; grants: string[] }
-export interface AgentP { kind: 'agent'; id: string; isAdmin: false; grants: string[] }
+export interface UserP {
+  kind: 'user';
+  id: string;
+  identifier: string;
+  password: string;
+  legacyId: number;
+  isAdmin: boolean;
+  grants: string[];
+}
+export interface AgentP {
+  kind: 'agent';
+  id: string;
+  isAdmin: false;
+  grants: string[];
+}
 
 export type ActorKind = 'anonymous' | 'plain' | 'holder' | 'apikey' | 'agent' | 'admin';
 export const ACTORS: ActorKind[] = ['anonymous', 'plain', 'holder', 'apikey', 'agent', 'admin'];
@@ -76,7 +92,11 @@ export class Cast {
     const res = await this.server.rest(path, { method, token: opts.token, json: opts.json, headers });
     const text = await res.text();
     let body: any;
-    try { body = text ? JSON.parse(text) : undefined; } catch { body = text; }
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = text;
+    }
     return { status: res.status, body };
   }
 
@@ -97,15 +117,36 @@ export class Cast {
     const r = await this.call('POST', '/api/sso/v1/auth/login', { json: { identifier, secret: PASSWORD, register: true } });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.user.is_admin, true);
-    this.admin = { kind: 'user', id: r.body.user.id, identifier, password: PASSWORD, legacyId: r.body.user.legacy_id, isAdmin: true, grants: [], token: r.body.access_token };
+    this.admin = {
+      kind: 'user',
+      id: r.body.user.id,
+      identifier,
+      password: PASSWORD,
+      legacyId: r.body.user.legacy_id,
+      isAdmin: true,
+      grants: [],
+      token: r.body.access_token,
+    };
   }
 
   async user(opts: { scopes?: string[]; roles?: string[]; isAdmin?: boolean; grants?: string[] } = {}): Promise<UserP> {
     const identifier = `cast${this.next()}@example.com`;
     const body = await this.ok('POST', '/api/sso/v1/users', {
-      identifier, password: PASSWORD, scopes: opts.scopes ?? [], roles: opts.roles ?? [], is_admin: opts.isAdmin ?? false,
+      identifier,
+      password: PASSWORD,
+      scopes: opts.scopes ?? [],
+      roles: opts.roles ?? [],
+      is_admin: opts.isAdmin ?? false,
     });
-    return { kind: 'user', id: body.id, identifier, password: PASSWORD, legacyId: body.legacy_id, isAdmin: !!opts.isAdmin, grants: opts.grants ?? opts.scopes ?? [] };
+    return {
+      kind: 'user',
+      id: body.id,
+      identifier,
+      password: PASSWORD,
+      legacyId: body.legacy_id,
+      isAdmin: !!opts.isAdmin,
+      grants: opts.grants ?? opts.scopes ?? [],
+    };
   }
 
   async login(identifier: string, password: string): Promise<{ token: string; sessionId: string }> {
@@ -128,14 +169,25 @@ export class Cast {
   /** Registers a fresh Ed25519 public key on an agent (as the administrator). */
   async agentKey(agentId: string): Promise<{ kid: string; privateKey: KeyObject }> {
     const pair = generateKeyPairSync('ed25519');
-    const body = await this.ok('POST', `/api/sso/v1/agents/${agentId}/keys`, { jwk: pair.publicKey.export({ format: 'jwk' }), name: 'cast' });
+    const body = await this.ok('POST', `/api/sso/v1/agents/${agentId}/keys`, {
+      jwk: pair.publicKey.export({ format: 'jwk' }),
+      name: 'cast',
+    });
     return { kid: body.kid, privateKey: pair.privateKey };
   }
 
   /** An agent login assertion, signed with the agent's private key. */
   assertion(agentId: string, kid: string, privateKey: KeyObject): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ iss: agentId, sub: agentId, aud: this.server.config.issuer, iat: now, nbf: now, exp: now + 120, jti: randomUUID() })
+    return new SignJWT({
+      iss: agentId,
+      sub: agentId,
+      aud: this.server.config.issuer,
+      iat: now,
+      nbf: now,
+      exp: now + 120,
+      jti: randomUUID(),
+    })
       .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid })
       .sign(privateKey);
   }
@@ -171,8 +223,10 @@ export class Cast {
   async actor(kind: ActorKind, permission: string): Promise<Actor> {
     const perms = permission ? [permission] : [];
     switch (kind) {
-      case 'anonymous': return { kind, scopes: [], isAdmin: false };
-      case 'admin': return { kind, token: this.admin.token, user: this.admin, scopes: ['*'], isAdmin: true };
+      case 'anonymous':
+        return { kind, scopes: [], isAdmin: false };
+      case 'admin':
+        return { kind, token: this.admin.token, user: this.admin, scopes: ['*'], isAdmin: true };
       case 'plain': {
         const user = await this.user();
         return { kind, token: (await this.login(user.identifier, user.password)).token, user, scopes: [], isAdmin: false };
@@ -199,7 +253,10 @@ export class Cast {
    * about how the user signs in, and every later login of theirs stays one step).
    */
   async startTotp(u: UserP): Promise<void> {
-    const r = await this.call('POST', '/api/sso/v1/me/factors/totp', { token: (await this.login(u.identifier, u.password)).token, json: {} });
+    const r = await this.call('POST', '/api/sso/v1/me/factors/totp', {
+      token: (await this.login(u.identifier, u.password)).token,
+      json: {},
+    });
     assert.equal(r.status, 200, `start TOTP: ${r.status} ${JSON.stringify(r.body)}`);
   }
 
@@ -207,14 +264,17 @@ export class Cast {
   async factorRows(userId: string): Promise<number> {
     const [{ n }] = await this.server.app.database.dataSource.query(
       `SELECT (SELECT count(*) FROM totp_factors WHERE user_id = $1) + (SELECT count(*) FROM passkeys WHERE user_id = $1)
-            + (SELECT count(*) FROM recovery_codes WHERE user_id = $1) AS n`, [userId]);
+            + (SELECT count(*) FROM recovery_codes WHERE user_id = $1) AS n`,
+      [userId],
+    );
     return Number(n);
   }
 
   /** Removes every administrator but the first (deleting them), so that it is the last one. */
   async onlyFirstAdmin(): Promise<void> {
-    const rows: { id: string }[] = await this.server.app.database.dataSource.query(
-      'SELECT id FROM users WHERE is_admin AND id <> $1', [this.admin.id]);
+    const rows: { id: string }[] = await this.server.app.database.dataSource.query('SELECT id FROM users WHERE is_admin AND id <> $1', [
+      this.admin.id,
+    ]);
     for (const { id } of rows) await this.ok('DELETE', `/api/sso/v1/users/${id}`);
   }
 }

@@ -85,7 +85,13 @@ async function userState(c: Cast, id: string): Promise<unknown> {
   if (r.status === 404) return 'gone';
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const u = r.body;
-  return { active: u.is_active, admin: u.is_admin, scopes: [...u.scopes].sort(), direct: [...(u.direct_scopes ?? [])].sort(), roles: [...u.roles].sort() };
+  return {
+    active: u.is_active,
+    admin: u.is_admin,
+    scopes: [...u.scopes].sort(),
+    direct: [...(u.direct_scopes ?? [])].sort(),
+    roles: [...u.roles].sort(),
+  };
 }
 
 async function agentState(c: Cast, id: string): Promise<unknown> {
@@ -93,7 +99,12 @@ async function agentState(c: Cast, id: string): Promise<unknown> {
   if (r.status === 404) return 'gone';
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const keys = await c.asAdmin('GET', `/api/sso/v1/agents/${id}/keys`);
-  return { active: r.body.is_active, scopes: [...r.body.scopes].sort(), description: r.body.description, keys: keys.body.items.map((k: any) => k.kid).sort() };
+  return {
+    active: r.body.is_active,
+    scopes: [...r.body.scopes].sort(),
+    description: r.body.description,
+    keys: keys.body.items.map((k: any) => k.kid).sort(),
+  };
 }
 
 async function liveKeys(c: Cast, owner: UserP | AgentP): Promise<number> {
@@ -121,70 +132,131 @@ const accountState = async (c: Cast, cell: Cell) => ({
 const USER_TARGETS: TargetKind[] = ['self', 'peer', 'strong', 'admin'];
 const AGENT_TARGETS: TargetKind[] = ['self', 'peerAgent', 'narrowAgent', 'starAgent'];
 const heldOrDenied = (_a: Actor, holds: boolean) => (holds ? ALLOW : DENIED);
-const selfPasswordRefusals = deny([Code.InvalidArgument, Code.PermissionDenied, Code.Unauthenticated],
-  'CURRENT_PASSWORD_REQUIRED', 'CURRENT_PASSWORD_INCORRECT', 'PERMISSION_DENIED', 'INVALID_CREDENTIALS');
+const selfPasswordRefusals = deny(
+  [Code.InvalidArgument, Code.PermissionDenied, Code.Unauthenticated],
+  'CURRENT_PASSWORD_REQUIRED',
+  'CURRENT_PASSWORD_INCORRECT',
+  'PERMISSION_DENIED',
+  'INVALID_CREDENTIALS',
+);
 
 const principalRows: Row[] = [
   {
-    name: 'UpdateUser is_active=false', service: DirectoryService, rpc: 'updateUser', subject: 'user', restToo: true,
-    targets: ['self', 'peer', 'strong', 'roleStrong', 'wsStrong', 'admin'], lastAdmin: true, self: heldOrDenied,
+    name: 'UpdateUser is_active=false',
+    service: DirectoryService,
+    rpc: 'updateUser',
+    subject: 'user',
+    restToo: true,
+    targets: ['self', 'peer', 'strong', 'roleStrong', 'wsStrong', 'admin'],
+    lastAdmin: true,
+    self: heldOrDenied,
     request: (cell) => ({ id: user(cell).id, isActive: false }),
     rest: (cell) => ['PATCH', `/api/sso/v1/users/${user(cell).id}`, { is_active: false }],
     state: (c, cell) => userState(c, user(cell).id),
   },
   {
-    name: 'UpdateUser password', service: DirectoryService, rpc: 'updateUser', subject: 'user', restToo: true,
+    name: 'UpdateUser password',
+    service: DirectoryService,
+    rpc: 'updateUser',
+    subject: 'user',
+    restToo: true,
     targets: USER_TARGETS,
     // On itself with the correct current password: anyone signed in, never an API key.
     self: (actor) => (actor.kind === 'apikey' ? deny(Code.PermissionDenied) : ALLOW),
-    async prepare(c, cell) { cell.x.password = `Changed${c.next()}Password!`; },
+    async prepare(c, cell) {
+      cell.x.password = `Changed${c.next()}Password!`;
+    },
     sets: (cell) => cell.x.password,
-    request: (cell) => ({ id: user(cell).id, password: cell.x.password, ...(cell.kind === 'self' ? { currentPassword: user(cell).password } : {}) }),
-    rest: (cell) => ['PATCH', `/api/sso/v1/users/${user(cell).id}`, { password: cell.x.password, ...(cell.kind === 'self' ? { current_password: user(cell).password } : {}) }],
+    request: (cell) => ({
+      id: user(cell).id,
+      password: cell.x.password,
+      ...(cell.kind === 'self' ? { currentPassword: user(cell).password } : {}),
+    }),
+    rest: (cell) => [
+      'PATCH',
+      `/api/sso/v1/users/${user(cell).id}`,
+      { password: cell.x.password, ...(cell.kind === 'self' ? { current_password: user(cell).password } : {}) },
+    ],
     state: accountState,
   },
   {
-    name: 'UpdateUser password on itself without current_password', service: DirectoryService, rpc: 'updateUser', subject: 'user', restToo: true,
-    targets: ['self'], override: (actor) => (actor.kind === 'anonymous' ? undefined : selfPasswordRefusals), sets: () => NEW_PASSWORD,
+    name: 'UpdateUser password on itself without current_password',
+    service: DirectoryService,
+    rpc: 'updateUser',
+    subject: 'user',
+    restToo: true,
+    targets: ['self'],
+    override: (actor) => (actor.kind === 'anonymous' ? undefined : selfPasswordRefusals),
+    sets: () => NEW_PASSWORD,
     request: (cell) => ({ id: user(cell).id, password: NEW_PASSWORD }),
     rest: (cell) => ['PATCH', `/api/sso/v1/users/${user(cell).id}`, { password: NEW_PASSWORD }],
     state: accountState,
   },
   {
-    name: 'UpdateUser password on itself with a wrong current_password', service: DirectoryService, rpc: 'updateUser', subject: 'user', restToo: true,
-    targets: ['self'], override: (actor) => (actor.kind === 'anonymous' ? undefined : selfPasswordRefusals), sets: () => NEW_PASSWORD,
+    name: 'UpdateUser password on itself with a wrong current_password',
+    service: DirectoryService,
+    rpc: 'updateUser',
+    subject: 'user',
+    restToo: true,
+    targets: ['self'],
+    override: (actor) => (actor.kind === 'anonymous' ? undefined : selfPasswordRefusals),
+    sets: () => NEW_PASSWORD,
     request: (cell) => ({ id: user(cell).id, password: NEW_PASSWORD, currentPassword: 'NotThePassword1!' }),
     rest: (cell) => ['PATCH', `/api/sso/v1/users/${user(cell).id}`, { password: NEW_PASSWORD, current_password: 'NotThePassword1!' }],
     state: accountState,
   },
   {
-    name: 'UpdateUser scopes=[read:users]', service: DirectoryService, rpc: 'updateUser', subject: 'user', restToo: true,
-    targets: USER_TARGETS, self: heldOrDenied,
+    name: 'UpdateUser scopes=[read:users]',
+    service: DirectoryService,
+    rpc: 'updateUser',
+    subject: 'user',
+    restToo: true,
+    targets: USER_TARGETS,
+    self: heldOrDenied,
     // The first administrator is the only target met twice: start it from no direct scopes.
-    async prepare(c, cell) { if (cell.target === c.admin) await c.ok('PATCH', `/api/sso/v1/users/${c.admin.id}`, { scopes: [] }); },
+    async prepare(c, cell) {
+      if (cell.target === c.admin) await c.ok('PATCH', `/api/sso/v1/users/${c.admin.id}`, { scopes: [] });
+    },
     request: (cell) => ({ id: user(cell).id, scopes: ['read:users'], updateMask: { paths: ['scopes'] } }),
     rest: (cell) => ['PATCH', `/api/sso/v1/users/${user(cell).id}`, { scopes: ['read:users'] }],
     state: (c, cell) => userState(c, user(cell).id),
   },
   {
     // Demoting: only administrators touch the flag; the last active administrator cannot demote itself.
-    name: 'UpdateUser is_admin=false', service: DirectoryService, rpc: 'updateUser', subject: 'user',
-    targets: ['self', 'admin'], lastAdmin: true, refine: () => deny(Code.PermissionDenied, 'ADMIN_REQUIRED', 'PERMISSION_DENIED'),
+    name: 'UpdateUser is_admin=false',
+    service: DirectoryService,
+    rpc: 'updateUser',
+    subject: 'user',
+    targets: ['self', 'admin'],
+    lastAdmin: true,
+    refine: () => deny(Code.PermissionDenied, 'ADMIN_REQUIRED', 'PERMISSION_DENIED'),
     request: (cell) => ({ id: user(cell).id, isAdmin: false }),
     rest: (cell) => ['PATCH', `/api/sso/v1/users/${user(cell).id}`, { is_admin: false }],
     state: (c, cell) => userState(c, user(cell).id),
   },
   {
-    name: 'DeleteUser', service: DirectoryService, rpc: 'deleteUser', subject: 'user',
-    targets: USER_TARGETS, lastAdmin: true, self: heldOrDenied,
+    name: 'DeleteUser',
+    service: DirectoryService,
+    rpc: 'deleteUser',
+    subject: 'user',
+    targets: USER_TARGETS,
+    lastAdmin: true,
+    self: heldOrDenied,
     request: (cell) => ({ id: user(cell).id }),
     rest: (cell) => ['DELETE', `/api/sso/v1/users/${user(cell).id}`],
     state: accountState,
   },
   {
-    name: 'DeleteSession (another session of the target)', service: AuthService, rpc: 'deleteSession', subject: 'user',
-    targets: USER_TARGETS, self: () => ALLOW, hidesOthers: true,
-    async prepare(c, cell) { cell.x.session = (await c.login(user(cell).identifier, user(cell).password)).sessionId; },
+    name: 'DeleteSession (another session of the target)',
+    service: AuthService,
+    rpc: 'deleteSession',
+    subject: 'user',
+    targets: USER_TARGETS,
+    self: () => ALLOW,
+    hidesOthers: true,
+    async prepare(c, cell) {
+      cell.x.session = (await c.login(user(cell).identifier, user(cell).password)).sessionId;
+    },
     request: (cell) => ({ id: cell.x.session }),
     rest: (cell) => ['DELETE', `/api/sso/v1/sessions/${cell.x.session}`],
     async state(c, cell) {
@@ -197,61 +269,106 @@ const principalRows: Row[] = [
     // Resetting someone's factors weakens their account: acting on them (update:users and the
     // rule of who may act on whom). Nobody resets their own this way, administrators included:
     // that would strip a factor without proving one.
-    name: 'ResetUserFactors', service: FactorService, rpc: 'resetUserFactors', subject: 'user', restToo: true,
+    name: 'ResetUserFactors',
+    service: FactorService,
+    rpc: 'resetUserFactors',
+    subject: 'user',
+    restToo: true,
     targets: USER_TARGETS,
     override: (_actor, cell) => (cell.kind === 'self' ? deny(Code.PermissionDenied, 'PERMISSION_DENIED') : undefined),
-    async prepare(c, cell) { await c.startTotp(user(cell)); },
+    async prepare(c, cell) {
+      await c.startTotp(user(cell));
+    },
     request: (cell) => ({ userId: user(cell).id }),
     rest: (cell) => ['POST', `/api/sso/v1/users/${user(cell).id}/factors/reset`, {}],
     state: (c, cell) => c.factorRows(user(cell).id),
   },
   {
-    name: 'UpdateLegacyUser is_active=false (administrators only)', service: DirectoryService, rpc: 'updateLegacyUser', subject: 'user',
-    targets: ['self', 'peer', 'admin'], lastAdmin: true,
+    name: 'UpdateLegacyUser is_active=false (administrators only)',
+    service: DirectoryService,
+    rpc: 'updateLegacyUser',
+    subject: 'user',
+    targets: ['self', 'peer', 'admin'],
+    lastAdmin: true,
     request: (cell) => ({ userId: user(cell).legacyId, isActive: false }),
     rest: (cell) => ['PUT', `/users/${user(cell).legacyId}`, { is_active: false }],
     state: (c, cell) => userState(c, user(cell).id),
   },
   {
-    name: 'UpdateAgent is_active=false', service: AgentService, rpc: 'updateAgent', subject: 'agent',
-    targets: AGENT_TARGETS, self: heldOrDenied,
+    name: 'UpdateAgent is_active=false',
+    service: AgentService,
+    rpc: 'updateAgent',
+    subject: 'agent',
+    targets: AGENT_TARGETS,
+    self: heldOrDenied,
     request: (cell) => ({ id: agent(cell).id, isActive: false }),
     rest: (cell) => ['PATCH', `/api/sso/v1/agents/${agent(cell).id}`, { is_active: false }],
     state: (c, cell) => agentState(c, agent(cell).id),
   },
   {
-    name: 'DeleteAgent', service: AgentService, rpc: 'deleteAgent', subject: 'agent',
-    targets: AGENT_TARGETS, self: heldOrDenied,
+    name: 'DeleteAgent',
+    service: AgentService,
+    rpc: 'deleteAgent',
+    subject: 'agent',
+    targets: AGENT_TARGETS,
+    self: heldOrDenied,
     request: (cell) => ({ id: agent(cell).id }),
     rest: (cell) => ['DELETE', `/api/sso/v1/agents/${agent(cell).id}`],
     state: (c, cell) => agentState(c, agent(cell).id),
   },
   {
-    name: 'CreateAgentKey (an Ed25519 key of the caller\'s)', service: AgentService, rpc: 'createAgentKey', subject: 'agent', restToo: true,
-    targets: AGENT_TARGETS, self: () => ALLOW,
-    async prepare(_c, cell) { cell.x.jwk = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }); },
+    name: "CreateAgentKey (an Ed25519 key of the caller's)",
+    service: AgentService,
+    rpc: 'createAgentKey',
+    subject: 'agent',
+    restToo: true,
+    targets: AGENT_TARGETS,
+    self: () => ALLOW,
+    async prepare(_c, cell) {
+      cell.x.jwk = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+    },
     request: (cell) => ({ agentId: agent(cell).id, jwk: cell.x.jwk, name: 'matrix' }),
     rest: (cell) => ['POST', `/api/sso/v1/agents/${agent(cell).id}/keys`, { jwk: cell.x.jwk, name: 'matrix' }],
     state: (c, cell) => agentState(c, agent(cell).id),
   },
   {
-    name: 'DeleteAgentKey', service: AgentService, rpc: 'deleteAgentKey', subject: 'agent',
-    targets: AGENT_TARGETS, self: () => ALLOW,
-    async prepare(c, cell) { cell.x.kid = (await c.agentKey(agent(cell).id)).kid; },
+    name: 'DeleteAgentKey',
+    service: AgentService,
+    rpc: 'deleteAgentKey',
+    subject: 'agent',
+    targets: AGENT_TARGETS,
+    self: () => ALLOW,
+    async prepare(c, cell) {
+      cell.x.kid = (await c.agentKey(agent(cell).id)).kid;
+    },
     request: (cell) => ({ agentId: agent(cell).id, kid: cell.x.kid }),
     rest: (cell) => ['DELETE', `/api/sso/v1/agents/${agent(cell).id}/keys/${cell.x.kid}`],
     state: (c, cell) => agentState(c, agent(cell).id),
   },
   {
-    name: 'CreateApiKey (for the caller, or agent_id = the target)', service: ApiKeyService, rpc: 'createApiKey', subject: 'either', restToo: true,
-    targets: AGENT_TARGETS, self: () => ALLOW,
+    name: 'CreateApiKey (for the caller, or agent_id = the target)',
+    service: ApiKeyService,
+    rpc: 'createApiKey',
+    subject: 'either',
+    restToo: true,
+    targets: AGENT_TARGETS,
+    self: () => ALLOW,
     request: (cell) => ({ agentId: cell.kind === 'self' ? '' : owner(cell).id, name: 'matrix', expiresInDays: 1 }),
-    rest: (cell) => ['POST', '/api/sso/v1/apikeys', { agent_id: cell.kind === 'self' ? '' : owner(cell).id, name: 'matrix', expires_in_days: 1 }],
+    rest: (cell) => [
+      'POST',
+      '/api/sso/v1/apikeys',
+      { agent_id: cell.kind === 'self' ? '' : owner(cell).id, name: 'matrix', expires_in_days: 1 },
+    ],
     state: (c, cell) => liveKeys(c, owner(cell)),
   },
   {
-    name: 'DeleteApiKey (a key of the target\'s)', service: ApiKeyService, rpc: 'deleteApiKey', subject: 'either',
-    targets: ['self', 'peer', 'strong', 'admin', 'peerAgent', 'narrowAgent', 'starAgent'], self: () => ALLOW, hidesOthers: true,
+    name: "DeleteApiKey (a key of the target's)",
+    service: ApiKeyService,
+    rpc: 'deleteApiKey',
+    subject: 'either',
+    targets: ['self', 'peer', 'strong', 'admin', 'peerAgent', 'narrowAgent', 'starAgent'],
+    self: () => ALLOW,
+    hidesOthers: true,
     async prepare(c, cell) {
       const t = owner(cell);
       if (t.kind === 'agent') cell.x.key = (await c.apiKey({ token: c.admin.token }, { agent_id: t.id })).id;
@@ -273,106 +390,182 @@ const adminBeyond = (_a: Actor, holds: boolean) => (holds ? deny(Code.Permission
 
 const otherRows: Row[] = [
   {
-    name: 'CreateUser', service: DirectoryService, rpc: 'createUser', targets: ['none'],
-    async prepare(c, cell) { cell.x.identifier = `made${c.next()}@example.com`; },
+    name: 'CreateUser',
+    service: DirectoryService,
+    rpc: 'createUser',
+    targets: ['none'],
+    async prepare(c, cell) {
+      cell.x.identifier = `made${c.next()}@example.com`;
+    },
     request: (cell) => ({ identifier: cell.x.identifier }),
     rest: (cell) => ['POST', '/api/sso/v1/users', { identifier: cell.x.identifier }],
     state: (c) => total(c, '/api/sso/v1/users'),
   },
   {
-    name: 'CreateUser is_admin=true', service: DirectoryService, rpc: 'createUser', targets: ['none'], refine: adminBeyond,
-    async prepare(c, cell) { cell.x.identifier = `made${c.next()}@example.com`; },
+    name: 'CreateUser is_admin=true',
+    service: DirectoryService,
+    rpc: 'createUser',
+    targets: ['none'],
+    refine: adminBeyond,
+    async prepare(c, cell) {
+      cell.x.identifier = `made${c.next()}@example.com`;
+    },
     request: (cell) => ({ identifier: cell.x.identifier, isAdmin: true }),
     rest: (cell) => ['POST', '/api/sso/v1/users', { identifier: cell.x.identifier, is_admin: true }],
     state: (c) => total(c, '/api/sso/v1/users'),
   },
   {
-    name: 'CreateUser scopes=[delete:users] (beyond create:users)', service: DirectoryService, rpc: 'createUser', targets: ['none'], refine: grantBeyond,
-    async prepare(c, cell) { cell.x.identifier = `made${c.next()}@example.com`; },
+    name: 'CreateUser scopes=[delete:users] (beyond create:users)',
+    service: DirectoryService,
+    rpc: 'createUser',
+    targets: ['none'],
+    refine: grantBeyond,
+    async prepare(c, cell) {
+      cell.x.identifier = `made${c.next()}@example.com`;
+    },
     request: (cell) => ({ identifier: cell.x.identifier, scopes: ['delete:users'] }),
     rest: (cell) => ['POST', '/api/sso/v1/users', { identifier: cell.x.identifier, scopes: ['delete:users'] }],
     state: (c) => total(c, '/api/sso/v1/users'),
   },
   {
-    name: 'CreateUser roles=[deleter] (a role granting delete:users)', service: DirectoryService, rpc: 'createUser', targets: ['none'], refine: grantBeyond,
-    async prepare(c, cell) { cell.x.identifier = `made${c.next()}@example.com`; },
+    name: 'CreateUser roles=[deleter] (a role granting delete:users)',
+    service: DirectoryService,
+    rpc: 'createUser',
+    targets: ['none'],
+    refine: grantBeyond,
+    async prepare(c, cell) {
+      cell.x.identifier = `made${c.next()}@example.com`;
+    },
     request: (cell) => ({ identifier: cell.x.identifier, roles: ['deleter'] }),
     rest: (cell) => ['POST', '/api/sso/v1/users', { identifier: cell.x.identifier, roles: ['deleter'] }],
     state: (c) => total(c, '/api/sso/v1/users'),
   },
   {
-    name: 'UpdateUser peer scopes=[delete:users] (beyond update:users)', service: DirectoryService, rpc: 'updateUser', targets: ['peer'], refine: grantBeyond,
+    name: 'UpdateUser peer scopes=[delete:users] (beyond update:users)',
+    service: DirectoryService,
+    rpc: 'updateUser',
+    targets: ['peer'],
+    refine: grantBeyond,
     request: (cell) => ({ id: user(cell).id, scopes: ['delete:users'], updateMask: { paths: ['scopes'] } }),
     rest: (cell) => ['PATCH', `/api/sso/v1/users/${user(cell).id}`, { scopes: ['delete:users'] }],
     state: (c, cell) => userState(c, user(cell).id),
   },
   {
-    name: 'UpdateUser peer roles=[deleter]', service: DirectoryService, rpc: 'updateUser', targets: ['peer'], refine: grantBeyond,
+    name: 'UpdateUser peer roles=[deleter]',
+    service: DirectoryService,
+    rpc: 'updateUser',
+    targets: ['peer'],
+    refine: grantBeyond,
     request: (cell) => ({ id: user(cell).id, roles: ['deleter'], updateMask: { paths: ['roles'] } }),
     rest: (cell) => ['PATCH', `/api/sso/v1/users/${user(cell).id}`, { roles: ['deleter'] }],
     state: (c, cell) => userState(c, user(cell).id),
   },
   {
-    name: 'UpdateUser peer is_admin=true', service: DirectoryService, rpc: 'updateUser', targets: ['peer'], refine: adminBeyond,
+    name: 'UpdateUser peer is_admin=true',
+    service: DirectoryService,
+    rpc: 'updateUser',
+    targets: ['peer'],
+    refine: adminBeyond,
     request: (cell) => ({ id: user(cell).id, isAdmin: true }),
     rest: (cell) => ['PATCH', `/api/sso/v1/users/${user(cell).id}`, { is_admin: true }],
     state: (c, cell) => userState(c, user(cell).id),
   },
   {
-    name: 'CreateAgent scopes=[create:agents]', service: AgentService, rpc: 'createAgent', targets: ['none'],
+    name: 'CreateAgent scopes=[create:agents]',
+    service: AgentService,
+    rpc: 'createAgent',
+    targets: ['none'],
     request: () => ({ name: 'Made', scopes: ['create:agents'] }),
     rest: () => ['POST', '/api/sso/v1/agents', { name: 'Made', scopes: ['create:agents'] }],
     state: (c) => total(c, '/api/sso/v1/agents'),
   },
   {
-    name: 'CreateAgent scopes=[*]', service: AgentService, rpc: 'createAgent', targets: ['none'], refine: grantBeyond,
+    name: 'CreateAgent scopes=[*]',
+    service: AgentService,
+    rpc: 'createAgent',
+    targets: ['none'],
+    refine: grantBeyond,
     request: () => ({ name: 'Made', scopes: ['*'] }),
     rest: () => ['POST', '/api/sso/v1/agents', { name: 'Made', scopes: ['*'] }],
     state: (c) => total(c, '/api/sso/v1/agents'),
   },
   {
-    name: 'UpdateAgent peer agent scopes=[*]', service: AgentService, rpc: 'updateAgent', targets: ['peerAgent'], refine: grantBeyond,
+    name: 'UpdateAgent peer agent scopes=[*]',
+    service: AgentService,
+    rpc: 'updateAgent',
+    targets: ['peerAgent'],
+    refine: grantBeyond,
     request: (cell) => ({ id: agent(cell).id, scopes: ['*'], updateMask: { paths: ['scopes'] } }),
     rest: (cell) => ['PATCH', `/api/sso/v1/agents/${agent(cell).id}`, { scopes: ['*'] }],
     state: (c, cell) => agentState(c, agent(cell).id),
   },
   {
-    name: 'CreateRole scopes=[read:roles]', service: DirectoryService, rpc: 'createRole', targets: ['none'],
-    async prepare(c, cell) { cell.x.slug = `made-${c.next()}`; },
+    name: 'CreateRole scopes=[read:roles]',
+    service: DirectoryService,
+    rpc: 'createRole',
+    targets: ['none'],
+    async prepare(c, cell) {
+      cell.x.slug = `made-${c.next()}`;
+    },
     request: (cell) => ({ name: 'Made', slug: cell.x.slug, scopes: ['read:roles'] }),
     rest: (cell) => ['POST', '/api/sso/v1/roles', { name: 'Made', slug: cell.x.slug, scopes: ['read:roles'] }],
     state: (c) => total(c, '/api/sso/v1/roles'),
   },
   {
-    name: 'CreateRole scopes=[delete:users]', service: DirectoryService, rpc: 'createRole', targets: ['none'], refine: grantBeyond,
-    async prepare(c, cell) { cell.x.slug = `made-${c.next()}`; },
+    name: 'CreateRole scopes=[delete:users]',
+    service: DirectoryService,
+    rpc: 'createRole',
+    targets: ['none'],
+    refine: grantBeyond,
+    async prepare(c, cell) {
+      cell.x.slug = `made-${c.next()}`;
+    },
     request: (cell) => ({ name: 'Made', slug: cell.x.slug, scopes: ['delete:users'] }),
     rest: (cell) => ['POST', '/api/sso/v1/roles', { name: 'Made', slug: cell.x.slug, scopes: ['delete:users'] }],
     state: (c) => total(c, '/api/sso/v1/roles'),
   },
   {
-    name: 'UpdateRole scopes=[delete:users]', service: DirectoryService, rpc: 'updateRole', targets: ['none'], refine: grantBeyond,
-    async prepare(c, cell) { cell.x.role = (await c.ok('POST', '/api/sso/v1/roles', { name: 'Target', slug: `target-${c.next()}`, scopes: [] })).id; },
+    name: 'UpdateRole scopes=[delete:users]',
+    service: DirectoryService,
+    rpc: 'updateRole',
+    targets: ['none'],
+    refine: grantBeyond,
+    async prepare(c, cell) {
+      cell.x.role = (await c.ok('POST', '/api/sso/v1/roles', { name: 'Target', slug: `target-${c.next()}`, scopes: [] })).id;
+    },
     request: (cell) => ({ id: cell.x.role, scopes: ['delete:users'], updateMask: { paths: ['scopes'] } }),
     rest: (cell) => ['PATCH', `/api/sso/v1/roles/${cell.x.role}`, { scopes: ['delete:users'] }],
     state: async (c, cell) => (await c.asAdmin('GET', `/api/sso/v1/roles/${cell.x.role}`)).body.scopes,
   },
   {
-    name: 'RotateSigningKey', service: AuthService, rpc: 'rotateSigningKey', targets: ['none'],
+    name: 'RotateSigningKey',
+    service: AuthService,
+    rpc: 'rotateSigningKey',
+    targets: ['none'],
     request: () => ({}),
     rest: () => ['POST', '/api/sso/v1/keys/rotate', {}],
     state: async (c) => (await c.asAdmin('GET', '/api/sso/v1/keys')).body.items.map((k: any) => k.kid).sort(),
   },
   {
-    name: 'CreateApp', service: AppRegistryService, rpc: 'createApp', targets: ['none'],
-    async prepare(c, cell) { cell.x.name = `App ${c.next()}`; },
+    name: 'CreateApp',
+    service: AppRegistryService,
+    rpc: 'createApp',
+    targets: ['none'],
+    async prepare(c, cell) {
+      cell.x.name = `App ${c.next()}`;
+    },
     request: (cell) => ({ name: cell.x.name }),
     rest: (cell) => ['POST', '/api/sso/v1/apps', { name: cell.x.name }],
     state: (c) => total(c, '/api/sso/v1/apps'),
   },
   {
-    name: 'DeleteApp', service: AppRegistryService, rpc: 'deleteApp', targets: ['none'],
-    async prepare(c, cell) { cell.x.app = (await c.ok('POST', '/api/sso/v1/apps', { name: `Doomed ${c.next()}` })).id; },
+    name: 'DeleteApp',
+    service: AppRegistryService,
+    rpc: 'deleteApp',
+    targets: ['none'],
+    async prepare(c, cell) {
+      cell.x.app = (await c.ok('POST', '/api/sso/v1/apps', { name: `Doomed ${c.next()}` })).id;
+    },
     request: (cell) => ({ id: cell.x.app }),
     rest: (cell) => ['DELETE', `/api/sso/v1/apps/${cell.x.app}`],
     state: async (c, cell) => (await c.asAdmin('GET', `/api/sso/v1/apps/${cell.x.app}`)).status,
@@ -380,21 +573,38 @@ const otherRows: Row[] = [
   {
     // Who must sign in with a second factor: administrators only. A role nobody holds each time,
     // so the change is seen and no other test's logins are held.
-    name: 'UpdateMfaPolicy (administrators only)', service: FactorService, rpc: 'updateMfaPolicy', targets: ['none'],
-    async prepare(c, cell) { cell.x.role = `matrix-${c.next()}`; },
+    name: 'UpdateMfaPolicy (administrators only)',
+    service: FactorService,
+    rpc: 'updateMfaPolicy',
+    targets: ['none'],
+    async prepare(c, cell) {
+      cell.x.role = `matrix-${c.next()}`;
+    },
     request: (cell) => ({ policy: { requiredRoles: [cell.x.role] } }),
     rest: (cell) => ['PUT', '/api/sso/v1/mfa-policy', { required_roles: [cell.x.role] }],
     state: async (c) => (await c.ok('GET', '/api/sso/v1/mfa-policy')).required_roles,
   },
   {
-    name: 'CreateLegacyUser (administrators only)', service: DirectoryService, rpc: 'createLegacyUser', targets: ['none'],
-    async prepare(c, cell) { cell.x.n = c.next(); },
+    name: 'CreateLegacyUser (administrators only)',
+    service: DirectoryService,
+    rpc: 'createLegacyUser',
+    targets: ['none'],
+    async prepare(c, cell) {
+      cell.x.n = c.next();
+    },
     request: (cell) => ({ username: `legacy${cell.x.n}`, email: `legacy${cell.x.n}@example.com`, password: PASSWORD }),
-    rest: (cell) => ['POST', '/users/', { username: `legacy${cell.x.n}`, email: `legacy${cell.x.n}@example.com`, password: PASSWORD, is_admin: false }],
+    rest: (cell) => [
+      'POST',
+      '/users/',
+      { username: `legacy${cell.x.n}`, email: `legacy${cell.x.n}@example.com`, password: PASSWORD, is_admin: false },
+    ],
     state: (c) => total(c, '/api/sso/v1/users'),
   },
   {
-    name: 'CreateApiKey for itself, scopes=[delete:users] (beyond its own)', service: ApiKeyService, rpc: 'createApiKey', targets: ['none'],
+    name: 'CreateApiKey for itself, scopes=[delete:users] (beyond its own)',
+    service: ApiKeyService,
+    rpc: 'createApiKey',
+    targets: ['none'],
     refine: () => deny([Code.PermissionDenied, Code.InvalidArgument], 'SCOPES_EXCEED_OWNER', 'GRANT_EXCEEDS_CALLER'),
     request: () => ({ name: 'beyond', scopes: ['delete:users'], expiresInDays: 1 }),
     rest: () => ['POST', '/api/sso/v1/apikeys', { name: 'beyond', scopes: ['delete:users'], expires_in_days: 1 }],
@@ -406,13 +616,18 @@ const otherRows: Row[] = [
   },
   {
     // Logout ends the caller's own session: every signed-in user may (a fresh session each time).
-    name: 'Logout', service: AuthService, rpc: 'logout', targets: ['none'], actors: ['anonymous', 'plain', 'admin'],
+    name: 'Logout',
+    service: AuthService,
+    rpc: 'logout',
+    targets: ['none'],
+    actors: ['anonymous', 'plain', 'admin'],
     async prepare(c, cell) {
       if (cell.actor.kind === 'admin') cell.actor = { ...cell.actor, token: (await c.login(c.admin.identifier, c.admin.password)).token };
     },
     request: () => ({}),
     rest: () => ['POST', '/api/sso/v1/auth/logout'],
-    state: async (c, cell) => (cell.actor.token ? (await c.call('GET', '/api/sso/v1/me', { token: cell.actor.token })).status : 'no session'),
+    state: async (c, cell) =>
+      cell.actor.token ? (await c.call('GET', '/api/sso/v1/me', { token: cell.actor.token })).status : 'no session',
   },
 ];
 
@@ -427,25 +642,27 @@ function permissionOf(row: Row): { permission: string; adminOnly: boolean } {
 
 function policy(row: Row, actor: Actor, cell: Cell): Expected {
   const { permission, adminOnly } = permissionOf(row);
-  if (actor.kind === 'anonymous') return deny(Code.Unauthenticated, 'UNAUTHENTICATED');       // P1
+  if (actor.kind === 'anonymous') return deny(Code.Unauthenticated, 'UNAUTHENTICATED'); // P1
   const o = row.override?.(actor, cell);
   if (o) return o;
-  if (actor.isAdmin) {                                                                          // P2
+  if (actor.isAdmin) {
+    // P2
     return cell.kind === 'self' && row.lastAdmin ? deny(Code.FailedPrecondition, 'LAST_ADMIN') : ALLOW;
   }
   if (adminOnly) return deny(Code.PermissionDenied, 'ADMIN_REQUIRED');
   const holds = permission === '' || within(actor.scopes, [permission]);
-  if (row.refine) return row.refine(actor, holds, cell);                                        // P4
+  if (row.refine) return row.refine(actor, holds, cell); // P4
   if (cell.kind === 'none') return holds ? ALLOW : DENIED;
-  if (cell.kind === 'self') return row.self!(actor, holds);                                     // P5, P6
+  if (cell.kind === 'self') return row.self!(actor, holds); // P5, P6
   const t = cell.target!;
   if (!holds) {
     return row.hidesOthers
       ? deny([Code.PermissionDenied, Code.NotFound], 'PERMISSION_DENIED', 'API_KEY_NOT_FOUND', 'SESSION_NOT_FOUND')
       : DENIED;
   }
-  if (t.isAdmin) return deny(Code.PermissionDenied, 'ADMIN_REQUIRED');                          // P2
-  if (!within(actor.scopes, t.grants)) {                                                        // P3
+  if (t.isAdmin) return deny(Code.PermissionDenied, 'ADMIN_REQUIRED'); // P2
+  if (!within(actor.scopes, t.grants)) {
+    // P3
     return deny(Code.PermissionDenied, 'TARGET_EXCEEDS_CALLER');
   }
   return ALLOW;
@@ -464,11 +681,19 @@ function applies(row: Row, actor: ActorKind, kind: TargetKind): boolean {
 // --- running a cell ----------------------------------------------------------------------------
 
 const httpStatus: Partial<Record<Code, number>> = {
-  [Code.Unauthenticated]: 401, [Code.PermissionDenied]: 403, [Code.NotFound]: 404,
-  [Code.InvalidArgument]: 400, [Code.FailedPrecondition]: 400,
+  [Code.Unauthenticated]: 401,
+  [Code.PermissionDenied]: 403,
+  [Code.NotFound]: 404,
+  [Code.InvalidArgument]: 400,
+  [Code.FailedPrecondition]: 400,
 };
 
-interface Outcome { ok: boolean; status: string; reason?: string; message?: string }
+interface Outcome {
+  ok: boolean;
+  status: string;
+  reason?: string;
+  message?: string;
+}
 
 let server: TestServer;
 let cast: Cast;
@@ -488,20 +713,29 @@ async function actorFor(kind: ActorKind, permission: string, fresh: boolean): Pr
 
 async function targetFor(row: Row, actor: Actor, kind: TargetKind): Promise<UserP | AgentP | undefined> {
   switch (kind) {
-    case 'none': return undefined;
-    case 'self': return row.subject === 'agent' ? actor.agent : (actor.user ?? actor.agent);
-    case 'peer': return cast.user();
-    case 'strong': return cast.user({ scopes: ['delete:users'] });
-    case 'roleStrong': return cast.user({ roles: ['deleter'], grants: ['delete:users'] });
+    case 'none':
+      return undefined;
+    case 'self':
+      return row.subject === 'agent' ? actor.agent : (actor.user ?? actor.agent);
+    case 'peer':
+      return cast.user();
+    case 'strong':
+      return cast.user({ scopes: ['delete:users'] });
+    case 'roleStrong':
+      return cast.user({ roles: ['deleter'], grants: ['delete:users'] });
     case 'wsStrong': {
       const u = await cast.user({ grants: ['delete:users'] });
       await cast.ok('POST', `/api/sso/v1/workspaces/${workspace}/members`, { user_id: u.id, roles: ['ws-deleter'] });
       return u;
     }
-    case 'admin': return cast.user({ isAdmin: true, grants: ['*'] });
-    case 'peerAgent': return cast.agent([]);
-    case 'narrowAgent': return cast.agent(['read:users']);
-    case 'starAgent': return cast.agent(['*']);
+    case 'admin':
+      return cast.user({ isAdmin: true, grants: ['*'] });
+    case 'peerAgent':
+      return cast.agent([]);
+    case 'narrowAgent':
+      return cast.agent(['read:users']);
+    case 'starAgent':
+      return cast.agent(['*']);
   }
 }
 
@@ -543,7 +777,10 @@ async function runCell(row: Row, actorKind: ActorKind, kind: TargetKind, surface
   const what = `${surface} ${row.name} | ${actorKind}${permission && !['anonymous', 'plain', 'admin'].includes(actorKind) ? `[${permission}]` : ''} -> ${kind}`;
   const gotText = got.ok ? 'allowed' : `${got.status} ${got.reason} (${got.message})`;
   // MATRIX_TABLE=1 prints every cell: what the policy says and what the server answered.
-  if (process.env.MATRIX_TABLE) console.log(`cell ;; ${what} ;; ${want.allow ? 'allow' : want.reasons.join('|')} ;; ${got.ok ? 'allowed' : `${got.status} ${got.reason}`}`);
+  if (process.env.MATRIX_TABLE)
+    console.log(
+      `cell ;; ${what} ;; ${want.allow ? 'allow' : want.reasons.join('|')} ;; ${got.ok ? 'allowed' : `${got.status} ${got.reason}`}`,
+    );
   if (want.allow) {
     tally.allow++;
     assert.ok(got.ok, `${what}: policy allows, got ${gotText}`);
@@ -551,9 +788,13 @@ async function runCell(row: Row, actorKind: ActorKind, kind: TargetKind, surface
   } else {
     tally.deny++;
     const statuses = want.codes.map((c) => (surface === 'connect' ? Code[c] : String(httpStatus[c])));
-    assert.ok(!got.ok, `${what}: policy refuses (${want.reasons.join('|')}), but it was allowed; before ${JSON.stringify(before)} after ${JSON.stringify(after)}`);
+    assert.ok(
+      !got.ok,
+      `${what}: policy refuses (${want.reasons.join('|')}), but it was allowed; before ${JSON.stringify(before)} after ${JSON.stringify(after)}`,
+    );
     assert.ok(statuses.includes(got.status), `${what}: want ${statuses.join('|')} ${want.reasons.join('|')}, got ${gotText}`);
-    if (want.reasons.length) assert.ok(want.reasons.includes(got.reason ?? ''), `${what}: want reason ${want.reasons.join('|')}, got ${gotText}`);
+    if (want.reasons.length)
+      assert.ok(want.reasons.includes(got.reason ?? ''), `${what}: want reason ${want.reasons.join('|')}, got ${gotText}`);
     assert.deepEqual(after, before, `${what}: refused, but the target changed`);
   }
 }
@@ -589,7 +830,7 @@ describe('the table', () => {
       'sso.directory.v1.DirectoryService.deleteRole': 'directory-authorization',
       'sso.appregistry.v1.AppRegistryService.updateApp': 'apps-registry',
       'sso.appregistry.v1.AppRegistryService.rotateAppApiKey': 'apps-registry',
-      'sso.appregistry.v1.AppRegistryService.rotateAppClientSecret': 'an app\'s OAuth client secret (update:apps): an app, not a principal',
+      'sso.appregistry.v1.AppRegistryService.rotateAppClientSecret': "an app's OAuth client secret (update:apps): an app, not a principal",
       'sso.appregistry.v1.AppRegistryService.assignAppUser': 'apps-registry',
       'sso.appregistry.v1.AppRegistryService.unassignAppUser': 'apps-registry',
       'sso.appregistry.v1.AppRegistryService.createLegacyApp': 'apps-asf-seed',
@@ -606,8 +847,10 @@ describe('the table', () => {
       'sso.auth.v1.FactorService.deletePasskey': 'own factors',
     };
     const mutating = [DirectoryService, AgentService, ApiKeyService, AppRegistryService, AuthService, FactorService].flatMap((s) =>
-      s.methods.filter((m) => !/^(get|list|verify)/.test(m.localName) && !accessOf(s, m.localName).public)
-        .map((m) => `${s.typeName}.${m.localName}`));
+      s.methods
+        .filter((m) => !/^(get|list|verify)/.test(m.localName) && !accessOf(s, m.localName).public)
+        .map((m) => `${s.typeName}.${m.localName}`),
+    );
     const missing = mutating.filter((m) => !inTable.has(m) && !elsewhere[m]);
     assert.deepEqual(missing, []);
   });
@@ -648,21 +891,30 @@ describe('API keys made by API keys (finding 3)', () => {
     const parent = await cast.apiKey({ token: ownerToken }, { scopes: ['create:apikeys'], expires_in_days: 30 });
     const count = (await mine()).body.total;
     for (const days of [0, 3650, 31]) {
-      const r = await cast.call('POST', '/api/sso/v1/apikeys', { apiKey: parent.key, json: { name: 'child', scopes: ['create:apikeys'], expires_in_days: days } });
+      const r = await cast.call('POST', '/api/sso/v1/apikeys', {
+        apiKey: parent.key,
+        json: { name: 'child', scopes: ['create:apikeys'], expires_in_days: days },
+      });
       assert.equal(r.status, 400, `expires_in_days ${days}: ${r.status} ${JSON.stringify(r.body)}`);
       assert.equal(r.body.error_code, 'KEY_OUTLIVES_PARENT');
     }
     // The same over Connect.
     const rpc = server.client(ApiKeyService, { apiKey: parent.key });
-    await assert.rejects(rpc.createApiKey({ name: 'child', scopes: ['create:apikeys'], expiresInDays: 0 }), (e: any) => e instanceof ConnectError && e.code === Code.InvalidArgument);
+    await assert.rejects(
+      rpc.createApiKey({ name: 'child', scopes: ['create:apikeys'], expiresInDays: 0 }),
+      (e: any) => e instanceof ConnectError && e.code === Code.InvalidArgument,
+    );
     assert.equal((await mine()).body.total, count);
     // Within its life it may.
-    const child = await cast.call('POST', '/api/sso/v1/apikeys', { apiKey: parent.key, json: { name: 'child', scopes: ['create:apikeys'], expires_in_days: 7 } });
+    const child = await cast.call('POST', '/api/sso/v1/apikeys', {
+      apiKey: parent.key,
+      json: { name: 'child', scopes: ['create:apikeys'], expires_in_days: 7 },
+    });
     assert.equal(child.status, 200, JSON.stringify(child.body));
     assert.ok(Date.parse(child.body.expires_at) <= Date.now() + 30 * 86_400_000 + 60_000);
   });
 
-  test('a key\'s child holds at most the key\'s scopes, not its owner\'s', async () => {
+  test("a key's child holds at most the key's scopes, not its owner's", async () => {
     const parent = await cast.apiKey({ token: ownerToken }, { scopes: ['create:apikeys'], expires_in_days: 30 });
     // Without scopes, a key's child either takes at most the key's scopes or is refused (the
     // owner's scopes, the default for a key made by a signed-in user, are more than the key holds).
@@ -673,10 +925,16 @@ describe('API keys made by API keys (finding 3)', () => {
       assert.ok([400, 403].includes(child.status), `${child.status} ${JSON.stringify(child.body)}`);
       assert.equal((await mine()).body.total, count);
     }
-    const explicit = await cast.call('POST', '/api/sso/v1/apikeys', { apiKey: parent.key, json: { name: 'child', scopes: ['create:apikeys'], expires_in_days: 1 } });
+    const explicit = await cast.call('POST', '/api/sso/v1/apikeys', {
+      apiKey: parent.key,
+      json: { name: 'child', scopes: ['create:apikeys'], expires_in_days: 1 },
+    });
     assert.equal(explicit.status, 200, JSON.stringify(explicit.body));
     const count2 = (await mine()).body.total;
-    const beyond = await cast.call('POST', '/api/sso/v1/apikeys', { apiKey: parent.key, json: { name: 'child', scopes: ['read:users'], expires_in_days: 1 } });
+    const beyond = await cast.call('POST', '/api/sso/v1/apikeys', {
+      apiKey: parent.key,
+      json: { name: 'child', scopes: ['read:users'], expires_in_days: 1 },
+    });
     assert.ok([400, 403].includes(beyond.status), `${beyond.status} ${JSON.stringify(beyond.body)}`);
     assert.equal((await mine()).body.total, count2);
   });
@@ -687,7 +945,11 @@ describe('API keys made by API keys (finding 3)', () => {
     const c = await cast.apiKey({ apiKey: b.key }, { scopes: ['create:apikeys'], expires_in_days: 3650 });
     for (const k of [a, b, c]) assert.equal((await cast.call('GET', '/api/sso/v1/apikeys', { apiKey: k.key })).status, 200);
     assert.equal((await cast.call('DELETE', `/api/sso/v1/apikeys/${a.id}`, { token: ownerToken })).status, 200);
-    for (const [name, k] of [['parent', a], ['child', b], ['grandchild', c]] as const) {
+    for (const [name, k] of [
+      ['parent', a],
+      ['child', b],
+      ['grandchild', c],
+    ] as const) {
       const r = await cast.call('GET', '/api/sso/v1/apikeys', { apiKey: k.key });
       assert.equal(r.status, 401, `${name} after the parent's revocation: ${r.status} ${JSON.stringify(r.body)}`);
       const rpc = server.client(ApiKeyService, { apiKey: k.key });
@@ -695,7 +957,7 @@ describe('API keys made by API keys (finding 3)', () => {
     }
   });
 
-  test('a scoped key acts with its own scopes, not its owner\'s: it cannot touch what only the owner covers', async () => {
+  test("a scoped key acts with its own scopes, not its owner's: it cannot touch what only the owner covers", async () => {
     const boss = await cast.user({ scopes: ['update:users', 'delete:users'] });
     const { token } = await cast.login(boss.identifier, boss.password);
     const key = await cast.apiKey({ token }, { scopes: ['update:users'], expires_in_days: 1 });
@@ -703,8 +965,10 @@ describe('API keys made by API keys (finding 3)', () => {
     const before = await userState(cast, strong.id);
     const byKey = await cast.call('PATCH', `/api/sso/v1/users/${strong.id}`, { apiKey: key.key, json: { is_active: false } });
     assert.deepEqual([byKey.status, byKey.body?.error_code], [403, 'TARGET_EXCEEDS_CALLER'], JSON.stringify(byKey.body));
-    await assert.rejects(server.client(DirectoryService, { apiKey: key.key }).updateUser({ id: strong.id, isActive: false }),
-      (e: any) => e instanceof ConnectError && e.code === Code.PermissionDenied);
+    await assert.rejects(
+      server.client(DirectoryService, { apiKey: key.key }).updateUser({ id: strong.id, isActive: false }),
+      (e: any) => e instanceof ConnectError && e.code === Code.PermissionDenied,
+    );
     assert.deepEqual(await userState(cast, strong.id), before);
     // The owner's own token covers it.
     assert.equal((await cast.call('PATCH', `/api/sso/v1/users/${strong.id}`, { token, json: { is_active: false } })).status, 200);
@@ -721,7 +985,11 @@ describe('API keys made by API keys (finding 3)', () => {
     // An agent token from client credentials (an agent API key) dies with the API key.
     const secret = await cast.apiKey({ token: cast.admin.token }, { agent_id: bot.id });
     const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: bot.id, client_secret: secret.key });
-    const res = await server.rest('/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+    const res = await server.rest('/oauth/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
     assert.equal(res.status, 200);
     const fromSecret = ((await res.json()) as any).access_token;
     assert.equal((await cast.call('GET', '/api/sso/v1/users?limit=1', { token: fromSecret })).status, 200);
@@ -735,9 +1003,12 @@ describe('API keys made by API keys (finding 3)', () => {
     assert.ok([401, 403].includes((await cast.call('GET', '/api/sso/v1/users?limit=1', { apiKey: key.key })).status));
   });
 
-  test('an API key cannot change its owner\'s password, even with the current password', async () => {
+  test("an API key cannot change its owner's password, even with the current password", async () => {
     const key = await cast.apiKey({ token: ownerToken }, { scopes: ['create:apikeys'], expires_in_days: 1 });
-    const r = await cast.call('PATCH', `/api/sso/v1/users/${owner.id}`, { apiKey: key.key, json: { password: NEW_PASSWORD, current_password: owner.password } });
+    const r = await cast.call('PATCH', `/api/sso/v1/users/${owner.id}`, {
+      apiKey: key.key,
+      json: { password: NEW_PASSWORD, current_password: owner.password },
+    });
     assert.equal(r.status, 403, JSON.stringify(r.body));
     assert.ok(await cast.passwordWorks(owner.identifier, owner.password));
     assert.ok(!(await cast.passwordWorks(owner.identifier, NEW_PASSWORD)));
@@ -747,13 +1018,15 @@ describe('API keys made by API keys (finding 3)', () => {
 // --- issue 9's findings 1, 2 and 6 over REST, exactly as reported --------------------------------
 
 describe('the reported attacks, over REST', () => {
-  test('finding 1: update:users cannot set an administrator\'s password, nor deactivate one', async () => {
+  test("finding 1: update:users cannot set an administrator's password, nor deactivate one", async () => {
     const victim = await cast.user({ isAdmin: true });
     const attacker = await cast.user({ scopes: ['update:users'] });
     const { token } = await cast.login(attacker.identifier, attacker.password);
     const set = await cast.call('PATCH', `/api/sso/v1/users/${victim.id}`, { token, json: { password: 'Attacker123!x' } });
     assert.deepEqual([set.status, set.body?.error_code], [403, 'ADMIN_REQUIRED'], JSON.stringify(set.body));
-    const takeover = await cast.call('POST', '/api/sso/v1/auth/login', { json: { identifier: victim.identifier, secret: 'Attacker123!x' } });
+    const takeover = await cast.call('POST', '/api/sso/v1/auth/login', {
+      json: { identifier: victim.identifier, secret: 'Attacker123!x' },
+    });
     assert.equal(takeover.status, 401);
     assert.ok(await cast.passwordWorks(victim.identifier, victim.password));
     const off = await cast.call('PATCH', `/api/sso/v1/users/${victim.id}`, { token, json: { is_active: false } });
@@ -778,12 +1051,18 @@ describe('the reported attacks, over REST', () => {
     const reg2 = await cast.call('POST', `/api/sso/v1/agents/${narrow.id}/keys`, { token, json: { jwk } });
     assert.deepEqual([reg2.status, reg2.body?.error_code], [403, 'TARGET_EXCEEDS_CALLER'], JSON.stringify(reg2.body));
     const both = await cast.user({ scopes: ['update:agents', 'read:users'] });
-    const reg3 = await cast.call('POST', `/api/sso/v1/agents/${narrow.id}/keys`, { token: (await cast.login(both.identifier, both.password)).token, json: { jwk } });
+    const reg3 = await cast.call('POST', `/api/sso/v1/agents/${narrow.id}/keys`, {
+      token: (await cast.login(both.identifier, both.password)).token,
+      json: { jwk },
+    });
     assert.equal(reg3.status, 200, JSON.stringify(reg3.body));
   });
 
-  test('finding 6: one\'s own password changes only with the current password', async () => {
-    assert.ok(UpdateUserRequestSchema.fields.some((f) => f.localName === 'currentPassword'), 'gen/ has UpdateUserRequest.current_password');
+  test("finding 6: one's own password changes only with the current password", async () => {
+    assert.ok(
+      UpdateUserRequestSchema.fields.some((f) => f.localName === 'currentPassword'),
+      'gen/ has UpdateUserRequest.current_password',
+    );
     const me = await cast.user();
     const { token } = await cast.login(me.identifier, me.password);
     for (const body of [{ password: NEW_PASSWORD }, { password: NEW_PASSWORD, current_password: 'WrongPassword1!' }]) {
@@ -791,13 +1070,16 @@ describe('the reported attacks, over REST', () => {
       assert.ok([400, 401, 403].includes(r.status), `${JSON.stringify(body)}: ${r.status} ${JSON.stringify(r.body)}`);
       assert.ok(await cast.passwordWorks(me.identifier, me.password));
     }
-    const ok = await cast.call('PATCH', `/api/sso/v1/users/${me.id}`, { token, json: { password: NEW_PASSWORD, current_password: me.password } });
+    const ok = await cast.call('PATCH', `/api/sso/v1/users/${me.id}`, {
+      token,
+      json: { password: NEW_PASSWORD, current_password: me.password },
+    });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.ok(await cast.passwordWorks(me.identifier, NEW_PASSWORD));
     assert.ok(!(await cast.passwordWorks(me.identifier, me.password)));
   });
 
-  test('P5: a plain user reads itself and its own sessions, and no one else\'s', async () => {
+  test("P5: a plain user reads itself and its own sessions, and no one else's", async () => {
     const me = await cast.user();
     const peer = await cast.user();
     const { token, sessionId } = await cast.login(me.identifier, me.password);
@@ -805,7 +1087,11 @@ describe('the reported attacks, over REST', () => {
     assert.equal((await rpc.getMe({})).user?.id, me.id);
     assert.ok((await rpc.listSessions({})).items.some((s) => s.id === sessionId));
     assert.equal((await cast.call('GET', `/api/sso/v1/users/${me.id}`, { token })).status, 200);
-    for (const path of [`/api/sso/v1/sessions?user_id=${peer.id}`, `/api/sso/v1/users/${peer.id}`, `/api/sso/v1/apikeys?user_id=${peer.id}`]) {
+    for (const path of [
+      `/api/sso/v1/sessions?user_id=${peer.id}`,
+      `/api/sso/v1/users/${peer.id}`,
+      `/api/sso/v1/apikeys?user_id=${peer.id}`,
+    ]) {
       const r = await cast.call('GET', path, { token });
       assert.equal(r.status, 403, `${path}: ${r.status} ${JSON.stringify(r.body)}`);
     }

@@ -22,7 +22,10 @@ const invalidArgument = { connect: 'invalid_argument', grpc: '3' };
 
 before(async () => {
   server = await startTestServer();
-  const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'admin@example.com', secret: 'Password123!x', register: true } });
+  const res = await server.rest('/api/sso/v1/auth/login', {
+    method: 'POST',
+    json: { identifier: 'admin@example.com', secret: 'Password123!x', register: true },
+  });
   admin = ((await res.json()) as { access_token: string }).access_token;
   fingerprint = await createFingerprint(server.app.database.dataSource);
   session = http2.connect(server.url);
@@ -42,9 +45,21 @@ describe('garbage binary protobuf', () => {
     };
     for (const method of rpcs) {
       const url = server.url + rpcPath(method);
-      expect(`connect ${method.name}`, await httpCall(url, { method: 'POST', headers: { ...auth, 'content-type': 'application/proto' }, body: garbage }), invalidArgument.connect);
+      expect(
+        `connect ${method.name}`,
+        await httpCall(url, { method: 'POST', headers: { ...auth, 'content-type': 'application/proto' }, body: garbage }),
+        invalidArgument.connect,
+      );
       expect(`grpc ${method.name}`, await grpcCall(session, rpcPath(method), auth, envelope(garbage)), invalidArgument.grpc);
-      expect(`grpc-web ${method.name}`, await httpCall(url, { method: 'POST', headers: { ...auth, 'content-type': 'application/grpc-web+proto' }, body: envelope(garbage) }), invalidArgument.grpc);
+      expect(
+        `grpc-web ${method.name}`,
+        await httpCall(url, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/grpc-web+proto' },
+          body: envelope(garbage),
+        }),
+        invalidArgument.grpc,
+      );
     }
     assert.deepEqual(wrong, []);
     assert.equal(await fingerprint(), before);
@@ -52,15 +67,30 @@ describe('garbage binary protobuf', () => {
 
   test('the refusal carries the catalog reason, also when the body is compressed or misframed', async () => {
     const url = `${server.url}/sso.auth.v1.AuthService/Login`;
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/proto', 'content-encoding': 'gzip' }, body: gzipSync(garbage) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/proto', 'content-encoding': 'gzip' },
+      body: gzipSync(garbage),
+    });
     assert.equal(res.status, 400);
     const body = (await res.json()) as { code: string; details: { debug: { reason: string } }[] };
     assert.equal(body.code, 'invalid_argument');
     assert.equal(body.details[0]?.debug.reason, 'INVALID_ARGUMENT');
     // Invalid UTF-8 in a string field (field 1, identifier) of an otherwise well-formed message.
-    expectCode(await httpCall(url, { method: 'POST', headers: { 'content-type': 'application/proto' }, body: new Uint8Array([0x0a, 0x02, 0xc3, 0x28]) }), 'invalid_argument');
+    expectCode(
+      await httpCall(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/proto' },
+        body: new Uint8Array([0x0a, 0x02, 0xc3, 0x28]),
+      }),
+      'invalid_argument',
+    );
     // A cut envelope, a compressed flag with no compression named, and two messages for a unary call.
-    for (const body of [envelope(garbage).subarray(0, 3), envelope(new Uint8Array(0), 1), Buffer.concat([envelope(new Uint8Array(0)), envelope(new Uint8Array(0))])]) {
+    for (const body of [
+      envelope(garbage).subarray(0, 3),
+      envelope(new Uint8Array(0), 1),
+      Buffer.concat([envelope(new Uint8Array(0)), envelope(new Uint8Array(0))]),
+    ]) {
       expectCode(await grpcCall(session, '/sso.auth.v1.AuthService/Login', {}, body), '3');
       expectCode(await httpCall(url, { method: 'POST', headers: { 'content-type': 'application/grpc-web+proto' }, body }), '3');
     }
@@ -68,11 +98,20 @@ describe('garbage binary protobuf', () => {
 
   test('REST: a protobuf body or invalid UTF-8 is a 4xx', async () => {
     const before = await fingerprint();
-    const proto = await fetch(`${server.url}/api/sso/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: garbage });
+    const proto = await fetch(`${server.url}/api/sso/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: garbage,
+    });
     assert.equal(proto.status, 415);
     const utf8 = await fetch(`${server.url}/api/sso/v1/users`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
-      body: Buffer.concat([Buffer.from('{"identifier":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('@example.com","password":"Password123!x"}')]),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: Buffer.concat([
+        Buffer.from('{"identifier":"'),
+        Buffer.from([0xc3, 0x28, 0xff]),
+        Buffer.from('@example.com","password":"Password123!x"}'),
+      ]),
     });
     assert.equal(utf8.status, 400);
     assert.equal(await fingerprint(), before);

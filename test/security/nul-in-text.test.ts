@@ -20,7 +20,15 @@ let fingerprint: () => Promise<string>;
 const logLines: string[] = [];
 
 function capturingLogger() {
-  return createLogger('info', new Writable({ write(chunk, _enc, done) { logLines.push(String(chunk)); done(); } }));
+  return createLogger(
+    'info',
+    new Writable({
+      write(chunk, _enc, done) {
+        logLines.push(String(chunk));
+        done();
+      },
+    }),
+  );
 }
 
 async function auditEvents(): Promise<{ type: string; outcome: string; identifier: string; reason: string }[]> {
@@ -37,7 +45,10 @@ function assertInvalidArgument(e: unknown): true {
 
 before(async () => {
   server = await startTestServer({}, { log: capturingLogger() });
-  const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'admin@example.com', secret: 'Password123!x', register: true } });
+  const res = await server.rest('/api/sso/v1/auth/login', {
+    method: 'POST',
+    json: { identifier: 'admin@example.com', secret: 'Password123!x', register: true },
+  });
   admin = ((await res.json()) as { access_token: string }).access_token;
   fingerprint = await createFingerprint(server.app.database.dataSource);
 });
@@ -48,7 +59,10 @@ after(async () => {
 describe('NUL and unpaired surrogates in text', () => {
   test('REST: the reported login with "audience": "a\\u0000b" is a 400 and changes nothing', async () => {
     const before = await fingerprint();
-    const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'admin@example.com', secret: 'x', audience: 'a\u0000b' } });
+    const res = await server.rest('/api/sso/v1/auth/login', {
+      method: 'POST',
+      json: { identifier: 'admin@example.com', secret: 'x', audience: 'a\u0000b' },
+    });
     assert.equal(res.status, 400);
     const body = (await res.json()) as { code: string; error_code: string; message: string };
     assert.equal(body.code, 'invalid_argument');
@@ -60,12 +74,16 @@ describe('NUL and unpaired surrogates in text', () => {
   test('REST: an unpaired surrogate (a JSON \\ud800 escape) and a NUL in a repeated nested field are refused', async () => {
     const before = await fingerprint();
     const surrogate = await server.rest('/api/sso/v1/users', {
-      method: 'POST', token: admin, headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      token: admin,
+      headers: { 'content-type': 'application/json' },
       body: '{"identifier":"new@example.com","password":"Password123!x","roles":["x\\ud800y"]}',
     });
     assert.equal(surrogate.status, 400, await surrogate.clone().text());
     const nested = await server.rest('/api/sso/v1/users', {
-      method: 'POST', token: admin, json: { identifiers: [{ type: 'email', identifier: 'n\u0000ul@example.com' }], password: 'Password123!x' },
+      method: 'POST',
+      token: admin,
+      json: { identifiers: [{ type: 'email', identifier: 'n\u0000ul@example.com' }], password: 'Password123!x' },
     });
     assert.equal(nested.status, 400, await nested.clone().text());
     assert.equal(await fingerprint(), before);
@@ -73,10 +91,26 @@ describe('NUL and unpaired surrogates in text', () => {
 
   test('Connect and gRPC: Login and CreateUser with NUL are invalid_argument and change nothing', async () => {
     const before = await fingerprint();
-    await assert.rejects(server.client(AuthService).login({ identifier: 'admin@example.com', secret: 'x', audience: 'a\u0000b' }), assertInvalidArgument);
-    await assert.rejects(server.client(AuthService, { protocol: 'grpc' }).login({ identifier: 'admin\u0000@example.com', secret: 'Password123!x' }), assertInvalidArgument);
-    await assert.rejects(server.client(DirectoryService, { protocol: 'grpc', token: admin }).createUser({ identifier: 'x@example.com', password: 'Password123!x', scopes: ['read:users', 'a\u0000b'] }), assertInvalidArgument);
-    await assert.rejects(server.client(DirectoryService, { protocol: 'grpc-web', token: admin }).createUser({ identifier: 'y@example.com', password: 'Password123!x\u0000' }), assertInvalidArgument);
+    await assert.rejects(
+      server.client(AuthService).login({ identifier: 'admin@example.com', secret: 'x', audience: 'a\u0000b' }),
+      assertInvalidArgument,
+    );
+    await assert.rejects(
+      server.client(AuthService, { protocol: 'grpc' }).login({ identifier: 'admin\u0000@example.com', secret: 'Password123!x' }),
+      assertInvalidArgument,
+    );
+    await assert.rejects(
+      server
+        .client(DirectoryService, { protocol: 'grpc', token: admin })
+        .createUser({ identifier: 'x@example.com', password: 'Password123!x', scopes: ['read:users', 'a\u0000b'] }),
+      assertInvalidArgument,
+    );
+    await assert.rejects(
+      server
+        .client(DirectoryService, { protocol: 'grpc-web', token: admin })
+        .createUser({ identifier: 'y@example.com', password: 'Password123!x\u0000' }),
+      assertInvalidArgument,
+    );
     assert.equal(await fingerprint(), before);
   });
 });
@@ -84,7 +118,8 @@ describe('NUL and unpaired surrogates in text', () => {
 describe('a refused /oauth/token attempt is audited', () => {
   test('REST: client_credentials with a NUL in client_id is 400 invalid_request and recorded as a failure', async () => {
     const res = await server.rest('/oauth/token', {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: 'grant_type=client_credentials&client_id=probe%00one&client_secret=x',
     });
     assert.equal(res.status, 400);
@@ -97,7 +132,12 @@ describe('a refused /oauth/token attempt is audited', () => {
   });
 
   test('gRPC: IssueToken with a NUL in client_id is invalid_argument and recorded as a failure', async () => {
-    await assert.rejects(server.client(AuthService, { protocol: 'grpc' }).issueToken({ grantType: 'client_credentials', clientId: 'probe-two\u0000', clientSecret: 'x' }), assertInvalidArgument);
+    await assert.rejects(
+      server
+        .client(AuthService, { protocol: 'grpc' })
+        .issueToken({ grantType: 'client_credentials', clientId: 'probe-two\u0000', clientSecret: 'x' }),
+      assertInvalidArgument,
+    );
     const event = (await auditEvents()).find((e) => e.type === 'client_credentials' && e.identifier.startsWith('probe-two'));
     assert.ok(event, 'the attempt is in the audit log');
     assert.equal(event.outcome, 'failure');
@@ -109,8 +149,17 @@ describe('a value the database refuses', () => {
     const secret = 'hash-3f9a1c0de5b7-secret';
     const log = capturingLogger();
     // The real driver's refusal (SQLSTATE 22021) through the real error interceptor and logger.
-    const failing = () => server.app.database.dataSource.query('INSERT INTO audit_events (type, outcome, identifier, detail) VALUES ($1, $2, $3, $4)', ['probe', 'failure', 'a\u0000b', JSON.stringify({ key: secret })]);
-    const interceptor = createErrorInterceptor(log)(async () => { await failing(); throw new Error('unreachable'); });
+    const failing = () =>
+      server.app.database.dataSource.query('INSERT INTO audit_events (type, outcome, identifier, detail) VALUES ($1, $2, $3, $4)', [
+        'probe',
+        'failure',
+        'a\u0000b',
+        JSON.stringify({ key: secret }),
+      ]);
+    const interceptor = createErrorInterceptor(log)(async () => {
+      await failing();
+      throw new Error('unreachable');
+    });
     const from = logLines.length;
     await assert.rejects(interceptor({ contextValues: createContextValues() } as never), assertInvalidArgument);
     const lines = logLines.slice(from).join('');

@@ -3,7 +3,11 @@ import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../support/server.js';
 
-interface Answer { status: number; headers: http.IncomingHttpHeaders; text: string }
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+}
 
 /** A raw HTTP/1.1 request: fetch may not send an Origin of our choosing, node:http does. */
 function request(url: string, method: string, headers: Record<string, string>, body?: string): Promise<Answer> {
@@ -19,7 +23,10 @@ function request(url: string, method: string, headers: Record<string, string>, b
 }
 
 function list(header: string | string[] | undefined): string[] {
-  return String(header ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  return String(header ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 const getMe = '/sso.auth.v1.AuthService/GetMe';
@@ -36,9 +43,12 @@ describe('CORS with a listed origin', () => {
 
   before(async () => {
     server = await startTestServer({ corsOrigins: [app] });
-    const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'cors@example.com', secret: 'cors-password-1', register: true } });
+    const res = await server.rest('/api/sso/v1/auth/login', {
+      method: 'POST',
+      json: { identifier: 'cors@example.com', secret: 'cors-password-1', register: true },
+    });
     assert.equal(res.status, 200);
-    token = (await res.json() as { access_token: string }).access_token;
+    token = ((await res.json()) as { access_token: string }).access_token;
   });
   after(async () => {
     await server?.stop();
@@ -50,7 +60,16 @@ describe('CORS with a listed origin', () => {
     assert.equal(res.headers['access-control-allow-origin'], app);
     assert.equal(res.headers['access-control-allow-credentials'], 'true');
     const allowed = list(res.headers['access-control-allow-headers']);
-    for (const h of ['content-type', 'connect-protocol-version', 'authorization', 'x-api-key', 'x-request-id', 'connect-timeout-ms', 'x-grpc-web', 'x-user-agent']) {
+    for (const h of [
+      'content-type',
+      'connect-protocol-version',
+      'authorization',
+      'x-api-key',
+      'x-request-id',
+      'connect-timeout-ms',
+      'x-grpc-web',
+      'x-user-agent',
+    ]) {
       assert.ok(allowed.includes(h), `${h} not in ${allowed.join(', ')}`);
     }
     const methods = list(res.headers['access-control-allow-methods']);
@@ -61,16 +80,27 @@ describe('CORS with a listed origin', () => {
   });
 
   test('preflight for a REST route (DELETE /api/sso/v1/sessions/{id}) too', async () => {
-    const res = await request(`${server.url}/api/sso/v1/sessions/00000000-0000-4000-8000-000000000000`, 'OPTIONS',
-      preflightHeaders(app, 'DELETE', 'authorization'));
+    const res = await request(
+      `${server.url}/api/sso/v1/sessions/00000000-0000-4000-8000-000000000000`,
+      'OPTIONS',
+      preflightHeaders(app, 'DELETE', 'authorization'),
+    );
     assert.equal(res.status, 204);
     assert.equal(res.headers['access-control-allow-origin'], app);
   });
 
   test('a real Connect call from the listed origin carries allow-origin, credentials and expose-headers', async () => {
-    const res = await request(server.url + getMe, 'POST', {
-      origin: app, 'content-type': 'application/json', 'connect-protocol-version': '1', authorization: `Bearer ${token}`,
-    }, '{}');
+    const res = await request(
+      server.url + getMe,
+      'POST',
+      {
+        origin: app,
+        'content-type': 'application/json',
+        'connect-protocol-version': '1',
+        authorization: `Bearer ${token}`,
+      },
+      '{}',
+    );
     assert.equal(res.status, 200, res.text);
     assert.equal(res.headers['access-control-allow-origin'], app);
     assert.equal(res.headers['access-control-allow-credentials'], 'true');
@@ -106,10 +136,23 @@ describe('CORS with a listed origin', () => {
   });
 
   test('a real request from another origin gets no allow-origin', async () => {
-    for (const origin of ['http://evil.example', 'http://app.example.evil.example', 'https://app.example', 'http://app.example:8080', 'null']) {
-      const res = await request(server.url + getMe, 'POST', {
-        origin, 'content-type': 'application/json', authorization: `Bearer ${token}`,
-      }, '{}');
+    for (const origin of [
+      'http://evil.example',
+      'http://app.example.evil.example',
+      'https://app.example',
+      'http://app.example:8080',
+      'null',
+    ]) {
+      const res = await request(
+        server.url + getMe,
+        'POST',
+        {
+          origin,
+          'content-type': 'application/json',
+          authorization: `Bearer ${token}`,
+        },
+        '{}',
+      );
       assert.equal(res.headers['access-control-allow-origin'], undefined, origin);
       assert.equal(res.headers['access-control-allow-credentials'], undefined, origin);
       assert.equal(res.headers['access-control-expose-headers'], undefined, origin);
@@ -145,12 +188,19 @@ describe('CORS with `*`', () => {
     for (const origin of ['http://one.example', 'https://two.example:8443']) {
       const preflight = await request(server.url + getMe, 'OPTIONS', preflightHeaders(origin));
       assert.equal(preflight.status, 204);
-      assert.ok([origin, '*'].includes(String(preflight.headers['access-control-allow-origin'])), String(preflight.headers['access-control-allow-origin']));
+      assert.ok(
+        [origin, '*'].includes(String(preflight.headers['access-control-allow-origin'])),
+        String(preflight.headers['access-control-allow-origin']),
+      );
       assert.equal(preflight.headers['access-control-allow-credentials'], undefined);
       assert.ok(list(preflight.headers['access-control-allow-headers']).includes('authorization'));
 
-      const res = await request(`${server.url}/sso.auth.v1.AuthService/Login`, 'POST', { origin, 'content-type': 'application/json' },
-        JSON.stringify({ identifier: 'nobody@example.com', secret: 'wrong-password-1' }));
+      const res = await request(
+        `${server.url}/sso.auth.v1.AuthService/Login`,
+        'POST',
+        { origin, 'content-type': 'application/json' },
+        JSON.stringify({ identifier: 'nobody@example.com', secret: 'wrong-password-1' }),
+      );
       assert.equal(res.status, 401);
       assert.ok([origin, '*'].includes(String(res.headers['access-control-allow-origin'])));
       assert.equal(res.headers['access-control-allow-credentials'], undefined);

@@ -56,12 +56,15 @@ async function startEmbedded(dataDir: string): Promise<App> {
 async function writeSome(app: App, who: string): Promise<void> {
   for (let i = 0; i < 3; i++) {
     const res = await fetch(`${app.url}/api/sso/v1/auth/login`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ identifier: `${who}-${i}@example.com`, secret: 'perm-password-1', register: true }),
     });
     assert.equal(res.status, 200, await res.text());
   }
-  await app.database.dataSource.query('CREATE TABLE IF NOT EXISTS perm_probe (id int PRIMARY KEY, v text); INSERT INTO perm_probe SELECT g, md5(g::text) FROM generate_series(1, 2000) g ON CONFLICT DO NOTHING; CHECKPOINT');
+  await app.database.dataSource.query(
+    'CREATE TABLE IF NOT EXISTS perm_probe (id int PRIMARY KEY, v text); INSERT INTO perm_probe SELECT g, md5(g::text) FROM generate_series(1, 2000) g ON CONFLICT DO NOTHING; CHECKPOINT',
+  );
 }
 
 test('a fresh embedded database: data dir 0700, every file 0600, also those made while serving', async () => {
@@ -101,7 +104,8 @@ test('an existing data dir left world-readable and -writable is tightened at sta
     assert.deepEqual(looseEntries(dataDir), []);
     // The data survived: the users made before log in again.
     const res = await fetch(`${second.url}/api/sso/v1/auth/login`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ identifier: 'old-0@example.com', secret: 'perm-password-1' }),
     });
     assert.equal(res.status, 200);
@@ -116,7 +120,15 @@ test('with the test database (PostgreSQL when TEST_DATABASE_URL is set), the gen
   const dataDir = join(root, 'secret-only', 'data');
   const server = await startTestServer({ dataDir, keySecret: undefined });
   try {
-    assert.equal((await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'k@example.com', secret: 'perm-password-1', register: true } })).status, 200);
+    assert.equal(
+      (
+        await server.rest('/api/sso/v1/auth/login', {
+          method: 'POST',
+          json: { identifier: 'k@example.com', secret: 'perm-password-1', register: true },
+        })
+      ).status,
+      200,
+    );
     assert.deepEqual(looseEntries(join(root, 'secret-only')), []);
     assert.equal(lstatSync(join(dataDir, 'key-secret')).mode & 0o777, 0o600);
   } finally {

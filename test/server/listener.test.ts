@@ -14,14 +14,18 @@ let port: number;
 const url = () => `http://127.0.0.1:${port}`;
 
 before(async () => {
-  listener = createListener((req, res) => {
-    const version = 'stream' in req ? '2' : '1.1';
-    const delay = req.url === '/slow' ? 400 : 0;
-    setTimeout(() => {
-      res.setHeader('content-type', 'text/plain');
-      res.end(`HTTP/${version} ${req.method} ${req.url}`);
-    }, delay);
-  }, undefined, { headersTimeoutMs: 300, firstBytesTimeoutMs: 300 });
+  listener = createListener(
+    (req, res) => {
+      const version = 'stream' in req ? '2' : '1.1';
+      const delay = req.url === '/slow' ? 400 : 0;
+      setTimeout(() => {
+        res.setHeader('content-type', 'text/plain');
+        res.end(`HTTP/${version} ${req.method} ${req.url}`);
+      }, delay);
+    },
+    undefined,
+    { headersTimeoutMs: 300, firstBytesTimeoutMs: 300 },
+  );
   await new Promise<void>((resolve) => listener.server.listen(0, '127.0.0.1', resolve));
   port = (listener.server.address() as AddressInfo).port;
 });
@@ -84,14 +88,17 @@ test('a stalled "P" (start of both the HTTP/2 preface and PUT/POST) is closed to
 test('a prompt client is not cut by the first-bytes timeout', async () => {
   const agent = new http.Agent({ keepAlive: true });
   try {
-    const get = () => new Promise<string>((resolve, reject) => {
-      http.get(`${url()}/k`, { agent }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve(text));
-      }).on('error', reject);
-    });
+    const get = () =>
+      new Promise<string>((resolve, reject) => {
+        http
+          .get(`${url()}/k`, { agent }, (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => (text += c));
+            res.on('end', () => resolve(text));
+          })
+          .on('error', reject);
+      });
     assert.equal(await get(), 'HTTP/1.1 GET /k');
     // Idle between requests for longer than the first-bytes timeout: keep-alive (5 s) rules now.
     await new Promise((r) => setTimeout(r, 500));
@@ -118,12 +125,14 @@ test('close(): idle keep-alive connections go at once, in-flight calls finish', 
   idle.on('error', () => {});
 
   const slow = new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
-    http.get(`http://127.0.0.1:${ownPort}/slow`, { agent: new http.Agent({ keepAlive: true }) }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, body }));
-    }).on('error', reject);
+    http
+      .get(`http://127.0.0.1:${ownPort}/slow`, { agent: new http.Agent({ keepAlive: true }) }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, body }));
+      })
+      .on('error', reject);
   });
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(own.inFlight(), 1);
@@ -137,10 +146,15 @@ test('close(): idle keep-alive connections go at once, in-flight calls finish', 
 });
 
 test('close(grace): a call that outlasts the grace period is cut', async () => {
-  const own = createListener(() => { /* never answers */ });
+  const own = createListener(() => {
+    /* never answers */
+  });
   await new Promise<void>((resolve) => own.server.listen(0, '127.0.0.1', resolve));
   const ownPort = (own.server.address() as AddressInfo).port;
-  const hanging = fetch(`http://127.0.0.1:${ownPort}/hang`).then(() => 'answered', () => 'cut');
+  const hanging = fetch(`http://127.0.0.1:${ownPort}/hang`).then(
+    () => 'answered',
+    () => 'cut',
+  );
   await new Promise((r) => setTimeout(r, 100));
   const started = Date.now();
   await own.close(200);

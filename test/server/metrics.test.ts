@@ -15,14 +15,18 @@ before(async () => {
   server = await startTestServer({ metricsToken });
   const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier, secret, register: true } });
   assert.equal(res.status, 200, await res.clone().text());
-  token = (await res.json() as { access_token: string }).access_token;
+  token = ((await res.json()) as { access_token: string }).access_token;
 });
 
 after(async () => {
   await server?.stop();
 });
 
-interface Sample { name: string; labels: Record<string, string>; value: number }
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
 
 /** Scrapes /metrics and parses Prometheus' text format (one sample a line; # lines are metadata). */
 async function scrape(): Promise<{ text: string; samples: Sample[] }> {
@@ -75,7 +79,9 @@ test('calls are counted by service, method, protocol and code, with their latenc
   assert.equal(value(samples, 'sso_rpc_duration_seconds_bucket', { ...labels, le: '+Inf' }), count);
   const sum = value(samples, 'sso_rpc_duration_seconds_sum', labels)!;
   assert.ok(sum > 0 && sum < 30, `latency sum ${sum}`);
-  const buckets = samples.filter((s) => s.name === 'sso_rpc_duration_seconds_bucket' && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  const buckets = samples.filter(
+    (s) => s.name === 'sso_rpc_duration_seconds_bucket' && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  );
   assert.ok(buckets.length >= 5, 'several buckets');
   for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]!.value >= buckets[i - 1]!.value, 'buckets are cumulative');
 });
@@ -105,7 +111,8 @@ test('logins and their failures are counted', async () => {
 test('active sessions are the live sessions in the database', async () => {
   const live = async () => {
     const rows: { n: number }[] = await server.app.database.dataSource.query(
-      'SELECT count(*)::int AS n FROM sessions WHERE revoked_at IS NULL AND expires_at > now()');
+      'SELECT count(*)::int AS n FROM sessions WHERE revoked_at IS NULL AND expires_at > now()',
+    );
     return rows[0]!.n;
   };
   const gauge = async () => value((await scrape()).samples, 'sso_active_sessions', {});
@@ -116,13 +123,14 @@ test('active sessions are the live sessions in the database', async () => {
   const tokens: string[] = [];
   for (let i = 0; i < 3; i++) {
     const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier, secret } });
-    tokens.push((await res.json() as { access_token: string }).access_token);
+    tokens.push(((await res.json()) as { access_token: string }).access_token);
   }
   assert.equal(await gauge(), start + 3);
   assert.equal((await server.rest('/api/sso/v1/auth/logout', { method: 'POST', token: tokens[0] })).status, 200);
   // An expired session is not live either.
   await server.app.database.dataSource.query(
-    "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = (SELECT id FROM sessions WHERE revoked_at IS NULL ORDER BY created_at DESC LIMIT 1)");
+    "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = (SELECT id FROM sessions WHERE revoked_at IS NULL ORDER BY created_at DESC LIMIT 1)",
+  );
   assert.equal(await gauge(), start + 1);
   assert.equal(await live(), start + 1);
 });
@@ -132,7 +140,10 @@ test('process metrics are there, and only GET answers', async () => {
   assert.match(text, /^sso_process_cpu_seconds_total /m);
   assert.match(text, /^# TYPE sso_rpc_duration_seconds histogram$/m);
   assert.equal((await fetch(`${server.url}/metrics`, { method: 'POST' })).status, 404);
-  assert.equal((await fetch(`${server.url}/metrics`, { method: 'POST', headers: { authorization: `Bearer ${metricsToken}` } })).status, 404);
+  assert.equal(
+    (await fetch(`${server.url}/metrics`, { method: 'POST', headers: { authorization: `Bearer ${metricsToken}` } })).status,
+    404,
+  );
 });
 
 /** A refusal that gives nothing away: 401, a Bearer challenge, the catalog's reason, no samples. */
@@ -149,7 +160,10 @@ test('without the metrics token /metrics is refused on the public port (it was p
   await assertRefused(await fetch(url), 'no credentials');
   await assertRefused(await fetch(url, { headers: { authorization: 'Bearer wrong-token' } }), 'a wrong token');
   await assertRefused(await fetch(url, { headers: { authorization: `Bearer ${metricsToken}x` } }), 'the token plus a character');
-  await assertRefused(await fetch(url, { headers: { authorization: `Basic ${Buffer.from(`x:${metricsToken}`).toString('base64')}` } }), 'basic auth');
+  await assertRefused(
+    await fetch(url, { headers: { authorization: `Basic ${Buffer.from(`x:${metricsToken}`).toString('base64')}` } }),
+    'basic auth',
+  );
   await assertRefused(await fetch(`${url}?token=${metricsToken}`), 'the token in the query');
   // A user's access token, even an administrator's, is not the metrics token.
   await assertRefused(await fetch(url, { headers: { authorization: `Bearer ${token}` } }), "a user's access token");
@@ -187,8 +201,11 @@ test('with a metrics address, metrics are served there only; the token, if set, 
   }
   const both = await startTestServer({ metricsAddress: { host: '127.0.0.1', port: 0 }, metricsToken });
   try {
-    assert.equal((await fetch(`${both.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).status, 404,
-      'the token does not reopen the public port');
+    assert.equal(
+      (await fetch(`${both.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).status,
+      404,
+      'the token does not reopen the public port',
+    );
     await assertRefused(await fetch(both.app.metricsUrl!), 'no token on the metrics address');
     assert.equal((await fetch(both.app.metricsUrl!, { headers: { authorization: `Bearer ${metricsToken}` } })).status, 200);
   } finally {

@@ -17,13 +17,16 @@ let adminToken: string;
 before(async () => {
   server = await startTestServer();
   // The first user registered becomes the administrator.
-  const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'openapi-admin@example.com', secret: 'openapi-password-1', register: true } });
+  const res = await server.rest('/api/sso/v1/auth/login', {
+    method: 'POST',
+    json: { identifier: 'openapi-admin@example.com', secret: 'openapi-password-1', register: true },
+  });
   assert.equal(res.status, 200, await res.clone().text());
-  adminToken = (await res.json() as { access_token: string }).access_token;
+  adminToken = ((await res.json()) as { access_token: string }).access_token;
   const served = await fetch(`${server.url}/openapi.json`);
   assert.equal(served.status, 200);
   assert.match(served.headers.get('content-type') ?? '', /^application\/json/);
-  doc = await served.json() as OpenApiDocument;
+  doc = (await served.json()) as OpenApiDocument;
 });
 
 after(async () => {
@@ -33,7 +36,8 @@ after(async () => {
 /** Every operation of a document: method (upper case), path, operation. */
 function operations(d: OpenApiDocument): { method: string; path: string; op: OpenApiOperation }[] {
   return Object.entries(d.paths).flatMap(([path, item]) =>
-    Object.entries(item).map(([key, op]) => ({ method: key.replace(/^x-/, '').toUpperCase(), path, op })));
+    Object.entries(item).map(([key, op]) => ({ method: key.replace(/^x-/, '').toUpperCase(), path, op })),
+  );
 }
 
 function deref(d: OpenApiDocument, schema: Schema): Schema {
@@ -59,7 +63,8 @@ function conforms(d: OpenApiDocument, schema: Schema, value: unknown, at = '$'):
   switch (s['type']) {
     case 'string':
       if (typeof value !== 'string') return [`${at}: expected a string, got ${JSON.stringify(value)}`];
-      if (s['format'] === 'date-time' && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value)) problems.push(`${at}: not RFC 3339: ${value}`);
+      if (s['format'] === 'date-time' && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value))
+        problems.push(`${at}: not RFC 3339: ${value}`);
       if (typeof s['pattern'] === 'string' && !new RegExp(s['pattern']).test(value)) problems.push(`${at}: does not match ${s['pattern']}`);
       if (Array.isArray(s['enum']) && !s['enum'].includes(value)) problems.push(`${at}: ${value} is not one of ${s['enum'].join(', ')}`);
       return problems;
@@ -79,7 +84,8 @@ function conforms(d: OpenApiDocument, schema: Schema, value: unknown, at = '$'):
       for (const key of (s['required'] ?? []) as string[]) if (!(key in object)) problems.push(`${at}: missing ${key}`);
       for (const [key, item] of Object.entries(object)) {
         if (properties[key]) problems.push(...conforms(d, properties[key]!, item, `${at}.${key}`));
-        else if (typeof s['additionalProperties'] === 'object') problems.push(...conforms(d, s['additionalProperties'] as Schema, item, `${at}.${key}`));
+        else if (typeof s['additionalProperties'] === 'object')
+          problems.push(...conforms(d, s['additionalProperties'] as Schema, item, `${at}.${key}`));
         else if (s['additionalProperties'] !== true) problems.push(`${at}: ${key} is not in the schema`);
       }
       return problems;
@@ -106,13 +112,17 @@ describe('the document', () => {
   test('it lists exactly the REST routes the transcoder derives from the annotations', () => {
     const routes = collectRoutes(services);
     const expected = routes.map((r) => `${r.httpMethod} ${openApiPath(r.template)} ${r.method.parent.typeName}/${r.method.name}`).sort();
-    const documented = operations(doc).map(({ method, path, op }) => `${method} ${path} ${op['x-rpc']}`).sort();
+    const documented = operations(doc)
+      .map(({ method, path, op }) => `${method} ${path} ${op['x-rpc']}`)
+      .sort();
     assert.deepEqual(documented, expected);
     // The templates in the protos are plain ({field} variables only), so each path is its template.
     for (const r of routes) assert.equal(openApiPath(r.template), r.template);
     // Every RPC of every service is reachable over REST (the contract: every RPC has an annotation).
     const rpcs = new Set(operations(doc).map(({ op }) => op['x-rpc']));
-    for (const s of services) for (const m of s.methods) if (m.methodKind === 'unary') assert.ok(rpcs.has(`${s.typeName}/${m.name}`), `${s.typeName}/${m.name} has no REST route`);
+    for (const s of services)
+      for (const m of s.methods)
+        if (m.methodKind === 'unary') assert.ok(rpcs.has(`${s.typeName}/${m.name}`), `${s.typeName}/${m.name} has no REST route`);
   });
 
   test('the served document is the one built from the protos now', () => {
@@ -130,9 +140,19 @@ describe('the document', () => {
   test('schemas are in the REST JSON shape: snake_case, int32 numbers, RFC 3339 times', () => {
     const schemas = doc.components.schemas;
     const login = schemas['sso.auth.v1.LoginResponse']!['properties'] as Record<string, Schema>;
-    assert.deepEqual(Object.keys(login), ['access_token', 'refresh_token', 'token_type', 'expires_in', 'session_id', 'user', 'tokens',
+    assert.deepEqual(Object.keys(login), [
+      'access_token',
+      'refresh_token',
+      'token_type',
+      'expires_in',
+      'session_id',
+      'user',
+      'tokens',
       // A login held for its second step (issue 12): present only then.
-      'status', 'mfa_token', 'second_step']);
+      'status',
+      'mfa_token',
+      'second_step',
+    ]);
     assert.deepEqual({ type: login['expires_in']!['type'], format: login['expires_in']!['format'] }, { type: 'integer', format: 'int32' });
     const user = schemas['sso.directory.v1.User']!['properties'] as Record<string, Schema>;
     assert.ok('is_admin' in user && 'workspace_ids' in user && !('isAdmin' in user));
@@ -156,13 +176,16 @@ describe('the document', () => {
 
   test('path and query parameters; a PATCH body is the message without its path fields', () => {
     const getUser = doc.paths['/api/sso/v1/users/{id}']!['get']!;
-    assert.deepEqual(getUser.parameters!.map((p) => `${p['in']} ${p['name']} ${p['required']}`), ['path id true']);
+    assert.deepEqual(
+      getUser.parameters!.map((p) => `${p['in']} ${p['name']} ${p['required']}`),
+      ['path id true'],
+    );
     const listUsers = doc.paths['/api/sso/v1/users']!['get']!;
     const query = Object.fromEntries(listUsers.parameters!.map((p) => [p['name'], p]));
     assert.equal(query['offset']!['in'], 'query');
     assert.equal((query['limit']!['schema'] as Schema)['type'], 'integer');
     const update = doc.paths['/api/sso/v1/users/{id}']!['patch']!;
-    const content = (update.requestBody!['content'] as Record<string, { schema: Schema }>);
+    const content = update.requestBody!['content'] as Record<string, { schema: Schema }>;
     assert.deepEqual(Object.keys(content).sort(), ['application/json', 'application/x-www-form-urlencoded']);
     const body = content['application/json']!.schema;
     assert.equal(body['type'], 'object');
@@ -174,11 +197,29 @@ describe('the document', () => {
 
   test('security: bearer JWT, x-api-key and the access-token cookie; public RPCs need none', () => {
     const schemes = doc.components.securitySchemes;
-    assert.deepEqual(schemes['bearerAuth'], { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: schemes['bearerAuth']!['description'] });
-    assert.deepEqual({ ...schemes['apiKeyHeader'], description: undefined }, { type: 'apiKey', in: 'header', name: 'x-api-key', description: undefined });
-    assert.deepEqual({ ...schemes['accessTokenCookie'], description: undefined }, { type: 'apiKey', in: 'cookie', name: 'usso-access-token', description: undefined });
+    assert.deepEqual(schemes['bearerAuth'], {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: schemes['bearerAuth']!['description'],
+    });
+    assert.deepEqual(
+      { ...schemes['apiKeyHeader'], description: undefined },
+      { type: 'apiKey', in: 'header', name: 'x-api-key', description: undefined },
+    );
+    assert.deepEqual(
+      { ...schemes['accessTokenCookie'], description: undefined },
+      { type: 'apiKey', in: 'cookie', name: 'usso-access-token', description: undefined },
+    );
     assert.deepEqual(doc['security'], [{ bearerAuth: [] }, { apiKeyHeader: [] }, { accessTokenCookie: [] }]);
-    for (const path of ['/api/sso/v1/auth/login', '/api/sso/v1/auth/refresh', '/api/sso/v1/auth/verify-token', '/token', '/verify', '/api/sso/v1/apikeys/verify']) {
+    for (const path of [
+      '/api/sso/v1/auth/login',
+      '/api/sso/v1/auth/refresh',
+      '/api/sso/v1/auth/verify-token',
+      '/token',
+      '/verify',
+      '/api/sso/v1/apikeys/verify',
+    ]) {
       assert.deepEqual(doc.paths[path]!['post']!.security, [], `${path} is public`);
     }
     const me = doc.paths['/api/sso/v1/me']!['get']!;
@@ -213,15 +254,19 @@ describe('the document', () => {
         assert.ok(property['description'], `${name}.${field} has a description`);
       }
     }
-    for (const { method, path, op } of operations(doc)) assert.ok(String(op['description']).split('\n\n').length >= 2, `${method} ${path}: comment and access`);
+    for (const { method, path, op } of operations(doc))
+      assert.ok(String(op['description']).split('\n\n').length >= 2, `${method} ${path}: comment and access`);
   });
 });
 
 describe('on a live server', () => {
   test('every REST route in the document answers (placeholder ids, admin token)', async () => {
     // Logging out would end the session of the token the other calls use.
-    const second = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'openapi-admin@example.com', secret: 'openapi-password-1' } });
-    const logoutToken = (await second.json() as { access_token: string }).access_token;
+    const second = await server.rest('/api/sso/v1/auth/login', {
+      method: 'POST',
+      json: { identifier: 'openapi-admin@example.com', secret: 'openapi-password-1' },
+    });
+    const logoutToken = ((await second.json()) as { access_token: string }).access_token;
     const failures: string[] = [];
     for (const { method, path, op } of operations(doc)) {
       const url = path.replace(/\{([^}]+)\}/g, (_, name: string) => {
@@ -256,7 +301,9 @@ describe('on a live server', () => {
       assert.deepEqual(conforms(doc, answerSchema(op, 200), body), [], `${method} ${path}`);
       return body as Record<string, unknown>;
     };
-    const login = await call('POST', '/api/sso/v1/auth/login', { json: { identifier: 'openapi-user@example.com', secret: 'openapi-password-2', register: true } });
+    const login = await call('POST', '/api/sso/v1/auth/login', {
+      json: { identifier: 'openapi-user@example.com', secret: 'openapi-password-2', register: true },
+    });
     const token = login['access_token'] as string;
     await call('POST', '/api/sso/v1/auth/refresh', { json: { refresh_token: login['refresh_token'] } });
     await call('GET', '/api/sso/v1/me', { token });
@@ -317,7 +364,10 @@ describe('every proto shape (the test-only probe service)', () => {
   test('query parameters: the non-path fields, nested ones dotted, repeated ones exploded', () => {
     const types = probe.paths['/v1/types/{big}/{flag}/{color}']!['get']!;
     const byName = Object.fromEntries(types.parameters!.map((p) => [p['name'], p]));
-    assert.deepEqual(['big', 'flag', 'color'].map((n) => byName[n]!['in']), ['path', 'path', 'path']);
+    assert.deepEqual(
+      ['big', 'flag', 'color'].map((n) => byName[n]!['in']),
+      ['path', 'path', 'path'],
+    );
     assert.equal(byName['inner.b']!['in'], 'query');
     assert.equal(byName['inner.c']!['in'], 'query');
     assert.equal(byName['tags']!['explode'], true);
@@ -349,5 +399,5 @@ describe('every proto shape (the test-only probe service)', () => {
 });
 
 function answerSchemaOf(d: OpenApiDocument, op: OpenApiOperation): Schema {
-  return ((op.responses['200']!['content'] as Record<string, { schema: Schema }>)['application/json']!).schema;
+  return (op.responses['200']!['content'] as Record<string, { schema: Schema }>)['application/json']!.schema;
 }

@@ -24,7 +24,7 @@ before(async () => {
   // The first user registered becomes the administrator; its token is used by every protocol below.
   const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier, secret, register: true } });
   assert.equal(res.status, 200, await res.clone().text());
-  const body = await res.json() as { access_token: string; user: { id: string } };
+  const body = (await res.json()) as { access_token: string; user: { id: string } };
   token = body.access_token;
   userId = body.user.id;
 });
@@ -34,7 +34,10 @@ after(async () => {
 });
 
 /** One HTTP/2 (h2c, prior knowledge) request with node's own client. */
-async function h2Request(headers: http2.OutgoingHttpHeaders, body?: string): Promise<{ status: number; headers: http2.IncomingHttpHeaders; text: string }> {
+async function h2Request(
+  headers: http2.OutgoingHttpHeaders,
+  body?: string,
+): Promise<{ status: number; headers: http2.IncomingHttpHeaders; text: string }> {
   const session = http2.connect(server.url);
   try {
     return await new Promise((resolve, reject) => {
@@ -44,7 +47,9 @@ async function h2Request(headers: http2.OutgoingHttpHeaders, body?: string): Pro
       const chunks: Buffer[] = [];
       stream.on('response', (h) => (responseHeaders = h));
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => resolve({ status: Number(responseHeaders[':status']), headers: responseHeaders, text: Buffer.concat(chunks).toString() }));
+      stream.on('end', () =>
+        resolve({ status: Number(responseHeaders[':status']), headers: responseHeaders, text: Buffer.concat(chunks).toString() }),
+      );
       stream.on('error', reject);
       stream.end(body);
     });
@@ -62,7 +67,7 @@ describe('one port, every protocol', () => {
     });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
-    const body = await res.json() as { accessToken: string; tokenType: string; expiresIn: number; user: { id: string } };
+    const body = (await res.json()) as { accessToken: string; tokenType: string; expiresIn: number; user: { id: string } };
     assert.match(body.accessToken, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
     assert.equal(body.tokenType, 'Bearer');
     assert.equal(body.expiresIn, 900);
@@ -113,17 +118,25 @@ describe('one port, every protocol', () => {
       createGrpcTransport({ baseUrl: server.url }),
       createGrpcWebTransport({ baseUrl: server.url, httpVersion: '1.1' }),
     ]) {
-      const err = await createClient(AuthService, transport).getMe({}).then(() => undefined, (e: unknown) => e);
+      const err = await createClient(AuthService, transport)
+        .getMe({})
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       assert.ok(err instanceof ConnectError, String(err));
       assert.equal(err.code, Code.Unauthenticated);
-      assert.deepEqual(err.findDetails(ErrorInfoSchema).map((d) => d.reason), ['UNAUTHENTICATED']);
+      assert.deepEqual(
+        err.findDetails(ErrorInfoSchema).map((d) => d.reason),
+        ['UNAUTHENTICATED'],
+      );
     }
   });
 
   test('REST over HTTP/1.1: GET /api/sso/v1/me returns the bare user', async () => {
     const res = await server.rest('/api/sso/v1/me', { token });
     assert.equal(res.status, 200);
-    const user = await res.json() as Record<string, unknown>;
+    const user = (await res.json()) as Record<string, unknown>;
     assert.equal(user.id, userId);
     assert.equal(user.is_admin, true);
     assert.equal(user.is_active, true);
@@ -133,8 +146,10 @@ describe('one port, every protocol', () => {
     const me = await h2Request({ ':method': 'GET', ':path': '/api/sso/v1/me', authorization: `Bearer ${token}` });
     assert.equal(me.status, 200, me.text);
     assert.equal(JSON.parse(me.text).id, userId);
-    const login = await h2Request({ ':method': 'POST', ':path': '/api/sso/v1/auth/login', 'content-type': 'application/json' },
-      JSON.stringify({ identifier, secret }));
+    const login = await h2Request(
+      { ':method': 'POST', ':path': '/api/sso/v1/auth/login', 'content-type': 'application/json' },
+      JSON.stringify({ identifier, secret }),
+    );
     assert.equal(login.status, 200, login.text);
     assert.equal(JSON.parse(login.text).user.id, userId);
   });
@@ -143,10 +158,16 @@ describe('one port, every protocol', () => {
     const root = fileURLToPath(new URL('../../', import.meta.url));
     const definition = await protoLoader.load('sso/auth/v1/auth_service.proto', {
       includeDirs: [`${root}proto`, `${root}third_party`],
-      keepCase: true, longs: String, enums: String, defaults: true, oneofs: true,
+      keepCase: true,
+      longs: String,
+      enums: String,
+      defaults: true,
+      oneofs: true,
     });
     const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-      sso: { auth: { v1: { AuthService: new (address: string, creds: grpc.ChannelCredentials) => grpc.Client & Record<string, Function> } } };
+      sso: {
+        auth: { v1: { AuthService: new (address: string, creds: grpc.ChannelCredentials) => grpc.Client & Record<string, Function> } };
+      };
     };
     const client = new loaded.sso.auth.v1.AuthService(`127.0.0.1:${server.app.port}`, grpc.credentials.createInsecure());
     try {
@@ -154,11 +175,15 @@ describe('one port, every protocol', () => {
         new Promise<{ response?: T; error?: grpc.ServiceError; headers?: grpc.Metadata }>((resolve) => {
           let headers: grpc.Metadata | undefined;
           const call = client[method]!(request, metadata, (error: grpc.ServiceError | null, response: T) =>
-            resolve(error ? { error, headers } : { response, headers })) as grpc.ClientUnaryCall;
+            resolve(error ? { error, headers } : { response, headers }),
+          ) as grpc.ClientUnaryCall;
           call.on('metadata', (m: grpc.Metadata) => (headers = m));
         });
 
-      const login = await unary<{ access_token: string; token_type: string; user: { id: string; is_admin: boolean } }>('Login', { identifier, secret });
+      const login = await unary<{ access_token: string; token_type: string; user: { id: string; is_admin: boolean } }>('Login', {
+        identifier,
+        secret,
+      });
       assert.equal(login.error, undefined, login.error?.message);
       assert.equal(login.response!.token_type, 'Bearer');
       assert.equal(login.response!.user.id, userId);
@@ -183,11 +208,16 @@ describe('one port, every protocol', () => {
 
 describe('plain routes and errors', () => {
   test('unknown route: 404 JSON with ROUTE_NOT_FOUND, over HTTP/1.1 and HTTP/2', async () => {
-    for (const [method, path] of [['GET', '/nope'], ['POST', '/api/sso/v1/nope'], ['POST', '/sso.auth.v1.AuthService/NoSuchMethod'], ['GET', '/.well-known/nothing']]) {
+    for (const [method, path] of [
+      ['GET', '/nope'],
+      ['POST', '/api/sso/v1/nope'],
+      ['POST', '/sso.auth.v1.AuthService/NoSuchMethod'],
+      ['GET', '/.well-known/nothing'],
+    ]) {
       const res = await fetch(server.url + path, { method });
       assert.equal(res.status, 404, `${method} ${path}`);
       assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
-      const body = await res.json() as Record<string, string>;
+      const body = (await res.json()) as Record<string, string>;
       assert.equal(body.code, 'not_found');
       assert.equal(body.error_code, 'ROUTE_NOT_FOUND');
       assert.equal(typeof body.message, 'string');
@@ -255,13 +285,14 @@ describe('plain routes and errors', () => {
   });
 
   test('junk on the wire is refused per connection and never takes the server down', async () => {
-    const send = (bytes: Buffer | string) => new Promise<string>((resolve) => {
-      const socket = net.connect(server.app.port, '127.0.0.1', () => socket.end(bytes));
-      let text = '';
-      socket.on('data', (c) => (text += c.toString('latin1')));
-      socket.on('close', () => resolve(text));
-      socket.on('error', () => resolve(text));
-    });
+    const send = (bytes: Buffer | string) =>
+      new Promise<string>((resolve) => {
+        const socket = net.connect(server.app.port, '127.0.0.1', () => socket.end(bytes));
+        let text = '';
+        socket.on('data', (c) => (text += c.toString('latin1')));
+        socket.on('close', () => resolve(text));
+        socket.on('error', () => resolve(text));
+      });
     assert.match(await send('HELLO\r\n\r\n'), /^HTTP\/1\.1 400 /);
     assert.match(await send(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), /^HTTP\/1\.1 431 /);
     await send(Buffer.from([0x16, 0x03, 0x01, 0x00, 0xff, 0x01, 0x00])); // a TLS ClientHello on the cleartext port
@@ -279,14 +310,26 @@ describe('plain routes and errors', () => {
     try {
       const rest = await server.rest('/api/sso/v1/me', { token });
       assert.equal(rest.status, 500);
-      const body = await rest.json() as Record<string, string>;
+      const body = (await rest.json()) as Record<string, string>;
       assert.deepEqual(Object.keys(body).sort(), ['code', 'detail', 'error_code', 'message']);
       assert.equal(body.code, 'internal');
       assert.equal(body.error_code, 'INTERNAL');
-      const err = await server.client(AuthService, { token }).getMe({}).then(() => undefined, (e: unknown) => e);
+      const err = await server
+        .client(AuthService, { token })
+        .getMe({})
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       assert.ok(err instanceof ConnectError);
       assert.equal(err.code, Code.Internal);
-      const grpcErr = await server.client(AuthService, { token, protocol: 'grpc' }).getMe({}).then(() => undefined, (e: unknown) => e);
+      const grpcErr = await server
+        .client(AuthService, { token, protocol: 'grpc' })
+        .getMe({})
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       assert.ok(grpcErr instanceof ConnectError);
       assert.equal(grpcErr.code, Code.Internal);
       for (const text of [JSON.stringify(body), err.rawMessage, grpcErr.rawMessage]) {
@@ -302,7 +345,9 @@ describe('plain routes and errors', () => {
 describe('request ids', () => {
   test('every RPC and REST response carries x-request-id (a fresh UUID when none is sent)', async () => {
     const connect = await fetch(`${server.url}/sso.auth.v1.AuthService/GetMe`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{}',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: '{}',
     });
     assert.equal(connect.status, 200);
     assert.match(connect.headers.get('x-request-id') ?? '', uuidPattern);
@@ -333,10 +378,14 @@ describe('request ids', () => {
     assert.equal(restError.headers.get('x-request-id'), 'err-req-1');
 
     let seen: string | null = null;
-    await server.client(AuthService, { token }).getMe({}, { headers: { 'x-request-id': 'connect-req-1' }, onHeader: (h) => (seen = h.get('x-request-id')) });
+    await server
+      .client(AuthService, { token })
+      .getMe({}, { headers: { 'x-request-id': 'connect-req-1' }, onHeader: (h) => (seen = h.get('x-request-id')) });
     assert.equal(seen, 'connect-req-1');
     seen = null;
-    await server.client(AuthService, { token, protocol: 'grpc' }).getMe({}, { headers: { 'x-request-id': 'grpc-req-1' }, onHeader: (h) => (seen = h.get('x-request-id')) });
+    await server
+      .client(AuthService, { token, protocol: 'grpc' })
+      .getMe({}, { headers: { 'x-request-id': 'grpc-req-1' }, onHeader: (h) => (seen = h.get('x-request-id')) });
     assert.equal(seen, 'grpc-req-1');
   });
 

@@ -23,10 +23,18 @@ async function startUntilReady(env: Record<string, string>): Promise<string> {
       const timer = setTimeout(() => reject(new Error(`no ready line in 90 s: ${out}`)), 90_000);
       child.stdout.on('data', (chunk) => {
         out += String(chunk);
-        if (/ready at http:\/\/127\.0\.0\.1:\d+/.test(out)) { clearTimeout(timer); resolve(); }
+        if (/ready at http:\/\/127\.0\.0\.1:\d+/.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
       });
-      child.stderr.on('data', (chunk) => { out += String(chunk); });
-      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${code}: ${out}`)); });
+      child.stderr.on('data', (chunk) => {
+        out += String(chunk);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`exited with ${code}: ${out}`));
+      });
     });
   } finally {
     child.removeAllListeners('exit');
@@ -40,7 +48,10 @@ async function startUntilReady(env: Record<string, string>): Promise<string> {
 
 test('without a terminal the ready line is a JSON line naming the URL', async () => {
   const out = await startUntilReady({ LOG_FORMAT: 'auto' });
-  const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; level: number });
+  const lines = out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { msg: string; level: number });
   const ready = lines.find((l) => l.msg.startsWith('ready at '));
   assert.ok(ready, out);
   assert.match(ready.msg, /^ready at http:\/\/127\.0\.0\.1:\d+$/);

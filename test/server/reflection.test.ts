@@ -42,7 +42,13 @@ function bufCurl(args: string[]): Promise<{ exitCode: number; stdout: string; st
 
 /** Calls `package.Service/Method` with a JSON request; resolves the JSON answer (exit 0 required). */
 async function call(protocol: Protocol, rpc: string, request: unknown = {}, headers: string[] = []): Promise<Record<string, unknown>> {
-  const out = await bufCurl([...protocols[protocol], ...headers.flatMap((h) => ['-H', h]), '-d', JSON.stringify(request), `${server.url}/${rpc}`]);
+  const out = await bufCurl([
+    ...protocols[protocol],
+    ...headers.flatMap((h) => ['-H', h]),
+    '-d',
+    JSON.stringify(request),
+    `${server.url}/${rpc}`,
+  ]);
   assert.equal(out.exitCode, 0, `${protocol} ${rpc}: ${out.stderr}${out.stdout}`);
   return JSON.parse(out.stdout) as Record<string, unknown>;
 }
@@ -56,7 +62,11 @@ describe('buf curl with server reflection, no --schema', () => {
     for (const protocol of Object.keys(protocols) as Protocol[]) {
       const out = await bufCurl([...protocols[protocol], '--list-services', server.url]);
       assert.equal(out.exitCode, 0, out.stderr);
-      assert.deepEqual(out.stdout.trim().split('\n').sort(), [...sso, 'grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection'].sort(), protocol);
+      assert.deepEqual(
+        out.stdout.trim().split('\n').sort(),
+        [...sso, 'grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection'].sort(),
+        protocol,
+      );
     }
   });
 
@@ -109,16 +119,30 @@ describe('buf curl with server reflection, no --schema', () => {
     const agent = await call('connect', 'sso.agent.v1.AgentService/CreateAgent', { name: 'buf-agent', scopes: ['read:users'] }, auth);
     const agentId = (agent['agent'] as { id: string }).id;
     const agents = await call('grpc', 'sso.agent.v1.AgentService/ListAgents', {}, auth);
-    assert.deepEqual((agents['items'] as { id: string }[]).map((a) => a.id), [agentId]);
+    assert.deepEqual(
+      (agents['items'] as { id: string }[]).map((a) => a.id),
+      [agentId],
+    );
 
     const key = await call('grpcweb', 'sso.apikey.v1.ApiKeyService/CreateApiKey', { name: 'buf-key', agentId }, auth);
     assert.equal(typeof key['apiKey'], 'string');
     const keys = await call('connect', 'sso.apikey.v1.ApiKeyService/ListApiKeys', { agentId }, auth);
-    assert.deepEqual((keys['items'] as { id: string }[]).map((k) => k.id), [key['id']]);
+    assert.deepEqual(
+      (keys['items'] as { id: string }[]).map((k) => k.id),
+      [key['id']],
+    );
 
-    const app = await call('grpc', 'sso.appregistry.v1.AppRegistryService/CreateApp', { name: 'buf-app', url: 'https://app.example.com' }, auth);
+    const app = await call(
+      'grpc',
+      'sso.appregistry.v1.AppRegistryService/CreateApp',
+      { name: 'buf-app', url: 'https://app.example.com' },
+      auth,
+    );
     const apps = await call('grpcweb', 'sso.appregistry.v1.AppRegistryService/ListApps', {}, auth);
-    assert.deepEqual((apps['items'] as { id: string }[]).map((a) => a.id), [(app['app'] as { id: string }).id]);
+    assert.deepEqual(
+      (apps['items'] as { id: string }[]).map((a) => a.id),
+      [(app['app'] as { id: string }).id],
+    );
   });
 });
 

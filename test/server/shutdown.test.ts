@@ -26,10 +26,12 @@ after(async () => {
 /** An HTTP/1.1 keep-alive request on an agent of its own, so its socket can be left idle afterwards. */
 function h1Get(agent: http.Agent, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    http.get(server.url + path, { agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    }).on('error', reject);
+    http
+      .get(server.url + path, { agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      })
+      .on('error', reject);
   });
 }
 
@@ -66,7 +68,7 @@ test('close() lets in-flight calls finish, then refuses new connections', async 
   // It really was in flight when close() was called, and its keep-alive connection is told to go.
   assert.ok(restDone - started > 100, `the login took only ${restDone - started} ms`);
   assert.equal(rest.headers.get('connection'), 'close');
-  const body = await rest.json() as { access_token: string; user: { id: string } };
+  const body = (await rest.json()) as { access_token: string; user: { id: string } };
   assert.match(body.access_token, /^eyJ/);
   const grpc = await grpcLogin;
   assert.equal(grpc.user?.id, body.user.id);

@@ -11,7 +11,11 @@ import { loadConfig } from '../../src/config.js';
 import { startApp } from '../../src/server/app.js';
 import { createTestDatabaseConfig } from '../support/database.js';
 
-interface LogLine { level: number; msg: string; issuer?: string }
+interface LogLine {
+  level: number;
+  msg: string;
+  issuer?: string;
+}
 
 /** Starts the real server from an environment, with its log captured, and stops it again. */
 async function startupLog(env: Record<string, string>): Promise<LogLine[]> {
@@ -27,7 +31,11 @@ async function startupLog(env: Record<string, string>): Promise<LogLine[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sso-startup-'));
   try {
     const config = loadConfig({
-      PORT: '0', HOST: '127.0.0.1', SSO_DATA_DIR: dataDir, SSO_KEY_SECRET: 'startup-secret-startup-secret-0123456789', ...env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      SSO_DATA_DIR: dataDir,
+      SSO_KEY_SECRET: 'startup-secret-startup-secret-0123456789',
+      ...env,
     });
     const app = await startApp({ ...config, bcryptCost: 4 }, { database: db.config, log });
     // The server answers: the warning does not stop it.

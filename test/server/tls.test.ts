@@ -20,11 +20,29 @@ const dir = mkdtempSync(join(tmpdir(), 'sso-tls-'));
 const certFile = join(dir, 'cert.pem');
 const keyFile = join(dir, 'key.pem');
 // A self-signed P-256 certificate for localhost and 127.0.0.1, made for this run.
-execFileSync('openssl', [
-  'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-  '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-days', '1',
-  '-keyout', keyFile, '-out', certFile,
-], { stdio: 'pipe' });
+execFileSync(
+  'openssl',
+  [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-days',
+    '1',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+  ],
+  { stdio: 'pipe' },
+);
 const ca = readFileSync(certFile);
 
 const user = { identifier: 'tls@example.com', secret: 'tls-password-1' };
@@ -35,8 +53,10 @@ let userId: string;
 before(async () => {
   server = await startTestServer({ tlsCert: certFile, tlsKey: keyFile });
   assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
-  const login = await createClient(AuthService, createConnectTransport({ baseUrl: server.url, httpVersion: '2', nodeOptions: { ca } }))
-    .login({ ...user, register: true });
+  const login = await createClient(
+    AuthService,
+    createConnectTransport({ baseUrl: server.url, httpVersion: '2', nodeOptions: { ca } }),
+  ).login({ ...user, register: true });
   token = login.accessToken;
   userId = login.user!.id;
 });
@@ -46,7 +66,11 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function httpsGet(path: string, headers: Record<string, string>, options: https.RequestOptions = {}): Promise<{ status: number; body: string; alpn: string | false | null }> {
+function httpsGet(
+  path: string,
+  headers: Record<string, string>,
+  options: https.RequestOptions = {},
+): Promise<{ status: number; body: string; alpn: string | false | null }> {
   return new Promise((resolve, reject) => {
     const req = https.request(server.url + path, { headers, agent: false, ...options }, (res) => {
       let body = '';
@@ -60,13 +84,14 @@ function httpsGet(path: string, headers: Record<string, string>, options: https.
 }
 
 test('ALPN picks the HTTP version: h2 when offered, HTTP/1.1 otherwise', async () => {
-  const negotiate = (ALPNProtocols: string[]) => new Promise<string | false>((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port: server.app.port, ca, servername: 'localhost', ALPNProtocols }, () => {
-      resolve(socket.alpnProtocol ?? false);
-      socket.destroy();
+  const negotiate = (ALPNProtocols: string[]) =>
+    new Promise<string | false>((resolve, reject) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: server.app.port, ca, servername: 'localhost', ALPNProtocols }, () => {
+        resolve(socket.alpnProtocol ?? false);
+        socket.destroy();
+      });
+      socket.on('error', reject);
     });
-    socket.on('error', reject);
-  });
   assert.equal(await negotiate(['h2', 'http/1.1']), 'h2');
   assert.equal(await negotiate(['http/1.1']), 'http/1.1');
 });
@@ -125,16 +150,26 @@ test('Connect over HTTPS/1.1 and gRPC-Web over HTTPS/1.1', async () => {
 
 test('@grpc/grpc-js over TLS', async () => {
   const root = fileURLToPath(new URL('../../', import.meta.url));
-  const definition = await protoLoader.load('sso/auth/v1/auth_service.proto', { includeDirs: [`${root}proto`, `${root}third_party`], keepCase: true });
+  const definition = await protoLoader.load('sso/auth/v1/auth_service.proto', {
+    includeDirs: [`${root}proto`, `${root}third_party`],
+    keepCase: true,
+  });
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    sso: { auth: { v1: { AuthService: new (address: string, creds: grpc.ChannelCredentials, options?: object) => grpc.Client & Record<string, Function> } } };
+    sso: {
+      auth: {
+        v1: {
+          AuthService: new (address: string, creds: grpc.ChannelCredentials, options?: object) => grpc.Client & Record<string, Function>;
+        };
+      };
+    };
   };
   const client = new loaded.sso.auth.v1.AuthService(`localhost:${server.app.port}`, grpc.credentials.createSsl(ca));
   try {
     const metadata = new grpc.Metadata();
     metadata.set('authorization', `Bearer ${token}`);
     const me = await new Promise<{ user: { id: string } }>((resolve, reject) =>
-      client.GetMe!({}, metadata, (err: grpc.ServiceError | null, res: { user: { id: string } }) => (err ? reject(err) : resolve(res))));
+      client.GetMe!({}, metadata, (err: grpc.ServiceError | null, res: { user: { id: string } }) => (err ? reject(err) : resolve(res))),
+    );
     assert.equal(me.user.id, userId);
   } finally {
     client.close();

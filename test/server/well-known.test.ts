@@ -14,9 +14,12 @@ let accessToken: string;
 before(async () => {
   // A public issuer that differs from the listening address, as behind a proxy.
   server = await startTestServer({ issuer });
-  const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'jwks@example.com', secret: 'jwks-password-1', register: true } });
+  const res = await server.rest('/api/sso/v1/auth/login', {
+    method: 'POST',
+    json: { identifier: 'jwks@example.com', secret: 'jwks-password-1', register: true },
+  });
   assert.equal(res.status, 200);
-  accessToken = (await res.json() as { access_token: string }).access_token;
+  accessToken = ((await res.json()) as { access_token: string }).access_token;
 });
 
 after(async () => {
@@ -81,7 +84,10 @@ test('an issued token names a published kid and verifies against the JWKS (jose)
   assert.equal(header.alg, 'ES256');
   assert.equal(header.typ, 'JWT');
   const { keys } = await jwks();
-  assert.ok(keys.some((k) => k.kid === header.kid), `kid ${header.kid} not in the JWKS`);
+  assert.ok(
+    keys.some((k) => k.kid === header.kid),
+    `kid ${header.kid} not in the JWKS`,
+  );
   const { payload } = await jwtVerify(accessToken, createLocalJWKSet({ keys }), { issuer, audience: 'sso' });
   assert.equal(payload.iss, issuer);
   assert.equal(typeof payload.aud, 'string');
@@ -94,7 +100,7 @@ test('OpenID discovery: issuer, jwks_uri, token_endpoint and the real algorithm'
   const res = await fetch(`${server.url}/.well-known/openid-configuration`);
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
-  const doc = await res.json() as Record<string, unknown>;
+  const doc = (await res.json()) as Record<string, unknown>;
   assert.equal(doc.issuer, issuer);
   assert.equal(doc.jwks_uri, `${issuer}/.well-known/jwks.json`);
   assert.equal(typeof doc.token_endpoint, 'string', 'openid-client and oauth4webapi read token_endpoint');
@@ -105,15 +111,18 @@ test('OpenID discovery: issuer, jwks_uri, token_endpoint and the real algorithm'
   }
   // The token endpoint it names exists and speaks OAuth (RFC 6749 5.2), not a 404 or a 5xx.
   const tokenPath = new URL(String(doc.token_endpoint)).pathname;
-  const postForm = (body: string) => fetch(server.url + tokenPath, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body,
-  });
+  const postForm = (body: string) =>
+    fetch(server.url + tokenPath, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
   const noGrant = await postForm('client_id=nobody&client_secret=wrong');
   assert.equal(noGrant.status, 400, await noGrant.clone().text());
-  assert.equal((await noGrant.json() as { error: string }).error, 'invalid_request');
+  assert.equal(((await noGrant.json()) as { error: string }).error, 'invalid_request');
   const badClient = await postForm('grant_type=client_credentials&client_id=nobody&client_secret=wrong');
   assert.equal(badClient.status, 401, await badClient.clone().text());
-  assert.equal((await badClient.json() as { error: string }).error, 'invalid_client');
+  assert.equal(((await badClient.json()) as { error: string }).error, 'invalid_client');
 });
 
 test('discovery ignores the query string too', async () => {

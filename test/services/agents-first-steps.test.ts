@@ -32,7 +32,7 @@ describe('USSO First Steps 6 and 7, as printed', () => {
   test('6. Create a Service Account (curl)', async () => {
     const response = await fetch(`${server.url}/api/sso/v1/agents`, {
       method: 'POST',
-      headers: { 'Authorization': `Bearer ${data.access_token}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${data.access_token}`, 'Content-Type': 'application/json' },
       body: `{
     "name": "API Service",
     "scopes": ["read:users"]
@@ -53,7 +53,7 @@ describe('USSO First Steps 6 and 7, as printed', () => {
   test('7. Generate API Key (curl), reading `key`', async () => {
     const response = await fetch(`${server.url}/api/sso/v1/apikeys`, {
       method: 'POST',
-      headers: { 'Authorization': `Bearer ${data.access_token}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${data.access_token}`, 'Content-Type': 'application/json' },
       body: `{
     "agent_id": "${agent.id}",
     "name": "Production Key"
@@ -74,8 +74,18 @@ describe('USSO First Steps 6 and 7, as printed', () => {
 
   test('the Python snippets of 6 and 7 (json=..., then api_key["key"]) work the same', async () => {
     const headers = { Authorization: `Bearer ${data.access_token}`, 'Content-Type': 'application/json' };
-    const a = await (await fetch(`${server.url}/api/sso/v1/agents`, { method: 'POST', headers, body: JSON.stringify({ name: 'API Service', scopes: ['read:users'] }) })).json() as any;
-    const k = await fetch(`${server.url}/api/sso/v1/apikeys`, { method: 'POST', headers, body: JSON.stringify({ agent_id: a.id, name: 'Production Key' }) });
+    const a = (await (
+      await fetch(`${server.url}/api/sso/v1/agents`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ name: 'API Service', scopes: ['read:users'] }),
+      })
+    ).json()) as any;
+    const k = await fetch(`${server.url}/api/sso/v1/apikeys`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ agent_id: a.id, name: 'Production Key' }),
+    });
     assert.equal(k.status, 200);
     assert.match(((await k.json()) as any).key, /^sso_agent_/);
   });
@@ -86,7 +96,7 @@ describe('USSO First Steps 6 and 7, as printed', () => {
       for (const headers of credentials) {
         const response = await fetch(`${server.url}/api/sso/v1/users`, { headers });
         assert.equal(response.status, 200, await response.clone().text());
-        const body = await response.json() as any;
+        const body = (await response.json()) as any;
         assert.ok(Array.isArray(body.items));
         assert.ok(body.items.some((u: any) => u.id === data.user.id));
         assert.equal(typeof body.total, 'number');
@@ -108,7 +118,7 @@ describe('USSO First Steps 6 and 7, as printed', () => {
         body: JSON.stringify({ identifier: 'new@example.com', password: 'NewPassword123!' }),
       });
       assert.equal(response.status, 403);
-      const body = await response.json() as any;
+      const body = (await response.json()) as any;
       assert.equal(body.error_code, 'PERMISSION_DENIED');
     });
 

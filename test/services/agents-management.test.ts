@@ -22,14 +22,16 @@ async function json(res: Response): Promise<any> {
 async function login(identifier: string, secret = 'Password123!x', register = true): Promise<string> {
   const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier, secret, register } });
   assert.equal(res.status, 200, await res.clone().text());
-  return (await res.json() as any).access_token;
+  return ((await res.json()) as any).access_token;
 }
 
 /** A non-administrator holding exactly these direct scopes, and a fresh token carrying them. */
 async function userWithScopes(identifier: string, scopes: string[]): Promise<string> {
   await login(identifier);
   await server.app.database.dataSource.query(
-    `UPDATE users SET scopes = $2 WHERE id = (SELECT user_id FROM user_identifiers WHERE value = $1)`, [identifier, scopes]);
+    `UPDATE users SET scopes = $2 WHERE id = (SELECT user_id FROM user_identifiers WHERE value = $1)`,
+    [identifier, scopes],
+  );
   return login(identifier, 'Password123!x', false);
 }
 
@@ -40,16 +42,17 @@ async function createAgent(token: string, body: Record<string, unknown>): Promis
 async function agentKey(agentId: string): Promise<string> {
   const res = await server.rest('/api/sso/v1/apikeys', { method: 'POST', token: admin, json: { agent_id: agentId, name: 'k' } });
   assert.equal(res.status, 200, await res.clone().text());
-  return (await res.json() as any).key;
+  return ((await res.json()) as any).key;
 }
 
 async function clientCredentials(agentId: string, key: string): Promise<string> {
   const res = await server.rest('/oauth/token', {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'client_credentials', client_id: agentId, client_secret: key }).toString(),
   });
   assert.equal(res.status, 200, await res.clone().text());
-  return (await res.json() as any).access_token;
+  return ((await res.json()) as any).access_token;
 }
 
 function reasonOf(e: unknown): string | undefined {
@@ -68,7 +71,11 @@ describe('create, read, update, delete', () => {
   let agent: any;
 
   test('create with every field; the answer is the agent', async () => {
-    const res = await createAgent(admin, { name: '  Billing Bot ', scopes: ['read:users', 'read:users', 'update:invoices'], description: 'Nightly billing' });
+    const res = await createAgent(admin, {
+      name: '  Billing Bot ',
+      scopes: ['read:users', 'read:users', 'update:invoices'],
+      description: 'Nightly billing',
+    });
     assert.equal(res.status, 200);
     agent = await json(res);
     assert.match(agent.id, UUID);
@@ -133,7 +140,11 @@ describe('create, read, update, delete', () => {
   });
 
   test('PATCH changes only the fields sent', async () => {
-    let res = await server.rest(`/api/sso/v1/agents/${agent.id}`, { method: 'PATCH', token: admin, json: { description: 'Hourly billing' } });
+    let res = await server.rest(`/api/sso/v1/agents/${agent.id}`, {
+      method: 'PATCH',
+      token: admin,
+      json: { description: 'Hourly billing' },
+    });
     assert.equal(res.status, 200);
     let body = await json(res);
     assert.equal(body.description, 'Hourly billing');
@@ -143,12 +154,20 @@ describe('create, read, update, delete', () => {
     body = await json(res);
     assert.deepEqual(body.scopes, [], 'an empty list sent is a change');
     assert.equal(body.description, 'Hourly billing');
-    res = await server.rest(`/api/sso/v1/agents/${agent.id}`, { method: 'PATCH', token: admin, json: { scopes: ['read:users'], name: 'Billing' } });
+    res = await server.rest(`/api/sso/v1/agents/${agent.id}`, {
+      method: 'PATCH',
+      token: admin,
+      json: { scopes: ['read:users'], name: 'Billing' },
+    });
     body = await json(res);
     assert.deepEqual(body.scopes, ['read:users']);
     assert.equal(body.name, 'Billing');
     assert.ok(Date.parse(body.updated_at) >= Date.parse(agent.updated_at));
-    const unknown = await server.rest('/api/sso/v1/agents/00000000-0000-4000-8000-000000000000', { method: 'PATCH', token: admin, json: { name: 'x' } });
+    const unknown = await server.rest('/api/sso/v1/agents/00000000-0000-4000-8000-000000000000', {
+      method: 'PATCH',
+      token: admin,
+      json: { name: 'x' },
+    });
     assert.equal(unknown.status, 404);
   });
 
@@ -190,7 +209,10 @@ describe('who may', () => {
   test('without create:agents / read:agents / delete:agents: 403', async () => {
     assert.equal((await createAgent(reader, { name: 'x' })).status, 403);
     assert.equal((await server.rest('/api/sso/v1/agents', { token: reader })).status, 403);
-    assert.equal((await server.rest('/api/sso/v1/agents/00000000-0000-4000-8000-000000000000', { method: 'DELETE', token: creator })).status, 403);
+    assert.equal(
+      (await server.rest('/api/sso/v1/agents/00000000-0000-4000-8000-000000000000', { method: 'DELETE', token: creator })).status,
+      403,
+    );
     assert.equal((await server.rest('/api/sso/v1/agents')).status, 401);
   });
 
@@ -278,7 +300,11 @@ describe('public keys', () => {
 
   test('register as a JWK, as PEM, as raw bytes; the kid is the RFC 7638 thumbprint', async () => {
     const asJwk = pair().publicKey.export({ format: 'jwk' }) as Record<string, string>;
-    let res = await server.rest(`/api/sso/v1/agents/${agent.id}/keys`, { method: 'POST', token: admin, json: { jwk: asJwk, name: 'laptop' } });
+    let res = await server.rest(`/api/sso/v1/agents/${agent.id}/keys`, {
+      method: 'POST',
+      token: admin,
+      json: { jwk: asJwk, name: 'laptop' },
+    });
     assert.equal(res.status, 200, await res.clone().text());
     const key = await json(res);
     assert.equal(key.agent_id, agent.id);
@@ -286,7 +312,12 @@ describe('public keys', () => {
     assert.equal(key.name, 'laptop');
     assert.deepEqual(key.jwk, { kty: 'OKP', crv: 'Ed25519', x: asJwk.x });
     const { createHash } = await import('node:crypto');
-    assert.equal(key.kid, createHash('sha256').update(JSON.stringify({ crv: 'Ed25519', kty: 'OKP', x: asJwk.x })).digest('base64url'));
+    assert.equal(
+      key.kid,
+      createHash('sha256')
+        .update(JSON.stringify({ crv: 'Ed25519', kty: 'OKP', x: asJwk.x }))
+        .digest('base64url'),
+    );
 
     const pem = pair().publicKey.export({ format: 'pem', type: 'spki' }) as string;
     res = await server.rest(`/api/sso/v1/agents/${agent.id}/keys`, { method: 'POST', token: admin, json: { public_key: pem } });
@@ -342,10 +373,18 @@ describe('public keys', () => {
     const other = await json(await createAgent(admin, { name: 'Other', scopes: ['read:users'] }));
     const otherKey = await agentKey(other.id);
     const jwk = pair().publicKey.export({ format: 'jwk' });
-    const own = await server.rest(`/api/sso/v1/agents/${agent.id}/keys`, { method: 'POST', headers: { 'x-api-key': ownKey }, json: { jwk } });
+    const own = await server.rest(`/api/sso/v1/agents/${agent.id}/keys`, {
+      method: 'POST',
+      headers: { 'x-api-key': ownKey },
+      json: { jwk },
+    });
     assert.equal(own.status, 200);
     assert.equal((await server.rest(`/api/sso/v1/agents/${agent.id}/keys`, { headers: { 'x-api-key': ownKey } })).status, 200);
-    const foreign = await server.rest(`/api/sso/v1/agents/${agent.id}/keys`, { method: 'POST', headers: { 'x-api-key': otherKey }, json: { jwk: pair().publicKey.export({ format: 'jwk' }) } });
+    const foreign = await server.rest(`/api/sso/v1/agents/${agent.id}/keys`, {
+      method: 'POST',
+      headers: { 'x-api-key': otherKey },
+      json: { jwk: pair().publicKey.export({ format: 'jwk' }) },
+    });
     assert.equal(foreign.status, 403);
     assert.equal((await server.rest(`/api/sso/v1/agents/${agent.id}/keys`, { headers: { 'x-api-key': otherKey } })).status, 403);
     assert.equal((await server.rest('/api/sso/v1/agents/00000000-0000-4000-8000-000000000000/keys', { token: admin })).status, 404);

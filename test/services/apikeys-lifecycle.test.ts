@@ -22,7 +22,7 @@ async function json(res: Response): Promise<any> {
 async function login(identifier: string, register = true): Promise<{ token: string; id: string }> {
   const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier, secret: 'Password123!x', register } });
   assert.equal(res.status, 200, await res.clone().text());
-  const body = await res.json() as any;
+  const body = (await res.json()) as any;
   return { token: body.access_token, id: body.user.id };
 }
 
@@ -84,7 +84,10 @@ describe('the plaintext is shown once, never stored', () => {
     const secret = created.key.slice(created.prefix.length + 1); // base64url: it may itself contain "_"
     assert.equal(secret.length, 43);
     const get = await json(await server.rest(`/api/sso/v1/apikeys/${created.id}`, { token: admin }));
-    assert.deepEqual(Object.keys(get).sort(), ['agent_id', 'created_at', 'id', 'name', 'prefix', 'scopes', 'user_id'].concat(['expires_at']).sort());
+    assert.deepEqual(
+      Object.keys(get).sort(),
+      ['agent_id', 'created_at', 'id', 'name', 'prefix', 'scopes', 'user_id'].concat(['expires_at']).sort(),
+    );
     assert.equal(get.prefix, created.prefix);
     assert.equal(get.user_id, adminId);
     assert.equal(get.name, 'once');
@@ -115,7 +118,7 @@ describe('a key authenticates as its owner, limited to its scopes', () => {
     const key = await newKey(user.token, { name: 'cli' });
     assert.equal(key.user_id, user.id);
     assert.equal(key.agent_id, '');
-    assert.deepEqual(key.scopes, ['read:agents', 'read:users'], 'without scopes it takes its owner\'s');
+    assert.deepEqual(key.scopes, ['read:agents', 'read:users'], "without scopes it takes its owner's");
     const res = await me(key.key);
     assert.equal(res.status, 200);
     assert.equal((await json(res)).id, user.id);
@@ -125,7 +128,7 @@ describe('a key authenticates as its owner, limited to its scopes', () => {
     }
   });
 
-  test('the scopes asked for must be within the owner\'s; the key then holds only them', async () => {
+  test("the scopes asked for must be within the owner's; the key then holds only them", async () => {
     const user = await userWithScopes('narrow@example.com', ['read:users', 'read:agents']);
     const beyond = await createKey(user.token, { name: 'too much', scopes: ['read:users', 'delete:users'] });
     assert.equal(beyond.status, 400);
@@ -138,13 +141,17 @@ describe('a key authenticates as its owner, limited to its scopes', () => {
     assert.equal((await server.rest('/api/sso/v1/agents', { headers: { 'x-api-key': key.key } })).status, 403);
     assert.equal((await server.rest('/api/sso/v1/users', { headers: { 'x-api-key': key.key } })).status, 200);
     // A narrowed key cannot mint a wider one.
-    const wider = await server.rest('/api/sso/v1/apikeys', { method: 'POST', headers: { 'x-api-key': key.key }, json: { name: 'wider', scopes: ['read:agents'] } });
+    const wider = await server.rest('/api/sso/v1/apikeys', {
+      method: 'POST',
+      headers: { 'x-api-key': key.key },
+      json: { name: 'wider', scopes: ['read:agents'] },
+    });
     assert.equal(wider.status, 403);
     const same = await server.rest('/api/sso/v1/apikeys', { method: 'POST', headers: { 'x-api-key': key.key }, json: { name: 'same' } });
-    assert.equal(same.status, 403, 'its default (the owner\'s scopes) is more than the key holds');
+    assert.equal(same.status, 403, "its default (the owner's scopes) is more than the key holds");
   });
 
-  test('a key for an agent: within the agent\'s scopes, and never past what a non-administrator creator holds', async () => {
+  test("a key for an agent: within the agent's scopes, and never past what a non-administrator creator holds", async () => {
     const agent = await newAgent(['read:users', 'read:agents']);
     const beyond = await createKey(admin, { agent_id: agent.id, name: 'x', scopes: ['delete:users'] });
     assert.equal(beyond.status, 400);
@@ -161,7 +168,10 @@ describe('a key authenticates as its owner, limited to its scopes', () => {
     assert.equal((await json(wide)).error_code, 'TARGET_EXCEEDS_CALLER');
     const fullMaker = await userWithScopes('fullmaker@example.com', ['create:apikeys', 'read:users', 'read:agents']);
     assert.deepEqual((await newKey(fullMaker.token, { agent_id: agent.id, name: 'ok', scopes: ['read:users'] })).scopes, ['read:users']);
-    assert.deepEqual((await newKey(fullMaker.token, { agent_id: agent.id, name: 'all of the agent' })).scopes, ['read:users', 'read:agents']);
+    assert.deepEqual((await newKey(fullMaker.token, { agent_id: agent.id, name: 'all of the agent' })).scopes, [
+      'read:users',
+      'read:agents',
+    ]);
 
     const plain = await userWithScopes('plain@example.com', ['read:users']);
     const denied = await createKey(plain.token, { agent_id: agent.id, name: 'x', scopes: ['read:users'] });
@@ -181,7 +191,10 @@ describe('a key authenticates as its owner, limited to its scopes', () => {
     const limited = await newKey(admin, { name: 'reader', scopes: ['read:users'] });
     assert.equal((await server.rest('/api/sso/v1/users', { headers: { 'x-api-key': limited.key } })).status, 200);
     assert.equal((await server.rest('/users/', { headers: { 'x-api-key': limited.key } })).status, 403);
-    assert.equal((await server.rest('/api/sso/v1/agents', { method: 'POST', headers: { 'x-api-key': limited.key }, json: { name: 'x' } })).status, 403);
+    assert.equal(
+      (await server.rest('/api/sso/v1/agents', { method: 'POST', headers: { 'x-api-key': limited.key }, json: { name: 'x' } })).status,
+      403,
+    );
     assert.equal((await json(await verify(limited.key))).is_admin, false);
   });
 
@@ -221,8 +234,10 @@ describe('revocation, expiry and deactivation hold at once', () => {
     assert.equal(after.status, 401);
     assert.equal((await json(after)).error_code, 'INVALID_API_KEY');
     for (const protocol of ['connect', 'grpc'] as const) {
-      await assert.rejects(server.client(AuthService, { protocol, apiKey: key.key }).getMe({}),
-        (e) => e instanceof ConnectError && e.code === Code.Unauthenticated);
+      await assert.rejects(
+        server.client(AuthService, { protocol, apiKey: key.key }).getMe({}),
+        (e) => e instanceof ConnectError && e.code === Code.Unauthenticated,
+      );
     }
     assert.equal((await verify(key.key)).status, 401);
     assert.equal((await json(await server.rest(`/api/sso/v1/apikeys/${key.id}`, { method: 'DELETE', token: admin }))).success, false);
@@ -364,20 +379,32 @@ describe('who sees and revokes which keys', () => {
     await newKey(bob.token, { name: 'bob' });
   });
 
-  test('a user lists only their own keys; with read:apikeys (an administrator) anyone\'s', async () => {
+  test("a user lists only their own keys; with read:apikeys (an administrator) anyone's", async () => {
     const own = await json(await server.rest('/api/sso/v1/apikeys', { token: alice.token }));
-    assert.deepEqual(own.items.map((k: any) => k.user_id), [alice.id]);
+    assert.deepEqual(
+      own.items.map((k: any) => k.user_id),
+      [alice.id],
+    );
     assert.equal(own.total, 1);
     assert.equal((await server.rest(`/api/sso/v1/apikeys?user_id=${bob.id}`, { token: alice.token })).status, 403);
     const byAdmin = await json(await server.rest(`/api/sso/v1/apikeys?user_id=${bob.id}`, { token: admin }));
-    assert.deepEqual(byAdmin.items.map((k: any) => k.user_id), [bob.id]);
+    assert.deepEqual(
+      byAdmin.items.map((k: any) => k.user_id),
+      [bob.id],
+    );
     const agent = await newAgent(['read:users']);
     const agentKey = await newKey(admin, { agent_id: agent.id, name: 'a' });
     const byAgent = await json(await server.rest(`/api/sso/v1/apikeys?agent_id=${agent.id}`, { token: admin }));
-    assert.deepEqual(byAgent.items.map((k: any) => k.id), [agentKey.id]);
+    assert.deepEqual(
+      byAgent.items.map((k: any) => k.id),
+      [agentKey.id],
+    );
     // The agent sees its own keys with its own key.
     const mine = await json(await server.rest('/api/sso/v1/apikeys', { headers: { 'x-api-key': agentKey.key } }));
-    assert.deepEqual(mine.items.map((k: any) => k.id), [agentKey.id]);
+    assert.deepEqual(
+      mine.items.map((k: any) => k.id),
+      [agentKey.id],
+    );
   });
 
   test("others' keys look absent: get and revoke are 404 and change nothing", async () => {

@@ -18,7 +18,10 @@ const LEGACY_USER_KEYS = ['created_at', 'email', 'id', 'is_active', 'is_admin', 
  * the first user registered on an empty system is the administrator.
  */
 async function bootstrapAdmin(server: TestServer): Promise<void> {
-  const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'admin', secret: 'admin_password', register: true } });
+  const res = await server.rest('/api/sso/v1/auth/login', {
+    method: 'POST',
+    json: { identifier: 'admin', secret: 'admin_password', register: true },
+  });
   assert.equal(res.status, 200, await res.text());
 }
 
@@ -82,7 +85,7 @@ describe('ASF SSO API reference, as printed (REST)', () => {
   });
 
   test('3. POST /users/ creates the printed user', async () => {
-    const r = await send('POST', '/users/', { 'username': 'newuser', 'email': 'user@example.com', 'password': 'password123', 'is_admin': false });
+    const r = await send('POST', '/users/', { username: 'newuser', email: 'user@example.com', password: 'password123', is_admin: false });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.username, 'newuser');
     assert.equal(r.body.email, 'user@example.com');
@@ -90,7 +93,7 @@ describe('ASF SSO API reference, as printed (REST)', () => {
     assert.equal(r.body.is_active, true);
     assert.equal(typeof r.body.id, 'number');
     // The user of the /verify example ("jdoe", "jdoe@example.com", "secretpassword").
-    const j = await send('POST', '/users/', { 'username': 'jdoe', 'email': 'jdoe@example.com', 'password': 'secretpassword', 'is_admin': false });
+    const j = await send('POST', '/users/', { username: 'jdoe', email: 'jdoe@example.com', password: 'secretpassword', is_admin: false });
     assert.equal(j.status, 200, JSON.stringify(j.body));
     jdoe = j.body;
   });
@@ -98,7 +101,7 @@ describe('ASF SSO API reference, as printed (REST)', () => {
   test('3. PUT /users/{user_id} updates the printed fields', async () => {
     const list = (await send('GET', '/users/')).body;
     const newuser = list.find((u: any) => u.username === 'newuser');
-    const r = await send('PUT', `/users/${newuser.id}`, { 'email': 'newemail@example.com', 'is_active': false });
+    const r = await send('PUT', `/users/${newuser.id}`, { email: 'newemail@example.com', is_active: false });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.email, 'newemail@example.com');
     assert.equal(r.body.is_active, false);
@@ -106,7 +109,7 @@ describe('ASF SSO API reference, as printed (REST)', () => {
   });
 
   test('4. POST /apps/ registers the printed app; the answer includes the api_key', async () => {
-    const r = await send('POST', '/apps/', { 'name': 'OpenProject', 'url': 'https://openproject.nabd-co.com' });
+    const r = await send('POST', '/apps/', { name: 'OpenProject', url: 'https://openproject.nabd-co.com' });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.name, 'OpenProject');
     assert.equal(r.body.url, 'https://openproject.nabd-co.com');
@@ -119,7 +122,10 @@ describe('ASF SSO API reference, as printed (REST)', () => {
     const r = await send('GET', '/apps/');
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.ok(Array.isArray(r.body));
-    assert.deepEqual(r.body.map((a: any) => [a.id, a.name, a.url]), [[app.id, 'OpenProject', 'https://openproject.nabd-co.com']]);
+    assert.deepEqual(
+      r.body.map((a: any) => [a.id, a.name, a.url]),
+      [[app.id, 'OpenProject', 'https://openproject.nabd-co.com']],
+    );
   });
 
   test('3. POST /users/{user_id}/assign/{app_id} (no body) assigns the user', async () => {
@@ -131,7 +137,7 @@ describe('ASF SSO API reference, as printed (REST)', () => {
   });
 
   test('1. POST /verify: authorized, exactly the printed success shape', async () => {
-    const body = await verify({ 'username': 'jdoe', 'password': 'secretpassword', 'api_key': app.api_key });
+    const body = await verify({ username: 'jdoe', password: 'secretpassword', api_key: app.api_key });
     assert.deepEqual(Object.keys(body).sort(), ['authorized', 'message', 'user']);
     assert.equal(body.authorized, true);
     assert.equal(body.message, 'Authorized');
@@ -146,25 +152,38 @@ describe('ASF SSO API reference, as printed (REST)', () => {
   });
 
   test('1. POST /verify: wrong password', async () => {
-    assert.deepEqual(await verify({ username: 'jdoe', password: 'wrongpassword', api_key: app.api_key }),
-      { authorized: false, message: 'Invalid username or password' });
+    assert.deepEqual(await verify({ username: 'jdoe', password: 'wrongpassword', api_key: app.api_key }), {
+      authorized: false,
+      message: 'Invalid username or password',
+    });
   });
 
-  test('1. POST /verify: unknown user (the curl example\'s user, with a real key)', async () => {
-    assert.deepEqual(await verify({ username: 'testuser', password: 'password123', api_key: app.api_key }),
-      { authorized: false, message: 'Invalid username or password' });
+  test("1. POST /verify: unknown user (the curl example's user, with a real key)", async () => {
+    assert.deepEqual(await verify({ username: 'testuser', password: 'password123', api_key: app.api_key }), {
+      authorized: false,
+      message: 'Invalid username or password',
+    });
   });
 
   test('1. POST /verify: inactive user', async () => {
-    assert.deepEqual(await verify({ username: 'newuser', password: 'password123', api_key: app.api_key }),
-      { authorized: false, message: 'User account is inactive' });
+    assert.deepEqual(await verify({ username: 'newuser', password: 'password123', api_key: app.api_key }), {
+      authorized: false,
+      message: 'User account is inactive',
+    });
   });
 
   test('1. POST /verify: user not authorized for this application', async () => {
-    const r = await send('POST', '/users/', { username: 'testuser', email: 'testuser@example.com', password: 'password123', is_admin: false });
+    const r = await send('POST', '/users/', {
+      username: 'testuser',
+      email: 'testuser@example.com',
+      password: 'password123',
+      is_admin: false,
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.deepEqual(await verify({ username: 'testuser', password: 'password123', api_key: app.api_key }),
-      { authorized: false, message: 'User not authorized for this application' });
+    assert.deepEqual(await verify({ username: 'testuser', password: 'password123', api_key: app.api_key }), {
+      authorized: false,
+      message: 'User not authorized for this application',
+    });
   });
 
   test('1. POST /verify: bad API key (the curl example exactly as printed)', async () => {
@@ -181,8 +200,10 @@ describe('ASF SSO API reference, as printed (REST)', () => {
     const full = (await send('GET', '/api/sso/v1/apps')).body.items.find((a: any) => a.legacy_id === app.id);
     const rotated = await send('POST', `/api/sso/v1/apps/${full.id}/rotate-key`);
     assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
-    assert.deepEqual(await verify({ username: 'jdoe', password: 'secretpassword', api_key: app.api_key }),
-      { authorized: false, message: 'Invalid API key' });
+    assert.deepEqual(await verify({ username: 'jdoe', password: 'secretpassword', api_key: app.api_key }), {
+      authorized: false,
+      message: 'Invalid API key',
+    });
     const body = await verify({ username: 'jdoe', password: 'secretpassword', api_key: rotated.body.api_key });
     assert.equal(body.authorized, true);
     assert.equal(body.user.username, 'jdoe');
@@ -202,14 +223,21 @@ for (const protocol of ['connect', 'grpc'] as Protocol[]) {
     });
 
     test('token, users, app, assignment, then every Verify outcome', async () => {
-      const { accessToken, tokenType } = await server.client(AuthService, { protocol }).createToken({ username: 'admin', password: 'admin_password' });
+      const { accessToken, tokenType } = await server
+        .client(AuthService, { protocol })
+        .createToken({ username: 'admin', password: 'admin_password' });
       assert.equal(tokenType, 'bearer');
       const directory = server.client(DirectoryService, { protocol, token: accessToken });
       const apps = server.client(AppRegistryService, { protocol, token: accessToken });
       const anonymous = server.client(AppRegistryService, { protocol });
 
-      assert.deepEqual((await directory.listLegacyUsers({})).users.map((u) => u.username), ['admin']);
-      const newuser = (await directory.createLegacyUser({ username: 'newuser', email: 'user@example.com', password: 'password123', isAdmin: false })).user!;
+      assert.deepEqual(
+        (await directory.listLegacyUsers({})).users.map((u) => u.username),
+        ['admin'],
+      );
+      const newuser = (
+        await directory.createLegacyUser({ username: 'newuser', email: 'user@example.com', password: 'password123', isAdmin: false })
+      ).user!;
       const jdoe = (await directory.createLegacyUser({ username: 'jdoe', email: 'jdoe@example.com', password: 'secretpassword' })).user!;
       await directory.createLegacyUser({ username: 'testuser', email: 'testuser@example.com', password: 'password123' });
       const updated = (await directory.updateLegacyUser({ userId: newuser.id, email: 'newemail@example.com', isActive: false })).user!;
@@ -218,7 +246,10 @@ for (const protocol of ['connect', 'grpc'] as Protocol[]) {
 
       const app = (await apps.createLegacyApp({ name: 'OpenProject', url: 'https://openproject.nabd-co.com' })).app!;
       assert.match(app.apiKey, /^sso_app_/);
-      assert.deepEqual((await apps.listLegacyApps({})).apps.map((a) => a.id), [app.id]);
+      assert.deepEqual(
+        (await apps.listLegacyApps({})).apps.map((a) => a.id),
+        [app.id],
+      );
       await apps.assignLegacyUser({ userId: jdoe.id, appId: app.id });
       await apps.assignLegacyUser({ userId: newuser.id, appId: app.id });
 

@@ -55,11 +55,17 @@ async function rowCount(server: TestServer): Promise<number> {
 /** Whether the token side would accept these client credentials (both auth methods). */
 async function accepts(server: TestServer, id: string, secret: string): Promise<boolean> {
   const db = server.app.database.dataSource;
-  const results = await Promise.all([true, false].map((viaBasic) =>
-    authenticateClient(db, { id, secret, viaBasic }).then(() => true, (e) => {
-      assert.equal(e.reason, 'INVALID_CLIENT');
-      return false;
-    })));
+  const results = await Promise.all(
+    [true, false].map((viaBasic) =>
+      authenticateClient(db, { id, secret, viaBasic }).then(
+        () => true,
+        (e) => {
+          assert.equal(e.reason, 'INVALID_CLIENT');
+          return false;
+        },
+      ),
+    ),
+  );
   assert.equal(results[0], results[1], 'client_secret_basic and client_secret_post agree');
   return results[0]!;
 }
@@ -85,13 +91,16 @@ describe('apps as OpenID Connect clients over REST', () => {
   });
 
   test('a confidential client (the default) gets client_id and a client_secret shown once', async () => {
-    conf = ok(await call(server, 'POST', '/api/sso/v1/apps', {
-      token: admin,
-      json: {
-        name: 'Wiki', redirect_uris: ['https://wiki.example.com/callback', 'http://localhost:3000/cb'],
-        post_logout_redirect_uris: ['https://wiki.example.com/'],
-      },
-    }));
+    conf = ok(
+      await call(server, 'POST', '/api/sso/v1/apps', {
+        token: admin,
+        json: {
+          name: 'Wiki',
+          redirect_uris: ['https://wiki.example.com/callback', 'http://localhost:3000/cb'],
+          post_logout_redirect_uris: ['https://wiki.example.com/'],
+        },
+      }),
+    );
     assert.equal(conf.client_id, conf.id);
     assert.equal(conf.client_type, 'confidential');
     assert.match(conf.client_secret, SECRET);
@@ -116,15 +125,25 @@ describe('apps as OpenID Connect clients over REST', () => {
     assert.equal(stored.client_secret_hash, sha256(conf.client_secret));
     assert.ok(!JSON.stringify(stored).includes(conf.client_secret), 'no column holds the secret');
     assert.equal(await accepts(server, conf.client_id, stored.client_secret_hash), false, 'the hash is not a credential');
-    assert.equal(await accepts(server, conf.client_id, conf.client_secret.slice(0, -1) + (conf.client_secret.endsWith('A') ? 'B' : 'A')), false);
+    assert.equal(
+      await accepts(server, conf.client_id, conf.client_secret.slice(0, -1) + (conf.client_secret.endsWith('A') ? 'B' : 'A')),
+      false,
+    );
     assert.equal(await accepts(server, conf.client_id, ''), false);
   });
 
   test('a public client has no secret and authenticates by its id alone', async () => {
-    pub = ok(await call(server, 'POST', '/api/sso/v1/apps', {
-      token: admin,
-      json: { name: 'Spa', client_type: 'public', redirect_uris: ['http://127.0.0.1:5173/cb', 'http://[::1]:5173/cb'], allowed_scopes: ['openid', 'email'] },
-    }));
+    pub = ok(
+      await call(server, 'POST', '/api/sso/v1/apps', {
+        token: admin,
+        json: {
+          name: 'Spa',
+          client_type: 'public',
+          redirect_uris: ['http://127.0.0.1:5173/cb', 'http://[::1]:5173/cb'],
+          allowed_scopes: ['openid', 'email'],
+        },
+      }),
+    );
     assert.equal(pub.client_type, 'public');
     assert.equal(pub.client_secret, '');
     assert.equal(pub.client_id, pub.id);
@@ -187,9 +206,15 @@ describe('apps as OpenID Connect clients over REST', () => {
   test('PATCH round trip of each client field changes only what is sent', async () => {
     const path = `/api/sso/v1/apps/${conf.id}`;
     const base = ok(await call(server, 'GET', path, { token: admin }));
-    const a = ok(await call(server, 'PATCH', path, { token: admin, json: { post_logout_redirect_uris: ['https://wiki.example.com/bye', 'http://127.0.0.1:8080/'] } }));
+    const a = ok(
+      await call(server, 'PATCH', path, {
+        token: admin,
+        json: { post_logout_redirect_uris: ['https://wiki.example.com/bye', 'http://127.0.0.1:8080/'] },
+      }),
+    );
     assert.deepEqual(a.post_logout_redirect_uris, ['https://wiki.example.com/bye', 'http://127.0.0.1:8080/']);
-    for (const key of ['name', 'redirect_uris', 'allowed_scopes', 'client_type', 'client_id', 'audience']) assert.deepEqual(a[key], base[key], key);
+    for (const key of ['name', 'redirect_uris', 'allowed_scopes', 'client_type', 'client_id', 'audience'])
+      assert.deepEqual(a[key], base[key], key);
     assert.equal(a.client_secret, '');
     const b = ok(await call(server, 'PATCH', path, { token: admin, json: { allowed_scopes: ['openid', 'phone', 'openid'] } }));
     assert.deepEqual(b.allowed_scopes, ['openid', 'phone'], 'known scopes, each once');
@@ -251,13 +276,17 @@ describe('apps as OpenID Connect clients over REST', () => {
     assert.deepEqual(Object.keys(legacy).sort(), ['api_key', 'created_at', 'id', 'is_active', 'name', 'url']);
     const list = ok(await call(server, 'GET', '/apps/', { token: admin }));
     for (const app of list) assert.deepEqual(Object.keys(app).sort(), ['api_key', 'created_at', 'id', 'is_active', 'name', 'url']);
-    const full = ok(await call(server, 'GET', '/api/sso/v1/apps?offset=0&limit=100', { token: admin })).items.find((a: any) => a.legacy_id === legacy.id);
+    const full = ok(await call(server, 'GET', '/api/sso/v1/apps?offset=0&limit=100', { token: admin })).items.find(
+      (a: any) => a.legacy_id === legacy.id,
+    );
     assert.deepEqual(full.redirect_uris, []);
     assert.equal(full.client_type, 'confidential');
     assert.equal(full.client_secret, '');
     // Its app key still verifies passwords through the legacy route.
     ok(await call(server, 'POST', `/api/sso/v1/apps/${full.id}/users/${alice.id}`, { token: admin }));
-    const verified = ok(await call(server, 'POST', '/verify', { json: { username: ALICE.identifier, password: ALICE.secret, api_key: legacy.api_key } }));
+    const verified = ok(
+      await call(server, 'POST', '/verify', { json: { username: ALICE.identifier, password: ALICE.secret, api_key: legacy.api_key } }),
+    );
     assert.equal(verified.authorized, true);
     // Its secret was never shown; rotating gives it one.
     const rotated = ok(await call(server, 'POST', `/api/sso/v1/apps/${full.id}/rotate-secret`, { token: admin }));
@@ -266,7 +295,8 @@ describe('apps as OpenID Connect clients over REST', () => {
 
   test('who may: update:apps rotates; read:apps sees the client fields but cannot rotate or change them', async () => {
     const path = `/api/sso/v1/apps/${conf.id}/rotate-secret`;
-    const setScopes = (scopes: string) => server.app.database.dataSource.query('UPDATE users SET scopes = $2 WHERE id = $1', [alice.id, scopes]);
+    const setScopes = (scopes: string) =>
+      server.app.database.dataSource.query('UPDATE users SET scopes = $2 WHERE id = $1', [alice.id, scopes]);
     refused(await call(server, 'POST', path), 401, 'UNAUTHENTICATED');
     const plain = (await login(server, ALICE)).access_token;
     refused(await call(server, 'POST', path, { token: plain }), 403, 'PERMISSION_DENIED');
@@ -278,7 +308,11 @@ describe('apps as OpenID Connect clients over REST', () => {
     assert.equal(seen.client_id, conf.id);
     assert.equal(seen.client_secret, '');
     refused(await call(server, 'POST', path, { token: reader }), 403, 'PERMISSION_DENIED');
-    refused(await call(server, 'PATCH', `/api/sso/v1/apps/${conf.id}`, { token: reader, json: { client_type: 'public' } }), 403, 'PERMISSION_DENIED');
+    refused(
+      await call(server, 'PATCH', `/api/sso/v1/apps/${conf.id}`, { token: reader, json: { client_type: 'public' } }),
+      403,
+      'PERMISSION_DENIED',
+    );
     refused(await call(server, 'POST', '/api/sso/v1/apps', { token: reader, json: { name: 'Mine' } }), 403, 'PERMISSION_DENIED');
     assert.equal(await accepts(server, conf.id, conf.client_secret), true, 'refused calls changed nothing');
 
@@ -311,8 +345,10 @@ describe('apps as OpenID Connect clients over Connect and gRPC', () => {
     test(`client fields, switching type and rotation over ${protocol}`, async () => {
       const apps = server.client(AppRegistryService, { protocol, token: admin });
       const { app } = await apps.createApp({
-        name: `Client ${protocol}`, redirectUris: ['https://rp.example.com/cb'],
-        postLogoutRedirectUris: ['https://rp.example.com/'], allowedScopes: ['openid', 'profile'],
+        name: `Client ${protocol}`,
+        redirectUris: ['https://rp.example.com/cb'],
+        postLogoutRedirectUris: ['https://rp.example.com/'],
+        allowedScopes: ['openid', 'profile'],
       });
       assert.ok(app);
       assert.equal(app.clientId, app.id);
@@ -341,8 +377,10 @@ describe('apps as OpenID Connect clients over Connect and gRPC', () => {
       assert.equal(pub.clientType, 'public');
       assert.equal(pub.clientSecret, '');
       assert.equal(await accepts(server, app.id, app.clientSecret), false);
-      await assert.rejects(apps.rotateAppClientSecret({ id: app.id }), (e: unknown) =>
-        e instanceof ConnectError && e.code === Code.FailedPrecondition && reasonOf(e) === 'NOT_A_CONFIDENTIAL_CLIENT');
+      await assert.rejects(
+        apps.rotateAppClientSecret({ id: app.id }),
+        (e: unknown) => e instanceof ConnectError && e.code === Code.FailedPrecondition && reasonOf(e) === 'NOT_A_CONFIDENTIAL_CLIENT',
+      );
 
       const conf = (await apps.updateApp({ id: app.id, clientType: 'confidential' })).app!;
       assert.match(conf.clientSecret, SECRET);
@@ -366,15 +404,24 @@ describe('apps as OpenID Connect clients over Connect and gRPC', () => {
       await assert.rejects(apps.createApp({ name: 'Bad', redirectUris: ['https://rp.example.com/cb#f'] }), invalid);
       assert.equal(await rowCount(server), count);
 
-      const spa = (await apps.createApp({ name: `Spa ${protocol}`, clientType: 'public', redirectUris: ['http://localhost:5173/cb'] })).app!;
+      const spa = (await apps.createApp({ name: `Spa ${protocol}`, clientType: 'public', redirectUris: ['http://localhost:5173/cb'] }))
+        .app!;
       assert.equal(spa.clientType, 'public');
       assert.equal(spa.clientSecret, '');
 
-      await assert.rejects(apps.rotateAppClientSecret({ id: NO_APP }), (e: unknown) => e instanceof ConnectError && e.code === Code.NotFound);
+      await assert.rejects(
+        apps.rotateAppClientSecret({ id: NO_APP }),
+        (e: unknown) => e instanceof ConnectError && e.code === Code.NotFound,
+      );
       const denied = (e: unknown) => e instanceof ConnectError && e.code === Code.PermissionDenied;
-      await assert.rejects(server.client(AppRegistryService, { protocol, token: alice.token }).rotateAppClientSecret({ id: app.id }), denied);
-      await assert.rejects(server.client(AppRegistryService, { protocol }).rotateAppClientSecret({ id: app.id }),
-        (e: unknown) => e instanceof ConnectError && e.code === Code.Unauthenticated);
+      await assert.rejects(
+        server.client(AppRegistryService, { protocol, token: alice.token }).rotateAppClientSecret({ id: app.id }),
+        denied,
+      );
+      await assert.rejects(
+        server.client(AppRegistryService, { protocol }).rotateAppClientSecret({ id: app.id }),
+        (e: unknown) => e instanceof ConnectError && e.code === Code.Unauthenticated,
+      );
       assert.equal(await accepts(server, app.id, rotated.clientSecret), true);
     });
   }

@@ -18,7 +18,12 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})
 
 type Answer = { status: number; body: any; headers: Headers };
 
-async function call(server: TestServer, method: string, path: string, opts: { json?: unknown; token?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+async function call(
+  server: TestServer,
+  method: string,
+  path: string,
+  opts: { json?: unknown; token?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const res = await server.rest(path, { method, ...opts });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
@@ -64,19 +69,24 @@ describe('app registry over REST', () => {
   });
 
   test('POST /api/sso/v1/apps registers an app and shows its key once', async () => {
-    created = ok(await call(server, 'POST', '/api/sso/v1/apps', {
-      token: admin,
-      json: {
-        name: 'Your App', url: 'https://app.example.com', description: 'The docs example',
-        redirect_uris: ['https://app.example.com/callback'], allowed_origins: ['https://app.example.com/'],
-      },
-    }));
+    created = ok(
+      await call(server, 'POST', '/api/sso/v1/apps', {
+        token: admin,
+        json: {
+          name: 'Your App',
+          url: 'https://app.example.com',
+          description: 'The docs example',
+          redirect_uris: ['https://app.example.com/callback'],
+          allowed_origins: ['https://app.example.com/'],
+        },
+      }),
+    );
     assert.match(created.id, UUID);
     assert.equal(created.legacy_id, 1);
     assert.equal(created.name, 'Your App');
     assert.equal(created.url, 'https://app.example.com');
     assert.equal(created.description, 'The docs example');
-    assert.equal(created.audience, 'your-app', 'the default audience is the name\'s slug');
+    assert.equal(created.audience, 'your-app', "the default audience is the name's slug");
     assert.deepEqual(created.redirect_uris, ['https://app.example.com/callback']);
     assert.deepEqual(created.allowed_origins, ['https://app.example.com'], 'origins are normalized');
     assert.match(created.api_key, KEY);
@@ -105,7 +115,9 @@ describe('app registry over REST', () => {
   });
 
   test('POST /apps/ (legacy) registers {name, url} and answers the ASF shape with api_key', async () => {
-    const app = ok(await call(server, 'POST', '/apps/', { token: admin, json: { name: 'OpenProject', url: 'https://openproject.nabd-co.com' } }));
+    const app = ok(
+      await call(server, 'POST', '/apps/', { token: admin, json: { name: 'OpenProject', url: 'https://openproject.nabd-co.com' } }),
+    );
     assert.deepEqual(Object.keys(app).sort(), ['api_key', 'created_at', 'id', 'is_active', 'name', 'url']);
     assert.equal(app.id, 2);
     assert.equal(typeof app.id, 'number');
@@ -119,22 +131,31 @@ describe('app registry over REST', () => {
   test('GET /apps/ (legacy) is a bare array; api_key is only the prefix afterwards', async () => {
     const apps = ok(await call(server, 'GET', '/apps/', { token: admin }));
     assert.ok(Array.isArray(apps));
-    assert.deepEqual(apps.map((a: any) => a.id), [1, 2]);
+    assert.deepEqual(
+      apps.map((a: any) => a.id),
+      [1, 2],
+    );
     assert.equal(apps[0].api_key, created.api_key_prefix);
     assert.doesNotMatch(apps[1].api_key, KEY);
     assert.match(apps[1].api_key, /^sso_app_[a-z0-9]{12}$/);
   });
 
-  test('GET /api/sso/v1/apps pages in USSO\'s shape; the same apps as the legacy list', async () => {
+  test("GET /api/sso/v1/apps pages in USSO's shape; the same apps as the legacy list", async () => {
     const all = ok(await call(server, 'GET', '/api/sso/v1/apps', { token: admin }));
     assert.equal(all.total, 2);
     assert.equal(all.offset, 0);
     assert.equal(all.limit, 10);
-    assert.deepEqual(all.items.map((a: any) => a.legacy_id), [1, 2]);
+    assert.deepEqual(
+      all.items.map((a: any) => a.legacy_id),
+      [1, 2],
+    );
     assert.ok(all.items.every((a: any) => a.api_key === ''));
     assert.equal(all.items[1].audience, 'openproject');
     const second = ok(await call(server, 'GET', '/api/sso/v1/apps?offset=1&limit=1', { token: admin }));
-    assert.deepEqual({ n: second.items.length, total: second.total, offset: second.offset, limit: second.limit }, { n: 1, total: 2, offset: 1, limit: 1 });
+    assert.deepEqual(
+      { n: second.items.length, total: second.total, offset: second.offset, limit: second.limit },
+      { n: 1, total: 2, offset: 1, limit: 1 },
+    );
     assert.equal(second.items[0].name, 'OpenProject');
     const past = ok(await call(server, 'GET', '/api/sso/v1/apps?offset=50', { token: admin }));
     assert.deepEqual(past.items, []);
@@ -142,7 +163,7 @@ describe('app registry over REST', () => {
     refused(await call(server, 'GET', '/api/sso/v1/apps?limit=101', { token: admin }), 400, 'INVALID_PAGINATION');
   });
 
-  test('the default audience falls back to the id when the slug is taken, empty or the server\'s own', async () => {
+  test("the default audience falls back to the id when the slug is taken, empty or the server's own", async () => {
     const twin = ok(await call(server, 'POST', '/apps/', { token: admin, json: { name: 'OpenProject', url: '' } }));
     const twinFull = ok(await call(server, 'GET', '/api/sso/v1/apps?offset=2&limit=1', { token: admin })).items[0];
     assert.equal(twinFull.legacy_id, twin.id);
@@ -150,19 +171,33 @@ describe('app registry over REST', () => {
     const symbols = ok(await call(server, 'POST', '/api/sso/v1/apps', { token: admin, json: { name: '***' } }));
     assert.equal(symbols.audience, symbols.id);
     const own = ok(await call(server, 'POST', '/api/sso/v1/apps', { token: admin, json: { name: 'SSO' } }));
-    assert.equal(own.audience, own.id, 'never the server\'s default audience');
+    assert.equal(own.audience, own.id, "never the server's default audience");
     const accents = ok(await call(server, 'POST', '/api/sso/v1/apps', { token: admin, json: { name: '  Café Órder -- Tracker!  ' } }));
     assert.equal(accents.audience, 'cafe-order-tracker');
     assert.equal(accents.name, 'Café Órder -- Tracker!');
   });
 
-  test('an explicit audience is kept; a taken one is 409, the server\'s own or a malformed one 400', async () => {
-    const app = ok(await call(server, 'POST', '/api/sso/v1/apps', { token: admin, json: { name: 'API', audience: 'https://api.example.com' } }));
+  test("an explicit audience is kept; a taken one is 409, the server's own or a malformed one 400", async () => {
+    const app = ok(
+      await call(server, 'POST', '/api/sso/v1/apps', { token: admin, json: { name: 'API', audience: 'https://api.example.com' } }),
+    );
     assert.equal(app.audience, 'https://api.example.com');
     const before = (await appRows(server)).length;
-    refused(await call(server, 'POST', '/api/sso/v1/apps', { token: admin, json: { name: 'Other', audience: 'your-app' } }), 409, 'AUDIENCE_TAKEN');
-    refused(await call(server, 'POST', '/api/sso/v1/apps', { token: admin, json: { name: 'Other', audience: 'sso' } }), 400, 'INVALID_ARGUMENT');
-    refused(await call(server, 'POST', '/api/sso/v1/apps', { token: admin, json: { name: 'Other', audience: 'has space' } }), 400, 'INVALID_ARGUMENT');
+    refused(
+      await call(server, 'POST', '/api/sso/v1/apps', { token: admin, json: { name: 'Other', audience: 'your-app' } }),
+      409,
+      'AUDIENCE_TAKEN',
+    );
+    refused(
+      await call(server, 'POST', '/api/sso/v1/apps', { token: admin, json: { name: 'Other', audience: 'sso' } }),
+      400,
+      'INVALID_ARGUMENT',
+    );
+    refused(
+      await call(server, 'POST', '/api/sso/v1/apps', { token: admin, json: { name: 'Other', audience: 'has space' } }),
+      400,
+      'INVALID_ARGUMENT',
+    );
     assert.equal((await appRows(server)).length, before, 'refused registrations stored nothing');
   });
 
@@ -187,7 +222,11 @@ describe('app registry over REST', () => {
       assert.equal(r.status, 400, `${JSON.stringify(json).slice(0, 80)}: ${JSON.stringify(r.body)}`);
       assert.equal(r.body.error_code, reason, `${JSON.stringify(json).slice(0, 80)}: ${JSON.stringify(r.body)}`);
     }
-    refused(await call(server, 'POST', '/apps/', { token: admin, body: '{"name": ', headers: { 'content-type': 'application/json' } }), 400, 'MALFORMED_JSON');
+    refused(
+      await call(server, 'POST', '/apps/', { token: admin, body: '{"name": ', headers: { 'content-type': 'application/json' } }),
+      400,
+      'MALFORMED_JSON',
+    );
     refused(await call(server, 'POST', '/apps/', { token: admin, json: { url: 'https://x.example.com' } }), 400, 'MISSING_FIELD');
     refused(await call(server, 'GET', '/api/sso/v1/apps/not-a-uuid', { token: admin }), 400, 'INVALID_ID');
     refused(await call(server, 'GET', '/api/sso/v1/apps/00000000-0000-4000-8000-000000000000', { token: admin }), 404, 'APP_NOT_FOUND');
@@ -198,7 +237,17 @@ describe('app registry over REST', () => {
     const before = ok(await call(server, 'GET', `/api/sso/v1/apps/${created.id}`, { token: admin }));
     const a = ok(await call(server, 'PATCH', `/api/sso/v1/apps/${created.id}`, { token: admin, json: { description: 'Changed' } }));
     assert.equal(a.description, 'Changed');
-    for (const key of ['name', 'url', 'audience', 'redirect_uris', 'allowed_origins', 'is_active', 'api_key_prefix', 'legacy_id', 'created_at']) {
+    for (const key of [
+      'name',
+      'url',
+      'audience',
+      'redirect_uris',
+      'allowed_origins',
+      'is_active',
+      'api_key_prefix',
+      'legacy_id',
+      'created_at',
+    ]) {
       assert.deepEqual(a[key], before[key], key);
     }
     assert.ok(Date.parse(a.updated_at) >= Date.parse(before.updated_at));
@@ -208,9 +257,21 @@ describe('app registry over REST', () => {
     assert.equal(b.description, 'Changed');
     assert.deepEqual(b.allowed_origins, ['https://app.example.com']);
     refused(await call(server, 'PATCH', `/api/sso/v1/apps/${created.id}`, { token: admin, json: { name: '' } }), 400, 'INVALID_ARGUMENT');
-    refused(await call(server, 'PATCH', `/api/sso/v1/apps/${created.id}`, { token: admin, json: { audience: 'openproject' } }), 409, 'AUDIENCE_TAKEN');
-    refused(await call(server, 'PATCH', `/api/sso/v1/apps/${created.id}`, { token: admin, json: { audience: '' } }), 400, 'INVALID_ARGUMENT');
-    refused(await call(server, 'PATCH', '/api/sso/v1/apps/00000000-0000-4000-8000-000000000000', { token: admin, json: { name: 'x' } }), 404, 'APP_NOT_FOUND');
+    refused(
+      await call(server, 'PATCH', `/api/sso/v1/apps/${created.id}`, { token: admin, json: { audience: 'openproject' } }),
+      409,
+      'AUDIENCE_TAKEN',
+    );
+    refused(
+      await call(server, 'PATCH', `/api/sso/v1/apps/${created.id}`, { token: admin, json: { audience: '' } }),
+      400,
+      'INVALID_ARGUMENT',
+    );
+    refused(
+      await call(server, 'PATCH', '/api/sso/v1/apps/00000000-0000-4000-8000-000000000000', { token: admin, json: { name: 'x' } }),
+      404,
+      'APP_NOT_FOUND',
+    );
     const after = ok(await call(server, 'GET', `/api/sso/v1/apps/${created.id}`, { token: admin }));
     assert.equal(after.name, 'Your App');
     assert.equal(after.audience, 'your-app', 'refused updates changed nothing');
@@ -224,7 +285,11 @@ describe('app registry over REST', () => {
     assert.equal(rotated.id, created.id);
     const [row] = await appRows(server);
     assert.equal(row.key_hash, createHash('sha256').update(rotated.api_key).digest('hex'));
-    refused(await call(server, 'POST', '/api/sso/v1/apps/00000000-0000-4000-8000-000000000000/rotate-key', { token: admin }), 404, 'APP_NOT_FOUND');
+    refused(
+      await call(server, 'POST', '/api/sso/v1/apps/00000000-0000-4000-8000-000000000000/rotate-key', { token: admin }),
+      404,
+      'APP_NOT_FOUND',
+    );
     created = rotated;
   });
 
@@ -241,23 +306,47 @@ describe('app registry over REST', () => {
     assert.equal(apps.total, 1);
     assert.equal(apps.items[0].id, created.id);
     assert.equal(apps.items[0].api_key, '');
-    refused(await call(server, 'POST', `/api/sso/v1/apps/${created.id}/users/00000000-0000-4000-8000-000000000000`, { token: admin }), 404, 'USER_NOT_FOUND');
-    refused(await call(server, 'POST', `/api/sso/v1/apps/00000000-0000-4000-8000-000000000000/users/${alice.id}`, { token: admin }), 404, 'APP_NOT_FOUND');
+    refused(
+      await call(server, 'POST', `/api/sso/v1/apps/${created.id}/users/00000000-0000-4000-8000-000000000000`, { token: admin }),
+      404,
+      'USER_NOT_FOUND',
+    );
+    refused(
+      await call(server, 'POST', `/api/sso/v1/apps/00000000-0000-4000-8000-000000000000/users/${alice.id}`, { token: admin }),
+      404,
+      'APP_NOT_FOUND',
+    );
     refused(await call(server, 'POST', `/api/sso/v1/apps/${created.id}/users/nope`, { token: admin }), 400, 'INVALID_ID');
-    refused(await call(server, 'GET', '/api/sso/v1/apps/00000000-0000-4000-8000-000000000000/users', { token: admin }), 404, 'APP_NOT_FOUND');
-    refused(await call(server, 'GET', '/api/sso/v1/users/00000000-0000-4000-8000-000000000000/apps', { token: admin }), 404, 'USER_NOT_FOUND');
+    refused(
+      await call(server, 'GET', '/api/sso/v1/apps/00000000-0000-4000-8000-000000000000/users', { token: admin }),
+      404,
+      'APP_NOT_FOUND',
+    );
+    refused(
+      await call(server, 'GET', '/api/sso/v1/users/00000000-0000-4000-8000-000000000000/apps', { token: admin }),
+      404,
+      'USER_NOT_FOUND',
+    );
 
     assert.deepEqual(ok(await call(server, 'DELETE', path, { token: admin })), { success: true });
     assert.deepEqual(ok(await call(server, 'DELETE', path, { token: admin })), { success: false });
     assert.equal(ok(await call(server, 'GET', `/api/sso/v1/users/${alice.id}/apps`, { token: admin })).total, 0);
-    refused(await call(server, 'DELETE', `/api/sso/v1/apps/00000000-0000-4000-8000-000000000000/users/${alice.id}`, { token: admin }), 404, 'APP_NOT_FOUND');
+    refused(
+      await call(server, 'DELETE', `/api/sso/v1/apps/00000000-0000-4000-8000-000000000000/users/${alice.id}`, { token: admin }),
+      404,
+      'APP_NOT_FOUND',
+    );
   });
 
   test('legacy POST /users/{user_id}/assign/{app_id} takes sequential numbers, with no body', async () => {
     const r = ok(await call(server, 'POST', `/users/${alice.legacyId}/assign/${created.legacy_id}`, { token: admin }));
     assert.deepEqual(r, { message: 'User assigned to application' });
     const users = ok(await call(server, 'GET', `/api/sso/v1/apps/${created.id}/users`, { token: admin }));
-    assert.deepEqual(users.items.map((u: any) => u.id), [alice.id], 'the same assignment on both surfaces');
+    assert.deepEqual(
+      users.items.map((u: any) => u.id),
+      [alice.id],
+      'the same assignment on both surfaces',
+    );
     ok(await call(server, 'POST', `/users/${alice.legacyId}/assign/${created.legacy_id}`, { token: admin }));
     refused(await call(server, 'POST', `/users/9999/assign/${created.legacy_id}`, { token: admin }), 404, 'USER_NOT_FOUND');
     refused(await call(server, 'POST', `/users/${alice.legacyId}/assign/9999`, { token: admin }), 404, 'APP_NOT_FOUND');
@@ -267,20 +356,35 @@ describe('app registry over REST', () => {
 
   test('who may do what: anyone may list their own apps; the rest needs the app permissions', async () => {
     const own = ok(await call(server, 'GET', `/api/sso/v1/users/${alice.id}/apps`, { token: alice.token }));
-    assert.deepEqual(own.items.map((a: any) => a.id), [created.id]);
+    assert.deepEqual(
+      own.items.map((a: any) => a.id),
+      [created.id],
+    );
     refused(await call(server, 'GET', `/api/sso/v1/users/${adminId}/apps`, { token: alice.token }), 403, 'PERMISSION_DENIED');
     refused(await call(server, 'POST', '/api/sso/v1/apps', { token: alice.token, json: { name: 'Mine' } }), 403, 'PERMISSION_DENIED');
     refused(await call(server, 'GET', '/api/sso/v1/apps', { token: alice.token }), 403, 'PERMISSION_DENIED');
-    refused(await call(server, 'PATCH', `/api/sso/v1/apps/${created.id}`, { token: alice.token, json: { name: 'Mine' } }), 403, 'PERMISSION_DENIED');
+    refused(
+      await call(server, 'PATCH', `/api/sso/v1/apps/${created.id}`, { token: alice.token, json: { name: 'Mine' } }),
+      403,
+      'PERMISSION_DENIED',
+    );
     refused(await call(server, 'POST', `/api/sso/v1/apps/${created.id}/rotate-key`, { token: alice.token }), 403, 'PERMISSION_DENIED');
     refused(await call(server, 'DELETE', `/api/sso/v1/apps/${created.id}`, { token: alice.token }), 403, 'PERMISSION_DENIED');
     refused(await call(server, 'GET', '/apps/', { token: alice.token }), 403, 'ADMIN_REQUIRED');
     refused(await call(server, 'POST', '/apps/', { token: alice.token, json: { name: 'Mine', url: '' } }), 403, 'ADMIN_REQUIRED');
-    refused(await call(server, 'POST', `/users/${alice.legacyId}/assign/${created.legacy_id}`, { token: alice.token }), 403, 'ADMIN_REQUIRED');
+    refused(
+      await call(server, 'POST', `/users/${alice.legacyId}/assign/${created.legacy_id}`, { token: alice.token }),
+      403,
+      'ADMIN_REQUIRED',
+    );
     refused(await call(server, 'GET', '/apps/'), 401, 'UNAUTHENTICATED');
     refused(await call(server, 'GET', '/api/sso/v1/apps'), 401, 'UNAUTHENTICATED');
     // The permission is checked before existence: nothing learnt about unknown ids.
-    refused(await call(server, 'GET', '/api/sso/v1/apps/00000000-0000-4000-8000-000000000000', { token: alice.token }), 403, 'PERMISSION_DENIED');
+    refused(
+      await call(server, 'GET', '/api/sso/v1/apps/00000000-0000-4000-8000-000000000000', { token: alice.token }),
+      403,
+      'PERMISSION_DENIED',
+    );
     // The app key is not a credential for the API.
     refused(await call(server, 'GET', '/api/sso/v1/apps', { token: created.api_key }), 401, 'INVALID_API_KEY');
   });
@@ -291,7 +395,11 @@ describe('app registry over REST', () => {
     const list = ok(await call(server, 'GET', '/api/sso/v1/apps', { token: fresh.access_token }));
     assert.ok(list.total >= 2);
     ok(await call(server, 'GET', `/api/sso/v1/apps/${created.id}/users`, { token: fresh.access_token }));
-    refused(await call(server, 'POST', '/api/sso/v1/apps', { token: fresh.access_token, json: { name: 'Mine' } }), 403, 'PERMISSION_DENIED');
+    refused(
+      await call(server, 'POST', '/api/sso/v1/apps', { token: fresh.access_token, json: { name: 'Mine' } }),
+      403,
+      'PERMISSION_DENIED',
+    );
     refused(await call(server, 'GET', '/apps/', { token: fresh.access_token }), 403, 'ADMIN_REQUIRED');
     await server.app.database.dataSource.query(`UPDATE users SET scopes = '{}' WHERE id = $1`, [alice.id]);
   });
@@ -302,14 +410,19 @@ describe('app registry over REST', () => {
     assert.deepEqual(ok(await call(server, 'DELETE', `/api/sso/v1/apps/${temp.id}`, { token: admin })), { success: true });
     refused(await call(server, 'GET', `/api/sso/v1/apps/${temp.id}`, { token: admin }), 404, 'APP_NOT_FOUND');
     refused(await call(server, 'DELETE', `/api/sso/v1/apps/${temp.id}`, { token: admin }), 404, 'APP_NOT_FOUND');
-    const [{ n }] = await server.app.database.dataSource.query('SELECT count(*)::int AS n FROM app_assignments WHERE app_id = $1', [temp.id]);
+    const [{ n }] = await server.app.database.dataSource.query('SELECT count(*)::int AS n FROM app_assignments WHERE app_id = $1', [
+      temp.id,
+    ]);
     assert.equal(n, 0);
 
     const bob = await login(server, { identifier: 'bob', secret: 'BobPassword123!', register: true });
     ok(await call(server, 'POST', `/api/sso/v1/apps/${created.id}/users/${bob.user.id}`, { token: admin }));
     await server.app.database.dataSource.query('DELETE FROM users WHERE id = $1', [bob.user.id]);
     const users = ok(await call(server, 'GET', `/api/sso/v1/apps/${created.id}/users`, { token: admin }));
-    assert.deepEqual(users.items.map((u: any) => u.id), [alice.id]);
+    assert.deepEqual(
+      users.items.map((u: any) => u.id),
+      [alice.id],
+    );
     assert.equal(users.total, 1);
   });
 });
@@ -331,7 +444,11 @@ describe('app registry over Connect and gRPC', () => {
   for (const protocol of ['connect', 'grpc'] as Protocol[]) {
     test(`every RPC over ${protocol}`, async () => {
       const apps = server.client(AppRegistryService, { protocol, token: admin });
-      const { app } = await apps.createApp({ name: `Typed ${protocol}`, url: 'https://typed.example.com', redirectUris: ['https://typed.example.com/cb'] });
+      const { app } = await apps.createApp({
+        name: `Typed ${protocol}`,
+        url: 'https://typed.example.com',
+        redirectUris: ['https://typed.example.com/cb'],
+      });
       assert.ok(app);
       assert.match(app.apiKey, KEY);
       assert.equal(app.audience, `typed-${protocol}`);
@@ -354,7 +471,10 @@ describe('app registry over Connect and gRPC', () => {
       assert.notEqual(rotated.app?.apiKey, app.apiKey);
 
       assert.equal((await apps.assignAppUser({ appId: app.id, userId })).success, true);
-      assert.deepEqual((await apps.listAppUsers({ appId: app.id })).items.map((u) => u.id), [userId]);
+      assert.deepEqual(
+        (await apps.listAppUsers({ appId: app.id })).items.map((u) => u.id),
+        [userId],
+      );
       assert.ok((await apps.listUserApps({ userId })).items.some((a) => a.id === app.id));
       assert.equal((await apps.unassignAppUser({ appId: app.id, userId })).success, true);
 
@@ -363,13 +483,18 @@ describe('app registry over Connect and gRPC', () => {
       const legacyList = await apps.listLegacyApps({});
       assert.ok(legacyList.apps.some((a) => a.id === legacy.app?.id && a.apiKey !== legacy.app?.apiKey));
       const users = await server.app.database.dataSource.query('SELECT number FROM users WHERE id = $1', [userId]);
-      assert.equal((await apps.assignLegacyUser({ userId: users[0].number, appId: legacy.app!.id })).message, 'User assigned to application');
+      assert.equal(
+        (await apps.assignLegacyUser({ userId: users[0].number, appId: legacy.app!.id })).message,
+        'User assigned to application',
+      );
 
       assert.equal((await apps.deleteApp({ id: app.id })).success, true);
       await assert.rejects(apps.getApp({ id: app.id }), (e: unknown) => e instanceof ConnectError && e.code === Code.NotFound);
       await assert.rejects(apps.createApp({ name: '' }), (e: unknown) => e instanceof ConnectError && e.code === Code.InvalidArgument);
-      await assert.rejects(server.client(AppRegistryService, { protocol }).listApps({}),
-        (e: unknown) => e instanceof ConnectError && e.code === Code.Unauthenticated);
+      await assert.rejects(
+        server.client(AppRegistryService, { protocol }).listApps({}),
+        (e: unknown) => e instanceof ConnectError && e.code === Code.Unauthenticated,
+      );
     });
   }
 });
@@ -377,7 +502,7 @@ describe('app registry over Connect and gRPC', () => {
 /** The seed's Express snippet as a relying app named "your-app" runs it. */
 const expressVerify = (jwksUri: string, token: string) => seedExpressVerifier(jwksUri, 'your-app', 'http://localhost:8000')(token);
 
-describe('a registered app\'s audience is a token audience (the First Steps integration)', () => {
+describe("a registered app's audience is a token audience (the First Steps integration)", () => {
   let server: TestServer;
   let admin: string;
   let appId: string;
@@ -420,9 +545,13 @@ describe('a registered app\'s audience is a token audience (the First Steps inte
     // A new user cannot be assigned to the app yet, so `register` is ignored there: a 403
     // APP_NOT_ASSIGNED for new identifiers only (an existing one with a wrong password gets 401)
     // would tell who exists. It is the same 401 as a wrong password.
-    const newcomer = await call(server, 'POST', '/api/sso/v1/auth/login', { json: { identifier: 'newcomer@example.com', secret: 'Newcomer-Password1', register: true, audience: 'your-app' } });
+    const newcomer = await call(server, 'POST', '/api/sso/v1/auth/login', {
+      json: { identifier: 'newcomer@example.com', secret: 'Newcomer-Password1', register: true, audience: 'your-app' },
+    });
     refused(newcomer, 401, 'INVALID_CREDENTIALS');
-    const existing = await call(server, 'POST', '/api/sso/v1/auth/login', { json: { identifier: ADMIN.identifier, secret: 'Newcomer-Password1', register: true, audience: 'your-app' } });
+    const existing = await call(server, 'POST', '/api/sso/v1/auth/login', {
+      json: { identifier: ADMIN.identifier, secret: 'Newcomer-Password1', register: true, audience: 'your-app' },
+    });
     assert.equal(existing.status, newcomer.status);
     assert.deepEqual(existing.body, newcomer.body);
     assert.equal((await server.app.database.dataSource.query('SELECT count(*)::int AS n FROM users'))[0].n, before);
@@ -434,13 +563,17 @@ describe('a registered app\'s audience is a token audience (the First Steps inte
     const appSession = await login(server, { identifier: 'member@example.com', secret: 'Member-Password1', audience: 'your-app' });
     const refreshed = ok(await call(server, 'POST', '/api/sso/v1/auth/refresh', { json: { refresh_token: appSession.refresh_token } }));
     ok(await call(server, 'DELETE', `/api/sso/v1/apps/${appId}/users/${user.user.id}`, { token: admin }));
-    refused(await call(server, 'POST', '/api/sso/v1/auth/refresh', { json: { refresh_token: refreshed.refresh_token } }), 403, 'APP_NOT_ASSIGNED');
+    refused(
+      await call(server, 'POST', '/api/sso/v1/auth/refresh', { json: { refresh_token: refreshed.refresh_token } }),
+      403,
+      'APP_NOT_ASSIGNED',
+    );
     refused(await call(server, 'GET', '/api/sso/v1/me', { token: refreshed.access_token }), 401, 'SESSION_REVOKED');
     // Its session for the default audience is not touched.
     ok(await call(server, 'GET', '/api/sso/v1/me', { token: user.access_token }));
   });
 
-  test('a deactivated app\'s audience is refused again; reactivated, accepted', async () => {
+  test("a deactivated app's audience is refused again; reactivated, accepted", async () => {
     ok(await call(server, 'PATCH', `/api/sso/v1/apps/${appId}`, { token: admin, json: { is_active: false } }));
     refused(await call(server, 'POST', '/api/sso/v1/auth/login', { json: { ...ADMIN, audience: 'your-app' } }), 400, 'INVALID_AUDIENCE');
     ok(await call(server, 'PATCH', `/api/sso/v1/apps/${appId}`, { token: admin, json: { is_active: true } }));

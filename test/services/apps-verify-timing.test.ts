@@ -34,7 +34,8 @@ describe('POST /verify timing (bcrypt cost 8)', () => {
   before(async () => {
     // High limits: this measures the hash, not login protection.
     server = await startTestServer({ bcryptCost: 8, loginMaxFailures: 1000, loginMaxFailuresPerIp: 100000 });
-    const admin = (await post('/api/sso/v1/auth/login', { identifier: 'admin@example.com', secret: 'AdminPassword123!', register: true })).access_token;
+    const admin = (await post('/api/sso/v1/auth/login', { identifier: 'admin@example.com', secret: 'AdminPassword123!', register: true }))
+      .access_token;
     apiKey = (await post('/apps/', { name: 'Timed', url: '' }, admin)).api_key;
     const user = (await post('/api/sso/v1/auth/login', { identifier: 'jdoe', secret: 'secretpassword', register: true })).user;
     await post(`/users/${user.legacy_id}/assign/1`, {}, admin);

@@ -20,7 +20,12 @@ const MESSAGES = {
 
 type Answer = { status: number; body: any; headers: Headers };
 
-async function call(server: TestServer, method: string, path: string, opts: { json?: unknown; token?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+async function call(
+  server: TestServer,
+  method: string,
+  path: string,
+  opts: { json?: unknown; token?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const res = await server.rest(path, { method, ...opts });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
@@ -47,12 +52,19 @@ async function expectRefusal(server: TestServer, username: string, password: str
   assert.deepEqual(r.body, { authorized: false, message }, `${username}: ${JSON.stringify(r.body)}`);
 }
 
-interface Setup { server: TestServer; admin: string; app: any; other: any }
+interface Setup {
+  server: TestServer;
+  admin: string;
+  app: any;
+  other: any;
+}
 
 async function setUp(overrides: Parameters<typeof startTestServer>[0] = {}): Promise<Setup> {
   const server = await startTestServer(overrides);
   const admin = (await login(server, { ...ADMIN, register: true })).access_token;
-  const app = ok(await call(server, 'POST', '/apps/', { token: admin, json: { name: 'OpenProject', url: 'https://openproject.nabd-co.com' } }));
+  const app = ok(
+    await call(server, 'POST', '/apps/', { token: admin, json: { name: 'OpenProject', url: 'https://openproject.nabd-co.com' } }),
+  );
   const other = ok(await call(server, 'POST', '/apps/', { token: admin, json: { name: 'Wiki', url: 'https://wiki.example.com' } }));
   return { server, admin, app, other };
 }
@@ -73,7 +85,9 @@ describe('POST /verify outcomes', () => {
     // A second identifier, so the answer shows both username and e-mail (the legacy user routes
     // that set both belong to the directory; the ASF seed test goes through them).
     await s.server.app.database.dataSource.query(
-      `INSERT INTO user_identifiers (user_id, type, value) VALUES ($1, 'email', 'jdoe@example.com')`, [jdoe.id]);
+      `INSERT INTO user_identifiers (user_id, type, value) VALUES ($1, 'email', 'jdoe@example.com')`,
+      [jdoe.id],
+    );
     const inactive = await register(s, 'sleepy', 'SleepyPassword1', s.app.id);
     await s.server.app.database.dataSource.query('UPDATE users SET is_active = false WHERE id = $1', [inactive.id]);
     await register(s, 'outsider', 'OutsiderPassword1');
@@ -141,25 +155,29 @@ describe('POST /verify outcomes', () => {
   });
 
   test('a rotated-away key is dead at once; the new one works', async () => {
-    const app = ok(await call(s.server, 'GET', `/api/sso/v1/apps?limit=100`, { token: s.admin })).items.find((a: any) => a.legacy_id === s.app.id);
+    const app = ok(await call(s.server, 'GET', `/api/sso/v1/apps?limit=100`, { token: s.admin })).items.find(
+      (a: any) => a.legacy_id === s.app.id,
+    );
     const rotated = ok(await call(s.server, 'POST', `/api/sso/v1/apps/${app.id}/rotate-key`, { token: s.admin }));
     await expectRefusal(s.server, 'jdoe', 'secretpassword', s.app.api_key, MESSAGES.badKey);
     assert.equal(ok(await verify(s.server, 'jdoe', 'secretpassword', rotated.api_key)).authorized, true);
     s.app = { ...s.app, api_key: rotated.api_key, uuid: app.id };
   });
 
-  test('a deactivated app\'s key is dead; reactivated, it works again', async () => {
+  test("a deactivated app's key is dead; reactivated, it works again", async () => {
     ok(await call(s.server, 'PATCH', `/api/sso/v1/apps/${s.app.uuid}`, { token: s.admin, json: { is_active: false } }));
     await expectRefusal(s.server, 'jdoe', 'secretpassword', s.app.api_key, MESSAGES.badKey);
     ok(await call(s.server, 'PATCH', `/api/sso/v1/apps/${s.app.uuid}`, { token: s.admin, json: { is_active: true } }));
     assert.equal(ok(await verify(s.server, 'jdoe', 'secretpassword', s.app.api_key)).authorized, true);
   });
 
-  test('a deleted app\'s key is dead', async () => {
+  test("a deleted app's key is dead", async () => {
     const temp = ok(await call(s.server, 'POST', '/apps/', { token: s.admin, json: { name: 'Temp', url: '' } }));
     ok(await call(s.server, 'POST', `/users/${jdoe.number}/assign/${temp.id}`, { token: s.admin }));
     assert.equal(ok(await verify(s.server, 'jdoe', 'secretpassword', temp.api_key)).authorized, true);
-    const uuid = ok(await call(s.server, 'GET', '/api/sso/v1/apps?limit=100', { token: s.admin })).items.find((a: any) => a.legacy_id === temp.id).id;
+    const uuid = ok(await call(s.server, 'GET', '/api/sso/v1/apps?limit=100', { token: s.admin })).items.find(
+      (a: any) => a.legacy_id === temp.id,
+    ).id;
     ok(await call(s.server, 'DELETE', `/api/sso/v1/apps/${uuid}`, { token: s.admin }));
     await expectRefusal(s.server, 'jdoe', 'secretpassword', temp.api_key, MESSAGES.badKey);
   });
@@ -178,9 +196,13 @@ describe('POST /verify outcomes', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     assert.equal(ok(form).authorized, true);
-    const extra = await call(s.server, 'POST', '/verify', { json: { username: 'jdoe', password: 'secretpassword', api_key: s.app.api_key, remember: true } });
+    const extra = await call(s.server, 'POST', '/verify', {
+      json: { username: 'jdoe', password: 'secretpassword', api_key: s.app.api_key, remember: true },
+    });
     assert.equal(ok(extra).authorized, true);
-    const camel = await call(s.server, 'POST', '/verify', { json: { username: 'jdoe', password: 'secretpassword', apiKey: s.app.api_key } });
+    const camel = await call(s.server, 'POST', '/verify', {
+      json: { username: 'jdoe', password: 'secretpassword', apiKey: s.app.api_key },
+    });
     assert.equal(ok(camel).authorized, true);
   });
 
@@ -218,10 +240,17 @@ describe('POST /verify outcomes', () => {
   });
 
   test('every outcome is an audit event', async () => {
-    const events = ok(await call(s.server, 'GET', '/api/sso/v1/audit-events?limit=100', { token: s.admin })).items
-      .filter((e: any) => e.type === 'verify');
+    const events = ok(await call(s.server, 'GET', '/api/sso/v1/audit-events?limit=100', { token: s.admin })).items.filter(
+      (e: any) => e.type === 'verify',
+    );
     const reasons = new Set(events.map((e: any) => `${e.outcome}:${e.reason}`));
-    for (const expected of ['success:', 'failure:INVALID_CREDENTIALS', 'failure:USER_INACTIVE', 'failure:APP_NOT_ASSIGNED', 'failure:INVALID_API_KEY']) {
+    for (const expected of [
+      'success:',
+      'failure:INVALID_CREDENTIALS',
+      'failure:USER_INACTIVE',
+      'failure:APP_NOT_ASSIGNED',
+      'failure:INVALID_API_KEY',
+    ]) {
       assert.ok(reasons.has(expected), `${expected} in ${[...reasons].join(', ')}`);
     }
     const success = events.find((e: any) => e.outcome === 'success');
@@ -252,8 +281,10 @@ describe('POST /verify outcomes', () => {
         assert.equal(no.message, message);
         assert.equal(no.user, undefined);
       }
-      await assert.rejects(apps.verify({ username: 'jdoe', password: '', apiKey: s.app.api_key }),
-        (e: unknown) => e instanceof ConnectError && e.code === Code.InvalidArgument);
+      await assert.rejects(
+        apps.verify({ username: 'jdoe', password: '', apiKey: s.app.api_key }),
+        (e: unknown) => e instanceof ConnectError && e.code === Code.InvalidArgument,
+      );
     });
   }
 
@@ -293,13 +324,16 @@ describe('POST /verify and login protection', () => {
     assert.equal(viaLogin.status, 429);
     assert.equal(ok(await verify(s.server, 'keyless', 'KeylessPassword1', s.app.api_key)).authorized, true);
     const [locked] = await s.server.app.database.dataSource.query(
-      `SELECT count(*)::int AS n FROM audit_events WHERE type = 'verify' AND outcome = 'locked' AND identifier = 'locky'`);
+      `SELECT count(*)::int AS n FROM audit_events WHERE type = 'verify' AND outcome = 'locked' AND identifier = 'locky'`,
+    );
     assert.ok(locked.n >= 2);
   });
 
   test('over gRPC the lock is RESOURCE_EXHAUSTED', async () => {
     const apps = s.server.client(AppRegistryService, { protocol: 'grpc' });
-    await assert.rejects(apps.verify({ username: 'locky', password: 'LockyPassword1', apiKey: s.app.api_key }),
-      (e: unknown) => e instanceof ConnectError && e.code === Code.ResourceExhausted);
+    await assert.rejects(
+      apps.verify({ username: 'locky', password: 'LockyPassword1', apiKey: s.app.api_key }),
+      (e: unknown) => e instanceof ConnectError && e.code === Code.ResourceExhausted,
+    );
   });
 });

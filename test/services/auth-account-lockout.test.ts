@@ -15,7 +15,10 @@ import { startTestServer, type Protocol, type TestServer } from '../support/serv
 const LIMIT = 5;
 const ADMIN = { identifier: 'admin@example.com', secret: 'AdminPassword123!' };
 
-interface Answer { status: number; body: any }
+interface Answer {
+  status: number;
+  body: any;
+}
 
 describe(`per-account lockout (loginMaxFailures ${LIMIT})`, () => {
   let server: TestServer;
@@ -29,18 +32,27 @@ describe(`per-account lockout (loginMaxFailures ${LIMIT})`, () => {
 
   async function form(path: string, fields: Record<string, string>): Promise<Answer> {
     const res = await server.rest(path, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString(),
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
     });
     return { status: res.status, body: await res.json() };
   }
 
   /** An account with an e-mail address, a username and a phone number, assigned to the legacy app. */
-  async function account(name: string, phone: string): Promise<{ id: string; password: string; email: string; username: string; phone: string }> {
+  async function account(
+    name: string,
+    phone: string,
+  ): Promise<{ id: string; password: string; email: string; username: string; phone: string }> {
     const password = `${name}-Password-1`;
-    const created = await post('/api/sso/v1/users', {
-      identifiers: [{ identifier: `${name}@example.com` }, { identifier: name }, { type: 'phone', identifier: phone }],
-      password,
-    }, admin);
+    const created = await post(
+      '/api/sso/v1/users',
+      {
+        identifiers: [{ identifier: `${name}@example.com` }, { identifier: name }, { type: 'phone', identifier: phone }],
+        password,
+      },
+      admin,
+    );
     assert.equal(created.status, 200, JSON.stringify(created.body));
     assert.equal((await post(`/users/${created.body.legacy_id}/assign/1`, {}, admin)).status, 200);
     const stored = created.body.identifiers.find((i: any) => i.type === 'phone').identifier;
@@ -64,8 +76,9 @@ describe(`per-account lockout (loginMaxFailures ${LIMIT})`, () => {
 
   /** The name keys' counts: none of them reached the limit, so a lock is the account's. */
   async function nameFailures(...names: string[]): Promise<number[]> {
-    const rows = await server.app.database.dataSource.query(
-      'SELECT failures FROM login_throttles WHERE key = ANY($1::text[])', [names.map((n) => `id:${n}`)]);
+    const rows = await server.app.database.dataSource.query('SELECT failures FROM login_throttles WHERE key = ANY($1::text[])', [
+      names.map((n) => `id:${n}`),
+    ]);
     return rows.map((r: any) => r.failures);
   }
 
@@ -74,7 +87,9 @@ describe(`per-account lockout (loginMaxFailures ${LIMIT})`, () => {
     const [r] = await server.app.database.dataSource.query(
       `SELECT count(*) FILTER (WHERE outcome = 'failure' AND detail->>'reason' = 'INVALID_CREDENTIALS')::int AS checked,
               count(*) FILTER (WHERE outcome = 'locked' AND detail->>'reason' = 'ACCOUNT_LOCKED')::int AS refused
-         FROM audit_events WHERE actor_id = $1`, [userId]);
+         FROM audit_events WHERE actor_id = $1`,
+      [userId],
+    );
     return r;
   }
 
@@ -125,7 +140,10 @@ describe(`per-account lockout (loginMaxFailures ${LIMIT})`, () => {
       assert.deepEqual(r.body, u.body, name);
     }
     assert.deepEqual(await audited(a.id), { checked: LIMIT, refused: refusals.length });
-    assert.ok((await nameFailures(a.email, a.username, a.phone, phoneDigits)).every((n) => n < LIMIT), 'no single name reached the limit');
+    assert.ok(
+      (await nameFailures(a.email, a.username, a.phone, phoneDigits)).every((n) => n < LIMIT),
+      'no single name reached the limit',
+    );
     // Another account is not affected.
     assert.equal((await login(ADMIN.identifier, ADMIN.secret)).status, 200);
   });
@@ -152,7 +170,11 @@ describe(`per-account lockout (loginMaxFailures ${LIMIT})`, () => {
       const a = await account(name, protocol === 'grpc' ? '+44 20 7946 0001' : '+44 20 7946 0002');
       const names = [a.email, a.username, a.phone, a.phone.slice(1), a.email.toUpperCase()];
       for (let i = 0; i < LIMIT; i++) {
-        assert.equal(await rpcLogin(protocol, names[i % names.length]!, `Wrong-guess-${i}`), 'Unauthenticated:INVALID_CREDENTIALS', `guess ${i + 1}`);
+        assert.equal(
+          await rpcLogin(protocol, names[i % names.length]!, `Wrong-guess-${i}`),
+          'Unauthenticated:INVALID_CREDENTIALS',
+          `guess ${i + 1}`,
+        );
       }
       // The right password on every name: refused as for an unknown name, without a check.
       for (const n of names) assert.equal(await rpcLogin(protocol, n, a.password), 'Unauthenticated:INVALID_CREDENTIALS', n);
@@ -165,26 +187,36 @@ describe(`per-account lockout (loginMaxFailures ${LIMIT})`, () => {
   test('20 parallel guesses spread over 4 names, over REST and gRPC: at most 5 passwords are checked', async () => {
     const a = await account('racer', '+33 1 23 45 67 89');
     const names = [a.email, a.username, a.phone, a.phone.slice(1)];
-    const results = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
-      const identifier = names[i % names.length]!;
-      if (i % 2) return rpcLogin('grpc', identifier, `Wrong-guess-${i}`);
-      const r = await login(identifier, `Wrong-guess-${i}`);
-      return r.status === 401 ? 'Unauthenticated:INVALID_CREDENTIALS' : r.status === 429 ? 'ResourceExhausted:TOO_MANY_ATTEMPTS' : `${r.status}`;
-    }));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const identifier = names[i % names.length]!;
+        if (i % 2) return rpcLogin('grpc', identifier, `Wrong-guess-${i}`);
+        const r = await login(identifier, `Wrong-guess-${i}`);
+        return r.status === 401
+          ? 'Unauthenticated:INVALID_CREDENTIALS'
+          : r.status === 429
+            ? 'ResourceExhausted:TOO_MANY_ATTEMPTS'
+            : `${r.status}`;
+      }),
+    );
     // Each name saw 5 attempts: some may be 429 by the name's own count, the rest 401.
-    assert.ok(results.every((r) => r === 'Unauthenticated:INVALID_CREDENTIALS' || r === 'ResourceExhausted:TOO_MANY_ATTEMPTS'), results.join(','));
+    assert.ok(
+      results.every((r) => r === 'Unauthenticated:INVALID_CREDENTIALS' || r === 'ResourceExhausted:TOO_MANY_ATTEMPTS'),
+      results.join(','),
+    );
     const { checked } = await audited(a.id);
     assert.ok(checked >= 1 && checked <= LIMIT, `${checked} passwords checked`);
     assert.notEqual((await login(a.username, a.password)).status, 200);
   });
 
-  test('a success by any name lifts the account\'s count', async () => {
+  test("a success by any name lifts the account's count", async () => {
     const a = await account('steady', '+49 30 1234567');
     const names = [a.email, a.username, a.phone, a.phone.slice(1)];
     for (const n of names) assert.equal((await login(n, 'Wrong-guess')).status, 401, n);
     assert.equal((await login(a.phone, a.password)).status, 200);
     // LIMIT - 1 more failures spread over the names are plain 401s again; one more locks.
-    for (let i = 0; i < LIMIT - 1; i++) assert.equal((await login(names[i % names.length]!, 'Wrong-again')).status, 401, `after success, failure ${i + 1}`);
+    for (let i = 0; i < LIMIT - 1; i++)
+      assert.equal((await login(names[i % names.length]!, 'Wrong-again')).status, 401, `after success, failure ${i + 1}`);
     assert.equal((await login(a.email, 'Wrong-again')).status, 401);
     assert.equal((await login(a.username, a.password)).status, 401, 'the right password is not checked');
     assert.deepEqual(await audited(a.id), { checked: names.length + LIMIT, refused: 1 });

@@ -20,7 +20,11 @@ const KNOWN = { identifier: 'known@example.com', secret: 'KnownPassword123!' };
 const WEAK = 'x';
 const STRONG_WRONG = 'Not-the-password-1';
 
-interface Answer { status: number; body: unknown; ms: number }
+interface Answer {
+  status: number;
+  body: unknown;
+  ms: number;
+}
 
 async function restLogin(server: TestServer, json: Record<string, unknown>): Promise<Answer> {
   const started = performance.now();
@@ -30,7 +34,10 @@ async function restLogin(server: TestServer, json: Record<string, unknown>): Pro
 }
 
 /** The same call over gRPC: the status code, the reason and the message are what a caller sees. */
-async function grpcLogin(server: TestServer, req: { identifier: string; secret: string; register?: boolean; audience?: string }): Promise<string> {
+async function grpcLogin(
+  server: TestServer,
+  req: { identifier: string; secret: string; register?: boolean; audience?: string },
+): Promise<string> {
   try {
     await server.client(AuthService, { protocol: 'grpc' }).login(req);
     return 'OK';
@@ -54,7 +61,11 @@ async function userCount(server: TestServer): Promise<number> {
  * Medians of `tries` interleaved calls for a known and for fresh unknown identifiers. Fresh
  * identifiers each time, so neither the name's count nor a cache helps the unknown side.
  */
-async function timings(tries: number, known: () => Promise<Answer>, unknown: (i: number) => Promise<Answer>): Promise<{ k: number; u: number }> {
+async function timings(
+  tries: number,
+  known: () => Promise<Answer>,
+  unknown: (i: number) => Promise<Answer>,
+): Promise<{ k: number; u: number }> {
   await known();
   await unknown(-1);
   const k: number[] = [];
@@ -111,27 +122,39 @@ describe('registration open: a weak password is refused before anything is looke
     assert.equal(await userCount(server), users);
   });
 
-  test('through an app\'s audience, register: true is a login: the same 401 for both, over REST and gRPC', async () => {
+  test("through an app's audience, register: true is a login: the same 401 for both, over REST and gRPC", async () => {
     const users = await userCount(server);
     const known = await restLogin(server, { identifier: KNOWN.identifier, secret: STRONG_WRONG, register: true, audience: appAudience });
-    const unknown = await restLogin(server, { identifier: 'newcomer@example.com', secret: STRONG_WRONG, register: true, audience: appAudience });
+    const unknown = await restLogin(server, {
+      identifier: 'newcomer@example.com',
+      secret: STRONG_WRONG,
+      register: true,
+      audience: appAudience,
+    });
     assert.equal(known.status, 401);
     assert.equal(unknown.status, known.status);
     assert.deepEqual(unknown.body, known.body);
     const g = await grpcLogin(server, { identifier: KNOWN.identifier, secret: STRONG_WRONG, register: true, audience: appAudience });
     assert.match(g, /^Unauthenticated\|INVALID_CREDENTIALS\|/);
-    assert.equal(await grpcLogin(server, { identifier: 'newcomer@example.com', secret: STRONG_WRONG, register: true, audience: appAudience }), g);
+    assert.equal(
+      await grpcLogin(server, { identifier: 'newcomer@example.com', secret: STRONG_WRONG, register: true, audience: appAudience }),
+      g,
+    );
     assert.equal(await userCount(server), users);
   });
 
   test('timing: a weak-password probe costs no bcrypt for either (medians of 9, interleaved)', async () => {
-    const { k, u } = await timings(9,
+    const { k, u } = await timings(
+      9,
       () => restLogin(server, { identifier: KNOWN.identifier, secret: WEAK, register: true }),
-      (i) => restLogin(server, { identifier: `weak${i}@example.com`, secret: WEAK, register: true }));
+      (i) => restLogin(server, { identifier: `weak${i}@example.com`, secret: WEAK, register: true }),
+    );
     // What one bcrypt costs here, measured the same way (a wrong password, an unknown name).
-    const { k: wrong } = await timings(5,
+    const { k: wrong } = await timings(
+      5,
       () => restLogin(server, { identifier: KNOWN.identifier, secret: STRONG_WRONG }),
-      (i) => restLogin(server, { identifier: `ref${i}@example.com`, secret: STRONG_WRONG }));
+      (i) => restLogin(server, { identifier: `ref${i}@example.com`, secret: STRONG_WRONG }),
+    );
     assert.ok(wrong > 5, `bcrypt at cost 8 takes measurable time (${wrong.toFixed(1)} ms)`);
     // Before the fix a known identifier paid a bcrypt here and an unknown one did not.
     assert.ok(k < wrong / 2 && u < wrong / 2, `known ${k.toFixed(1)} ms, unknown ${u.toFixed(1)} ms, one bcrypt ${wrong.toFixed(1)} ms`);
@@ -141,11 +164,18 @@ describe('registration open: a weak password is refused before anything is looke
 describe('registration off: register: true is a login', () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ allowRegistration: false, bcryptCost: 8, loginMaxFailures: 4, loginMaxFailuresPerIp: 100_000, loginLockBase: 60 });
+    server = await startTestServer({
+      allowRegistration: false,
+      bcryptCost: 8,
+      loginMaxFailures: 4,
+      loginMaxFailuresPerIp: 100_000,
+      loginLockBase: 60,
+    });
     // Nobody can register here: the known user is put in the directory directly.
     const passwordHash = await new PasswordHasher(8).hash(KNOWN.secret);
     await server.app.database.dataSource.transaction((tx) =>
-      insertUser(tx, { identifiers: [{ type: 'email', value: KNOWN.identifier }], passwordHash, bootstrapAdmin: false }));
+      insertUser(tx, { identifiers: [{ type: 'email', value: KNOWN.identifier }], passwordHash, bootstrapAdmin: false }),
+    );
   });
   after(async () => {
     await server?.stop();
@@ -182,10 +212,13 @@ describe('registration off: register: true is a login', () => {
     try {
       const passwordHash = await new PasswordHasher(8).hash(KNOWN.secret);
       await rest.app.database.dataSource.transaction((tx) =>
-        insertUser(tx, { identifiers: [{ type: 'email', value: KNOWN.identifier }], passwordHash, bootstrapAdmin: false }));
-      const { k, u } = await timings(9,
+        insertUser(tx, { identifiers: [{ type: 'email', value: KNOWN.identifier }], passwordHash, bootstrapAdmin: false }),
+      );
+      const { k, u } = await timings(
+        9,
         () => restLogin(rest, { identifier: KNOWN.identifier, secret: STRONG_WRONG, register: true }),
-        (i) => restLogin(rest, { identifier: `probe${i}@example.com`, secret: STRONG_WRONG, register: true }));
+        (i) => restLogin(rest, { identifier: `probe${i}@example.com`, secret: STRONG_WRONG, register: true }),
+      );
       assert.ok(k > 5, `bcrypt at cost 8 takes measurable time (${k.toFixed(1)} ms)`);
       const ratio = u / k;
       // Before the fix the unknown side answered 403 without a bcrypt: a fraction of the time.

@@ -75,7 +75,7 @@ describe('USSO First Steps, as printed', () => {
   test('2. Get User Information (fetch snippet)', async () => {
     const response = await fetch(`${server.url}/api/sso/v1/me`, {
       headers: {
-        'Authorization': `Bearer ${data.access_token}`,
+        Authorization: `Bearer ${data.access_token}`,
       },
     });
     assert.equal(response.status, 200);

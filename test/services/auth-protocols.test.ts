@@ -13,13 +13,20 @@ const ADMIN = { identifier: 'admin@example.com', secret: 'AdminPassword123!' };
 const PLAIN = { identifier: 'plain@example.com', secret: 'PlainPassword123!' };
 
 type Rpc =
-  | 'login' | 'refresh' | 'logout' | 'getMe' | 'verifyToken' | 'listSessions' | 'deleteSession'
-  | 'createToken' | 'listSigningKeys' | 'rotateSigningKey' | 'listAuditEvents';
+  | 'login'
+  | 'refresh'
+  | 'logout'
+  | 'getMe'
+  | 'verifyToken'
+  | 'listSessions'
+  | 'deleteSession'
+  | 'createToken'
+  | 'listSigningKeys'
+  | 'rotateSigningKey'
+  | 'listAuditEvents';
 
 /** A call's outcome in one shape for every channel: the REST JSON (proto names, response_body applied), or the error. */
-type Outcome =
-  | { ok: true; body: any }
-  | { ok: false; code: string; reason: string; message: string };
+type Outcome = { ok: true; body: any } | { ok: false; code: string; reason: string; message: string };
 
 interface Channel {
   name: string;
@@ -30,8 +37,13 @@ interface Channel {
 const responseBody: Partial<Record<Rpc, string>> = { getMe: 'user', verifyToken: 'claims' };
 
 const statusOf: Record<string, number> = {
-  invalid_argument: 400, unauthenticated: 401, permission_denied: 403, not_found: 404,
-  already_exists: 409, resource_exhausted: 429, internal: 500,
+  invalid_argument: 400,
+  unauthenticated: 401,
+  permission_denied: 403,
+  not_found: 404,
+  already_exists: 409,
+  resource_exhausted: 429,
+  internal: 500,
 };
 
 function rpcChannel(server: TestServer, protocol: 'connect' | 'grpc'): Channel {
@@ -68,23 +80,47 @@ function restChannel(server: TestServer): Channel {
     async call(rpc, req, token) {
       let res: Response;
       switch (rpc) {
-        case 'login': res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: req, token }); break;
-        case 'refresh': res = await server.rest('/api/sso/v1/auth/refresh', { method: 'POST', json: { refresh_token: req.refreshToken }, token }); break;
-        case 'logout': res = await server.rest('/api/sso/v1/auth/logout', { method: 'POST', token }); break;
-        case 'getMe': res = await server.rest('/api/sso/v1/me', { token }); break;
-        case 'verifyToken': res = await server.rest('/api/sso/v1/auth/verify-token', { method: 'POST', json: { token: req.token }, token }); break;
-        case 'listSessions': res = await server.rest(`/api/sso/v1/sessions${q({ user_id: req.userId, offset: req.offset, limit: req.limit })}`, { token }); break;
-        case 'deleteSession': res = await server.rest(`/api/sso/v1/sessions/${req.id}`, { method: 'DELETE', token }); break;
+        case 'login':
+          res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: req, token });
+          break;
+        case 'refresh':
+          res = await server.rest('/api/sso/v1/auth/refresh', { method: 'POST', json: { refresh_token: req.refreshToken }, token });
+          break;
+        case 'logout':
+          res = await server.rest('/api/sso/v1/auth/logout', { method: 'POST', token });
+          break;
+        case 'getMe':
+          res = await server.rest('/api/sso/v1/me', { token });
+          break;
+        case 'verifyToken':
+          res = await server.rest('/api/sso/v1/auth/verify-token', { method: 'POST', json: { token: req.token }, token });
+          break;
+        case 'listSessions':
+          res = await server.rest(`/api/sso/v1/sessions${q({ user_id: req.userId, offset: req.offset, limit: req.limit })}`, { token });
+          break;
+        case 'deleteSession':
+          res = await server.rest(`/api/sso/v1/sessions/${req.id}`, { method: 'DELETE', token });
+          break;
         case 'createToken':
           res = await server.rest('/token', {
-            method: 'POST', token,
+            method: 'POST',
+            token,
             headers: { 'content-type': 'application/x-www-form-urlencoded' },
             body: new URLSearchParams({ username: String(req.username), password: String(req.password) }).toString(),
           });
           break;
-        case 'listSigningKeys': res = await server.rest('/api/sso/v1/keys', { token }); break;
-        case 'rotateSigningKey': res = await server.rest('/api/sso/v1/keys/rotate', { method: 'POST', token }); break;
-        case 'listAuditEvents': res = await server.rest(`/api/sso/v1/audit-events${q({ offset: req.offset, limit: req.limit, actor_id: req.actorId, outcome: req.outcome })}`, { token }); break;
+        case 'listSigningKeys':
+          res = await server.rest('/api/sso/v1/keys', { token });
+          break;
+        case 'rotateSigningKey':
+          res = await server.rest('/api/sso/v1/keys/rotate', { method: 'POST', token });
+          break;
+        case 'listAuditEvents':
+          res = await server.rest(
+            `/api/sso/v1/audit-events${q({ offset: req.offset, limit: req.limit, actor_id: req.actorId, outcome: req.outcome })}`,
+            { token },
+          );
+          break;
       }
       assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
       const body = await res.json();
@@ -147,7 +183,10 @@ describe('AuthService over every protocol', () => {
       });
 
       test('Login: tokens, session and the user', async () => {
-        for (const [who, res, id, isAdmin] of [['admin', admin, adminId, true], ['plain', plain, plainId, false]] as const) {
+        for (const [who, res, id, isAdmin] of [
+          ['admin', admin, adminId, true],
+          ['plain', plain, plainId, false],
+        ] as const) {
           assert.equal(typeof res.access_token, 'string', who);
           assert.equal(res.access_token.split('.').length, 3, who);
           assert.equal(typeof res.refresh_token, 'string', who);
@@ -159,7 +198,12 @@ describe('AuthService over every protocol', () => {
           assert.equal(res.user.is_admin, isAdmin, who);
           assert.equal(res.user.is_active, true, who);
         }
-        refused(await ch.call('login', { identifier: ADMIN.identifier, secret: 'wrong-password' }), 'unauthenticated', 'INVALID_CREDENTIALS', 'wrong password');
+        refused(
+          await ch.call('login', { identifier: ADMIN.identifier, secret: 'wrong-password' }),
+          'unauthenticated',
+          'INVALID_CREDENTIALS',
+          'wrong password',
+        );
         refused(await ch.call('login', { identifier: '', secret: 'x' }), 'invalid_argument', 'MISSING_FIELD', 'missing identifier');
         // A success resets the identifier's failure count.
         ok(await ch.call('login', { ...ADMIN }), 'admin login again');
@@ -199,26 +243,39 @@ describe('AuthService over every protocol', () => {
         refused(await ch.call('verifyToken', { token: '' }), 'invalid_argument', 'MISSING_FIELD', 'empty token');
       });
 
-      test('ListSessions: own sessions; another user\'s only with permission', async () => {
+      test("ListSessions: own sessions; another user's only with permission", async () => {
         const own = ok(await ch.call('listSessions', {}, plain.access_token), 'own sessions');
         assert.ok(own.total >= 1);
         assert.equal(own.offset, 0);
         assert.equal(own.limit, 10);
         assert.ok(own.items.every((s: any) => s.user_id === plainId));
         const current = own.items.filter((s: any) => s.current);
-        assert.deepEqual(current.map((s: any) => s.id), [plain.session_id]);
+        assert.deepEqual(
+          current.map((s: any) => s.id),
+          [plain.session_id],
+        );
         // Naming oneself is the same as naming nobody.
         const self = ok(await ch.call('listSessions', { userId: plainId }, plain.access_token), 'own sessions by id');
         assert.equal(self.total, own.total);
-        refused(await ch.call('listSessions', { userId: adminId }, plain.access_token), 'permission_denied', 'PERMISSION_DENIED', 'plain lists admin sessions');
+        refused(
+          await ch.call('listSessions', { userId: adminId }, plain.access_token),
+          'permission_denied',
+          'PERMISSION_DENIED',
+          'plain lists admin sessions',
+        );
         const others = ok(await ch.call('listSessions', { userId: plainId }, admin.access_token), 'admin lists plain sessions');
         assert.ok(others.items.some((s: any) => s.id === plain.session_id));
         assert.ok(others.items.every((s: any) => s.user_id === plainId && s.current === false));
         refused(await ch.call('listSessions', {}), 'unauthenticated', 'UNAUTHENTICATED', 'anonymous');
       });
 
-      test('DeleteSession: own works, another\'s is not found for a plain user, the admin may', async () => {
-        refused(await ch.call('deleteSession', { id: admin.session_id }, plain.access_token), 'not_found', 'SESSION_NOT_FOUND', 'plain deletes admin session');
+      test("DeleteSession: own works, another's is not found for a plain user, the admin may", async () => {
+        refused(
+          await ch.call('deleteSession', { id: admin.session_id }, plain.access_token),
+          'not_found',
+          'SESSION_NOT_FOUND',
+          'plain deletes admin session',
+        );
         // The admin's session is untouched.
         ok(await ch.call('getMe', {}, admin.access_token), 'admin still signed in');
 
@@ -226,11 +283,20 @@ describe('AuthService over every protocol', () => {
         assert.deepEqual(ok(await ch.call('deleteSession', { id: extra.session_id }, plain.access_token), 'delete own'), { success: true });
         refused(await ch.call('getMe', {}, extra.access_token), 'unauthenticated', 'SESSION_REVOKED', 'deleted session token');
         // Already revoked: no longer live.
-        assert.deepEqual(ok(await ch.call('deleteSession', { id: extra.session_id }, plain.access_token), 'delete twice'), { success: false });
+        assert.deepEqual(ok(await ch.call('deleteSession', { id: extra.session_id }, plain.access_token), 'delete twice'), {
+          success: false,
+        });
 
         const victim = ok(await ch.call('login', { ...PLAIN }), 'another plain login');
-        assert.deepEqual(ok(await ch.call('deleteSession', { id: victim.session_id }, admin.access_token), 'admin deletes plain session'), { success: true });
-        refused(await ch.call('refresh', { refreshToken: victim.refresh_token }), 'unauthenticated', 'SESSION_REVOKED', 'refresh of deleted session');
+        assert.deepEqual(ok(await ch.call('deleteSession', { id: victim.session_id }, admin.access_token), 'admin deletes plain session'), {
+          success: true,
+        });
+        refused(
+          await ch.call('refresh', { refreshToken: victim.refresh_token }),
+          'unauthenticated',
+          'SESSION_REVOKED',
+          'refresh of deleted session',
+        );
 
         refused(await ch.call('deleteSession', { id: 'not-a-uuid' }, plain.access_token), 'invalid_argument', 'INVALID_ID', 'bad id');
         refused(await ch.call('deleteSession', { id: extra.session_id }), 'unauthenticated', 'UNAUTHENTICATED', 'anonymous');
@@ -254,7 +320,7 @@ describe('AuthService over every protocol', () => {
         refused(await ch.call('refresh', {}), 'invalid_argument', 'MISSING_FIELD', 'missing');
       });
 
-      test('Logout: ends the caller\'s session; anonymous is 401', async () => {
+      test("Logout: ends the caller's session; anonymous is 401", async () => {
         const s = ok(await ch.call('login', { ...PLAIN }), 'login');
         assert.deepEqual(ok(await ch.call('logout', {}, s.access_token), 'logout'), { success: true });
         refused(await ch.call('getMe', {}, s.access_token), 'unauthenticated', 'SESSION_REVOKED', 'after logout');
@@ -271,9 +337,24 @@ describe('AuthService over every protocol', () => {
         assert.equal(typeof t.access_token, 'string');
         assert.equal(t.expires_in, 900);
         assert.equal(ok(await ch.call('getMe', {}, t.access_token), 'token works').id, adminId);
-        refused(await ch.call('createToken', { username: PLAIN.identifier, password: PLAIN.secret }), 'permission_denied', 'ADMIN_REQUIRED', 'plain user');
-        refused(await ch.call('createToken', { username: ADMIN.identifier, password: 'wrong-password' }), 'unauthenticated', 'INVALID_CREDENTIALS', 'wrong password');
-        refused(await ch.call('createToken', { username: 'nobody@example.com', password: 'whatever-password' }), 'unauthenticated', 'INVALID_CREDENTIALS', 'unknown user');
+        refused(
+          await ch.call('createToken', { username: PLAIN.identifier, password: PLAIN.secret }),
+          'permission_denied',
+          'ADMIN_REQUIRED',
+          'plain user',
+        );
+        refused(
+          await ch.call('createToken', { username: ADMIN.identifier, password: 'wrong-password' }),
+          'unauthenticated',
+          'INVALID_CREDENTIALS',
+          'wrong password',
+        );
+        refused(
+          await ch.call('createToken', { username: 'nobody@example.com', password: 'whatever-password' }),
+          'unauthenticated',
+          'INVALID_CREDENTIALS',
+          'unknown user',
+        );
         ok(await ch.call('createToken', { username: ADMIN.identifier, password: ADMIN.secret }), 'admin token again');
       });
 
@@ -287,7 +368,10 @@ describe('AuthService over every protocol', () => {
           assert.equal(typeof k.created_at, 'string');
         }
         const kid = JSON.parse(Buffer.from(admin.access_token.split('.')[0], 'base64url').toString()).kid;
-        assert.ok(keys.items.some((k: any) => k.kid === kid), 'the key that signed the token is listed');
+        assert.ok(
+          keys.items.some((k: any) => k.kid === kid),
+          'the key that signed the token is listed',
+        );
         assert.equal(keys.items.filter((k: any) => k.status === 'active').length, 1);
         refused(await ch.call('listSigningKeys', {}, plain.access_token), 'permission_denied', 'PERMISSION_DENIED', 'plain');
         refused(await ch.call('listSigningKeys', {}), 'unauthenticated', 'UNAUTHENTICATED', 'anonymous');
@@ -322,8 +406,21 @@ describe('AuthService over every protocol', () => {
         assert.equal(events.limit, 100);
         assert.ok(events.total >= events.items.length && events.items.length > 0);
         const times = events.items.map((e: any) => Date.parse(e.occurred_at));
-        assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first');
-        assert.ok(events.items.some((e: any) => e.type === 'login' && e.outcome === 'success' && e.identifier === PLAIN.identifier && e.actor_id === plainId && e.ip === '127.0.0.1'));
+        assert.deepEqual(
+          times,
+          [...times].sort((a, b) => b - a),
+          'newest first',
+        );
+        assert.ok(
+          events.items.some(
+            (e: any) =>
+              e.type === 'login' &&
+              e.outcome === 'success' &&
+              e.identifier === PLAIN.identifier &&
+              e.actor_id === plainId &&
+              e.ip === '127.0.0.1',
+          ),
+        );
         assert.ok(events.items.some((e: any) => e.outcome === 'failure' && e.reason === 'INVALID_CREDENTIALS'));
         const failures = ok(await ch.call('listAuditEvents', { outcome: 'failure' }, admin.access_token), 'failures');
         assert.ok(failures.items.length > 0 && failures.items.every((e: any) => e.outcome === 'failure'));
@@ -336,11 +433,12 @@ describe('AuthService over every protocol', () => {
   }
 
   describe('POST /token (legacy ASF form login)', () => {
-    const form = (username: string, password: string) => server.rest('/token', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: `username=${encodeURIComponent(username)}&password=${encodeURIComponent(password)}`,
-    });
+    const form = (username: string, password: string) =>
+      server.rest('/token', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: `username=${encodeURIComponent(username)}&password=${encodeURIComponent(password)}`,
+      });
 
     test('the admin gets {access_token, token_type: "bearer"} that works on /api/sso/v1/me', async () => {
       const res = await form(ADMIN.identifier, ADMIN.secret);

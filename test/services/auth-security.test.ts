@@ -17,7 +17,11 @@ import { startTestServer, type TestServer } from '../support/server.js';
 const ADMIN = { identifier: 'admin@example.com', secret: 'AdminPassword123!' };
 const PLAIN = { identifier: 'plain@example.com', secret: 'PlainPassword123!' };
 
-async function login(server: TestServer, body: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }> {
+async function login(
+  server: TestServer,
+  body: Record<string, unknown>,
+  headers?: Record<string, string>,
+): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: body, headers });
   return { status: res.status, body: await res.json(), headers: res.headers };
 }
@@ -28,7 +32,12 @@ async function mustLogin(server: TestServer, body: Record<string, unknown>): Pro
   return r.body;
 }
 
-interface Counts { users: number; identifiers: number; sessions: number; live: number }
+interface Counts {
+  users: number;
+  identifiers: number;
+  sessions: number;
+  live: number;
+}
 
 async function counts(server: TestServer): Promise<Counts> {
   const [row] = await server.app.database.dataSource.query(`SELECT
@@ -74,8 +83,11 @@ describe('on a fresh server', () => {
   });
 
   test('6 different users registering in parallel on an empty system: exactly one becomes the administrator', async () => {
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) =>
-      login(server, { identifier: `racer${i}@example.com`, secret: `RacerPassword${i}!`, register: true })));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        login(server, { identifier: `racer${i}@example.com`, secret: `RacerPassword${i}!`, register: true }),
+      ),
+    );
     for (const r of results) assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(results.filter((r) => r.body.user.is_admin === true).length, 1);
     assert.equal(results.filter((r) => r.body.user.is_admin === false).length, 5);
@@ -86,8 +98,9 @@ describe('on a fresh server', () => {
 
   test('the same identifier registered 4 times in parallel: exactly one user row', async () => {
     const before = await counts(server);
-    const results = await Promise.all(Array.from({ length: 4 }, () =>
-      login(server, { identifier: 'Twin@Example.com', secret: 'TwinPassword123!', register: true })));
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => login(server, { identifier: 'Twin@Example.com', secret: 'TwinPassword123!', register: true })),
+    );
     for (const r of results) {
       // Either it won, logged in as the winner, or lost the race cleanly.
       if (r.status === 200) assert.equal(r.body.user.identifiers[0].identifier, 'twin@example.com');
@@ -97,7 +110,8 @@ describe('on a fresh server', () => {
     const ids = new Set(results.filter((r) => r.status === 200).map((r) => r.body.user.id));
     assert.equal(ids.size, 1, 'every success is the same user');
     const rows = await server.app.database.dataSource.query(
-      `SELECT count(DISTINCT u.id)::int AS n FROM users u JOIN user_identifiers i ON i.user_id = u.id WHERE i.value = 'twin@example.com'`);
+      `SELECT count(DISTINCT u.id)::int AS n FROM users u JOIN user_identifiers i ON i.user_id = u.id WHERE i.value = 'twin@example.com'`,
+    );
     assert.equal(rows[0].n, 1);
     const after = await counts(server);
     assert.equal(after.users, before.users + 1);
@@ -108,7 +122,8 @@ describe('on a fresh server', () => {
     before(async () => {
       // The administrator is whoever won the race above; make one we know the password of.
       const [row] = await server.app.database.dataSource.query(
-        `SELECT i.value FROM users u JOIN user_identifiers i ON i.user_id = u.id WHERE u.is_admin`);
+        `SELECT i.value FROM users u JOIN user_identifiers i ON i.user_id = u.id WHERE u.is_admin`,
+      );
       // (When the race test was filtered out, the first user registered here is the administrator.)
       admin = row
         ? await mustLogin(server, { identifier: row.value, secret: `RacerPassword${/racer(\d)/.exec(row.value)![1]}!` })
@@ -139,7 +154,8 @@ describe('on a fresh server', () => {
       await refused(server, { identifier: 'sleeper', secret: 'SleeperPassword1' }, 403, 'permission_denied', 'USER_INACTIVE');
       await refused(server, { identifier: 'sleeper', secret: 'NotThePassword1' }, 401, 'unauthenticated', 'INVALID_CREDENTIALS');
       const token = await server.rest('/token', {
-        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: 'username=sleeper&password=SleeperPassword1',
       });
       assert.equal(token.status, 403);
@@ -167,18 +183,35 @@ describe('on a fresh server', () => {
       assertError(await post(JSON.stringify({ identifier: 'new@example.com', register: true })), 400, 'invalid_argument', 'MISSING_FIELD');
       assertError(await post(undefined), 400, 'invalid_argument', 'MISSING_FIELD');
       assertError(await post(JSON.stringify({ identifier: 42, secret: 'x' })), 400, 'invalid_argument');
-      assertError(await post(JSON.stringify({ identifier: 'new@example.com', secret: 'abc', register: true })), 400, 'invalid_argument', 'WEAK_PASSWORD');
-      assertError(await post(JSON.stringify({ identifier: 'not an identifier!', secret: 'SecurePassword123!', register: true })), 400, 'invalid_argument', 'INVALID_IDENTIFIER');
+      assertError(
+        await post(JSON.stringify({ identifier: 'new@example.com', secret: 'abc', register: true })),
+        400,
+        'invalid_argument',
+        'WEAK_PASSWORD',
+      );
+      assertError(
+        await post(JSON.stringify({ identifier: 'not an identifier!', secret: 'SecurePassword123!', register: true })),
+        400,
+        'invalid_argument',
+        'INVALID_IDENTIFIER',
+      );
       assertError(await post('identifier=x', 'text/plain'), 415, 'invalid_argument', 'UNSUPPORTED_MEDIA_TYPE');
 
       // 2 MiB: over the 1 MiB limit.
-      const big = JSON.stringify({ identifier: 'big@example.com', secret: 'SecurePassword123!', register: true, pad: 'x'.repeat(2 * 1024 * 1024) });
+      const big = JSON.stringify({
+        identifier: 'big@example.com',
+        secret: 'SecurePassword123!',
+        register: true,
+        pad: 'x'.repeat(2 * 1024 * 1024),
+      });
       const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: big });
       assert.equal(res.status, 413);
       const tooBig = await res.json();
       assert.equal(tooBig.error_code, 'BODY_TOO_LARGE');
 
-      const users = await server.app.database.dataSource.query(`SELECT count(*)::int AS n FROM user_identifiers WHERE value IN ('new@example.com', 'big@example.com')`);
+      const users = await server.app.database.dataSource.query(
+        `SELECT count(*)::int AS n FROM user_identifiers WHERE value IN ('new@example.com', 'big@example.com')`,
+      );
       assert.equal(users[0].n, 0, 'no user created');
       assert.deepEqual(await counts(server), before);
       // The server is fine afterwards.
@@ -192,7 +225,7 @@ describe('on a fresh server', () => {
         'Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln': 'INVALID_TOKEN',
         [`Bearer ${plain.access_token.slice(0, -4)}AAAA`]: 'INVALID_TOKEN',
         [`Bearer ${plain.refresh_token}`]: 'INVALID_TOKEN',
-        'Bearer': 'UNAUTHENTICATED',
+        Bearer: 'UNAUTHENTICATED',
         'Basic dXNlcjpwYXNz': 'UNAUTHENTICATED',
       };
       for (const [authorization, reason] of Object.entries(cases)) {
@@ -232,8 +265,20 @@ describe('with registration disabled', () => {
     const before = await counts(server);
     // Not 403 REGISTRATION_DISABLED: only unknown identifiers would get that, which tells who
     // exists (test/services/auth-enumeration.test.ts compares with a known one).
-    const reg = await refused(server, { identifier: 'user@example.com', secret: 'SecurePassword123!', register: true }, 401, 'unauthenticated', 'INVALID_CREDENTIALS');
-    const plain = await refused(server, { identifier: 'user@example.com', secret: 'SecurePassword123!' }, 401, 'unauthenticated', 'INVALID_CREDENTIALS');
+    const reg = await refused(
+      server,
+      { identifier: 'user@example.com', secret: 'SecurePassword123!', register: true },
+      401,
+      'unauthenticated',
+      'INVALID_CREDENTIALS',
+    );
+    const plain = await refused(
+      server,
+      { identifier: 'user@example.com', secret: 'SecurePassword123!' },
+      401,
+      'unauthenticated',
+      'INVALID_CREDENTIALS',
+    );
     assert.deepEqual(reg.body, plain.body);
     assert.deepEqual(await counts(server), before);
     assert.equal(before.users, 0);
@@ -269,7 +314,10 @@ describe('timing: an unknown user costs what a wrong password costs (bcrypt cost
     }
     const ratio = median(unknown) / median(wrong);
     assert.ok(median(wrong) > 5, `bcrypt at cost 8 takes measurable time (${median(wrong)} ms)`);
-    assert.ok(ratio >= 0.5 && ratio <= 2, `unknown ${median(unknown).toFixed(1)} ms / wrong ${median(wrong).toFixed(1)} ms = ${ratio.toFixed(2)}`);
+    assert.ok(
+      ratio >= 0.5 && ratio <= 2,
+      `unknown ${median(unknown).toFixed(1)} ms / wrong ${median(wrong).toFixed(1)} ms = ${ratio.toFixed(2)}`,
+    );
   });
 });
 
@@ -297,13 +345,20 @@ describe('login protection (loginMaxFailures 3, loginLockBase 2)', () => {
     const seconds = Number(retryAfter);
     assert.ok(seconds >= 1 && seconds <= 2, retryAfter);
     // The identifier is normalized before it is counted: another spelling is the same identifier.
-    await refused(server, { identifier: PLAIN.identifier.toUpperCase(), secret: PLAIN.secret }, 429, 'resource_exhausted', 'TOO_MANY_ATTEMPTS');
+    await refused(
+      server,
+      { identifier: PLAIN.identifier.toUpperCase(), secret: PLAIN.secret },
+      429,
+      'resource_exhausted',
+      'TOO_MANY_ATTEMPTS',
+    );
     // Other identifiers are not affected.
     await mustLogin(server, ADMIN);
     // Still locked a moment later, also at the legacy token door (which shares the count).
     await refused(server, { ...PLAIN }, 429, 'resource_exhausted', 'TOO_MANY_ATTEMPTS');
     const legacy = await server.rest('/token', {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ username: PLAIN.identifier, password: PLAIN.secret }).toString(),
     });
     assertError({ status: legacy.status, body: await legacy.json() }, 429, 'resource_exhausted', 'TOO_MANY_ATTEMPTS');
@@ -325,8 +380,7 @@ describe('login protection (loginMaxFailures 3, loginLockBase 2)', () => {
     await mustLogin(server, { identifier: 'target@example.com', secret: 'TargetPassword1', register: true });
     for (const identifier of ['target@example.com', 'fresh1@example.com', 'fresh2@example.com', 'fresh3@example.com']) {
       const before = await counts(server);
-      const results = await Promise.all(Array.from({ length: 10 }, () =>
-        login(server, { identifier, secret: 'WrongPassword123!' })));
+      const results = await Promise.all(Array.from({ length: 10 }, () => login(server, { identifier, secret: 'WrongPassword123!' })));
       assert.deepEqual(await counts(server), before);
       const statuses = results.map((r) => r.status);
       const unauthorized = statuses.filter((s) => s === 401).length;
@@ -348,8 +402,8 @@ describe('login protection (loginMaxFailures 3, loginLockBase 2)', () => {
     assert.equal(offset, 0);
     assert.equal(limit, 100);
     assert.ok(total >= items.length);
-    const find = (outcome: string, reason: string) => items.find((e: any) =>
-      e.outcome === outcome && e.identifier === PLAIN.identifier && e.reason === reason && e.type === 'login');
+    const find = (outcome: string, reason: string) =>
+      items.find((e: any) => e.outcome === outcome && e.identifier === PLAIN.identifier && e.reason === reason && e.type === 'login');
     const success = find('success', '');
     const failure = find('failure', 'INVALID_CREDENTIALS');
     const locked = find('locked', 'TOO_MANY_ATTEMPTS');
@@ -385,9 +439,21 @@ describe('login protection per address (loginMaxFailuresPerIp 4)', () => {
 
   test('failures on different identifiers from one address lock the address', async () => {
     for (let i = 0; i < 4; i++) {
-      await refused(server, { identifier: `guess${i}@example.com`, secret: 'WrongPassword123!' }, 401, 'unauthenticated', 'INVALID_CREDENTIALS');
+      await refused(
+        server,
+        { identifier: `guess${i}@example.com`, secret: 'WrongPassword123!' },
+        401,
+        'unauthenticated',
+        'INVALID_CREDENTIALS',
+      );
     }
-    const next = await refused(server, { identifier: 'guess9@example.com', secret: 'WrongPassword123!' }, 429, 'resource_exhausted', 'TOO_MANY_ATTEMPTS');
+    const next = await refused(
+      server,
+      { identifier: 'guess9@example.com', secret: 'WrongPassword123!' },
+      429,
+      'resource_exhausted',
+      'TOO_MANY_ATTEMPTS',
+    );
     assert.match(next.headers.get('retry-after') ?? '', /^\d+$/);
     // Even a real user with the right password from that address waits.
     await refused(server, { ...PLAIN }, 429, 'resource_exhausted', 'TOO_MANY_ATTEMPTS');
@@ -409,7 +475,11 @@ describe('password hash upgrade on a restart with a higher cost', () => {
     shutdownGrace: 1,
   });
   const post = async (a: App, body: unknown) => {
-    const res = await fetch(`${a.url}/api/sso/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${a.url}/api/sso/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: await res.json() };
   };
   const storedHash = async (a: App, userId: string): Promise<string> =>

@@ -7,7 +7,12 @@ import { startTestServer, type TestServer } from '../support/server.js';
 const ADMIN = { identifier: 'admin@example.com', secret: 'AdminPassword123!' };
 const PLAIN = { identifier: 'plain@example.com', secret: 'PlainPassword123!' };
 
-interface Tokens { access_token: string; refresh_token: string; session_id: string; user: { id: string } }
+interface Tokens {
+  access_token: string;
+  refresh_token: string;
+  session_id: string;
+  user: { id: string };
+}
 
 describe('sessions', () => {
   let server: TestServer;
@@ -116,9 +121,14 @@ describe('sessions', () => {
         assert.equal(l.status, 401, JSON.stringify(l.body));
         assert.ok(['REFRESH_TOKEN_REUSED', 'SESSION_REVOKED'].includes(l.body.error_code), l.body.error_code);
       }
-      assert.ok(losses.some((l) => l.body.error_code === 'REFRESH_TOKEN_REUSED'), 'reuse was detected');
+      assert.ok(
+        losses.some((l) => l.body.error_code === 'REFRESH_TOKEN_REUSED'),
+        'reuse was detected',
+      );
       await assertSessionDead([s0, ...wins.map((w) => w.body)], `after ${n} racing refreshes`);
-      const rows = await server.app.database.dataSource.query('SELECT revoked_at, revoked_reason FROM sessions WHERE id = $1', [s0.session_id]);
+      const rows = await server.app.database.dataSource.query('SELECT revoked_at, revoked_reason FROM sessions WHERE id = $1', [
+        s0.session_id,
+      ]);
       assert.equal(rows.length, 1);
       assert.notEqual(rows[0].revoked_at, null);
       assert.equal(rows[0].revoked_reason, 'refresh_token_reuse');
@@ -144,12 +154,18 @@ describe('sessions', () => {
 
     before(async () => {
       // A user of its own, so the counts are known: 4 sessions, one of them then logged out.
-      const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'lister', secret: 'ListerPassword1', register: true } });
+      const res = await server.rest('/api/sso/v1/auth/login', {
+        method: 'POST',
+        json: { identifier: 'lister', secret: 'ListerPassword1', register: true },
+      });
       assert.equal(res.status, 200);
       user = await res.json();
       created.push(user);
       for (let i = 0; i < 3; i++) {
-        const r = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'lister', secret: 'ListerPassword1' } });
+        const r = await server.rest('/api/sso/v1/auth/login', {
+          method: 'POST',
+          json: { identifier: 'lister', secret: 'ListerPassword1' },
+        });
         assert.equal(r.status, 200);
         created.push(await r.json());
       }
@@ -165,10 +181,20 @@ describe('sessions', () => {
       assert.equal(body.limit, 10);
       assert.equal(body.total, 3);
       const live = [created[3]!, created[2]!, created[0]!].map((t) => t.session_id);
-      assert.deepEqual(body.items.map((s: any) => s.id), live, 'newest first, the logged-out one left out');
-      assert.deepEqual(body.items.map((s: any) => s.current), [false, false, true]);
+      assert.deepEqual(
+        body.items.map((s: any) => s.id),
+        live,
+        'newest first, the logged-out one left out',
+      );
+      assert.deepEqual(
+        body.items.map((s: any) => s.current),
+        [false, false, true],
+      );
       const times = body.items.map((s: any) => Date.parse(s.created_at));
-      assert.deepEqual(times, [...times].sort((a, b) => b - a));
+      assert.deepEqual(
+        times,
+        [...times].sort((a, b) => b - a),
+      );
       for (const s of body.items) {
         assert.equal(s.user_id, user.user.id);
         assert.equal(s.ip, '127.0.0.1');
@@ -179,7 +205,10 @@ describe('sessions', () => {
       }
       // The caller's own session is the current one from whichever token asks.
       const other = await sessions(created[3]!.access_token);
-      assert.deepEqual(other.body.items.map((s: any) => s.current), [true, false, false]);
+      assert.deepEqual(
+        other.body.items.map((s: any) => s.current),
+        [true, false, false],
+      );
     });
 
     test('paging: ?limit=1&offset=1', async () => {
@@ -188,7 +217,10 @@ describe('sessions', () => {
       assert.equal(body.limit, 1);
       assert.equal(body.offset, 1);
       assert.equal(body.total, 3);
-      assert.deepEqual(body.items.map((s: any) => s.id), [created[2]!.session_id]);
+      assert.deepEqual(
+        body.items.map((s: any) => s.id),
+        [created[2]!.session_id],
+      );
       const past = await sessions(user.access_token, '?offset=5');
       assert.equal(past.status, 200);
       assert.deepEqual(past.body.items, []);
@@ -231,7 +263,7 @@ describe('sessions', () => {
   });
 
   describe('DELETE /api/sso/v1/sessions/{id}', () => {
-    test('one\'s own session: revoked, its refresh then 401', async () => {
+    test("one's own session: revoked, its refresh then 401", async () => {
       const extra = await login(PLAIN);
       const res = await del(plain.access_token, extra.session_id);
       assert.equal(res.status, 200);
@@ -240,14 +272,14 @@ describe('sessions', () => {
       assert.equal(r.status, 401);
       assert.equal(r.body.error_code, 'SESSION_REVOKED');
       await assertSessionDead([extra], 'deleted');
-      assert.equal((await me(plain.access_token)).status, 200, 'the caller\'s session lives on');
+      assert.equal((await me(plain.access_token)).status, 200, "the caller's session lives on");
       // Deleting one's current session works too.
       const cur = await login(PLAIN);
       assert.equal((await del(cur.access_token, cur.session_id)).status, 200);
       assert.equal((await me(cur.access_token)).status, 401);
     });
 
-    test('another user\'s session is 404 for a plain user (and stays live)', async () => {
+    test("another user's session is 404 for a plain user (and stays live)", async () => {
       const res = await del(plain.access_token, admin.session_id);
       assert.equal(res.status, 404);
       assert.equal(res.body.code, 'not_found');
@@ -259,7 +291,7 @@ describe('sessions', () => {
       assert.deepEqual(none.body, res.body);
     });
 
-    test('the admin may end another user\'s session', async () => {
+    test("the admin may end another user's session", async () => {
       const victim = await login(PLAIN);
       const res = await del(admin.access_token, victim.session_id);
       assert.equal(res.status, 200);

@@ -110,15 +110,20 @@ describe('access tokens (ES256, the default)', () => {
 
   test('jose verifies it through the JWKS (issuer, audience)', async () => {
     const { payload: verified, protectedHeader } = await jwtVerify(session.access_token, jwks, {
-      issuer: server.config.issuer, audience: 'sso',
+      issuer: server.config.issuer,
+      audience: 'sso',
     });
     assert.equal(verified.sub, session.user.id);
     assert.equal(protectedHeader.kid, header.kid);
-    await assert.rejects(jwtVerify(session.access_token, jwks, { issuer: server.config.issuer, audience: 'your-app' }), { code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
-    await assert.rejects(jwtVerify(session.access_token, jwks, { issuer: 'http://evil.example', audience: 'sso' }), { code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
+    await assert.rejects(jwtVerify(session.access_token, jwks, { issuer: server.config.issuer, audience: 'your-app' }), {
+      code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    });
+    await assert.rejects(jwtVerify(session.access_token, jwks, { issuer: 'http://evil.example', audience: 'sso' }), {
+      code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    });
   });
 
-  test('jsonwebtoken + jwks-rsa verify it as the seed\'s Express snippet does', async () => {
+  test("jsonwebtoken + jwks-rsa verify it as the seed's Express snippet does", async () => {
     const { err, decoded } = await verifyExpress(session.access_token);
     assert.equal(err, null);
     assert.equal(decoded.sub, session.user.id);
@@ -131,7 +136,9 @@ describe('access tokens (ES256, the default)', () => {
   test('a tampered token (payload changed) is rejected by jose, jsonwebtoken and the server', async () => {
     const [h, , s] = session.access_token.split('.');
     const forged = `${h}.${encodePart({ ...payload, roles: ['admin'], scopes: ['*'] })}.${s}`;
-    await assert.rejects(jwtVerify(forged, jwks, { issuer: server.config.issuer, audience: 'sso' }), { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+    await assert.rejects(jwtVerify(forged, jwks, { issuer: server.config.issuer, audience: 'sso' }), {
+      code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    });
     const { err } = await verifyExpress(forged);
     assert.ok(err instanceof jwt.JsonWebTokenError);
     assert.match(err.message, /invalid signature/);
@@ -149,7 +156,9 @@ describe('access tokens (ES256, the default)', () => {
       .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: header.kid as string })
       .sign(privateKey);
     assert.equal(decodePart(forged, 0).kid, header.kid);
-    await assert.rejects(jwtVerify(forged, jwks, { issuer: server.config.issuer, audience: 'sso' }), { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+    await assert.rejects(jwtVerify(forged, jwks, { issuer: server.config.issuer, audience: 'sso' }), {
+      code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    });
     const { err } = await verifyExpress(forged);
     assert.ok(err instanceof jwt.JsonWebTokenError);
     assert.match(err.message, /invalid signature/);
@@ -170,7 +179,7 @@ describe('access tokens (ES256, the default)', () => {
     assert.ok(!published.keys.some((k: any) => k.x === foreignPublic.x));
   });
 
-  test('an expired token signed with the server\'s own key: 401 TOKEN_EXPIRED on /me and on verify-token', async () => {
+  test("an expired token signed with the server's own key: 401 TOKEN_EXPIRED on /me and on verify-token", async () => {
     const key = await server.app.keys.signingKey();
     assert.equal(key.kid, header.kid);
     const now = Math.floor(Date.now() / 1000);
@@ -275,7 +284,7 @@ describe('a relying app configured as in the seed (audience "your-app", issuer h
     assert.deepEqual(Object.keys(p).sort(), [...CLAIM_KEYS].sort());
   });
 
-  test('the seed\'s Express snippet accepts it (audience your-app, issuer http://localhost:8000)', async () => {
+  test("the seed's Express snippet accepts it (audience your-app, issuer http://localhost:8000)", async () => {
     const verify = expressVerifier(server.url + '/.well-known/jwks.json', 'your-app', 'http://localhost:8000');
     const { err, decoded } = await verify(session.access_token);
     assert.equal(err, null);
@@ -284,7 +293,7 @@ describe('a relying app configured as in the seed (audience "your-app", issuer h
     assert.ok(Array.isArray(decoded.roles));
   });
 
-  test('jose accepts it; the SSO\'s own API refuses it (a token is for its audience only, issue 9)', async () => {
+  test("jose accepts it; the SSO's own API refuses it (a token is for its audience only, issue 9)", async () => {
     const jwks = createRemoteJWKSet(new URL(server.url + '/.well-known/jwks.json'));
     const { payload } = await jwtVerify(session.access_token, jwks, { issuer: 'http://localhost:8000', audience: 'your-app' });
     assert.equal(payload.sub, session.user.id);
@@ -295,7 +304,7 @@ describe('a relying app configured as in the seed (audience "your-app", issuer h
     assert.equal(verified.status, 200, 'the app can still check it online');
   });
 
-  test('the refreshed token keeps the session\'s audience', async () => {
+  test("the refreshed token keeps the session's audience", async () => {
     const res = await server.rest('/api/sso/v1/auth/refresh', { method: 'POST', json: { refresh_token: session.refresh_token } });
     assert.equal(res.status, 200);
     assert.equal(decodePart((await res.json()).access_token, 1).aud, 'your-app');
@@ -349,13 +358,19 @@ for (const alg of ['RS256', 'EdDSA'] as const) {
       // A tampered token fails here too.
       const [hh, , s] = session.access_token.split('.');
       const forged = `${hh}.${encodePart({ ...payload, sub: '00000000-0000-4000-8000-000000000000' })}.${s}`;
-      await assert.rejects(jwtVerify(forged, jwks, { issuer: server.config.issuer, audience: 'sso' }), { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+      await assert.rejects(jwtVerify(forged, jwks, { issuer: server.config.issuer, audience: 'sso' }), {
+        code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+      });
       assert.equal((await meStatus(server, forged)).status, 401);
     });
 
     if (alg === 'RS256') {
-      test('the seed\'s Express snippet (jsonwebtoken + jwks-rsa, rsaPublicKey) accepts RS256 tokens', async () => {
-        const { err, decoded } = await expressVerifier(server.url + '/.well-known/jwks.json', 'sso', server.config.issuer)(session.access_token);
+      test("the seed's Express snippet (jsonwebtoken + jwks-rsa, rsaPublicKey) accepts RS256 tokens", async () => {
+        const { err, decoded } = await expressVerifier(
+          server.url + '/.well-known/jwks.json',
+          'sso',
+          server.config.issuer,
+        )(session.access_token);
         assert.equal(err, null);
         assert.equal(decoded.sub, session.user.id);
       });

@@ -21,7 +21,14 @@ const CALLERS: Caller[] = ['anonymous', 'plain', 'exact', 'lower', 'admin'];
 type Expect = 'allow' | 'deny';
 
 /** Fresh targets for one call, made by the administrator. */
-interface Targets { userId: string; legacyId: number; workspaceId: string; memberId: string; roleId: string; n: number }
+interface Targets {
+  userId: string;
+  legacyId: number;
+  workspaceId: string;
+  memberId: string;
+  roleId: string;
+  n: number;
+}
 
 interface Row {
   rpc: keyof typeof DirectoryService.method;
@@ -38,61 +45,204 @@ interface Row {
 }
 
 const rows: Row[] = [
-  { rpc: 'listUsers', exact: 'read:users', lower: 'write:users', plain: 'deny',
-    rest: () => ['GET', '/api/sso/v1/users'], rpcRequest: () => ({}) },
-  { rpc: 'getUser', exact: 'read:users', lower: 'write:users', plain: 'deny',
-    rest: (t) => ['GET', `/api/sso/v1/users/${t.userId}`], rpcRequest: (t) => ({ id: t.userId }) },
-  { rpc: 'createUser', exact: 'create:users', lower: 'read:users', plain: 'deny',
-    rest: (t) => ['POST', '/api/sso/v1/users', { identifier: `made${t.n}@example.com` }], rpcRequest: (t) => ({ identifier: `made${t.n}@example.com` }) },
-  { rpc: 'updateUser', exact: 'update:users', lower: 'create:users', plain: 'deny',
-    rest: (t) => ['PATCH', `/api/sso/v1/users/${t.userId}`, { is_active: false }], rpcRequest: (t) => ({ id: t.userId, isActive: false }) },
-  { rpc: 'deleteUser', exact: 'delete:users', lower: 'update:users', plain: 'deny',
-    rest: (t) => ['DELETE', `/api/sso/v1/users/${t.userId}`], rpcRequest: (t) => ({ id: t.userId }) },
-  { rpc: 'listLegacyUsers', exact: '*', lower: 'admin:users', plain: 'deny', exactAllowed: false,
-    rest: () => ['GET', '/users/'], rpcRequest: () => ({}) },
-  { rpc: 'createLegacyUser', exact: '*', lower: 'admin:users', plain: 'deny', exactAllowed: false,
-    rest: (t) => ['POST', '/users/', { username: `legacy${t.n}`, email: `legacy${t.n}@example.com`, password: 'password123', is_admin: false }],
-    rpcRequest: (t) => ({ username: `legacy${t.n}`, email: `legacy${t.n}@example.com`, password: 'password123' }) },
-  { rpc: 'updateLegacyUser', exact: '*', lower: 'admin:users', plain: 'deny', exactAllowed: false,
-    rest: (t) => ['PUT', `/users/${t.legacyId}`, { is_active: false }], rpcRequest: (t) => ({ userId: t.legacyId, isActive: false }) },
-  { rpc: 'createWorkspace', exact: 'create:workspaces', lower: 'read:workspaces', plain: 'deny',
-    rest: (t) => ['POST', '/api/sso/v1/workspaces', { name: 'W', slug: `made-ws-${t.n}` }], rpcRequest: (t) => ({ name: 'W', slug: `made-ws-${t.n}` }) },
-  { rpc: 'listWorkspaces', exact: 'read:workspaces', lower: 'write:workspaces', plain: 'allow', lowerAllowed: true,
-    rest: () => ['GET', '/api/sso/v1/workspaces'], rpcRequest: () => ({}) },
-  { rpc: 'getWorkspace', exact: 'read:workspaces', lower: 'write:workspaces', plain: 'deny',
-    rest: (t) => ['GET', `/api/sso/v1/workspaces/${t.workspaceId}`], rpcRequest: (t) => ({ id: t.workspaceId }) },
-  { rpc: 'updateWorkspace', exact: 'update:workspaces', lower: 'create:workspaces', plain: 'deny',
-    rest: (t) => ['PATCH', `/api/sso/v1/workspaces/${t.workspaceId}`, { description: 'changed' }], rpcRequest: (t) => ({ id: t.workspaceId, description: 'changed' }) },
-  { rpc: 'deleteWorkspace', exact: 'delete:workspaces', lower: 'update:workspaces', plain: 'deny',
-    rest: (t) => ['DELETE', `/api/sso/v1/workspaces/${t.workspaceId}`], rpcRequest: (t) => ({ id: t.workspaceId }) },
-  { rpc: 'addWorkspaceMember', exact: 'update:workspaces', lower: 'create:workspaces', plain: 'deny',
-    rest: (t) => ['POST', `/api/sso/v1/workspaces/${t.workspaceId}/members`, { user_id: t.userId }], rpcRequest: (t) => ({ workspaceId: t.workspaceId, userId: t.userId }) },
-  { rpc: 'listWorkspaceMembers', exact: 'read:workspaces', lower: 'write:workspaces', plain: 'deny',
-    rest: (t) => ['GET', `/api/sso/v1/workspaces/${t.workspaceId}/members`], rpcRequest: (t) => ({ workspaceId: t.workspaceId }) },
-  { rpc: 'updateWorkspaceMember', exact: 'update:workspaces', lower: 'create:workspaces', plain: 'deny',
+  {
+    rpc: 'listUsers',
+    exact: 'read:users',
+    lower: 'write:users',
+    plain: 'deny',
+    rest: () => ['GET', '/api/sso/v1/users'],
+    rpcRequest: () => ({}),
+  },
+  {
+    rpc: 'getUser',
+    exact: 'read:users',
+    lower: 'write:users',
+    plain: 'deny',
+    rest: (t) => ['GET', `/api/sso/v1/users/${t.userId}`],
+    rpcRequest: (t) => ({ id: t.userId }),
+  },
+  {
+    rpc: 'createUser',
+    exact: 'create:users',
+    lower: 'read:users',
+    plain: 'deny',
+    rest: (t) => ['POST', '/api/sso/v1/users', { identifier: `made${t.n}@example.com` }],
+    rpcRequest: (t) => ({ identifier: `made${t.n}@example.com` }),
+  },
+  {
+    rpc: 'updateUser',
+    exact: 'update:users',
+    lower: 'create:users',
+    plain: 'deny',
+    rest: (t) => ['PATCH', `/api/sso/v1/users/${t.userId}`, { is_active: false }],
+    rpcRequest: (t) => ({ id: t.userId, isActive: false }),
+  },
+  {
+    rpc: 'deleteUser',
+    exact: 'delete:users',
+    lower: 'update:users',
+    plain: 'deny',
+    rest: (t) => ['DELETE', `/api/sso/v1/users/${t.userId}`],
+    rpcRequest: (t) => ({ id: t.userId }),
+  },
+  {
+    rpc: 'listLegacyUsers',
+    exact: '*',
+    lower: 'admin:users',
+    plain: 'deny',
+    exactAllowed: false,
+    rest: () => ['GET', '/users/'],
+    rpcRequest: () => ({}),
+  },
+  {
+    rpc: 'createLegacyUser',
+    exact: '*',
+    lower: 'admin:users',
+    plain: 'deny',
+    exactAllowed: false,
+    rest: (t) => [
+      'POST',
+      '/users/',
+      { username: `legacy${t.n}`, email: `legacy${t.n}@example.com`, password: 'password123', is_admin: false },
+    ],
+    rpcRequest: (t) => ({ username: `legacy${t.n}`, email: `legacy${t.n}@example.com`, password: 'password123' }),
+  },
+  {
+    rpc: 'updateLegacyUser',
+    exact: '*',
+    lower: 'admin:users',
+    plain: 'deny',
+    exactAllowed: false,
+    rest: (t) => ['PUT', `/users/${t.legacyId}`, { is_active: false }],
+    rpcRequest: (t) => ({ userId: t.legacyId, isActive: false }),
+  },
+  {
+    rpc: 'createWorkspace',
+    exact: 'create:workspaces',
+    lower: 'read:workspaces',
+    plain: 'deny',
+    rest: (t) => ['POST', '/api/sso/v1/workspaces', { name: 'W', slug: `made-ws-${t.n}` }],
+    rpcRequest: (t) => ({ name: 'W', slug: `made-ws-${t.n}` }),
+  },
+  {
+    rpc: 'listWorkspaces',
+    exact: 'read:workspaces',
+    lower: 'write:workspaces',
+    plain: 'allow',
+    lowerAllowed: true,
+    rest: () => ['GET', '/api/sso/v1/workspaces'],
+    rpcRequest: () => ({}),
+  },
+  {
+    rpc: 'getWorkspace',
+    exact: 'read:workspaces',
+    lower: 'write:workspaces',
+    plain: 'deny',
+    rest: (t) => ['GET', `/api/sso/v1/workspaces/${t.workspaceId}`],
+    rpcRequest: (t) => ({ id: t.workspaceId }),
+  },
+  {
+    rpc: 'updateWorkspace',
+    exact: 'update:workspaces',
+    lower: 'create:workspaces',
+    plain: 'deny',
+    rest: (t) => ['PATCH', `/api/sso/v1/workspaces/${t.workspaceId}`, { description: 'changed' }],
+    rpcRequest: (t) => ({ id: t.workspaceId, description: 'changed' }),
+  },
+  {
+    rpc: 'deleteWorkspace',
+    exact: 'delete:workspaces',
+    lower: 'update:workspaces',
+    plain: 'deny',
+    rest: (t) => ['DELETE', `/api/sso/v1/workspaces/${t.workspaceId}`],
+    rpcRequest: (t) => ({ id: t.workspaceId }),
+  },
+  {
+    rpc: 'addWorkspaceMember',
+    exact: 'update:workspaces',
+    lower: 'create:workspaces',
+    plain: 'deny',
+    rest: (t) => ['POST', `/api/sso/v1/workspaces/${t.workspaceId}/members`, { user_id: t.userId }],
+    rpcRequest: (t) => ({ workspaceId: t.workspaceId, userId: t.userId }),
+  },
+  {
+    rpc: 'listWorkspaceMembers',
+    exact: 'read:workspaces',
+    lower: 'write:workspaces',
+    plain: 'deny',
+    rest: (t) => ['GET', `/api/sso/v1/workspaces/${t.workspaceId}/members`],
+    rpcRequest: (t) => ({ workspaceId: t.workspaceId }),
+  },
+  {
+    rpc: 'updateWorkspaceMember',
+    exact: 'update:workspaces',
+    lower: 'create:workspaces',
+    plain: 'deny',
     rest: (t) => ['PATCH', `/api/sso/v1/workspaces/${t.workspaceId}/members/${t.memberId}`, { roles: [] }],
-    rpcRequest: (t) => ({ workspaceId: t.workspaceId, userId: t.memberId, roles: [] }) },
-  { rpc: 'removeWorkspaceMember', exact: 'update:workspaces', lower: 'create:workspaces', plain: 'deny',
-    rest: (t) => ['DELETE', `/api/sso/v1/workspaces/${t.workspaceId}/members/${t.memberId}`], rpcRequest: (t) => ({ workspaceId: t.workspaceId, userId: t.memberId }) },
-  { rpc: 'createRole', exact: 'create:roles', lower: 'read:roles', plain: 'deny',
-    rest: (t) => ['POST', '/api/sso/v1/roles', { name: 'R', slug: `made-role-${t.n}`, scopes: [] }], rpcRequest: (t) => ({ name: 'R', slug: `made-role-${t.n}` }) },
-  { rpc: 'listRoles', exact: 'read:roles', lower: 'write:roles', plain: 'deny',
-    rest: () => ['GET', '/api/sso/v1/roles'], rpcRequest: () => ({}) },
-  { rpc: 'getRole', exact: 'read:roles', lower: 'write:roles', plain: 'deny',
-    rest: (t) => ['GET', `/api/sso/v1/roles/${t.roleId}`], rpcRequest: (t) => ({ id: t.roleId }) },
-  { rpc: 'updateRole', exact: 'update:roles', lower: 'create:roles', plain: 'deny',
-    rest: (t) => ['PATCH', `/api/sso/v1/roles/${t.roleId}`, { description: 'changed' }], rpcRequest: (t) => ({ id: t.roleId, description: 'changed' }) },
-  { rpc: 'deleteRole', exact: 'delete:roles', lower: 'update:roles', plain: 'deny',
-    rest: (t) => ['DELETE', `/api/sso/v1/roles/${t.roleId}`], rpcRequest: (t) => ({ id: t.roleId }) },
+    rpcRequest: (t) => ({ workspaceId: t.workspaceId, userId: t.memberId, roles: [] }),
+  },
+  {
+    rpc: 'removeWorkspaceMember',
+    exact: 'update:workspaces',
+    lower: 'create:workspaces',
+    plain: 'deny',
+    rest: (t) => ['DELETE', `/api/sso/v1/workspaces/${t.workspaceId}/members/${t.memberId}`],
+    rpcRequest: (t) => ({ workspaceId: t.workspaceId, userId: t.memberId }),
+  },
+  {
+    rpc: 'createRole',
+    exact: 'create:roles',
+    lower: 'read:roles',
+    plain: 'deny',
+    rest: (t) => ['POST', '/api/sso/v1/roles', { name: 'R', slug: `made-role-${t.n}`, scopes: [] }],
+    rpcRequest: (t) => ({ name: 'R', slug: `made-role-${t.n}` }),
+  },
+  {
+    rpc: 'listRoles',
+    exact: 'read:roles',
+    lower: 'write:roles',
+    plain: 'deny',
+    rest: () => ['GET', '/api/sso/v1/roles'],
+    rpcRequest: () => ({}),
+  },
+  {
+    rpc: 'getRole',
+    exact: 'read:roles',
+    lower: 'write:roles',
+    plain: 'deny',
+    rest: (t) => ['GET', `/api/sso/v1/roles/${t.roleId}`],
+    rpcRequest: (t) => ({ id: t.roleId }),
+  },
+  {
+    rpc: 'updateRole',
+    exact: 'update:roles',
+    lower: 'create:roles',
+    plain: 'deny',
+    rest: (t) => ['PATCH', `/api/sso/v1/roles/${t.roleId}`, { description: 'changed' }],
+    rpcRequest: (t) => ({ id: t.roleId, description: 'changed' }),
+  },
+  {
+    rpc: 'deleteRole',
+    exact: 'delete:roles',
+    lower: 'update:roles',
+    plain: 'deny',
+    rest: (t) => ['DELETE', `/api/sso/v1/roles/${t.roleId}`],
+    rpcRequest: (t) => ({ id: t.roleId }),
+  },
 ];
 
 function expected(row: Row, caller: Caller): Expect | 'unauthenticated' {
   switch (caller) {
-    case 'anonymous': return 'unauthenticated';
-    case 'plain': return row.plain;
-    case 'exact': return row.exactAllowed === false ? 'deny' : 'allow';
-    case 'lower': return row.lowerAllowed ? 'allow' : 'deny';
-    case 'admin': return 'allow';
+    case 'anonymous':
+      return 'unauthenticated';
+    case 'plain':
+      return row.plain;
+    case 'exact':
+      return row.exactAllowed === false ? 'deny' : 'allow';
+    case 'lower':
+      return row.lowerAllowed ? 'allow' : 'deny';
+    case 'admin':
+      return 'allow';
   }
 }
 
@@ -133,17 +283,26 @@ describe('Directory authorization: every RPC x every kind of caller', () => {
 
   const tokenOf = async (row: Row, caller: Caller): Promise<string | undefined> => {
     switch (caller) {
-      case 'anonymous': return undefined;
-      case 'plain': return holder([]);
-      case 'exact': return holder([row.exact]);
-      case 'lower': return holder([row.lower]);
-      case 'admin': return admin;
+      case 'anonymous':
+        return undefined;
+      case 'plain':
+        return holder([]);
+      case 'exact':
+        return holder([row.exact]);
+      case 'lower':
+        return holder([row.lower]);
+      case 'admin':
+        return admin;
     }
   };
 
   before(async () => {
     server = await startTestServer();
-    const res = await rest('POST', '/api/sso/v1/auth/login', undefined, { identifier: 'admin@example.com', secret: 'AdminPassword123!', register: true });
+    const res = await rest('POST', '/api/sso/v1/auth/login', undefined, {
+      identifier: 'admin@example.com',
+      secret: 'AdminPassword123!',
+      register: true,
+    });
     admin = res.body.access_token;
   });
   after(async () => {

@@ -48,7 +48,7 @@ describe('USSO First Steps 1-5, as printed', () => {
   test('2. Get User Information', async () => {
     const response = await fetch(`${base}/api/sso/v1/me`, {
       headers: {
-        'Authorization': `Bearer ${data.access_token}`,
+        Authorization: `Bearer ${data.access_token}`,
       },
     });
     assert.equal(response.status, 200);
@@ -112,21 +112,25 @@ describe('USSO First Steps 1-5, as printed', () => {
   });
 
   test('the next token (login or refresh) carries roles ["editor"] and the role\'s scopes', async () => {
-    const login = await (await fetch(`${base}/api/sso/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ identifier: 'user@example.com', secret: 'SecurePassword123!' }),
-    })).json();
+    const login = await (
+      await fetch(`${base}/api/sso/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ identifier: 'user@example.com', secret: 'SecurePassword123!' }),
+      })
+    ).json();
     const claims = claimsOf(login.access_token);
     assert.deepEqual(claims.roles, ['editor']);
     assert.deepEqual(claims.scopes, ['read:posts', 'write:posts']);
     assert.deepEqual(login.user.roles, ['editor']);
 
-    const refreshed = await (await fetch(`${base}/api/sso/v1/auth/refresh`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ refresh_token: data.refresh_token }),
-    })).json();
+    const refreshed = await (
+      await fetch(`${base}/api/sso/v1/auth/refresh`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ refresh_token: data.refresh_token }),
+      })
+    ).json();
     const refreshedClaims = claimsOf(refreshed.access_token);
     assert.deepEqual(refreshedClaims.roles, ['editor']);
     assert.deepEqual(refreshedClaims.scopes, ['read:posts', 'write:posts']);

@@ -22,7 +22,8 @@ describe('ASF user management, as printed', () => {
     server = await startTestServer();
     // The first user registered on an empty system is the administrator; the seed's admin is "admin".
     const reg = await server.rest('/api/sso/v1/auth/login', {
-      method: 'POST', json: { identifier: 'admin', secret: 'admin_password', register: true },
+      method: 'POST',
+      json: { identifier: 'admin', secret: 'admin_password', register: true },
     });
     assert.equal(reg.status, 200);
   });
@@ -46,7 +47,7 @@ describe('ASF user management, as printed', () => {
   test('POST /users/ creates the user of the example body', async () => {
     const res = await fetch(`${server.url}/users/`, {
       method: 'POST',
-      headers: { 'Authorization': `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
       body: '{ "username": "newuser", "email": "user@example.com", "password": "password123", "is_admin": false }',
     });
     assert.equal(res.status, 200);
@@ -85,7 +86,7 @@ describe('ASF user management, as printed', () => {
   test('PUT /users/{user_id} with the example body changes only those fields', async () => {
     const res = await fetch(`${server.url}/users/${created.id}`, {
       method: 'PUT',
-      headers: { 'Authorization': `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
       body: '{ "email": "newemail@example.com", "is_active": false }',
     });
     assert.equal(res.status, 200);
@@ -113,10 +114,13 @@ describe('ASF user management, as printed', () => {
     const user = page.items[0];
     assert.equal(user.legacy_id, created.id);
     assert.equal(user.is_active, false);
-    assert.deepEqual(user.identifiers.map((i: any) => [i.type, i.identifier, i.primary]), [
-      ['username', 'newuser', true],
-      ['email', 'newemail@example.com', false],
-    ]);
+    assert.deepEqual(
+      user.identifiers.map((i: any) => [i.type, i.identifier, i.primary]),
+      [
+        ['username', 'newuser', true],
+        ['email', 'newemail@example.com', false],
+      ],
+    );
     // And back: a change on the USSO surface shows on the legacy one.
     const patched = await server.rest(`/api/sso/v1/users/${user.id}`, { method: 'PATCH', token: adminToken, json: { is_active: true } });
     assert.equal(patched.status, 200);
@@ -127,7 +131,9 @@ describe('ASF user management, as printed', () => {
 
   test('PUT changes username and password; "" removes the e-mail address', async () => {
     const res = await server.rest(`/users/${created.id}`, {
-      method: 'PUT', token: adminToken, json: { username: 'renamed', password: 'another-password', email: '' },
+      method: 'PUT',
+      token: adminToken,
+      json: { username: 'renamed', password: 'another-password', email: '' },
     });
     assert.equal(res.status, 200);
     const body = await res.json();
@@ -144,20 +150,26 @@ describe('ASF user management, as printed', () => {
 
   test('an administrator may create administrators; they get POST /token', async () => {
     const res = await server.rest('/users/', {
-      method: 'POST', token: adminToken, json: { username: 'second-admin', email: 'second@example.com', password: 'password123', is_admin: true },
+      method: 'POST',
+      token: adminToken,
+      json: { username: 'second-admin', email: 'second@example.com', password: 'password123', is_admin: true },
     });
     assert.equal(res.status, 200);
     const body = await res.json();
     assert.equal(body.is_admin, true);
     const token = await server.rest('/token', {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=second-admin&password=password123',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'username=second-admin&password=password123',
     });
     assert.equal(token.status, 200);
     // Demoted by the first administrator: POST /token refuses it from now on.
     const demoted = await server.rest(`/users/${body.id}`, { method: 'PUT', token: adminToken, json: { is_admin: false } });
     assert.equal((await demoted.json()).is_admin, false);
     const refused = await server.rest('/token', {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=second-admin&password=password123',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'username=second-admin&password=password123',
     });
     assert.equal(refused.status, 403);
   });
@@ -195,7 +207,12 @@ describe('ASF user management, as printed', () => {
         assert.equal(res.status, status, JSON.stringify(json));
         assert.equal((await res.json()).error_code, reason, JSON.stringify(json));
       }
-      const malformed = await server.rest('/users/', { method: 'POST', token: adminToken, headers: { 'content-type': 'application/json' }, body: '{"username": ' });
+      const malformed = await server.rest('/users/', {
+        method: 'POST',
+        token: adminToken,
+        headers: { 'content-type': 'application/json' },
+        body: '{"username": ',
+      });
       assert.equal(malformed.status, 400);
       assert.equal(await count(), before);
     });
@@ -225,13 +242,18 @@ describe('ASF user management, as printed', () => {
   describe('administrators only', () => {
     let plainToken: string;
     before(async () => {
-      const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'plain@example.com', secret: 'PlainPassword1', register: true } });
+      const res = await server.rest('/api/sso/v1/auth/login', {
+        method: 'POST',
+        json: { identifier: 'plain@example.com', secret: 'PlainPassword1', register: true },
+      });
       plainToken = (await res.json()).access_token;
     });
 
     test('anonymous callers get 401, other users 403, on every legacy user route', async () => {
       const routes: [string, string, unknown?][] = [
-        ['GET', '/users/'], ['POST', '/users/', { username: 'sneaky', password: 'password123' }], ['PUT', '/users/1', { is_admin: false }],
+        ['GET', '/users/'],
+        ['POST', '/users/', { username: 'sneaky', password: 'password123' }],
+        ['PUT', '/users/1', { is_admin: false }],
         ['PUT', '/users/999999', { is_admin: false }],
       ];
       for (const [method, path, json] of routes) {
@@ -257,15 +279,23 @@ describe('ASF user management, as printed', () => {
         const client = server.client(DirectoryService, { protocol, token: adminToken });
         const { users } = await client.listLegacyUsers({});
         const rest = await (await server.rest('/users/', { token: adminToken })).json();
-        assert.deepEqual(users.map((u) => [u.id, u.username, u.email, u.isActive, u.isAdmin]),
-          rest.map((u: any) => [u.id, u.username, u.email, u.is_active, u.is_admin]));
-        const made = await client.createLegacyUser({ username: `rpc-${protocol}`, email: `${protocol}@example.com`, password: 'password123' });
+        assert.deepEqual(
+          users.map((u) => [u.id, u.username, u.email, u.isActive, u.isAdmin]),
+          rest.map((u: any) => [u.id, u.username, u.email, u.is_active, u.is_admin]),
+        );
+        const made = await client.createLegacyUser({
+          username: `rpc-${protocol}`,
+          email: `${protocol}@example.com`,
+          password: 'password123',
+        });
         assert.equal(made.user?.username, `rpc-${protocol}`);
         const changed = await client.updateLegacyUser({ userId: made.user!.id, isActive: false });
         assert.equal(changed.user?.isActive, false);
         assert.equal(changed.user?.email, `${protocol}@example.com`);
-        await assert.rejects(client.updateLegacyUser({ userId: 424242, isActive: false }),
-          (e: unknown) => e instanceof ConnectError && e.code === Code.NotFound);
+        await assert.rejects(
+          client.updateLegacyUser({ userId: 424242, isActive: false }),
+          (e: unknown) => e instanceof ConnectError && e.code === Code.NotFound,
+        );
       }
     });
   });

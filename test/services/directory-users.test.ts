@@ -25,7 +25,11 @@ describe('Directory users', () => {
   };
   /** Creates a user as the administrator and returns it with a fresh access token. */
   const makeUser = async (identifier: string, extra: Record<string, unknown> = {}) => {
-    const res = await server.rest('/api/sso/v1/users', { method: 'POST', token: admin, json: { identifier, password: 'UserPassword1', ...extra } });
+    const res = await server.rest('/api/sso/v1/users', {
+      method: 'POST',
+      token: admin,
+      json: { identifier, password: 'UserPassword1', ...extra },
+    });
     assert.equal(res.status, 200, await res.clone().text());
     const user = await res.json();
     const session = await login(identifier, 'UserPassword1');
@@ -41,7 +45,11 @@ describe('Directory users', () => {
     const body = await res.json();
     admin = body.access_token;
     adminId = body.user.id;
-    for (const [slug, scopes] of [['editor', ['read:posts', 'write:posts']], ['auditor', ['read:users']], ['remover', ['delete:users']]] as const) {
+    for (const [slug, scopes] of [
+      ['editor', ['read:posts', 'write:posts']],
+      ['auditor', ['read:users']],
+      ['remover', ['delete:users']],
+    ] as const) {
       const r = await server.rest('/api/sso/v1/roles', { method: 'POST', token: admin, json: { name: slug, slug, scopes } });
       assert.equal(r.status, 200);
     }
@@ -53,14 +61,17 @@ describe('Directory users', () => {
   describe('create and get', () => {
     test('with several identifiers (first primary) and a password; each identifier signs in', async () => {
       const res = await server.rest('/api/sso/v1/users', {
-        method: 'POST', token: admin,
+        method: 'POST',
+        token: admin,
         json: {
           identifiers: [
             { identifier: 'Carol@Example.com' },
             { type: 'phone', identifier: '+1 (555) 010-0100', verified: true },
             { identifier: 'carol' },
           ],
-          password: 'CarolPassword1', roles: ['editor'], scopes: ['read:reports'],
+          password: 'CarolPassword1',
+          roles: ['editor'],
+          scopes: ['read:reports'],
         },
       });
       assert.equal(res.status, 200);
@@ -85,11 +96,18 @@ describe('Directory users', () => {
       // /me shows the identifiers primary first too.
       const session = await login('carol', 'CarolPassword1');
       const me = await (await server.rest('/api/sso/v1/me', { token: session.body.access_token })).json();
-      assert.deepEqual(me.identifiers.map((i: any) => i.identifier), ['carol@example.com', '+15550100100', 'carol']);
+      assert.deepEqual(
+        me.identifiers.map((i: any) => i.identifier),
+        ['carol@example.com', '+15550100100', 'carol'],
+      );
     });
 
     test('without a password the user exists but cannot sign in by password; inactive on request', async () => {
-      const res = await server.rest('/api/sso/v1/users', { method: 'POST', token: admin, json: { identifier: 'nopass@example.com', is_active: false } });
+      const res = await server.rest('/api/sso/v1/users', {
+        method: 'POST',
+        token: admin,
+        json: { identifier: 'nopass@example.com', is_active: false },
+      });
       assert.equal(res.status, 200);
       const user = await res.json();
       assert.equal(user.is_active, false);
@@ -109,7 +127,15 @@ describe('Directory users', () => {
   describe('list', () => {
     before(async () => {
       for (let i = 0; i < 12; i++) {
-        const res = await server.rest('/api/sso/v1/users', { method: 'POST', token: admin, json: { identifier: `lister${String(i).padStart(2, '0')}@list.example.com`, is_active: i % 3 !== 0, roles: i < 4 ? ['auditor'] : [] } });
+        const res = await server.rest('/api/sso/v1/users', {
+          method: 'POST',
+          token: admin,
+          json: {
+            identifier: `lister${String(i).padStart(2, '0')}@list.example.com`,
+            is_active: i % 3 !== 0,
+            roles: i < 4 ? ['auditor'] : [],
+          },
+        });
         assert.equal(res.status, 200);
       }
     });
@@ -123,7 +149,10 @@ describe('Directory users', () => {
       assert.ok(body.total >= 15);
       assert.equal(body.items[0].id, adminId);
       const numbers = body.items.map((u: any) => u.legacy_id);
-      assert.deepEqual(numbers, [...numbers].sort((a, b) => a - b));
+      assert.deepEqual(
+        numbers,
+        [...numbers].sort((a, b) => a - b),
+      );
       const next = await (await server.rest(`/api/sso/v1/users?offset=10&limit=100`, { token: admin })).json();
       assert.equal(next.items.length, body.total - 10);
       assert.equal(next.total, body.total);
@@ -134,12 +163,15 @@ describe('Directory users', () => {
     });
 
     test('filters: identifier (substring, any case), role, is_active, combined', async () => {
-      const q = async (query: string) => (await (await server.rest(`/api/sso/v1/users?${query}&limit=100`, { token: admin })).json());
+      const q = async (query: string) => await (await server.rest(`/api/sso/v1/users?${query}&limit=100`, { token: admin })).json();
       const all = await q('identifier=LIST.EXAMPLE');
       assert.equal(all.total, 12);
       assert.equal(all.items.length, 12);
       const one = await q('identifier=lister07');
-      assert.deepEqual(one.items.map((u: any) => u.identifiers[0].identifier), ['lister07@list.example.com']);
+      assert.deepEqual(
+        one.items.map((u: any) => u.identifiers[0].identifier),
+        ['lister07@list.example.com'],
+      );
       const auditors = await q('role=auditor');
       assert.equal(auditors.total, 4);
       for (const u of auditors.items) assert.deepEqual(u.roles, ['auditor']);
@@ -156,8 +188,12 @@ describe('Directory users', () => {
 
     test('bad paging values and filters get 400 and the reason', async () => {
       for (const [query, reason] of [
-        ['limit=101', 'INVALID_PAGINATION'], ['limit=-1', 'INVALID_PAGINATION'], ['offset=-5', 'INVALID_PAGINATION'],
-        ['limit=ten', 'INVALID_ARGUMENT'], ['offset=1e3', 'INVALID_ARGUMENT'], ['is_active=maybe', 'INVALID_ARGUMENT'],
+        ['limit=101', 'INVALID_PAGINATION'],
+        ['limit=-1', 'INVALID_PAGINATION'],
+        ['offset=-5', 'INVALID_PAGINATION'],
+        ['limit=ten', 'INVALID_ARGUMENT'],
+        ['offset=1e3', 'INVALID_ARGUMENT'],
+        ['is_active=maybe', 'INVALID_ARGUMENT'],
         ['role=Not A Slug', 'INVALID_SLUG'],
       ]) {
         const res = await server.rest(`/api/sso/v1/users?${query}`, { token: admin });
@@ -233,8 +269,10 @@ describe('Directory users', () => {
       res = await client.updateUser({ id: user.id, updateMask: create(FieldMaskSchema, { paths: ['roles'] }) });
       assert.deepEqual(res.user?.roles, []);
       assert.deepEqual(res.user?.directScopes, ['read:x']);
-      await assert.rejects(client.updateUser({ id: user.id, updateMask: create(FieldMaskSchema, { paths: ['identifiers'] }) }),
-        (e: unknown) => e instanceof ConnectError && e.code === Code.InvalidArgument);
+      await assert.rejects(
+        client.updateUser({ id: user.id, updateMask: create(FieldMaskSchema, { paths: ['identifiers'] }) }),
+        (e: unknown) => e instanceof ConnectError && e.code === Code.InvalidArgument,
+      );
     });
   });
 
@@ -295,7 +333,11 @@ describe('Directory users', () => {
 
     test('create:users without administrator may not create administrators', async () => {
       const { token } = await makeUser('leo@example.com', { scopes: ['create:users'] });
-      const res = await server.rest('/api/sso/v1/users', { method: 'POST', token, json: { identifier: 'boss@example.com', is_admin: true } });
+      const res = await server.rest('/api/sso/v1/users', {
+        method: 'POST',
+        token,
+        json: { identifier: 'boss@example.com', is_admin: true },
+      });
       assert.equal(res.status, 403);
       assert.equal((await res.json()).error_code, 'ADMIN_REQUIRED');
       const ok = await server.rest('/api/sso/v1/users', { method: 'POST', token, json: { identifier: 'worker@example.com' } });
@@ -320,7 +362,10 @@ describe('Directory users', () => {
       const sessions = await server.app.database.dataSource.query('SELECT count(*)::int AS n FROM sessions WHERE user_id = $1', [user.id]);
       assert.equal(sessions[0].n, 0);
       // The identifier is free again.
-      assert.equal((await server.rest('/api/sso/v1/users', { method: 'POST', token: admin, json: { identifier: 'mallory@example.com' } })).status, 200);
+      assert.equal(
+        (await server.rest('/api/sso/v1/users', { method: 'POST', token: admin, json: { identifier: 'mallory@example.com' } })).status,
+        200,
+      );
     });
 
     test('the last active administrator cannot delete itself; malformed ids are 400', async () => {
@@ -356,23 +401,33 @@ describe('Directory users', () => {
     });
 
     test('concurrent creation of the same identifier gives exactly one user', async () => {
-      const attempts = await Promise.all(Array.from({ length: 12 }, (_, i) =>
-        server.rest('/api/sso/v1/users', {
-          method: 'POST', token: admin,
-          json: { identifiers: [{ identifier: 'race@example.com' }, { identifier: `racer${i}` }], password: 'RacePassword1' },
-        })));
+      const attempts = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          server.rest('/api/sso/v1/users', {
+            method: 'POST',
+            token: admin,
+            json: { identifiers: [{ identifier: 'race@example.com' }, { identifier: `racer${i}` }], password: 'RacePassword1' },
+          }),
+        ),
+      );
       const statuses = attempts.map((r) => r.status).sort();
       assert.deepEqual(statuses, [200, ...Array(11).fill(409)]);
       const rows = await server.app.database.dataSource.query(
-        `SELECT count(DISTINCT u.id)::int AS n FROM users u JOIN user_identifiers i ON i.user_id = u.id WHERE i.value LIKE 'racer%' OR i.value = 'race@example.com'`);
+        `SELECT count(DISTINCT u.id)::int AS n FROM users u JOIN user_identifiers i ON i.user_id = u.id WHERE i.value LIKE 'racer%' OR i.value = 'race@example.com'`,
+      );
       assert.equal(rows[0].n, 1, 'no half-created users');
       // And the same identifier registering through login at the same time as an admin creates it.
       const [viaLogin, viaCreate] = await Promise.all([
-        server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'both@example.com', secret: 'BothPassword1', register: true } }),
+        server.rest('/api/sso/v1/auth/login', {
+          method: 'POST',
+          json: { identifier: 'both@example.com', secret: 'BothPassword1', register: true },
+        }),
         server.rest('/api/sso/v1/users', { method: 'POST', token: admin, json: { identifier: 'both@example.com' } }),
       ]);
       assert.deepEqual([viaLogin.status, viaCreate.status].filter((s) => s === 200).length, 1);
-      const both = await server.app.database.dataSource.query(`SELECT count(*)::int AS n FROM user_identifiers WHERE value = 'both@example.com'`);
+      const both = await server.app.database.dataSource.query(
+        `SELECT count(*)::int AS n FROM user_identifiers WHERE value = 'both@example.com'`,
+      );
       assert.equal(both[0].n, 1);
     });
   });

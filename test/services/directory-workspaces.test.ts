@@ -21,7 +21,11 @@ describe('Directory workspaces and roles', () => {
     return { status: res.status, body: await res.json() };
   };
   const makeUser = async (identifier: string, scopes: string[] = []) => {
-    const res = await server.rest('/api/sso/v1/users', { method: 'POST', token: admin, json: { identifier, password: 'UserPassword1', scopes } });
+    const res = await server.rest('/api/sso/v1/users', {
+      method: 'POST',
+      token: admin,
+      json: { identifier, password: 'UserPassword1', scopes },
+    });
     assert.equal(res.status, 200);
     const user = await res.json();
     const session = await login(identifier);
@@ -63,7 +67,10 @@ describe('Directory workspaces and roles', () => {
       assert.equal(ws.owner_id, olivia.id);
       const members = await call('GET', `/workspaces/${ws.id}/members`, olivia.token);
       assert.equal(members.status, 200);
-      assert.deepEqual(members.body.items.map((m: any) => [m.user_id, m.is_owner, m.roles]), [[olivia.id, true, []]]);
+      assert.deepEqual(
+        members.body.items.map((m: any) => [m.user_id, m.is_owner, m.roles]),
+        [[olivia.id, true, []]],
+      );
       assert.equal(members.body.total, 1);
     });
 
@@ -93,7 +100,10 @@ describe('Directory workspaces and roles', () => {
       const add = await call('POST', `/workspaces/${ws.id}/members`, olivia.token, { user_id: peter.id, roles: ['viewer'] });
       assert.equal(add.status, 200);
       assert.deepEqual([add.body.workspace_id, add.body.user_id, add.body.roles, add.body.is_owner], [ws.id, peter.id, ['viewer'], false]);
-      assert.equal((await call('POST', `/workspaces/${ws.id}/members`, olivia.token, { user_id: peter.id })).body.error_code, 'ALREADY_MEMBER');
+      assert.equal(
+        (await call('POST', `/workspaces/${ws.id}/members`, olivia.token, { user_id: peter.id })).body.error_code,
+        'ALREADY_MEMBER',
+      );
       for (const [json, status, reason] of [
         [{ user_id: outsider.id, roles: ['no-such'] }, 400, 'UNKNOWN_ROLE'],
         [{ user_id: NO_SUCH }, 404, 'USER_NOT_FOUND'],
@@ -110,13 +120,23 @@ describe('Directory workspaces and roles', () => {
       assert.equal(list.body.items[0].user_id, peter.id);
       const changed = await call('PATCH', `/workspaces/${ws.id}/members/${peter.id}`, olivia.token, { roles: [] });
       assert.deepEqual(changed.body.roles, []);
-      assert.equal((await call('PATCH', `/workspaces/${ws.id}/members/${outsider.id}`, olivia.token, { roles: [] })).body.error_code, 'MEMBER_NOT_FOUND');
-      assert.equal((await call('PATCH', `/workspaces/${ws.id}/members/${peter.id}`, peter.token, { roles: ['viewer'] })).status, 403, 'members are not owners');
+      assert.equal(
+        (await call('PATCH', `/workspaces/${ws.id}/members/${outsider.id}`, olivia.token, { roles: [] })).body.error_code,
+        'MEMBER_NOT_FOUND',
+      );
+      assert.equal(
+        (await call('PATCH', `/workspaces/${ws.id}/members/${peter.id}`, peter.token, { roles: ['viewer'] })).status,
+        403,
+        'members are not owners',
+      );
       // Peter is a member now: he sees the workspace (by id or slug) and it is in his workspace_ids.
       assert.equal((await call('GET', `/workspaces/${ws.id}`, peter.token)).status, 200);
       assert.equal((await call('GET', `/workspaces/olivia-team`, peter.token)).body.id, ws.id);
       assert.deepEqual((await call('GET', '/me', peter.token)).body.workspace_ids, [ws.id]);
-      assert.deepEqual((await call('GET', '/workspaces', peter.token)).body.items.map((w: any) => w.id), [ws.id]);
+      assert.deepEqual(
+        (await call('GET', '/workspaces', peter.token)).body.items.map((w: any) => w.id),
+        [ws.id],
+      );
       const removed = await call('DELETE', `/workspaces/${ws.id}/members/${peter.id}`, olivia.token);
       assert.deepEqual(removed.body, { success: true });
       assert.equal((await call('DELETE', `/workspaces/${ws.id}/members/${peter.id}`, olivia.token)).status, 404);
@@ -129,11 +149,17 @@ describe('Directory workspaces and roles', () => {
         assert.equal(res.status, 403, target);
       }
       for (const [method, path, json] of [
-        ['PATCH', `/workspaces/${ws.id}`, { name: 'x' }], ['PATCH', `/workspaces/${NO_SUCH}`, { name: 'x' }], ['PATCH', '/workspaces/bad-id', { name: 'x' }],
-        ['DELETE', `/workspaces/${ws.id}`], ['DELETE', `/workspaces/${NO_SUCH}`],
-        ['GET', `/workspaces/${ws.id}/members`], ['GET', `/workspaces/${NO_SUCH}/members`],
-        ['POST', `/workspaces/${ws.id}/members`, { user_id: outsider.id }], ['POST', `/workspaces/${NO_SUCH}/members`, { user_id: outsider.id }],
-        ['PATCH', `/workspaces/${ws.id}/members/${olivia.id}`, { roles: [] }], ['DELETE', `/workspaces/${ws.id}/members/${olivia.id}`],
+        ['PATCH', `/workspaces/${ws.id}`, { name: 'x' }],
+        ['PATCH', `/workspaces/${NO_SUCH}`, { name: 'x' }],
+        ['PATCH', '/workspaces/bad-id', { name: 'x' }],
+        ['DELETE', `/workspaces/${ws.id}`],
+        ['DELETE', `/workspaces/${NO_SUCH}`],
+        ['GET', `/workspaces/${ws.id}/members`],
+        ['GET', `/workspaces/${NO_SUCH}/members`],
+        ['POST', `/workspaces/${ws.id}/members`, { user_id: outsider.id }],
+        ['POST', `/workspaces/${NO_SUCH}/members`, { user_id: outsider.id }],
+        ['PATCH', `/workspaces/${ws.id}/members/${olivia.id}`, { roles: [] }],
+        ['DELETE', `/workspaces/${ws.id}/members/${olivia.id}`],
         ['DELETE', `/workspaces/${NO_SUCH}/members/${olivia.id}`],
       ] as const) {
         const res = await call(method, path, outsider.token, json);
@@ -175,9 +201,19 @@ describe('Directory workspaces and roles', () => {
   describe('roles', () => {
     test('create, list, get by id or slug, update, delete; slugs unique per workspace or globally', async () => {
       const ws = (await call('POST', '/workspaces', admin, { name: 'Roles WS', slug: 'roles-ws' })).body;
-      const global = await call('POST', '/roles', admin, { name: 'Writer', slug: 'writer', scopes: ['create:posts'], description: 'writes' });
+      const global = await call('POST', '/roles', admin, {
+        name: 'Writer',
+        slug: 'writer',
+        scopes: ['create:posts'],
+        description: 'writes',
+      });
       assert.equal(global.status, 200);
-      const local = await call('POST', '/roles', admin, { name: 'Writer here', slug: 'writer', scopes: ['read:posts'], workspace_id: ws.id });
+      const local = await call('POST', '/roles', admin, {
+        name: 'Writer here',
+        slug: 'writer',
+        scopes: ['read:posts'],
+        workspace_id: ws.id,
+      });
       assert.equal(local.status, 200, 'the same slug in a workspace is another role');
       for (const [json, status, reason] of [
         [{ name: 'Dup', slug: 'writer' }, 409, 'ROLE_SLUG_TAKEN'],
@@ -194,9 +230,15 @@ describe('Directory workspaces and roles', () => {
         assert.equal(res.body.error_code, reason, JSON.stringify(json));
       }
       const all = await call('GET', '/roles?limit=100', admin);
-      assert.deepEqual(all.body.items.map((r: any) => r.slug), ['writer', 'writer']);
+      assert.deepEqual(
+        all.body.items.map((r: any) => r.slug),
+        ['writer', 'writer'],
+      );
       const inWs = await call('GET', `/roles?workspace_id=${ws.id}`, admin);
-      assert.deepEqual(inWs.body.items.map((r: any) => r.id), [local.body.id]);
+      assert.deepEqual(
+        inWs.body.items.map((r: any) => r.id),
+        [local.body.id],
+      );
       assert.equal((await call('GET', '/roles?workspace_id=nope', admin)).status, 400);
       assert.equal((await call('GET', '/roles?limit=500', admin)).body.error_code, 'INVALID_PAGINATION');
       assert.deepEqual((await call('GET', `/roles/${global.body.id}`, admin)).body, global.body);
@@ -205,7 +247,10 @@ describe('Directory workspaces and roles', () => {
       assert.equal((await call('GET', '/roles/Not%20a%20slug', admin)).status, 400);
 
       let upd = await call('PATCH', `/roles/${global.body.id}`, admin, { description: 'writes a lot' });
-      assert.deepEqual([upd.body.name, upd.body.description, upd.body.scopes, upd.body.slug], ['Writer', 'writes a lot', ['create:posts'], 'writer']);
+      assert.deepEqual(
+        [upd.body.name, upd.body.description, upd.body.scopes, upd.body.slug],
+        ['Writer', 'writes a lot', ['create:posts'], 'writer'],
+      );
       upd = await call('PATCH', `/roles/${global.body.id}`, admin, { scopes: [] });
       assert.deepEqual(upd.body.scopes, []);
       upd = await call('PATCH', `/roles/${global.body.id}`, admin, { name: '' });
@@ -258,14 +303,23 @@ describe('Directory workspaces and roles', () => {
       await call('POST', '/roles', admin, { name: 'Global', slug: 'global-reader', scopes: ['read:global'] });
       await call('POST', '/roles', admin, { name: 'Local', slug: 'local-editor', scopes: ['update:local'], workspace_id: ws.id });
       await call('PATCH', `/users/${user.id}`, admin, { roles: ['global-reader'] });
-      assert.equal((await call('PATCH', `/users/${user.id}`, admin, { roles: ['local-editor'] })).body.error_code, 'UNKNOWN_ROLE',
-        'workspace roles are not global roles');
+      assert.equal(
+        (await call('PATCH', `/users/${user.id}`, admin, { roles: ['local-editor'] })).body.error_code,
+        'UNKNOWN_ROLE',
+        'workspace roles are not global roles',
+      );
       assert.equal((await call('POST', `/workspaces/${ws.id}/members`, admin, { user_id: user.id, roles: ['local-editor'] })).status, 200);
-      assert.equal((await call('POST', `/workspaces/${other.id}/members`, admin, { user_id: user.id, roles: ['global-reader'] })).body.error_code,
-        'UNKNOWN_ROLE', 'members hold roles of their workspace');
+      assert.equal(
+        (await call('POST', `/workspaces/${other.id}/members`, admin, { user_id: user.id, roles: ['global-reader'] })).body.error_code,
+        'UNKNOWN_ROLE',
+        'members hold roles of their workspace',
+      );
 
       const plain = await login('sam@example.com');
-      assert.deepEqual([claimsOf(plain.body.access_token).roles, claimsOf(plain.body.access_token).scopes], [['global-reader'], ['read:global']]);
+      assert.deepEqual(
+        [claimsOf(plain.body.access_token).roles, claimsOf(plain.body.access_token).scopes],
+        [['global-reader'], ['read:global']],
+      );
       assert.equal(claimsOf(plain.body.access_token).workspace_id, undefined);
 
       const selected = await login('sam@example.com', { workspace_id: ws.id });
@@ -301,7 +355,10 @@ describe('Directory workspaces and roles', () => {
       assert.equal(members.total, 2);
       assert.equal((await client.getRole({ id: role!.id })).role?.slug, 'g-role');
       assert.equal((await client.getWorkspace({ id: 'grpc-ws' })).workspace?.id, workspace!.id);
-      assert.equal((await client.updateWorkspaceMember({ workspaceId: workspace!.id, userId: user.id, roles: [] })).member?.roles.length, 0);
+      assert.equal(
+        (await client.updateWorkspaceMember({ workspaceId: workspace!.id, userId: user.id, roles: [] })).member?.roles.length,
+        0,
+      );
       assert.equal((await client.removeWorkspaceMember({ workspaceId: workspace!.id, userId: user.id })).success, true);
       assert.equal((await client.deleteWorkspace({ id: workspace!.id })).success, true);
     });

@@ -51,14 +51,18 @@ function tokenRequest(params: Record<string, string>, headers: Record<string, st
   });
 }
 
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 before(async () => {
   // openid-client checks that discovery's issuer is the URL it was given: serve at the issuer.
   const port = await freePort();
   issuer = `http://127.0.0.1:${port}`;
   server = await startTestServer({ port, issuer });
-  const res = await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'admin@example.com', secret: 'Password123!x', register: true } });
+  const res = await server.rest('/api/sso/v1/auth/login', {
+    method: 'POST',
+    json: { identifier: 'admin@example.com', secret: 'Password123!x', register: true },
+  });
   admin = ((await res.json()) as any).access_token;
 });
 after(async () => {
@@ -94,7 +98,11 @@ describe('client credentials', () => {
     assert.equal(body.token_type, 'Bearer');
     assert.equal(body.expires_in, 900);
     assert.deepEqual(body.scope.split(' ').sort(), ['read:agents', 'read:users']);
-    const { payload, protectedHeader } = await jwtVerify(body.access_token, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)), { issuer, audience: 'sso' });
+    const { payload, protectedHeader } = await jwtVerify(
+      body.access_token,
+      createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)),
+      { issuer, audience: 'sso' },
+    );
     assert.equal(protectedHeader.alg, 'ES256');
     assert.equal(payload.sub, agent.id);
     assert.equal(payload.token_type, 'access');
@@ -102,7 +110,10 @@ describe('client credentials', () => {
     assert.equal(payload.session_id, undefined);
     // The token works as the agent, within its scopes, on every protocol.
     assert.equal((await server.rest('/api/sso/v1/users', { token: body.access_token })).status, 200);
-    assert.equal((await server.rest('/api/sso/v1/users', { method: 'POST', token: body.access_token, json: { identifier: 'x@example.com' } })).status, 403);
+    assert.equal(
+      (await server.rest('/api/sso/v1/users', { method: 'POST', token: body.access_token, json: { identifier: 'x@example.com' } })).status,
+      403,
+    );
     for (const protocol of ['connect', 'grpc'] as const) {
       await server.client(DirectoryService, { protocol, token: body.access_token }).listUsers({});
     }
@@ -112,16 +123,27 @@ describe('client credentials', () => {
   });
 
   test('HTTP Basic, and the /api/sso/v1/oauth/token alias', async () => {
-    const res = await tokenRequest({ grant_type: 'client_credentials' }, { authorization: basic(agent.id, key) }, '/api/sso/v1/oauth/token');
+    const res = await tokenRequest(
+      { grant_type: 'client_credentials' },
+      { authorization: basic(agent.id, key) },
+      '/api/sso/v1/oauth/token',
+    );
     assert.equal(res.status, 200, await res.clone().text());
     assert.equal(typeof (await json(res)).access_token, 'string');
   });
 
-  test('`scope` narrows the agent\'s scopes; asking for more is invalid_scope', async () => {
-    const narrow = await json(await tokenRequest({ grant_type: 'client_credentials', client_id: agent.id, client_secret: key, scope: 'read:users' }));
+  test("`scope` narrows the agent's scopes; asking for more is invalid_scope", async () => {
+    const narrow = await json(
+      await tokenRequest({ grant_type: 'client_credentials', client_id: agent.id, client_secret: key, scope: 'read:users' }),
+    );
     assert.equal(narrow.scope, 'read:users');
     assert.equal((await server.rest('/api/sso/v1/agents', { token: narrow.access_token })).status, 403);
-    const res = await tokenRequest({ grant_type: 'client_credentials', client_id: agent.id, client_secret: key, scope: 'read:users delete:users' });
+    const res = await tokenRequest({
+      grant_type: 'client_credentials',
+      client_id: agent.id,
+      client_secret: key,
+      scope: 'read:users delete:users',
+    });
     assert.equal(res.status, 400);
     const body = await json(res);
     assert.equal(body.error, 'invalid_scope');
@@ -129,11 +151,21 @@ describe('client credentials', () => {
   });
 
   test('a narrowed token cannot mint a key wider than itself', async () => {
-    const narrow = await json(await tokenRequest({ grant_type: 'client_credentials', client_id: agent.id, client_secret: key, scope: 'read:users' }));
-    const wide = await server.rest('/api/sso/v1/apikeys', { method: 'POST', token: narrow.access_token, json: { name: 'all of the agent' } });
+    const narrow = await json(
+      await tokenRequest({ grant_type: 'client_credentials', client_id: agent.id, client_secret: key, scope: 'read:users' }),
+    );
+    const wide = await server.rest('/api/sso/v1/apikeys', {
+      method: 'POST',
+      token: narrow.access_token,
+      json: { name: 'all of the agent' },
+    });
     assert.equal(wide.status, 403);
     assert.equal((await json(wide)).error_code, 'GRANT_EXCEEDS_CALLER');
-    const own = await server.rest('/api/sso/v1/apikeys', { method: 'POST', token: narrow.access_token, json: { name: 'own', scopes: ['read:users'] } });
+    const own = await server.rest('/api/sso/v1/apikeys', {
+      method: 'POST',
+      token: narrow.access_token,
+      json: { name: 'own', scopes: ['read:users'] },
+    });
     assert.equal(own.status, 200);
     assert.equal((await json(own)).agent_id, agent.id);
   });
@@ -142,11 +174,16 @@ describe('client credentials', () => {
     const narrowKey = await newKey({ agent_id: agent.id, name: 'narrow', scopes: ['read:users'] });
     const body = await json(await tokenRequest({ grant_type: 'client_credentials', client_id: agent.id, client_secret: narrowKey }));
     assert.equal(body.scope, 'read:users');
-    const more = await tokenRequest({ grant_type: 'client_credentials', client_id: agent.id, client_secret: narrowKey, scope: 'read:agents' });
+    const more = await tokenRequest({
+      grant_type: 'client_credentials',
+      client_id: agent.id,
+      client_secret: narrowKey,
+      scope: 'read:agents',
+    });
     assert.equal((await json(more)).error, 'invalid_scope');
   });
 
-  test('a wrong secret, someone else\'s key, an unknown client: 401 invalid_client, in OAuth\'s JSON', async () => {
+  test("a wrong secret, someone else's key, an unknown client: 401 invalid_client, in OAuth's JSON", async () => {
     const other = await newAgent(['read:users']);
     const otherKey = await newKey({ agent_id: other.id, name: 'other' });
     const userKey = await newKey({ name: 'admin own' });
@@ -199,8 +236,10 @@ describe('client credentials', () => {
     await tokenRequest({ grant_type: 'client_credentials', client_id: audited.id, client_secret: auditedKey });
     await tokenRequest({ grant_type: 'client_credentials', client_id: audited.id, client_secret: 'wrong' });
     const events = await json(await server.rest(`/api/sso/v1/audit-events?actor_id=${audited.id}`, { token: admin }));
-    assert.deepEqual(events.items.map((e: any) => [e.type, e.outcome, e.reason]).sort(),
-      [['client_credentials', 'failure', 'INVALID_CLIENT'], ['client_credentials', 'success', '']]);
+    assert.deepEqual(events.items.map((e: any) => [e.type, e.outcome, e.reason]).sort(), [
+      ['client_credentials', 'failure', 'INVALID_CLIENT'],
+      ['client_credentials', 'success', ''],
+    ]);
   });
 
   test('malformed requests: 400 invalid_request or unsupported_grant_type, never a 500', async () => {
@@ -215,7 +254,11 @@ describe('client credentials', () => {
     res = await server.rest('/oauth/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"grant_type":' });
     assert.equal(res.status, 400);
     assert.equal((await json(res)).error, 'invalid_request');
-    res = await server.rest('/oauth/token', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'grant_type=client_credentials' });
+    res = await server.rest('/oauth/token', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'grant_type=client_credentials',
+    });
     assert.equal((await json(res)).error, 'invalid_request');
     res = await tokenRequest({ grant_type: 'client_credentials', client_id: agent.id, client_secret: key, scope: 'not a:valid:scope!' });
     assert.equal(res.status, 400);
@@ -259,13 +302,17 @@ describe('openid-client', () => {
   });
 
   test('the same with client_secret_basic', async () => {
-    const basicConfig = await oidc.discovery(new URL(issuer), agent.id, {}, oidc.ClientSecretBasic(key), { execute: [oidc.allowInsecureRequests] });
+    const basicConfig = await oidc.discovery(new URL(issuer), agent.id, {}, oidc.ClientSecretBasic(key), {
+      execute: [oidc.allowInsecureRequests],
+    });
     const tokens = await oidc.clientCredentialsGrant(basicConfig);
     assert.equal(tokens.scope, 'read:users');
   });
 
-  test('a wrong secret surfaces as OAuth\'s invalid_client', async () => {
-    const wrong = await oidc.discovery(new URL(issuer), agent.id, `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`, undefined, { execute: [oidc.allowInsecureRequests] });
+  test("a wrong secret surfaces as OAuth's invalid_client", async () => {
+    const wrong = await oidc.discovery(new URL(issuer), agent.id, `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
     await assert.rejects(oidc.clientCredentialsGrant(wrong), (e: any) => {
       assert.equal(e.error, 'invalid_client');
       assert.equal(e.status, 401);
@@ -274,7 +321,9 @@ describe('openid-client', () => {
   });
 
   test('a user refreshes through the same endpoint (refresh_token grant)', async () => {
-    const login = await json(await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'admin@example.com', secret: 'Password123!x' } }));
+    const login = await json(
+      await server.rest('/api/sso/v1/auth/login', { method: 'POST', json: { identifier: 'admin@example.com', secret: 'Password123!x' } }),
+    );
     const userClient = await oidc.discovery(new URL(issuer), 'sso-user', undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
     const tokens = await oidc.refreshTokenGrant(userClient, login.refresh_token);
     assert.equal(typeof tokens.access_token, 'string');
@@ -311,7 +360,11 @@ describe('agent login with a signed assertion (POST /api/sso/v1/agents/auth)', (
     agent = await newAgent(['read:users', 'read:agents']);
     const pair = generateKeyPairSync('ed25519');
     privateKey = pair.privateKey;
-    const res = await server.rest(`/api/sso/v1/agents/${agent.id}/keys`, { method: 'POST', token: admin, json: { jwk: pair.publicKey.export({ format: 'jwk' }), name: 'ci' } });
+    const res = await server.rest(`/api/sso/v1/agents/${agent.id}/keys`, {
+      method: 'POST',
+      token: admin,
+      json: { jwk: pair.publicKey.export({ format: 'jwk' }), name: 'ci' },
+    });
     assert.equal(res.status, 200);
     kid = (await json(res)).kid;
   });
@@ -334,7 +387,7 @@ describe('agent login with a signed assertion (POST /api/sso/v1/agents/auth)', (
     assert.ok(keys.items[0].last_used_at);
   });
 
-  test('USSO\'s `scopes` claim narrows the token; more than the agent holds is refused', async () => {
+  test("USSO's `scopes` claim narrows the token; more than the agent holds is refused", async () => {
     const narrow = await json(await agentAuth(await assertion({ scopes: ['read:users'] })));
     assert.equal(narrow.scope, 'read:users');
     assert.equal((await server.rest('/api/sso/v1/agents', { token: narrow.tokens.access })).status, 403);

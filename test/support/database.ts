@@ -91,8 +91,11 @@ async function loadOrBuildTemplate(): Promise<Blob> {
 }
 
 function isZlibError(error: unknown): boolean {
-  return typeof (error as { errno?: unknown })?.errno === 'number' && 'code' in (error as object) &&
-    String((error as { code: unknown }).code).startsWith('Z_');
+  return (
+    typeof (error as { errno?: unknown })?.errno === 'number' &&
+    'code' in (error as object) &&
+    String((error as { code: unknown }).code).startsWith('Z_')
+  );
 }
 
 /**

@@ -16,10 +16,16 @@ export function seedExpressVerifier(jwksUri: string, audience: string, issuer: s
       callback(null, signingKey);
     });
   }
-  return (token: string) => new Promise<{ err: Error | null; decoded: any }>((resolve) => {
-    jwt.verify(token, getKey, {
-      audience,
-      issuer,
-    }, (err, decoded) => resolve({ err, decoded }));
-  });
+  return (token: string) =>
+    new Promise<{ err: Error | null; decoded: any }>((resolve) => {
+      jwt.verify(
+        token,
+        getKey,
+        {
+          audience,
+          issuer,
+        },
+        (err, decoded) => resolve({ err, decoded }),
+      );
+    });
 }

@@ -53,18 +53,33 @@ export async function startTestServer(overrides: Partial<Config> = {}, opts: { l
     const key = `${protocol}|${auth ?? ''}`;
     let t = transports.get(key);
     if (!t) {
-      const interceptors: Interceptor[] = auth ? [(next) => (req) => { req.header.set('authorization', auth); return next(req); }] : [];
-      t = protocol === 'grpc' ? createGrpcTransport({ baseUrl: url, interceptors })
-        : protocol === 'grpc-web' ? createGrpcWebTransport({ baseUrl: url, httpVersion: '1.1', interceptors })
-        : createConnectTransport({ baseUrl: url, httpVersion: '1.1', interceptors });
+      const interceptors: Interceptor[] = auth
+        ? [
+            (next) => (req) => {
+              req.header.set('authorization', auth);
+              return next(req);
+            },
+          ]
+        : [];
+      t =
+        protocol === 'grpc'
+          ? createGrpcTransport({ baseUrl: url, interceptors })
+          : protocol === 'grpc-web'
+            ? createGrpcWebTransport({ baseUrl: url, httpVersion: '1.1', interceptors })
+            : createConnectTransport({ baseUrl: url, httpVersion: '1.1', interceptors });
       transports.set(key, t);
     }
     return t;
   };
   return {
-    app, url, config,
-    client: (service, opts = {}) => createClient(service, transport(opts.protocol ?? 'connect',
-      opts.token ? `Bearer ${opts.token}` : opts.apiKey ? `Bearer ${opts.apiKey}` : undefined)),
+    app,
+    url,
+    config,
+    client: (service, opts = {}) =>
+      createClient(
+        service,
+        transport(opts.protocol ?? 'connect', opts.token ? `Bearer ${opts.token}` : opts.apiKey ? `Bearer ${opts.apiKey}` : undefined),
+      ),
     rest: (path, init = {}) => {
       const headers = new Headers(init.headers);
       if (init.json !== undefined) headers.set('content-type', 'application/json');

@@ -2,7 +2,10 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { ErrorInfoSchema } from '../../../gen/google/rpc/error_details_pb.js';
 
 /** A refusal as people read it: the server's message and its stable reason (ErrorInfo.reason). */
-export interface Refusal { message: string; reason: string }
+export interface Refusal {
+  message: string;
+  reason: string;
+}
 
 export function refusalOf(e: unknown): Refusal {
   if (e instanceof ConnectError) {

@@ -20,14 +20,29 @@ import { UserPage, UsersPage } from './pages/users.js';
 import { WorkspacePage, WorkspacesPage } from './pages/workspaces.js';
 import { setSession, useSession } from './state.js';
 
-interface Section { path: string; label: string; method?: DescMethod; render: (id?: string) => ComponentChildren }
+interface Section {
+  path: string;
+  label: string;
+  method?: DescMethod;
+  render: (id?: string) => ComponentChildren;
+}
 
 const sections: Section[] = [
   { path: '', label: 'Overview', render: () => <OverviewPage /> },
   { path: 'users', label: 'Users', method: DirectoryService.method.listUsers, render: (id) => (id ? <UserPage id={id} /> : <UsersPage />) },
-  { path: 'workspaces', label: 'Workspaces', method: DirectoryService.method.listWorkspaces, render: (id) => (id ? <WorkspacePage id={id} /> : <WorkspacesPage />) },
+  {
+    path: 'workspaces',
+    label: 'Workspaces',
+    method: DirectoryService.method.listWorkspaces,
+    render: (id) => (id ? <WorkspacePage id={id} /> : <WorkspacesPage />),
+  },
   { path: 'roles', label: 'Roles', method: DirectoryService.method.listRoles, render: () => <RolesPage /> },
-  { path: 'agents', label: 'Agents', method: AgentService.method.listAgents, render: (id) => (id ? <AgentPage id={id} /> : <AgentsPage />) },
+  {
+    path: 'agents',
+    label: 'Agents',
+    method: AgentService.method.listAgents,
+    render: (id) => (id ? <AgentPage id={id} /> : <AgentsPage />),
+  },
   { path: 'apikeys', label: 'API keys', method: ApiKeyService.method.listApiKeys, render: () => <ApiKeysPage /> },
   { path: 'apps', label: 'Apps', method: AppRegistryService.method.listApps, render: (id) => (id ? <AppPage id={id} /> : <AppsPage />) },
   { path: 'audit', label: 'Audit events', method: AuthService.method.listAuditEvents, render: () => <AuditPage /> },
@@ -64,42 +79,58 @@ function Shell() {
   const name = me.identifiers[0]?.identifier ?? me.id;
   return (
     <div class="shell">
-      <a class="skip" href="#main">Skip to content</a>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
       <header class="topbar">
-        <button type="button" class="menu-toggle" aria-expanded={menuOpen} aria-controls="nav" onClick={() => setMenuOpen(!menuOpen)}>Menu</button>
-        <a class="brand" href="#/">SSO console</a>
+        <button type="button" class="menu-toggle" aria-expanded={menuOpen} aria-controls="nav" onClick={() => setMenuOpen(!menuOpen)}>
+          Menu
+        </button>
+        <a class="brand" href="#/">
+          SSO console
+        </a>
         <span class="who" title={me.id}>
           <span class="who-name">{name}</span>
           {me.isAdmin ? <span class="chip admin">administrator</span> : null}
         </span>
-        <button type="button" onClick={() => session.signOut()}>Sign out</button>
+        <button type="button" onClick={() => session.signOut()}>
+          Sign out
+        </button>
       </header>
       <nav id="nav" class={menuOpen ? 'nav open' : 'nav'} aria-label="Sections">
         <ul>
           {visible.map((s) => (
             <li key={s.path}>
-              <a href={`#/${s.path}`} aria-current={s.path === section ? 'page' : undefined} onClick={() => setMenuOpen(false)}>{s.label}</a>
+              <a href={`#/${s.path}`} aria-current={s.path === section ? 'page' : undefined} onClick={() => setMenuOpen(false)}>
+                {s.label}
+              </a>
             </li>
           ))}
         </ul>
       </nav>
       <main id="main" class="main">
-        {current && (!current.method || may(me, current.method, true))
-          ? current.render(id)
-          : <ErrorNote error={{ message: 'This page is not available to you.', reason: 'NOT_OFFERED' }} />}
+        {current && (!current.method || may(me, current.method, true)) ? (
+          current.render(id)
+        ) : (
+          <ErrorNote error={{ message: 'This page is not available to you.', reason: 'NOT_OFFERED' }} />
+        )}
       </main>
     </div>
   );
 }
 
 function SignedOutScreen({ why, onSignIn }: { why: SignedOut; onSignIn: () => void }) {
-  const title = why.reason === 'signed-out' ? 'You have signed out' : why.reason === 'ended' ? 'Your session has ended' : 'Sign-in did not complete';
+  const title =
+    why.reason === 'signed-out' ? 'You have signed out' : why.reason === 'ended' ? 'Your session has ended' : 'Sign-in did not complete';
   return (
     <main class="signed-out card" id="main">
       <h1>{title}</h1>
       {why.message ? <p role="alert">{why.message}</p> : null}
-      {/* biome-ignore lint/a11y/noAutofocus: the page's one action; focus lands where the keyboard user goes next */}
-      <p><button type="button" class="primary" autoFocus onClick={onSignIn}>Sign in</button></p>
+      <p>
+        <button type="button" class="primary" autoFocus onClick={onSignIn}>
+          Sign in
+        </button>
+      </p>
     </main>
   );
 }
@@ -113,13 +144,20 @@ function App({ session }: { session: ConsoleSession }) {
         if (await session.completeSignIn()) return setState({ kind: 'in' });
         await session.signIn();
       } catch (e) {
-        const why = e && typeof e === 'object' && 'reason' in e && typeof (e as SignedOut).reason === 'string' && !(e instanceof Error)
-          ? (e as SignedOut) : { reason: 'refused' as const, message: `${refusalOf(e).message} (${refusalOf(e).reason})` };
+        const why =
+          e && typeof e === 'object' && 'reason' in e && typeof (e as SignedOut).reason === 'string' && !(e instanceof Error)
+            ? (e as SignedOut)
+            : { reason: 'refused' as const, message: `${refusalOf(e).message} (${refusalOf(e).reason})` };
         setState({ kind: 'out', why });
       }
     })();
   }, [session]);
-  if (state.kind === 'loading') return <p class="boot" role="status">Signing in…</p>;
+  if (state.kind === 'loading')
+    return (
+      <p class="boot" role="status">
+        Signing in…
+      </p>
+    );
   if (state.kind === 'out') return <SignedOutScreen why={state.why} onSignIn={() => void session.signIn()} />;
   return <Shell />;
 }

@@ -9,7 +9,10 @@ import { FactorService } from '../../../gen/sso/auth/v1/factor_service_pb.js';
 import type { User } from '../../../gen/sso/directory/v1/user_pb.js';
 import { createSsoClients, type SsoClients } from '../../client/web.js';
 
-export interface ConsoleConfig { issuer: string; clientId: string }
+export interface ConsoleConfig {
+  issuer: string;
+  clientId: string;
+}
 
 export function readConfig(): ConsoleConfig {
   const meta = (name: string) => document.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content ?? '';
@@ -20,9 +23,18 @@ const pendingKey = 'sso-console-sign-in';
 /** Refresh this long before the access token expires. */
 const refreshMargin = 60_000;
 
-interface Pending { state: string; verifier: string; nonce: string; back: string }
+interface Pending {
+  state: string;
+  verifier: string;
+  nonce: string;
+  back: string;
+}
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const b64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 const random = (n: number) => b64url(crypto.getRandomValues(new Uint8Array(n)));
 
 function claimsOf(jwt: string): Record<string, unknown> {
@@ -70,9 +82,15 @@ export class ConsoleSession {
     sessionStorage.setItem(pendingKey, JSON.stringify(pending));
     const challenge = b64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(pending.verifier))));
     const params = new URLSearchParams({
-      client_id: this.config.clientId, redirect_uri: this.redirectUri, response_type: 'code',
-      scope: 'openid profile email offline_access', state: pending.state, nonce: pending.nonce,
-      code_challenge: challenge, code_challenge_method: 'S256', ...(prompt ? { prompt } : {}),
+      client_id: this.config.clientId,
+      redirect_uri: this.redirectUri,
+      response_type: 'code',
+      scope: 'openid profile email offline_access',
+      state: pending.state,
+      nonce: pending.nonce,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      ...(prompt ? { prompt } : {}),
     });
     location.assign(`${this.config.issuer}/oidc/authorize?${params}`);
     return new Promise<never>(() => {});
@@ -92,16 +110,22 @@ export class ConsoleSession {
     history.replaceState(null, '', `${url.pathname}${pending?.back ?? ''}`);
     if (q.get('state') === 'signed-out' && !q.has('code')) throw { reason: 'signed-out' } satisfies SignedOut;
     if (q.has('error')) throw { reason: 'refused', message: q.get('error_description') ?? q.get('error') ?? '' } satisfies SignedOut;
-    if (!pending || q.get('state') !== pending.state) throw { reason: 'refused', message: 'The sign-in answer did not match this tab’s request. Sign in again.' } satisfies SignedOut;
-    if (q.has('iss') && q.get('iss') !== this.config.issuer) throw { reason: 'refused', message: 'The sign-in answer came from another issuer.' } satisfies SignedOut;
+    if (!pending || q.get('state') !== pending.state)
+      throw { reason: 'refused', message: 'The sign-in answer did not match this tab’s request. Sign in again.' } satisfies SignedOut;
+    if (q.has('iss') && q.get('iss') !== this.config.issuer)
+      throw { reason: 'refused', message: 'The sign-in answer came from another issuer.' } satisfies SignedOut;
     const tokens = await this.sso.auth.issueToken({
-      grantType: 'authorization_code', clientId: this.config.clientId, code: q.get('code') ?? '',
-      redirectUri: this.redirectUri, codeVerifier: pending.verifier,
+      grantType: 'authorization_code',
+      clientId: this.config.clientId,
+      code: q.get('code') ?? '',
+      redirectUri: this.redirectUri,
+      codeVerifier: pending.verifier,
     });
     // Straight from the token endpoint of the server that served this page, so its signature
     // needs no check here (OpenID Connect Core 3.1.3.7); its audience and nonce do.
     const id = claimsOf(tokens.idToken ?? '');
-    if (id.aud !== this.config.clientId || id.nonce !== pending.nonce) throw { reason: 'refused', message: 'The ID token is not for this sign-in.' } satisfies SignedOut;
+    if (id.aud !== this.config.clientId || id.nonce !== pending.nonce)
+      throw { reason: 'refused', message: 'The ID token is not for this sign-in.' } satisfies SignedOut;
     this.idToken = tokens.idToken;
     this.take(tokens.accessToken, tokens.expiresIn, tokens.refreshToken);
     await this.loadMe();
@@ -125,14 +149,19 @@ export class ConsoleSession {
     this.expiresAt = Date.now() + expiresIn * 1000;
     this.sso.setToken(access);
     clearTimeout(this.timer);
-    if (this.refreshToken) this.timer = setTimeout(() => void this.refresh().catch(() => {}), Math.max(1000, expiresIn * 1000 - refreshMargin));
+    if (this.refreshToken)
+      this.timer = setTimeout(() => void this.refresh().catch(() => {}), Math.max(1000, expiresIn * 1000 - refreshMargin));
   }
 
   /** Rotates the refresh token (one at a time); a refused refresh ends the console's session. */
   refresh(): Promise<void> {
     this.refreshing ??= (async () => {
       try {
-        const t = await this.sso.auth.issueToken({ grantType: 'refresh_token', clientId: this.config.clientId, refreshToken: this.refreshToken ?? '' });
+        const t = await this.sso.auth.issueToken({
+          grantType: 'refresh_token',
+          clientId: this.config.clientId,
+          refreshToken: this.refreshToken ?? '',
+        });
         this.take(t.accessToken, t.expiresIn, t.refreshToken);
       } catch (e) {
         this.drop();
@@ -157,7 +186,9 @@ export class ConsoleSession {
    */
   signOut(): void {
     const params = new URLSearchParams({
-      client_id: this.config.clientId, post_logout_redirect_uri: this.redirectUri, state: 'signed-out',
+      client_id: this.config.clientId,
+      post_logout_redirect_uri: this.redirectUri,
+      state: 'signed-out',
       ...(this.idToken ? { id_token_hint: this.idToken } : {}),
     });
     this.drop();

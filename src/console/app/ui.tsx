@@ -6,7 +6,12 @@ import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { refusalOf, type Refusal } from './errors.js';
 
-export interface Loaded<T> { data: T | undefined; error: Refusal | undefined; loading: boolean; reload: () => void }
+export interface Loaded<T> {
+  data: T | undefined;
+  error: Refusal | undefined;
+  loading: boolean;
+  reload: () => void;
+}
 
 /** Loads with `load` whenever `deps` change; keeps the previous data while reloading (no layout jump). */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
@@ -19,7 +24,9 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
       (data) => live && setState({ data, loading: false }),
       (e: unknown) => live && setState({ error: refusalOf(e), loading: false }),
     );
-    return () => { live = false; };
+    return () => {
+      live = false;
+    };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick]);
   return { data: state.data, error: state.error, loading: state.loading, reload: useCallback(() => setTick((t) => t + 1), []) };
@@ -35,7 +42,11 @@ export function ErrorNote({ error }: { error: Refusal | undefined }) {
 }
 
 export function Loading({ what = 'Loading' }: { what?: string }) {
-  return <p class="muted" role="status" aria-live="polite">{what}…</p>;
+  return (
+    <p class="muted" role="status" aria-live="polite">
+      {what}…
+    </p>
+  );
 }
 
 export function Empty({ children }: { children: ComponentChildren }) {
@@ -43,8 +54,16 @@ export function Empty({ children }: { children: ComponentChildren }) {
 }
 
 /** A list's states in one place: loading the first time, refused, empty, or the rows. */
-export function ListState<T>({ loaded, items, empty, children }: {
-  loaded: Loaded<unknown>; items: T[] | undefined; empty: string; children: (items: T[]) => ComponentChildren;
+export function ListState<T>({
+  loaded,
+  items,
+  empty,
+  children,
+}: {
+  loaded: Loaded<unknown>;
+  items: T[] | undefined;
+  empty: string;
+  children: (items: T[]) => ComponentChildren;
 }) {
   if (loaded.error) return <ErrorNote error={loaded.error} />;
   if (!items) return <Loading />;
@@ -52,14 +71,30 @@ export function ListState<T>({ loaded, items, empty, children }: {
   return <>{children(items)}</>;
 }
 
-export function Pager({ offset, limit, total, onPage }: { offset: number; limit: number; total: number; onPage: (offset: number) => void }) {
+export function Pager({
+  offset,
+  limit,
+  total,
+  onPage,
+}: {
+  offset: number;
+  limit: number;
+  total: number;
+  onPage: (offset: number) => void;
+}) {
   if (total <= limit && offset === 0) return <p class="muted pager">{total} in all</p>;
   const last = Math.min(offset + limit, total);
   return (
     <nav class="pager" aria-label="Pages">
-      <button type="button" disabled={offset === 0} onClick={() => onPage(Math.max(0, offset - limit))}>Previous</button>
-      <span aria-live="polite">{total === 0 ? 0 : offset + 1}–{last} of {total}</span>
-      <button type="button" disabled={last >= total} onClick={() => onPage(offset + limit)}>Next</button>
+      <button type="button" disabled={offset === 0} onClick={() => onPage(Math.max(0, offset - limit))}>
+        Previous
+      </button>
+      <span aria-live="polite">
+        {total === 0 ? 0 : offset + 1}–{last} of {total}
+      </span>
+      <button type="button" disabled={last >= total} onClick={() => onPage(offset + limit)}>
+        Next
+      </button>
     </nav>
   );
 }
@@ -76,14 +111,37 @@ export function Field({ label, hint, children }: { label: string; hint?: string;
 }
 
 /** A text input bound to a string state. */
-export function TextField({ label, value, onInput, type = 'text', hint, required, autoComplete, placeholder }: {
-  label: string; value: string; onInput: (v: string) => void; type?: 'text' | 'password' | 'email' | 'url' | 'search' | 'number' | 'datetime-local'; hint?: string; required?: boolean; autoComplete?: string; placeholder?: string;
+export function TextField({
+  label,
+  value,
+  onInput,
+  type = 'text',
+  hint,
+  required,
+  autoComplete,
+  placeholder,
+}: {
+  label: string;
+  value: string;
+  onInput: (v: string) => void;
+  type?: 'text' | 'password' | 'email' | 'url' | 'search' | 'number' | 'datetime-local';
+  hint?: string;
+  required?: boolean;
+  autoComplete?: string;
+  placeholder?: string;
 }) {
   return (
     <Field label={label} hint={hint}>
       {(id) => (
-        <input id={id} type={type as "text"} value={value} required={required} autocomplete={autoComplete ?? 'off'} placeholder={placeholder}
-          onInput={(e) => onInput((e.target as HTMLInputElement).value)} />
+        <input
+          id={id}
+          type={type as 'text'}
+          value={value}
+          required={required}
+          autocomplete={autoComplete ?? 'off'}
+          placeholder={placeholder}
+          onInput={(e) => onInput((e.target as HTMLInputElement).value)}
+        />
       )}
     </Field>
   );
@@ -117,23 +175,54 @@ export function useAction() {
 }
 
 /** A form whose submit runs `onSubmit` as an action; its refusal shows inside it. */
-export function ActionForm({ title, submit, onSubmit, children, class: cls }: {
-  title?: string; submit: string; onSubmit: () => Promise<unknown>; children: ComponentChildren; class?: string;
+export function ActionForm({
+  title,
+  submit,
+  onSubmit,
+  children,
+  class: cls,
+}: {
+  title?: string;
+  submit: string;
+  onSubmit: () => Promise<unknown>;
+  children: ComponentChildren;
+  class?: string;
 }) {
   const action = useAction();
   return (
-    <form class={`card form ${cls ?? ''}`} aria-label={title ?? submit} onSubmit={(e) => { e.preventDefault(); void action.run(onSubmit); }}>
+    <form
+      class={`card form ${cls ?? ''}`}
+      aria-label={title ?? submit}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void action.run(onSubmit);
+      }}
+    >
       {title ? <h3>{title}</h3> : null}
       {children}
       <ErrorNote error={action.error} />
-      <div class="actions"><button type="submit" class="primary" disabled={action.busy}>{action.busy ? 'Working…' : submit}</button></div>
+      <div class="actions">
+        <button type="submit" class="primary" disabled={action.busy}>
+          {action.busy ? 'Working…' : submit}
+        </button>
+      </div>
     </form>
   );
 }
 
 /** A button for one action on a row; asks first when `confirm` is given. */
-export function ActionButton({ label, run, confirm, danger, disabledReason }: {
-  label: string; run: () => Promise<unknown>; confirm?: string; danger?: boolean; disabledReason?: string;
+export function ActionButton({
+  label,
+  run,
+  confirm,
+  danger,
+  disabledReason,
+}: {
+  label: string;
+  run: () => Promise<unknown>;
+  confirm?: string;
+  danger?: boolean;
+  disabledReason?: string;
 }) {
   const action = useAction();
   const [asking, setAsking] = useState(false);
@@ -142,16 +231,32 @@ export function ActionButton({ label, run, confirm, danger, disabledReason }: {
       // biome-ignore lint/a11y/useSemanticElements: an inline confirmation inside a table row; a fieldset would break the row's layout
       <span class="confirm" role="group" aria-label={confirm}>
         <span>{confirm}</span>
-        {/* biome-ignore lint/a11y/noAutofocus: the confirmation replaces the button just pressed; focus must follow it */}
-        <button type="button" class={danger ? 'danger' : 'primary'} autoFocus onClick={() => { setAsking(false); void action.run(run); }}>Yes, {label.toLowerCase()}</button>
-        <button type="button" onClick={() => setAsking(false)}>Cancel</button>
+        <button
+          type="button"
+          class={danger ? 'danger' : 'primary'}
+          autoFocus
+          onClick={() => {
+            setAsking(false);
+            void action.run(run);
+          }}
+        >
+          Yes, {label.toLowerCase()}
+        </button>
+        <button type="button" onClick={() => setAsking(false)}>
+          Cancel
+        </button>
       </span>
     );
   }
   return (
     <span class="inline-action">
-      <button type="button" class={danger ? 'danger' : ''} disabled={action.busy || Boolean(disabledReason)} title={disabledReason}
-        onClick={() => (confirm ? setAsking(true) : void action.run(run))}>
+      <button
+        type="button"
+        class={danger ? 'danger' : ''}
+        disabled={action.busy || Boolean(disabledReason)}
+        title={disabledReason}
+        onClick={() => (confirm ? setAsking(true) : void action.run(run))}
+      >
         {action.busy ? 'Working…' : label}
       </button>
       <ErrorNote error={action.error} />
@@ -180,10 +285,18 @@ export function SecretOnce({ label, value, onDone }: { label: string; value: str
       <p class="muted">Shown once: copy it now. Only a hash is kept.</p>
       <div class="secret-row">
         <input id={id} ref={ref} class="mono" readOnly value={value} onFocus={(e) => (e.target as HTMLInputElement).select()} data-secret />
-        <button type="button" class="primary" onClick={() => void copy()}>{copied ? 'Copied' : 'Copy'}</button>
-        {onDone ? <button type="button" onClick={onDone}>Done</button> : null}
+        <button type="button" class="primary" onClick={() => void copy()}>
+          {copied ? 'Copied' : 'Copy'}
+        </button>
+        {onDone ? (
+          <button type="button" onClick={onDone}>
+            Done
+          </button>
+        ) : null}
       </div>
-      <span class="sr-only" aria-live="polite">{copied ? 'Copied to the clipboard' : ''}</span>
+      <span class="sr-only" aria-live="polite">
+        {copied ? 'Copied to the clipboard' : ''}
+      </span>
     </section>
   );
 }
@@ -191,21 +304,39 @@ export function SecretOnce({ label, value, onDone }: { label: string; value: str
 export function Time({ ts }: { ts: Timestamp | undefined }) {
   if (!ts) return <span class="muted">—</span>;
   const d = timestampDate(ts);
-  return <time dateTime={d.toISOString()} title={d.toISOString()}>{d.toLocaleString()}</time>;
+  return (
+    <time dateTime={d.toISOString()} title={d.toISOString()}>
+      {d.toLocaleString()}
+    </time>
+  );
 }
 
 export function Chips({ items, empty = 'none' }: { items: readonly string[]; empty?: string }) {
   if (items.length === 0) return <span class="muted">{empty}</span>;
-  return <span class="chips">{items.map((i) => <span class="chip" key={i}>{i}</span>)}</span>;
+  return (
+    <span class="chips">
+      {items.map((i) => (
+        <span class="chip" key={i}>
+          {i}
+        </span>
+      ))}
+    </span>
+  );
 }
 
 /** A comma- or space-separated list as typed, trimmed. */
-export const splitList = (text: string) => text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
+export const splitList = (text: string) =>
+  text
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export function PageHeader({ title, children }: { title: string; children?: ComponentChildren }) {
   return (
     <header class="page-header">
-      <h1 tabIndex={-1} id="page-title">{title}</h1>
+      <h1 tabIndex={-1} id="page-title">
+        {title}
+      </h1>
       {children ? <div class="page-tools">{children}</div> : null}
     </header>
   );
@@ -213,7 +344,11 @@ export function PageHeader({ title, children }: { title: string; children?: Comp
 
 /** A note saying why an action is not offered: the permission it needs. */
 export function NotOffered({ what, needs }: { what: string; needs: string }) {
-  return <p class="muted not-offered">{what} needs <code>{needs}</code>.</p>;
+  return (
+    <p class="muted not-offered">
+      {what} needs <code>{needs}</code>.
+    </p>
+  );
 }
 
 /** Shows a line of success for a while, announced to screen readers. */
@@ -224,5 +359,10 @@ export function useNotice(): [ComponentChildren, (text: string) => void] {
     const t = setTimeout(() => setText(''), 6000);
     return () => clearTimeout(t);
   }, [text]);
-  return [<p class="notice" role="status" aria-live="polite">{text}</p>, setText];
+  return [
+    <p class="notice" role="status" aria-live="polite">
+      {text}
+    </p>,
+    setText,
+  ];
 }

@@ -17,11 +17,4 @@ export { User } from './user.js';
  * `target` is the plain class, so `dataSource.getRepository(User)` works and no decorators are
  * needed (see the note in data-source.ts).
  */
-export const entities = [
-  UserSchema,
-  UserIdentifierSchema,
-  SessionSchema,
-  SigningKeySchema,
-  LoginThrottleSchema,
-  AuditEventSchema,
-];
+export const entities = [UserSchema, UserIdentifierSchema, SessionSchema, SigningKeySchema, LoginThrottleSchema, AuditEventSchema];

@@ -33,9 +33,7 @@ export class Initial1763900000000 implements MigrationInterface {
         CONSTRAINT user_identifiers_type_value_key UNIQUE (type, value)
       )`);
     await q.query(`CREATE INDEX user_identifiers_user_id_idx ON user_identifiers (user_id)`);
-    await q.query(
-      `CREATE UNIQUE INDEX user_identifiers_one_primary_idx ON user_identifiers (user_id) WHERE is_primary`,
-    );
+    await q.query(`CREATE UNIQUE INDEX user_identifiers_one_primary_idx ON user_identifiers (user_id) WHERE is_primary`);
 
     await q.query(`
       CREATE TABLE sessions (
@@ -92,14 +90,7 @@ export class Initial1763900000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of [
-      'audit_events',
-      'login_throttles',
-      'signing_keys',
-      'sessions',
-      'user_identifiers',
-      'users',
-    ]) {
+    for (const table of ['audit_events', 'login_throttles', 'signing_keys', 'sessions', 'user_identifiers', 'users']) {
       await q.query(`DROP TABLE ${table}`);
     }
   }

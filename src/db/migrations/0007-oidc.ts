@@ -50,7 +50,11 @@ export class Oidc1763900000007 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query('DROP TABLE oidc_codes');
-    await q.query(`ALTER TABLE sessions DROP COLUMN kind, DROP COLUMN parent_id, DROP COLUMN client_id, DROP COLUMN oidc_scopes, DROP COLUMN auth_time`);
-    await q.query(`ALTER TABLE apps DROP COLUMN client_type, DROP COLUMN client_secret_hash, DROP COLUMN post_logout_redirect_uris, DROP COLUMN allowed_scopes`);
+    await q.query(
+      `ALTER TABLE sessions DROP COLUMN kind, DROP COLUMN parent_id, DROP COLUMN client_id, DROP COLUMN oidc_scopes, DROP COLUMN auth_time`,
+    );
+    await q.query(
+      `ALTER TABLE apps DROP COLUMN client_type, DROP COLUMN client_secret_hash, DROP COLUMN post_logout_redirect_uris, DROP COLUMN allowed_scopes`,
+    );
   }
 }

@@ -8,4 +8,13 @@ import { SecondFactors1763900000008 } from './0008-second-factors.js';
 import { FirstPartyClients1763900000009 } from './0009-first-party-clients.js';
 
 /** Every migration, oldest first. Append new ones; never edit or reorder shipped ones. */
-export const migrations = [Initial1763900000000, Directory1763900000002, Machines1763900000003, Apps1763900000004, KeyLineage1763900000006, Oidc1763900000007, SecondFactors1763900000008, FirstPartyClients1763900000009];
+export const migrations = [
+  Initial1763900000000,
+  Directory1763900000002,
+  Machines1763900000003,
+  Apps1763900000004,
+  KeyLineage1763900000006,
+  Oidc1763900000007,
+  SecondFactors1763900000008,
+  FirstPartyClients1763900000009,
+];

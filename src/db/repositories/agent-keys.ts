@@ -16,11 +16,16 @@ export interface AgentKeyRecord {
 const columns = `k.kid, k.agent_id AS "agentId", k.alg, k.public_jwk AS "publicJwk", k.name,
   k.created_at AS "createdAt", k.last_used_at AS "lastUsedAt"`;
 
-export async function insertAgentKey(db: Db, k: { kid: string; agentId: string; publicJwk: Record<string, string>; name: string }): Promise<AgentKeyRecord> {
+export async function insertAgentKey(
+  db: Db,
+  k: { kid: string; agentId: string; publicJwk: Record<string, string>; name: string },
+): Promise<AgentKeyRecord> {
   try {
-    return (await one<AgentKeyRecord>(db,
+    return (await one<AgentKeyRecord>(
+      db,
       `INSERT INTO agent_keys AS k (kid, agent_id, alg, public_jwk, name) VALUES ($1, $2, 'EdDSA', $3::jsonb, $4) RETURNING ${columns}`,
-      [k.kid, k.agentId, JSON.stringify(k.publicJwk), k.name]))!;
+      [k.kid, k.agentId, JSON.stringify(k.publicJwk), k.name],
+    ))!;
   } catch (e) {
     if (uniqueViolation(e)) throw new AppError('AGENT_KEY_TAKEN');
     throw e;
@@ -39,11 +44,13 @@ export type LoginKey = Pick<AgentKeyRecord, 'kid' | 'agentId' | 'alg' | 'publicJ
 
 /** A login assertion's key and the agent it speaks for, in one indexed read. */
 export async function findAgentKeyForLogin(db: Db, kid: string): Promise<{ key: LoginKey; agent: AgentRecord } | undefined> {
-  const row = await one<AgentRecord & { key: LoginKey }>(db,
+  const row = await one<AgentRecord & { key: LoginKey }>(
+    db,
     `SELECT ${agentColumns},
             json_build_object('kid', k.kid, 'agentId', k.agent_id, 'alg', k.alg, 'publicJwk', k.public_jwk, 'name', k.name) AS key
        FROM agent_keys k JOIN agents a ON a.id = k.agent_id WHERE k.kid = $1`,
-    [kid]);
+    [kid],
+  );
   if (!row) return undefined;
   const { key, ...agent } = row;
   return { key, agent };
@@ -55,9 +62,11 @@ export async function findAgentKeyForLogin(db: Db, kid: string): Promise<{ key: 
  */
 export async function recordAssertion(db: Db, agentId: string, jti: string, expiresAt: Date, kid: string): Promise<boolean> {
   await run(db, 'DELETE FROM agent_assertions WHERE expires_at < now()');
-  const { count } = await run(db,
-    `INSERT INTO agent_assertions (agent_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-    [agentId, jti, expiresAt]);
+  const { count } = await run(db, `INSERT INTO agent_assertions (agent_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+    agentId,
+    jti,
+    expiresAt,
+  ]);
   if (count > 0) await run(db, 'UPDATE agent_keys SET last_used_at = now() WHERE kid = $1', [kid]);
   return count > 0;
 }

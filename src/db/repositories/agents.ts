@@ -31,10 +31,12 @@ function foreignKeyViolation(error: unknown): boolean {
 
 export async function insertAgent(db: Db, input: NewAgent): Promise<AgentRecord> {
   try {
-    return (await one<AgentRecord>(db,
+    return (await one<AgentRecord>(
+      db,
       `INSERT INTO agents AS a (name, description, scopes, workspace_id, created_by) VALUES ($1, $2, $3, $4, $5)
        RETURNING ${agentColumns}`,
-      [input.name, input.description, input.scopes, input.workspaceId, input.createdBy]))!;
+      [input.name, input.description, input.scopes, input.workspaceId, input.createdBy],
+    ))!;
   } catch (e) {
     // The only foreign key a caller names is the workspace.
     if (foreignKeyViolation(e)) throw new AppError('WORKSPACE_NOT_FOUND');
@@ -64,10 +66,20 @@ export interface AgentChanges {
 /** Changes only the fields given; answers the agent as it is now, or undefined when it does not exist. */
 export async function updateAgent(db: Db, id: string, changes: AgentChanges): Promise<AgentRecord | undefined> {
   const params: unknown[] = [id];
-  const sets = setClauses(params, { name: changes.name, description: changes.description, scopes: changes.scopes, is_active: changes.isActive });
+  const sets = setClauses(params, {
+    name: changes.name,
+    description: changes.description,
+    scopes: changes.scopes,
+    is_active: changes.isActive,
+  });
   if (sets.length === 0) return findAgent(db, id);
-  return (await run<AgentRecord>(db,
-    `UPDATE agents AS a SET ${sets.join(', ')}, updated_at = now() WHERE a.id = $1 RETURNING ${agentColumns}`, params)).rows[0];
+  return (
+    await run<AgentRecord>(
+      db,
+      `UPDATE agents AS a SET ${sets.join(', ')}, updated_at = now() WHERE a.id = $1 RETURNING ${agentColumns}`,
+      params,
+    )
+  ).rows[0];
 }
 
 /** Deletes an agent; its API keys, public keys and assertion records go with it (cascade). */
@@ -83,19 +95,31 @@ export type AgentCredential = { apiKeyId: string } | { agentKeyKid: string };
  * standing and, when the token names the credential it was issued against, whether that
  * credential is still live (an API key not revoked or expired, a public key still registered).
  */
-export async function agentStanding(db: Db, id: string, credential?: AgentCredential): Promise<{ isActive: boolean; scopes: string[]; credentialLive: boolean } | undefined> {
+export async function agentStanding(
+  db: Db,
+  id: string,
+  credential?: AgentCredential,
+): Promise<{ isActive: boolean; scopes: string[]; credentialLive: boolean } | undefined> {
   if (credential === undefined) {
     return one(db, 'SELECT is_active AS "isActive", scopes, true AS "credentialLive" FROM agents WHERE id = $1', [id], 'agent_standing');
   }
   if ('apiKeyId' in credential) {
-    return one(db,
+    return one(
+      db,
       `SELECT a.is_active AS "isActive", a.scopes,
               EXISTS (SELECT 1 FROM api_keys k WHERE k.id = $2::uuid AND k.agent_id = a.id AND k.revoked_at IS NULL
                                                  AND (k.expires_at IS NULL OR k.expires_at > now())) AS "credentialLive"
-         FROM agents a WHERE a.id = $1`, [id, credential.apiKeyId], 'agent_standing_by_api_key');
+         FROM agents a WHERE a.id = $1`,
+      [id, credential.apiKeyId],
+      'agent_standing_by_api_key',
+    );
   }
-  return one(db,
+  return one(
+    db,
     `SELECT a.is_active AS "isActive", a.scopes,
             EXISTS (SELECT 1 FROM agent_keys k WHERE k.kid = $2 AND k.agent_id = a.id) AS "credentialLive"
-       FROM agents a WHERE a.id = $1`, [id, credential.agentKeyKid], 'agent_standing_by_agent_key');
+       FROM agents a WHERE a.id = $1`,
+    [id, credential.agentKeyKid],
+    'agent_standing_by_agent_key',
+  );
 }

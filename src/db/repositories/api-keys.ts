@@ -38,12 +38,26 @@ export interface NewApiKey {
 }
 
 export async function insertApiKey(db: Db, k: NewApiKey): Promise<ApiKeyRecord> {
-  return (await one<ApiKeyRecord>(db,
+  return (await one<ApiKeyRecord>(
+    db,
     `INSERT INTO api_keys AS k (lookup_id, key_hash, prefix, name, user_id, agent_id, scopes, created_by, expires_at, parent_key_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
              CASE WHEN $9::int IS NULL THEN $11::timestamptz ELSE LEAST(now() + make_interval(days => $9::int), $11::timestamptz) END, $10)
      RETURNING ${columns}`,
-    [k.lookupId, k.keyHash, k.prefix, k.name, k.userId, k.agentId, k.scopes, k.createdBy, k.expiresInDays, k.parentKeyId, k.expiresNotAfter]))!;
+    [
+      k.lookupId,
+      k.keyHash,
+      k.prefix,
+      k.name,
+      k.userId,
+      k.agentId,
+      k.scopes,
+      k.createdBy,
+      k.expiresInDays,
+      k.parentKeyId,
+      k.expiresNotAfter,
+    ],
+  ))!;
 }
 
 export async function findApiKey(db: Db, id: string): Promise<ApiKeyRecord | undefined> {
@@ -60,8 +74,11 @@ export async function listApiKeys(db: Db, filter: ApiKeyFilter, page: Page): Pro
   const where = `($1::uuid IS NULL OR k.user_id = $1) AND ($2::uuid IS NULL OR k.agent_id = $2) AND ($3 OR k.revoked_at IS NULL)`;
   const params = [filter.userId ?? null, filter.agentId ?? null, filter.includeRevoked];
   const [items, total] = await Promise.all([
-    rows<ApiKeyRecord>(db, `SELECT ${columns} FROM api_keys k WHERE ${where} ORDER BY k.created_at DESC, k.id LIMIT $4 OFFSET $5`,
-      [...params, page.limit, page.offset]),
+    rows<ApiKeyRecord>(db, `SELECT ${columns} FROM api_keys k WHERE ${where} ORDER BY k.created_at DESC, k.id LIMIT $4 OFFSET $5`, [
+      ...params,
+      page.limit,
+      page.offset,
+    ]),
     one<{ n: number }>(db, `SELECT count(*)::int AS n FROM api_keys k WHERE ${where}`, params),
   ]);
   return { items, total: total?.n ?? 0 };
@@ -72,14 +89,17 @@ export async function listApiKeys(db: Db, filter: ApiKeyFilter, page: Page): Pro
  * answers whether the key itself was live. Revocation is a stamp: the rows stay for audit.
  */
 export async function revokeApiKey(db: Db, id: string): Promise<boolean> {
-  const found = await one<{ revoked: boolean }>(db,
+  const found = await one<{ revoked: boolean }>(
+    db,
     `WITH RECURSIVE lineage AS (
         SELECT id FROM api_keys WHERE id = $1
         UNION SELECT k.id FROM api_keys k JOIN lineage l ON k.parent_key_id = l.id
      ), stamped AS (
         UPDATE api_keys SET revoked_at = now() WHERE id IN (SELECT id FROM lineage) AND revoked_at IS NULL RETURNING id
      )
-     SELECT EXISTS (SELECT 1 FROM stamped WHERE id = $1) AS revoked`, [id]);
+     SELECT EXISTS (SELECT 1 FROM stamped WHERE id = $1) AS revoked`,
+    [id],
+  );
   return found?.revoked ?? false;
 }
 
@@ -117,25 +137,35 @@ const standingColumns = `k.id, k.key_hash AS "keyHash", k.user_id AS "userId", k
  */
 export async function findKeyStanding(db: Db, lookupId: string, kind: 'user' | 'agent'): Promise<KeyStanding | undefined> {
   if (kind === 'agent') {
-    return one<KeyStanding>(db,
+    return one<KeyStanding>(
+      db,
       `SELECT ${standingColumns}, a.is_active AS "ownerActive", false AS "ownerAdmin",
               a.scopes AS "ownerScopes", '{}'::text[] AS "ownerRoles"
          FROM api_keys k JOIN agents a ON a.id = k.agent_id
         WHERE k.lookup_id = $1`,
-      [lookupId], 'api_key_standing_agent');
+      [lookupId],
+      'api_key_standing_agent',
+    );
   }
-  return one<KeyStanding>(db,
+  return one<KeyStanding>(
+    db,
     `SELECT ${standingColumns}, u.is_active AS "ownerActive", u.is_admin AS "ownerAdmin",
             g.scopes AS "ownerScopes", g.roles AS "ownerRoles"
        FROM api_keys k JOIN users u ON u.id = k.user_id
        CROSS JOIN LATERAL (SELECT ${grantColumns(null)}) g
       WHERE k.lookup_id = $1`,
-    [lookupId], 'api_key_standing_user');
+    [lookupId],
+    'api_key_standing_user',
+  );
 }
 
 /** Records a use, at most about once a minute per key (the condition makes repeats no-ops). */
 export async function touchApiKey(db: Db, id: string): Promise<void> {
-  await run(db,
+  await run(
+    db,
     `UPDATE api_keys SET last_used_at = now()
-      WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [id], 'api_key_touch');
+      WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+    [id],
+    'api_key_touch',
+  );
 }

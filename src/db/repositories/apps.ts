@@ -28,10 +28,18 @@ export interface AppRecord {
 }
 
 /** What verification needs of the app that owns a key: the stored hash to compare against. */
-export interface AppKeyRecord { id: string; keyHash: string; isActive: boolean }
+export interface AppKeyRecord {
+  id: string;
+  keyHash: string;
+  isActive: boolean;
+}
 
 /** The stored parts of an API key (never the plaintext). */
-export interface StoredKey { keyId: string; keyHash: string; keyPrefix: string }
+export interface StoredKey {
+  keyId: string;
+  keyHash: string;
+  keyPrefix: string;
+}
 
 /** The columns of an AppRecord, from `apps a`. */
 export const appColumns = `a.id, a.number, a.name, a.url, a.description, a.audience, a.redirect_uris AS "redirectUris",
@@ -40,8 +48,18 @@ export const appColumns = `a.id, a.number, a.name, a.url, a.description, a.audie
   a.created_at AS "createdAt", a.updated_at AS "updatedAt"`;
 
 /** An app's descriptive fields: what its owner sets. */
-export type AppDescription = Pick<AppRecord, 'name' | 'url' | 'description' | 'audience' | 'redirectUris' | 'allowedOrigins'
-  | 'clientType' | 'postLogoutRedirectUris' | 'allowedScopes'>;
+export type AppDescription = Pick<
+  AppRecord,
+  | 'name'
+  | 'url'
+  | 'description'
+  | 'audience'
+  | 'redirectUris'
+  | 'allowedOrigins'
+  | 'clientType'
+  | 'postLogoutRedirectUris'
+  | 'allowedScopes'
+>;
 
 export interface NewApp extends AppDescription {
   id: string;
@@ -52,13 +70,28 @@ export interface NewApp extends AppDescription {
 
 /** Inserts an app; a taken audience surfaces as the unique violation `apps_audience_key`. */
 export async function insertApp(db: Db, app: NewApp): Promise<AppRecord> {
-  return (await one<AppRecord>(db,
+  return (await one<AppRecord>(
+    db,
     `INSERT INTO apps AS a (id, name, url, description, audience, redirect_uris, allowed_origins, key_id, key_hash, key_prefix,
        client_type, client_secret_hash, post_logout_redirect_uris, allowed_scopes)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ${appColumns}`,
-    [app.id, app.name, app.url, app.description, app.audience, app.redirectUris, app.allowedOrigins,
-      app.key.keyId, app.key.keyHash, app.key.keyPrefix,
-      app.clientType, app.clientSecretHash, app.postLogoutRedirectUris, app.allowedScopes]))!;
+    [
+      app.id,
+      app.name,
+      app.url,
+      app.description,
+      app.audience,
+      app.redirectUris,
+      app.allowedOrigins,
+      app.key.keyId,
+      app.key.keyHash,
+      app.key.keyPrefix,
+      app.clientType,
+      app.clientSecretHash,
+      app.postLogoutRedirectUris,
+      app.allowedScopes,
+    ],
+  ))!;
 }
 
 export function findAppById(db: Db, id: string): Promise<AppRecord | undefined> {
@@ -71,15 +104,21 @@ export function findAppByNumber(db: Db, number: number): Promise<AppRecord | und
 
 /** The app owning a key id (the public part of the key), for verification. */
 export function findAppKey(db: Db, keyId: string): Promise<AppKeyRecord | undefined> {
-  return one<AppKeyRecord>(db,
-    'SELECT id, key_hash AS "keyHash", is_active AS "isActive" FROM apps WHERE key_id = $1 AND NOT first_party', [keyId]);
+  return one<AppKeyRecord>(
+    db,
+    'SELECT id, key_hash AS "keyHash", is_active AS "isActive" FROM apps WHERE key_id = $1 AND NOT first_party',
+    [keyId],
+  );
 }
 
 /** Apps in registration order; without a page, all of them (the legacy list). */
 export async function listApps(db: Db, page?: Page): Promise<{ items: AppRecord[]; total: number }> {
-  const items = await rows<AppRecord & { total: string }>(db,
+  const items = await rows<AppRecord & { total: string }>(
+    db,
     `SELECT ${appColumns}, count(*) OVER () AS total FROM apps a WHERE NOT a.first_party ORDER BY a.number
-      ${page ? 'OFFSET $1 LIMIT $2' : ''}`, page ? [page.offset, page.limit] : []);
+      ${page ? 'OFFSET $1 LIMIT $2' : ''}`,
+    page ? [page.offset, page.limit] : [],
+  );
   const total = items[0] ? Number(items[0].total) : page ? await countApps(db) : 0;
   return { items: items.map(({ total: _, ...app }) => app), total };
 }
@@ -106,13 +145,22 @@ export interface AppChanges {
 type ColumnChange = Exclude<keyof AppChanges, 'clientType'>;
 
 const changeColumns: [ColumnChange, string][] = [
-  ['name', 'name'], ['url', 'url'], ['description', 'description'], ['audience', 'audience'],
-  ['redirectUris', 'redirect_uris'], ['allowedOrigins', 'allowed_origins'], ['isActive', 'is_active'],
-  ['postLogoutRedirectUris', 'post_logout_redirect_uris'], ['allowedScopes', 'allowed_scopes'],
+  ['name', 'name'],
+  ['url', 'url'],
+  ['description', 'description'],
+  ['audience', 'audience'],
+  ['redirectUris', 'redirect_uris'],
+  ['allowedOrigins', 'allowed_origins'],
+  ['isActive', 'is_active'],
+  ['postLogoutRedirectUris', 'post_logout_redirect_uris'],
+  ['allowedScopes', 'allowed_scopes'],
 ];
 
 /** An updated app, and whether the offered secret became its client secret. */
-export interface UpdatedApp { app: AppRecord; secretIssued: boolean }
+export interface UpdatedApp {
+  app: AppRecord;
+  secretIssued: boolean;
+}
 
 /**
  * Applies the given changes in one statement; undefined when the app does not exist. Setting the
@@ -128,17 +176,22 @@ export async function updateApp(db: Db, id: string, changes: AppChanges, secretH
     params.push(changes.clientType, secretHash ?? null);
     const type = `$${params.length - 1}::text`;
     const hash = `$${params.length}::text`;
-    sets.push(`client_type = ${type}`,
-      `client_secret_hash = CASE WHEN ${type} = 'public' THEN NULL ELSE coalesce(a.client_secret_hash, ${hash}) END`);
+    sets.push(
+      `client_type = ${type}`,
+      `client_secret_hash = CASE WHEN ${type} = 'public' THEN NULL ELSE coalesce(a.client_secret_hash, ${hash}) END`,
+    );
     issued = `coalesce(a.client_secret_hash = ${hash}, false)`;
   }
   if (sets.length === 0) {
     const app = await findAppById(db, id);
     return app && { app, secretIssued: false };
   }
-  const row = await one<AppRecord & { secretIssued: boolean }>(db,
+  const row = await one<AppRecord & { secretIssued: boolean }>(
+    db,
     `UPDATE apps AS a SET ${sets.join(', ')}, updated_at = now() WHERE a.id = $1 AND NOT a.first_party
-      RETURNING ${appColumns}, ${issued} AS "secretIssued"`, params);
+      RETURNING ${appColumns}, ${issued} AS "secretIssued"`,
+    params,
+  );
   if (!row) return undefined;
   const { secretIssued, ...app } = row;
   return { app, secretIssued };
@@ -146,9 +199,12 @@ export async function updateApp(db: Db, id: string, changes: AppChanges, secretH
 
 /** Replaces the app's key: the old one stops matching in the same statement. */
 export function replaceAppKey(db: Db, id: string, key: StoredKey): Promise<AppRecord | undefined> {
-  return one<AppRecord>(db,
+  return one<AppRecord>(
+    db,
     `UPDATE apps AS a SET key_id = $2, key_hash = $3, key_prefix = $4, updated_at = now()
-      WHERE a.id = $1 AND NOT a.first_party RETURNING ${appColumns}`, [id, key.keyId, key.keyHash, key.keyPrefix]);
+      WHERE a.id = $1 AND NOT a.first_party RETURNING ${appColumns}`,
+    [id, key.keyId, key.keyHash, key.keyPrefix],
+  );
 }
 
 /**
@@ -156,9 +212,12 @@ export function replaceAppKey(db: Db, id: string, key: StoredKey): Promise<AppRe
  * statement. Undefined when no confidential app has this id (absent, or a public client).
  */
 export function replaceClientSecret(db: Db, id: string, secretHash: string): Promise<AppRecord | undefined> {
-  return one<AppRecord>(db,
+  return one<AppRecord>(
+    db,
     `UPDATE apps AS a SET client_secret_hash = $2, updated_at = now()
-      WHERE a.id = $1 AND a.client_type = 'confidential' AND NOT a.first_party RETURNING ${appColumns}`, [id, secretHash]);
+      WHERE a.id = $1 AND a.client_type = 'confidential' AND NOT a.first_party RETURNING ${appColumns}`,
+    [id, secretHash],
+  );
 }
 
 /** Deletes an app (its assignments go with it); whether one was deleted. */

@@ -70,10 +70,12 @@ export async function listUserViews(db: Db, filter: UserFilter, page: Page): Pro
   const { where, params } = whereOf(filter);
   const n = params.length;
   const [items, count] = await Promise.all([
-    rows<UserViewRow>(db,
+    rows<UserViewRow>(
+      db,
       `WITH picked AS (SELECT u.number FROM users u ${where} ORDER BY u.number LIMIT $${n + 1} OFFSET $${n + 2})
        SELECT ${viewColumns} FROM picked p JOIN users u ON u.number = p.number ORDER BY u.number`,
-      [...params, page.limit, page.offset]),
+      [...params, page.limit, page.offset],
+    ),
     one<{ total: number }>(db, `SELECT count(*)::int AS total FROM users u ${where}`, params),
   ]);
   return { items, total: count?.total ?? 0 };
@@ -83,7 +85,12 @@ export async function listUserViews(db: Db, filter: UserFilter, page: Page): Pro
 export async function findUserView(db: Db, id: string, workspaceId?: string | null): Promise<UserViewRow | undefined> {
   // Named: GET /me's read, prepared once per PostgreSQL connection.
   if (!workspaceId) return one<UserViewRow>(db, `SELECT ${viewColumns} FROM users u WHERE u.id = $1`, [id], 'user_view');
-  return one<UserViewRow>(db, `SELECT ${basicColumns}, ${grantColumns('$2')} FROM users u WHERE u.id = $1`, [id, workspaceId], 'user_view_in_workspace');
+  return one<UserViewRow>(
+    db,
+    `SELECT ${basicColumns}, ${grantColumns('$2')} FROM users u WHERE u.id = $1`,
+    [id, workspaceId],
+    'user_view_in_workspace',
+  );
 }
 
 /** Every user, oldest first (the legacy list has no paging). */
@@ -101,7 +108,10 @@ export async function findUserIdByNumber(db: Db, number: number): Promise<string
 }
 
 /** Locks a user's row for the rest of the transaction; returns its id and flags, or undefined. */
-export async function lockUser(tx: Db, by: { id: string } | { number: number }): Promise<{ id: string; isAdmin: boolean; isActive: boolean } | undefined> {
+export async function lockUser(
+  tx: Db,
+  by: { id: string } | { number: number },
+): Promise<{ id: string; isAdmin: boolean; isActive: boolean } | undefined> {
   const [column, value] = 'id' in by ? ['id', by.id] : ['number', by.number];
   return one(tx, `SELECT id, is_admin AS "isAdmin", is_active AS "isActive" FROM users WHERE ${column} = $1 FOR UPDATE`, [value]);
 }
@@ -117,7 +127,10 @@ export interface UserFieldChanges {
 export async function updateUserFields(tx: Db, id: string, changes: UserFieldChanges): Promise<void> {
   const params: unknown[] = [id];
   const sets = setClauses(params, {
-    is_active: changes.isActive, is_admin: changes.isAdmin, scopes: changes.scopes, password_hash: changes.passwordHash,
+    is_active: changes.isActive,
+    is_admin: changes.isAdmin,
+    scopes: changes.scopes,
+    password_hash: changes.passwordHash,
   });
   await run(tx, `UPDATE users SET ${['updated_at = now()', ...sets].join(', ')} WHERE id = $1`, params);
 }
@@ -155,21 +168,29 @@ export async function setIdentifierOfType(tx: Db, userId: string, type: Identifi
   try {
     if (value === null) {
       await run(tx, 'DELETE FROM user_identifiers WHERE user_id = $1 AND type = $2', [userId, type]);
-      await run(tx,
+      await run(
+        tx,
         `UPDATE user_identifiers SET is_primary = true
           WHERE id = (SELECT id FROM user_identifiers WHERE user_id = $1 ORDER BY created_at, value LIMIT 1)
-            AND NOT EXISTS (SELECT 1 FROM user_identifiers WHERE user_id = $1 AND is_primary)`, [userId]);
+            AND NOT EXISTS (SELECT 1 FROM user_identifiers WHERE user_id = $1 AND is_primary)`,
+        [userId],
+      );
       return;
     }
-    const { count } = await run(tx,
+    const { count } = await run(
+      tx,
       `UPDATE user_identifiers SET verified = verified AND value = $3, value = $3
         WHERE id = (SELECT id FROM user_identifiers WHERE user_id = $1 AND type = $2
-                     ORDER BY is_primary DESC, created_at, value LIMIT 1)`, [userId, type, value]);
+                     ORDER BY is_primary DESC, created_at, value LIMIT 1)`,
+      [userId, type, value],
+    );
     if (count === 0) {
-      await run(tx,
+      await run(
+        tx,
         `INSERT INTO user_identifiers (user_id, type, value, is_primary)
          VALUES ($1, $2, $3, NOT EXISTS (SELECT 1 FROM user_identifiers WHERE user_id = $1 AND is_primary))`,
-        [userId, type, value]);
+        [userId, type, value],
+      );
     }
   } catch (e) {
     if (uniqueViolation(e)) throw new AppError('IDENTIFIER_TAKEN');

@@ -1,7 +1,11 @@
 import { one, type Db } from './sql.js';
 
 /** What a user holds: role slugs and effective scopes (roles' scopes plus direct scopes). */
-export interface Grants { roles: string[]; scopes: string[]; workspaceIds: string[] }
+export interface Grants {
+  roles: string[];
+  scopes: string[];
+  workspaceIds: string[];
+}
 
 /**
  * The one rule that decides what goes into a token's (and a user view's) `roles` and `scopes`,
@@ -11,7 +15,10 @@ export interface Grants { roles: string[]; scopes: string[]; workspaceIds: strin
  * user belongs to. Sorted in code-point order (COLLATE "C") so every database answers alike.
  */
 export function grantColumns(workspaceParam: string | null): string {
-  const workspaceRoles = workspaceParam === null ? '' : `
+  const workspaceRoles =
+    workspaceParam === null
+      ? ''
+      : `
           UNION ALL
           SELECT r.slug, r.scopes FROM workspace_member_roles m JOIN roles r ON r.id = m.role_id
            WHERE m.user_id = u.id AND m.workspace_id = ${workspaceParam}::uuid`;
@@ -45,12 +52,15 @@ export async function isWorkspaceMember(db: Db, userId: string, workspaceId: str
  * rule of who may act on whom compares against, so it errs on the side of more.
  */
 export async function loadReachableGrants(db: Db, userId: string): Promise<{ isAdmin: boolean; scopes: string[] } | undefined> {
-  return one<{ isAdmin: boolean; scopes: string[] }>(db,
+  return one<{ isAdmin: boolean; scopes: string[] }>(
+    db,
     `SELECT u.is_admin AS "isAdmin",
             ARRAY(SELECT DISTINCT s.scope COLLATE "C" FROM (
                     SELECT unnest(u.scopes) AS scope
                     UNION ALL SELECT unnest(r.scopes) FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id
                     UNION ALL SELECT unnest(r.scopes) FROM workspace_member_roles m JOIN roles r ON r.id = m.role_id WHERE m.user_id = u.id
                   ) s ORDER BY 1) AS scopes
-       FROM users u WHERE u.id = $1`, [userId]);
+       FROM users u WHERE u.id = $1`,
+    [userId],
+  );
 }

@@ -4,12 +4,21 @@ import { run, one, type Db } from './sql.js';
  * One counter to charge, with its own limit: a key such as 'id:alice@example.com' (a login name),
  * 'user:<uuid>' (an account, whatever name it was reached by) or 'ip:1.2.3.4' (an address).
  */
-export interface ThrottleKey { key: string; maxFailures: number }
+export interface ThrottleKey {
+  key: string;
+  maxFailures: number;
+}
 
-export interface LockTiming { lockBase: number; lockMax: number }
+export interface LockTiming {
+  lockBase: number;
+  lockMax: number;
+}
 
 /** A key that was locked before an attempt, and until when. */
-export interface Lock { key: string; until: Date }
+export interface Lock {
+  key: string;
+  until: Date;
+}
 
 /**
  * Counts one attempt on each key before the password is checked, atomically, so parallel guesses
@@ -28,16 +37,20 @@ export async function countAttempt(db: Db, keys: ThrottleKey[], timing: LockTimi
   // A key seen for the first time: its row must exist before the charging statement takes its
   // snapshot, or concurrent first attempts would all find no row and all be admitted although
   // the lock was set meanwhile. Rows are kept after a success, so this is the rare path.
-  await run(db,
+  await run(
+    db,
     `INSERT INTO login_throttles (key, failures, updated_at) SELECT k, 0, now() FROM unnest($1::text[]) AS k ORDER BY k
-     ON CONFLICT (key) DO NOTHING`, [missing.map((k) => k.key)]);
+     ON CONFLICT (key) DO NOTHING`,
+    [missing.map((k) => k.key)],
+  );
   const second = await chargeExisting(db, missing, timing);
   return { locks: [...first.locks, ...second.locks] };
 }
 
 /** Charges the keys whose rows exist, in one statement; says which it charged and which were locked. */
 async function chargeExisting(db: Db, keys: ThrottleKey[], timing: LockTiming): Promise<{ locks: Lock[]; charged: string[] }> {
-  const row = await one<{ lockedKeys: string[] | null; lockedUntil: number[] | null; charged: string[] | null }>(db,
+  const row = await one<{ lockedKeys: string[] | null; lockedUntil: number[] | null; charged: string[] | null }>(
+    db,
     `WITH input AS (SELECT * FROM unnest($1::text[], $2::int[]) AS i(key, max_failures)),
      prev AS (SELECT t.key, t.locked_until FROM login_throttles t JOIN input USING (key) ORDER BY t.key FOR UPDATE OF t),
      up AS (
@@ -59,7 +72,8 @@ async function chargeExisting(db: Db, keys: ThrottleKey[], timing: LockTiming): 
      SELECT (SELECT array_agg(key ORDER BY key) FROM locked) AS "lockedKeys",
             (SELECT array_agg((extract(epoch FROM locked_until) * 1000)::float8 ORDER BY key) FROM locked) AS "lockedUntil",
             (SELECT array_agg(key) FROM up) AS charged`,
-    [keys.map((k) => k.key), keys.map((k) => k.maxFailures), timing.lockBase, timing.lockMax]);
+    [keys.map((k) => k.key), keys.map((k) => k.maxFailures), timing.lockBase, timing.lockMax],
+  );
   const lockedKeys = row?.lockedKeys ?? [];
   const until = row?.lockedUntil ?? [];
   return { locks: lockedKeys.map((key, i) => ({ key, until: new Date(Number(until[i])) })), charged: row?.charged ?? [] };
@@ -71,10 +85,12 @@ async function chargeExisting(db: Db, keys: ThrottleKey[], timing: LockTiming): 
  * attempt set), so honest traffic from a shared address never locks it.
  */
 export async function recordSuccess(db: Db, resetKeys: string[], address: ThrottleKey | undefined): Promise<void> {
-  await run(db,
+  await run(
+    db,
     `WITH reset AS (UPDATE login_throttles SET failures = 0, locked_until = NULL WHERE key = ANY($1::text[]) RETURNING 1)
      UPDATE login_throttles SET failures = GREATEST(failures - 1, 0),
             locked_until = CASE WHEN failures - 1 < $3 THEN NULL ELSE locked_until END
       WHERE key = $2 AND (SELECT count(*) FROM reset) >= 0`,
-    [resetKeys, address?.key ?? null, address?.maxFailures ?? 0]);
+    [resetKeys, address?.key ?? null, address?.maxFailures ?? 0],
+  );
 }

@@ -14,9 +14,11 @@ export async function readMfaPolicy(db: Db): Promise<MfaPolicyRecord> {
 }
 
 export async function writeMfaPolicy(db: Db, p: Omit<MfaPolicyRecord, 'updatedAt'>): Promise<MfaPolicyRecord> {
-  return (await one<MfaPolicyRecord>(db,
+  return (await one<MfaPolicyRecord>(
+    db,
     `UPDATE mfa_policy SET required_for_all = $1, required_for_admins = $2, required_roles = $3, updated_at = now() WHERE id RETURNING ${columns}`,
-    [p.requiredForAll, p.requiredForAdmins, p.requiredRoles]))!;
+    [p.requiredForAll, p.requiredForAdmins, p.requiredRoles],
+  ))!;
 }
 
 /**
@@ -24,13 +26,16 @@ export async function writeMfaPolicy(db: Db, p: Omit<MfaPolicyRecord, 'updatedAt
  * (a global role, or one held in any workspace the user belongs to).
  */
 export async function policyCovers(db: Db, userId: string): Promise<boolean> {
-  const row = await one<{ covered: boolean }>(db,
+  const row = await one<{ covered: boolean }>(
+    db,
     `SELECT (p.required_for_all
              OR (p.required_for_admins AND u.is_admin)
              OR EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id
                          WHERE ur.user_id = u.id AND r.slug = ANY(p.required_roles))
              OR EXISTS (SELECT 1 FROM workspace_member_roles m JOIN roles r ON r.id = m.role_id
                          WHERE m.user_id = u.id AND r.slug = ANY(p.required_roles))) AS covered
-       FROM users u CROSS JOIN mfa_policy p WHERE u.id = $1 AND p.id`, [userId]);
+       FROM users u CROSS JOIN mfa_policy p WHERE u.id = $1 AND p.id`,
+    [userId],
+  );
   return row?.covered ?? false;
 }

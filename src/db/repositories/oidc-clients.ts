@@ -18,11 +18,14 @@ export interface ClientRecord {
 
 /** The client with this id (the app's id), active or not. */
 export function findClientRecord(db: Db, id: string): Promise<ClientRecord | undefined> {
-  return one<ClientRecord>(db,
+  return one<ClientRecord>(
+    db,
     `SELECT id, name, audience, client_type AS "clientType", client_secret_hash AS "clientSecretHash",
             redirect_uris AS "redirectUris", post_logout_redirect_uris AS "postLogoutRedirectUris",
             allowed_scopes AS "allowedScopes", is_active AS "isActive", first_party AS "firstParty"
-       FROM apps WHERE id = $1`, [id]);
+       FROM apps WHERE id = $1`,
+    [id],
+  );
 }
 
 /** A first-party client as the server defines it at start (domain/oidc/first-party.ts). */
@@ -46,7 +49,8 @@ export interface FirstPartyClientRow {
  * UUID collision) is never turned into a first-party one.
  */
 export async function upsertFirstPartyClient(db: Db, c: FirstPartyClientRow): Promise<void> {
-  const row = await one<{ id: string }>(db,
+  const row = await one<{ id: string }>(
+    db,
     `INSERT INTO apps AS a (id, number, name, audience, redirect_uris, post_logout_redirect_uris, allowed_scopes,
        client_type, client_secret_hash, key_id, key_hash, key_prefix, first_party)
      VALUES ($1, 0, $2, $3, $4, $5, $6, 'public', NULL, $7, $8, $9, true)
@@ -55,6 +59,7 @@ export async function upsertFirstPartyClient(db: Db, c: FirstPartyClientRow): Pr
        client_type = 'public', client_secret_hash = NULL, is_active = true, updated_at = now()
        WHERE a.first_party
      RETURNING a.id`,
-    [c.id, c.name, c.audience, c.redirectUris, c.postLogoutRedirectUris, c.allowedScopes, c.key.keyId, c.key.keyHash, c.key.keyPrefix]);
+    [c.id, c.name, c.audience, c.redirectUris, c.postLogoutRedirectUris, c.allowedScopes, c.key.keyId, c.key.keyHash, c.key.keyPrefix],
+  );
   if (!row) throw new Error(`app ${c.id} exists and is not a first-party client`);
 }

@@ -32,10 +32,12 @@ export interface NewCode {
 }
 
 export async function insertCode(db: Db, c: NewCode): Promise<void> {
-  await run(db,
+  await run(
+    db,
     `INSERT INTO oidc_codes (code_hash, client_id, redirect_uri, code_challenge, nonce, scopes, user_id, browser_session_id, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))`,
-    [c.codeHash, c.clientId, c.redirectUri, c.codeChallenge, c.nonce, c.scopes, c.userId, c.browserSessionId, c.ttlSeconds]);
+    [c.codeHash, c.clientId, c.redirectUri, c.codeChallenge, c.nonce, c.scopes, c.userId, c.browserSessionId, c.ttlSeconds],
+  );
 }
 
 /**
@@ -43,8 +45,9 @@ export async function insertCode(db: Db, c: NewCode): Promise<void> {
  * gets it. Undefined when there is no such code or it was used already.
  */
 export function consumeCode(db: Db, codeHash: string): Promise<CodeRecord | undefined> {
-  return one<CodeRecord>(db,
-    `UPDATE oidc_codes SET used_at = now() WHERE code_hash = $1 AND used_at IS NULL RETURNING ${columns}`, [codeHash]);
+  return one<CodeRecord>(db, `UPDATE oidc_codes SET used_at = now() WHERE code_hash = $1 AND used_at IS NULL RETURNING ${columns}`, [
+    codeHash,
+  ]);
 }
 
 /** A used code's record, to find what its first exchange issued. */

@@ -26,16 +26,24 @@ export function findPasskeyByCredentialId(db: Db, credentialId: string): Promise
 }
 
 export interface NewPasskey {
-  userId: string; credentialId: string; publicKey: Uint8Array; counter: number; transports: string[];
-  name: string; deviceType: string; backedUp: boolean;
+  userId: string;
+  credentialId: string;
+  publicKey: Uint8Array;
+  counter: number;
+  transports: string[];
+  name: string;
+  deviceType: string;
+  backedUp: boolean;
 }
 
 /** Undefined when the credential is already registered (to anyone). */
 export async function insertPasskey(db: Db, p: NewPasskey): Promise<PasskeyRecord | undefined> {
-  return one<PasskeyRecord>(db,
+  return one<PasskeyRecord>(
+    db,
     `INSERT INTO passkeys (user_id, credential_id, public_key, counter, transports, name, device_type, backed_up)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (credential_id) DO NOTHING RETURNING ${columns}`,
-    [p.userId, p.credentialId, Buffer.from(p.publicKey), p.counter, p.transports, p.name, p.deviceType, p.backedUp]);
+    [p.userId, p.credentialId, Buffer.from(p.publicKey), p.counter, p.transports, p.name, p.deviceType, p.backedUp],
+  );
 }
 
 /**
@@ -44,9 +52,12 @@ export async function insertPasskey(db: Db, p: NewPasskey): Promise<PasskeyRecor
  * pass. Returns whether it was recorded.
  */
 export async function recordPasskeyUse(db: Db, id: string, newCounter: number): Promise<boolean> {
-  const { count } = await run(db,
+  const { count } = await run(
+    db,
     `UPDATE passkeys SET counter = $2, last_used_at = now()
-      WHERE id = $1 AND (counter < $2 OR ($2 = 0 AND counter = 0))`, [id, newCounter]);
+      WHERE id = $1 AND (counter < $2 OR ($2 = 0 AND counter = 0))`,
+    [id, newCounter],
+  );
   return count > 0;
 }
 

@@ -8,13 +8,17 @@ export async function replaceRecoveryCodes(db: Db, userId: string, codeHashes: s
 
 /** Spends a code: one UPDATE that only an unused code passes, so each works once. */
 export async function spendRecoveryCode(db: Db, userId: string, codeHash: string): Promise<boolean> {
-  const { count } = await run(db,
-    'UPDATE recovery_codes SET used_at = now() WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL', [userId, codeHash]);
+  const { count } = await run(db, 'UPDATE recovery_codes SET used_at = now() WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL', [
+    userId,
+    codeHash,
+  ]);
   return count > 0;
 }
 
 export async function countUnusedRecoveryCodes(db: Db, userId: string): Promise<number> {
-  return (await one<{ n: number }>(db, 'SELECT count(*)::int AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL', [userId]))?.n ?? 0;
+  return (
+    (await one<{ n: number }>(db, 'SELECT count(*)::int AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL', [userId]))?.n ?? 0
+  );
 }
 
 export async function hasRecoveryCodes(db: Db, userId: string): Promise<boolean> {

@@ -53,13 +53,29 @@ export interface NewSession {
 }
 
 export async function insertSession(db: Db, s: NewSession): Promise<SessionRecord> {
-  return (await one<SessionRecord>(db,
+  return (await one<SessionRecord>(
+    db,
     `INSERT INTO sessions (id, user_id, refresh_hash, audience, workspace_id, amr, user_agent, ip, expires_at,
                            kind, parent_id, client_id, oidc_scopes, auth_time)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $10, $11, $12, $13, COALESCE($14, now()))
      RETURNING ${columns}`,
-    [s.id, s.userId, s.refreshHash, s.audience, s.workspaceId, s.amr, s.userAgent || null, s.ip || null, s.ttlSeconds,
-      s.kind ?? 'api', s.parentId ?? null, s.clientId ?? null, s.oidcScopes ?? [], s.authTime ?? null]))!;
+    [
+      s.id,
+      s.userId,
+      s.refreshHash,
+      s.audience,
+      s.workspaceId,
+      s.amr,
+      s.userAgent || null,
+      s.ip || null,
+      s.ttlSeconds,
+      s.kind ?? 'api',
+      s.parentId ?? null,
+      s.clientId ?? null,
+      s.oidcScopes ?? [],
+      s.authTime ?? null,
+    ],
+  ))!;
 }
 
 export async function findSession(db: Db, id: string): Promise<SessionRecord | undefined> {
@@ -72,14 +88,24 @@ export async function findSession(db: Db, id: string): Promise<SessionRecord | u
  * one wins and the other sees a retired token. Only the client a session was granted to (none,
  * for a login through the API) may refresh it, and a browser session has no refresh token.
  */
-export async function rotateRefresh(db: Db, id: string, presentedHash: string, nextHash: string, ttlSeconds: number, clientId: string | null = null): Promise<SessionRecord | undefined> {
-  const { rows: updated } = await run<SessionRecord>(db,
+export async function rotateRefresh(
+  db: Db,
+  id: string,
+  presentedHash: string,
+  nextHash: string,
+  ttlSeconds: number,
+  clientId: string | null = null,
+): Promise<SessionRecord | undefined> {
+  const { rows: updated } = await run<SessionRecord>(
+    db,
     `UPDATE sessions SET refresh_hash = $3, generation = generation + 1, last_used_at = now(),
             expires_at = now() + make_interval(secs => $4)
       WHERE id = $1 AND refresh_hash = $2 AND revoked_at IS NULL AND expires_at > now()
         AND kind <> 'browser' AND client_id IS NOT DISTINCT FROM $5::uuid
       RETURNING ${columns}`,
-    [id, presentedHash, nextHash, ttlSeconds, clientId], 'session_rotate_refresh');
+    [id, presentedHash, nextHash, ttlSeconds, clientId],
+    'session_rotate_refresh',
+  );
   return updated[0];
 }
 
@@ -88,35 +114,46 @@ export async function rotateRefresh(db: Db, id: string, presentedHash: string, n
  * whether the session itself was live.
  */
 export async function revokeSession(db: Db, id: string, reason: string, userId?: string): Promise<boolean> {
-  const found = await one<{ revoked: boolean }>(db,
+  const found = await one<{ revoked: boolean }>(
+    db,
     `WITH ended AS (
         UPDATE sessions SET revoked_at = now(), revoked_reason = $2
          WHERE (id = $1 OR parent_id = $1) AND revoked_at IS NULL AND ($3::uuid IS NULL OR user_id = $3::uuid)
         RETURNING id
      )
      SELECT EXISTS (SELECT 1 FROM ended WHERE id = $1) AS revoked`,
-    [id, reason, userId ?? null]);
+    [id, reason, userId ?? null],
+  );
   return found?.revoked ?? false;
 }
 
 export async function revokeUserSessions(db: Db, userId: string, reason: string): Promise<number> {
-  const { count } = await run(db,
-    `UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL`, [userId, reason]);
+  const { count } = await run(db, `UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL`, [
+    userId,
+    reason,
+  ]);
   return count;
 }
 
 /** Ends every live session of a user but one (the caller's own, when it changed its own password). */
 export async function revokeOtherSessions(db: Db, userId: string, keepSessionId: string | null, reason: string): Promise<number> {
-  const { count } = await run(db,
+  const { count } = await run(
+    db,
     `UPDATE sessions SET revoked_at = now(), revoked_reason = $3
-      WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2::uuid)`, [userId, keepSessionId, reason]);
+      WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2::uuid)`,
+    [userId, keepSessionId, reason],
+  );
   return count;
 }
 
 export async function listLiveSessions(db: Db, userId: string, page: Page): Promise<{ items: SessionRecord[]; total: number }> {
   const where = 'user_id = $1 AND revoked_at IS NULL AND expires_at > now()';
   const [items, total] = await Promise.all([
-    rows<SessionRecord>(db, `SELECT ${columns} FROM sessions WHERE ${where} ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`, [userId, page.limit, page.offset]),
+    rows<SessionRecord>(db, `SELECT ${columns} FROM sessions WHERE ${where} ORDER BY created_at DESC, id LIMIT $2 OFFSET $3`, [
+      userId,
+      page.limit,
+      page.offset,
+    ]),
     one<{ n: number }>(db, `SELECT count(*)::int AS n FROM sessions WHERE ${where}`, [userId]),
   ]);
   return { items, total: total?.n ?? 0 };
@@ -126,9 +163,16 @@ export async function listLiveSessions(db: Db, userId: string, page: Page): Prom
  * What every authenticated call needs to know about its token's session and user, in one round
  * trip: is the session live, is the user active, is the user an administrator.
  */
-export async function sessionStanding(db: Db, sessionId: string, userId: string): Promise<{ live: boolean; isActive: boolean; isAdmin: boolean } | undefined> {
-  return one(db,
+export async function sessionStanding(
+  db: Db,
+  sessionId: string,
+  userId: string,
+): Promise<{ live: boolean; isActive: boolean; isAdmin: boolean } | undefined> {
+  return one(
+    db,
     `SELECT (s.revoked_at IS NULL AND s.expires_at > now()) AS live, u.is_active AS "isActive", u.is_admin AS "isAdmin"
        FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2`,
-    [sessionId, userId], 'session_standing');
+    [sessionId, userId],
+    'session_standing',
+  );
 }

@@ -7,7 +7,12 @@ export type Db = DataSource | EntityManager;
  * Runs one statement and returns its rows and affected count the same way for every statement
  * kind (TypeORM's plain `query` shapes UPDATE ... RETURNING differently from SELECT).
  */
-export async function run<T = Record<string, unknown>>(db: Db, text: string, params: unknown[] = [], prepareAs?: string): Promise<{ rows: T[]; count: number }> {
+export async function run<T = Record<string, unknown>>(
+  db: Db,
+  text: string,
+  params: unknown[] = [],
+  prepareAs?: string,
+): Promise<{ rows: T[]; count: number }> {
   const pool = db instanceof DataSource ? pools.get(db) : undefined;
   if (pool) {
     // Outside a transaction a statement needs no query runner of its own: straight to pg's pool
@@ -22,7 +27,7 @@ export async function run<T = Record<string, unknown>>(db: Db, text: string, par
   if (!runner) throw new Error('entity manager without a query runner');
   try {
     const result = await runner.query(text, params, true);
-    return { rows: (result.records ?? []) as T[], count: result.affected ?? (result.records?.length ?? 0) };
+    return { rows: (result.records ?? []) as T[], count: result.affected ?? result.records?.length ?? 0 };
   } finally {
     if (db instanceof DataSource) await runner.release();
   }
@@ -33,7 +38,12 @@ export async function rows<T = Record<string, unknown>>(db: Db, text: string, pa
 }
 
 /** `prepareAs` names a fixed statement of a hot path: on PostgreSQL each connection parses it once. */
-export async function one<T = Record<string, unknown>>(db: Db, text: string, params: unknown[] = [], prepareAs?: string): Promise<T | undefined> {
+export async function one<T = Record<string, unknown>>(
+  db: Db,
+  text: string,
+  params: unknown[] = [],
+  prepareAs?: string,
+): Promise<T | undefined> {
   return (await run<T>(db, text, params, prepareAs)).rows[0];
 }
 
@@ -61,7 +71,10 @@ export function uniqueViolation(error: unknown): string | undefined {
 }
 
 /** Paging rule shared by every list: offset >= 0, limit 1..100, default 10. */
-export interface Page { offset: number; limit: number }
+export interface Page {
+  offset: number;
+  limit: number;
+}
 
 /**
  * The SET assignments of a partial update, one place for every repository: each column whose

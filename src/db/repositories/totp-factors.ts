@@ -20,10 +20,13 @@ export function findTotpFactor(db: Db, userId: string): Promise<TotpFactorRecord
  * (and changes nothing) when a confirmed one exists.
  */
 export async function putPendingTotp(db: Db, userId: string, secretEncrypted: string): Promise<boolean> {
-  const { count } = await run(db,
+  const { count } = await run(
+    db,
     `INSERT INTO totp_factors (user_id, secret_encrypted) VALUES ($1, $2)
      ON CONFLICT (user_id) DO UPDATE SET secret_encrypted = EXCLUDED.secret_encrypted, created_at = now(), last_step = NULL
-      WHERE totp_factors.confirmed_at IS NULL`, [userId, secretEncrypted]);
+      WHERE totp_factors.confirmed_at IS NULL`,
+    [userId, secretEncrypted],
+  );
   return count > 0;
 }
 
@@ -34,11 +37,13 @@ export async function putPendingTotp(db: Db, userId: string, secretEncrypted: st
  * step was taken.
  */
 export async function takeTotpStep(db: Db, userId: string, step: number, opts: { confirm: boolean }): Promise<boolean> {
-  const { count } = await run(db,
+  const { count } = await run(
+    db,
     `UPDATE totp_factors SET last_step = $2, confirmed_at = CASE WHEN $3 THEN now() ELSE confirmed_at END
       WHERE user_id = $1 AND (last_step IS NULL OR last_step < $2)
         AND (CASE WHEN $3 THEN confirmed_at IS NULL ELSE confirmed_at IS NOT NULL END)`,
-    [userId, step, opts.confirm]);
+    [userId, step, opts.confirm],
+  );
   return count > 0;
 }
 

@@ -3,7 +3,12 @@ import { AppError } from '../../errors/index.js';
 
 export type IdentifierType = 'email' | 'phone' | 'username';
 
-export interface IdentifierRecord { type: IdentifierType; value: string; verified: boolean; isPrimary: boolean }
+export interface IdentifierRecord {
+  type: IdentifierType;
+  value: string;
+  verified: boolean;
+  isPrimary: boolean;
+}
 
 export interface UserRecord {
   id: string;
@@ -46,12 +51,14 @@ export async function findUserByIdentifier(db: Db, type: IdentifierType, value: 
  */
 export async function findUserByAnyIdentifier(db: Db, values: { type: IdentifierType; value: string }[]): Promise<UserRecord | undefined> {
   if (values.length === 0) return undefined;
-  return one<UserRecord>(db,
+  return one<UserRecord>(
+    db,
     `${userWithIdentifiers}
        JOIN (SELECT m.user_id, c.ord FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS c(type, value, ord)
                JOIN user_identifiers m ON m.type = c.type AND m.value = c.value) hit ON hit.user_id = u.id
       ORDER BY hit.ord LIMIT 1`,
-    [values.map((v) => v.type), values.map((v) => v.value)]);
+    [values.map((v) => v.type), values.map((v) => v.value)],
+  );
 }
 
 export interface NewUser {
@@ -72,14 +79,20 @@ export async function insertUser(tx: Db, input: NewUser): Promise<UserRecord> {
     const any = await one(tx, 'SELECT 1 FROM users LIMIT 1');
     if (!any) isAdmin = true;
   }
-  const user = await one<{ id: string }>(tx,
+  const user = await one<{ id: string }>(
+    tx,
     `INSERT INTO users (password_hash, is_admin, is_active, scopes) VALUES ($1, $2, $3, $4) RETURNING id`,
-    [input.passwordHash, isAdmin, input.isActive ?? true, input.scopes ?? []]);
+    [input.passwordHash, isAdmin, input.isActive ?? true, input.scopes ?? []],
+  );
   try {
     for (const [i, identifier] of input.identifiers.entries()) {
-      await run(tx,
-        `INSERT INTO user_identifiers (user_id, type, value, verified, is_primary) VALUES ($1, $2, $3, $4, $5)`,
-        [user!.id, identifier.type, identifier.value, identifier.verified ?? false, i === 0]);
+      await run(tx, `INSERT INTO user_identifiers (user_id, type, value, verified, is_primary) VALUES ($1, $2, $3, $4, $5)`, [
+        user!.id,
+        identifier.type,
+        identifier.value,
+        identifier.verified ?? false,
+        i === 0,
+      ]);
     }
   } catch (e) {
     if (uniqueViolation(e)) throw new AppError('IDENTIFIER_TAKEN');

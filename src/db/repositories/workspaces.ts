@@ -33,11 +33,16 @@ function refWhere(ref: WorkspaceRef): [string, string] {
   return 'id' in ref ? ['w.id = $1', ref.id] : ['w.slug = $1', ref.slug];
 }
 
-export async function insertWorkspace(tx: Db, w: { name: string; slug: string; description: string; ownerId: string | null }): Promise<WorkspaceRecord> {
+export async function insertWorkspace(
+  tx: Db,
+  w: { name: string; slug: string; description: string; ownerId: string | null },
+): Promise<WorkspaceRecord> {
   try {
-    return (await one<WorkspaceRecord>(tx,
+    return (await one<WorkspaceRecord>(
+      tx,
       `INSERT INTO workspaces AS w (name, slug, description, owner_id) VALUES ($1, $2, $3, $4) RETURNING ${columns}`,
-      [w.name, w.slug, w.description, w.ownerId]))!;
+      [w.name, w.slug, w.description, w.ownerId],
+    ))!;
   } catch (e) {
     if (uniqueViolation(e)) throw new AppError('WORKSPACE_SLUG_TAKEN');
     throw e;
@@ -50,34 +55,53 @@ export function findWorkspace(db: Db, ref: WorkspaceRef): Promise<WorkspaceRecor
 }
 
 /** The workspace and the user's membership in it, in one query; undefined when not a member. */
-export async function findMembership(db: Db, ref: WorkspaceRef, userId: string): Promise<{ workspace: WorkspaceRecord; isOwner: boolean } | undefined> {
+export async function findMembership(
+  db: Db,
+  ref: WorkspaceRef,
+  userId: string,
+): Promise<{ workspace: WorkspaceRecord; isOwner: boolean } | undefined> {
   const [where, value] = refWhere(ref);
-  const row = await one<WorkspaceRecord & { isOwner: boolean }>(db,
+  const row = await one<WorkspaceRecord & { isOwner: boolean }>(
+    db,
     `SELECT ${columns}, m.is_owner AS "isOwner" FROM workspaces w
-       JOIN workspace_members m ON m.workspace_id = w.id AND m.user_id = $2 WHERE ${where}`, [value, userId]);
+       JOIN workspace_members m ON m.workspace_id = w.id AND m.user_id = $2 WHERE ${where}`,
+    [value, userId],
+  );
   if (!row) return undefined;
   const { isOwner, ...workspace } = row;
   return { workspace, isOwner };
 }
 
 /** Workspaces in creation order: all, or only those the user belongs to. */
-export async function listWorkspaces(db: Db, filter: { memberId?: string }, page: Page): Promise<{ items: WorkspaceRecord[]; total: number }> {
+export async function listWorkspaces(
+  db: Db,
+  filter: { memberId?: string },
+  page: Page,
+): Promise<{ items: WorkspaceRecord[]; total: number }> {
   const where = filter.memberId ? 'WHERE w.id IN (SELECT workspace_id FROM workspace_members WHERE user_id = $1)' : '';
   const params = filter.memberId ? [filter.memberId] : [];
   const n = params.length;
   const [items, count] = await Promise.all([
-    rows<WorkspaceRecord>(db, `SELECT ${columns} FROM workspaces w ${where} ORDER BY w.created_at, w.id LIMIT $${n + 1} OFFSET $${n + 2}`,
-      [...params, page.limit, page.offset]),
+    rows<WorkspaceRecord>(db, `SELECT ${columns} FROM workspaces w ${where} ORDER BY w.created_at, w.id LIMIT $${n + 1} OFFSET $${n + 2}`, [
+      ...params,
+      page.limit,
+      page.offset,
+    ]),
     one<{ total: number }>(db, `SELECT count(*)::int AS total FROM workspaces w ${where}`, params),
   ]);
   return { items, total: count?.total ?? 0 };
 }
 
-export async function updateWorkspace(db: Db, id: string, changes: { name?: string; slug?: string; description?: string }): Promise<WorkspaceRecord | undefined> {
+export async function updateWorkspace(
+  db: Db,
+  id: string,
+  changes: { name?: string; slug?: string; description?: string },
+): Promise<WorkspaceRecord | undefined> {
   const params: unknown[] = [id];
   const sets = ['updated_at = now()', ...setClauses(params, { name: changes.name, slug: changes.slug, description: changes.description })];
   try {
-    return (await run<WorkspaceRecord>(db, `UPDATE workspaces AS w SET ${sets.join(', ')} WHERE w.id = $1 RETURNING ${columns}`, params)).rows[0];
+    return (await run<WorkspaceRecord>(db, `UPDATE workspaces AS w SET ${sets.join(', ')} WHERE w.id = $1 RETURNING ${columns}`, params))
+      .rows[0];
   } catch (e) {
     if (uniqueViolation(e)) throw new AppError('WORKSPACE_SLUG_TAKEN');
     throw e;
@@ -102,29 +126,39 @@ export async function insertMember(tx: Db, workspaceId: string, userId: string, 
 
 /** Locks a membership for the rest of the transaction; false when there is none. */
 export async function lockMember(tx: Db, workspaceId: string, userId: string): Promise<boolean> {
-  return (await one(tx, 'SELECT 1 FROM workspace_members WHERE workspace_id = $1 AND user_id = $2 FOR UPDATE', [workspaceId, userId])) !== undefined;
+  return (
+    (await one(tx, 'SELECT 1 FROM workspace_members WHERE workspace_id = $1 AND user_id = $2 FOR UPDATE', [workspaceId, userId])) !==
+    undefined
+  );
 }
 
 /** Replaces a member's workspace roles. */
 export async function setMemberRoles(tx: Db, workspaceId: string, userId: string, roleIds: string[]): Promise<void> {
   await run(tx, 'DELETE FROM workspace_member_roles WHERE workspace_id = $1 AND user_id = $2', [workspaceId, userId]);
   if (roleIds.length) {
-    await run(tx,
-      'INSERT INTO workspace_member_roles (workspace_id, user_id, role_id) SELECT $1::uuid, $2::uuid, unnest($3::uuid[])',
-      [workspaceId, userId, roleIds]);
+    await run(tx, 'INSERT INTO workspace_member_roles (workspace_id, user_id, role_id) SELECT $1::uuid, $2::uuid, unnest($3::uuid[])', [
+      workspaceId,
+      userId,
+      roleIds,
+    ]);
   }
 }
 
 export function findMember(db: Db, workspaceId: string, userId: string): Promise<MemberRecord | undefined> {
-  return one<MemberRecord>(db, `SELECT ${memberColumns} FROM workspace_members m WHERE m.workspace_id = $1 AND m.user_id = $2`, [workspaceId, userId]);
+  return one<MemberRecord>(db, `SELECT ${memberColumns} FROM workspace_members m WHERE m.workspace_id = $1 AND m.user_id = $2`, [
+    workspaceId,
+    userId,
+  ]);
 }
 
 /** Members in the order they joined. */
 export async function listMembers(db: Db, workspaceId: string, page: Page): Promise<{ items: MemberRecord[]; total: number }> {
   const [items, count] = await Promise.all([
-    rows<MemberRecord>(db,
+    rows<MemberRecord>(
+      db,
       `SELECT ${memberColumns} FROM workspace_members m WHERE m.workspace_id = $1 ORDER BY m.created_at, m.user_id LIMIT $2 OFFSET $3`,
-      [workspaceId, page.limit, page.offset]),
+      [workspaceId, page.limit, page.offset],
+    ),
     one<{ total: number }>(db, 'SELECT count(*)::int AS total FROM workspace_members WHERE workspace_id = $1', [workspaceId]),
   ]);
   return { items, total: count?.total ?? 0 };

@@ -33,6 +33,9 @@ export function checkMayActOn(principal: Principal, target: TargetGrants): void 
   if (target.isAdmin) throw new AppError('ADMIN_REQUIRED', 'Only administrators may act on an administrator.');
   const beyond = scopesNotCovered(principal.scopes, target.scopes);
   if (beyond.length > 0) {
-    throw new AppError('TARGET_EXCEEDS_CALLER', `Only administrators may act on a principal holding what the caller does not: ${beyond.slice(0, 10).join(', ')}.`);
+    throw new AppError(
+      'TARGET_EXCEEDS_CALLER',
+      `Only administrators may act on a principal holding what the caller does not: ${beyond.slice(0, 10).join(', ')}.`,
+    );
   }
 }

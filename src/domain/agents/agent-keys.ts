@@ -28,7 +28,11 @@ export class AgentKeys {
     return agentId;
   }
 
-  async register(actor: Actor, agentIdInput: string, input: { jwk?: Record<string, unknown>; publicKey: string; name: string }): Promise<AgentKeyRecord> {
+  async register(
+    actor: Actor,
+    agentIdInput: string,
+    input: { jwk?: Record<string, unknown>; publicKey: string; name: string },
+  ): Promise<AgentKeyRecord> {
     const agentId = await this.agentFor(actor, agentIdInput, 'update:agents', true);
     const { jwk, kid } = ed25519PublicKey(input);
     const name = input.name.trim();

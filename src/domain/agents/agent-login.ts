@@ -34,7 +34,9 @@ function kidOf(assertion: string): string {
     const header: unknown = JSON.parse(Buffer.from(assertion.slice(0, dot), 'base64url').toString('utf8'));
     const kid = (header as { kid?: unknown } | null)?.kid;
     if (typeof kid === 'string' && kid.length > 0 && kid.length <= 200) return kid;
-  } catch { /* malformed header */ }
+  } catch {
+    /* malformed header */
+  }
   throw invalid('The assertion header must name the key it was signed with ("kid").');
 }
 
@@ -61,13 +63,25 @@ export class AgentLogin {
    * Logs in with the assertion of the `Authorization: Bearer` header, or the one given in the
    * body. Like a person's login, each success and failure is an audit event.
    */
-  async authenticate(input: { authorization: string | null; assertion: string; audience: string }, client: Client): Promise<AgentToken & { agent: AgentRecord }> {
+  async authenticate(
+    input: { authorization: string | null; assertion: string; audience: string },
+    client: Client,
+  ): Promise<AgentToken & { agent: AgentRecord }> {
     let agentId: string | null = null;
-    const record = (outcome: 'success' | 'failure', reason?: string) => this.s.audit.record({
-      type: 'agent_login', outcome, reason, actorId: agentId, identifier: agentId, ip: client.ip, userAgent: client.userAgent,
-    });
+    const record = (outcome: 'success' | 'failure', reason?: string) =>
+      this.s.audit.record({
+        type: 'agent_login',
+        outcome,
+        reason,
+        actorId: agentId,
+        identifier: agentId,
+        ip: client.ip,
+        userAgent: client.userAgent,
+      });
     try {
-      const answer = await this.login(input, (id) => { agentId = id; });
+      const answer = await this.login(input, (id) => {
+        agentId = id;
+      });
       await record('success');
       return answer;
     } catch (e) {
@@ -76,7 +90,10 @@ export class AgentLogin {
     }
   }
 
-  private async login(input: { authorization: string | null; assertion: string; audience: string }, found: (agentId: string) => void): Promise<AgentToken & { agent: AgentRecord }> {
+  private async login(
+    input: { authorization: string | null; assertion: string; audience: string },
+    found: (agentId: string) => void,
+  ): Promise<AgentToken & { agent: AgentRecord }> {
     const assertion = input.assertion || bearerToken(input.authorization);
     if (!assertion) throw new AppError('UNAUTHENTICATED', 'Send the signed assertion as "Authorization: Bearer <JWT>".');
     const registered = await findAgentKeyForLogin(this.s.ds, kidOf(assertion));
@@ -110,6 +127,15 @@ export class AgentLogin {
     if (!(await recordAssertion(this.s.ds, agent.id, jti, new Date((exp + clockTolerance + 1) * 1000), key.kid))) {
       throw new AppError('ASSERTION_REPLAYED');
     }
-    return { ...(await issueAgentToken(this.s.tokens, { agentId: agent.id, audience: aud, scopes, amr: ['private_key_jwt'], credential: { agentKeyKid: key.kid } })), agent };
+    return {
+      ...(await issueAgentToken(this.s.tokens, {
+        agentId: agent.id,
+        audience: aud,
+        scopes,
+        amr: ['private_key_jwt'],
+        credential: { agentKeyKid: key.kid },
+      })),
+      agent,
+    };
   }
 }

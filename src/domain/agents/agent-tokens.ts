@@ -15,7 +15,11 @@ export function narrowScopes(held: readonly string[], requested: readonly string
   return scopes;
 }
 
-export interface AgentToken { accessToken: string; expiresIn: number; scopes: string[] }
+export interface AgentToken {
+  accessToken: string;
+  expiresIn: number;
+  scopes: string[];
+}
 
 /**
  * An agent's access token: `sub` the agent id, no session (the authenticator checks the agent's
@@ -23,9 +27,23 @@ export interface AgentToken { accessToken: string; expiresIn: number; scopes: st
  * credential it was issued against, so revoking that key (or removing that public key) ends the
  * token at once too.
  */
-export async function issueAgentToken(tokens: Tokens, input: {
-  agentId: string; audience: string; scopes: string[]; amr: string[]; credential: { apiKeyId: string } | { agentKeyKid: string };
-}): Promise<AgentToken> {
-  const { token } = await tokens.issueAccess({ sub: input.agentId, aud: input.audience, roles: [], scopes: input.scopes, amr: input.amr, credential: input.credential });
+export async function issueAgentToken(
+  tokens: Tokens,
+  input: {
+    agentId: string;
+    audience: string;
+    scopes: string[];
+    amr: string[];
+    credential: { apiKeyId: string } | { agentKeyKid: string };
+  },
+): Promise<AgentToken> {
+  const { token } = await tokens.issueAccess({
+    sub: input.agentId,
+    aud: input.audience,
+    roles: [],
+    scopes: input.scopes,
+    amr: input.amr,
+    credential: input.credential,
+  });
   return { accessToken: token, expiresIn: tokens.settings.accessTtl, scopes: input.scopes };
 }

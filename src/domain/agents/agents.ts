@@ -1,6 +1,12 @@
 import type { DataSource } from 'typeorm';
 import {
-  deleteAgent, findAgent, insertAgent, listAgents, updateAgent, type AgentChanges, type AgentRecord,
+  deleteAgent,
+  findAgent,
+  insertAgent,
+  listAgents,
+  updateAgent,
+  type AgentChanges,
+  type AgentRecord,
 } from '../../db/repositories/agents.js';
 import type { Page } from '../../db/repositories/sql.js';
 import { AppError } from '../../errors/index.js';
@@ -15,7 +21,8 @@ const maxDescription = 2000;
 
 function descriptionOf(raw: string): string {
   const description = raw.trim();
-  if (description.length > maxDescription) throw new AppError('INVALID_ARGUMENT', `description is longer than ${maxDescription} characters.`);
+  if (description.length > maxDescription)
+    throw new AppError('INVALID_ARGUMENT', `description is longer than ${maxDescription} characters.`);
   return description;
 }
 
@@ -52,7 +59,11 @@ export class Agents {
   }
 
   /** Changes only the fields given. */
-  async update(actor: Actor, id: string, input: { name?: string; description?: string; scopes?: string[]; isActive?: boolean }): Promise<AgentRecord> {
+  async update(
+    actor: Actor,
+    id: string,
+    input: { name?: string; description?: string; scopes?: string[]; isActive?: boolean },
+  ): Promise<AgentRecord> {
     const agentId = uuid(id);
     await this.checkMayActOn(actor, agentId);
     const changes: AgentChanges = {};

@@ -2,7 +2,11 @@ import { sha256Hex } from '../../auth/index.js';
 import { AppError } from '../../errors/index.js';
 
 /** An Ed25519 public key as a JWK: exactly the members RFC 8037 defines for it. */
-export interface Ed25519Jwk { kty: 'OKP'; crv: 'Ed25519'; x: string }
+export interface Ed25519Jwk {
+  kty: 'OKP';
+  crv: 'Ed25519';
+  x: string;
+}
 
 /** The DER start of every Ed25519 SubjectPublicKeyInfo (RFC 8410): the 32 key bytes follow it. */
 const spkiPrefix = Buffer.from('302a300506032b6570032100', 'hex');
@@ -22,7 +26,8 @@ function rawKeyOf(text: string): Buffer {
     }
     return der.subarray(spkiPrefix.length);
   }
-  if (!/^[A-Za-z0-9_+/-]+={0,2}$/.test(trimmed)) throw invalid('public_key must be a PEM public key or the base64url of the 32 raw key bytes.');
+  if (!/^[A-Za-z0-9_+/-]+={0,2}$/.test(trimmed))
+    throw invalid('public_key must be a PEM public key or the base64url of the 32 raw key bytes.');
   const raw = Buffer.from(trimmed.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''), 'base64url');
   if (raw.length !== 32) throw invalid('An Ed25519 public key is 32 bytes.');
   return raw;
@@ -45,9 +50,10 @@ function jwkOf(jwk: Record<string, unknown>): Ed25519Jwk {
 export function ed25519PublicKey(input: { jwk?: Record<string, unknown>; publicKey: string }): { jwk: Ed25519Jwk; kid: string } {
   const given = (input.jwk && Object.keys(input.jwk).length > 0 ? 1 : 0) + (input.publicKey.trim() ? 1 : 0);
   if (given !== 1) throw invalid('Send the key once: as "jwk" or as "public_key".');
-  const jwk = input.jwk && Object.keys(input.jwk).length > 0
-    ? jwkOf(input.jwk)
-    : { kty: 'OKP' as const, crv: 'Ed25519' as const, x: rawKeyOf(input.publicKey).toString('base64url') };
+  const jwk =
+    input.jwk && Object.keys(input.jwk).length > 0
+      ? jwkOf(input.jwk)
+      : { kty: 'OKP' as const, crv: 'Ed25519' as const, x: rawKeyOf(input.publicKey).toString('base64url') };
   // RFC 7638: the required members, in lexicographic order, without whitespace.
   const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x });
   return { jwk, kid: Buffer.from(sha256Hex(canonical), 'hex').toString('base64url') };

@@ -1,9 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { generateApiKey } from '../../auth/index.js';
 import { findAgent } from '../../db/repositories/agents.js';
-import {
-  findApiKey, insertApiKey, listApiKeys, revokeApiKey, type ApiKeyRecord,
-} from '../../db/repositories/api-keys.js';
+import { findApiKey, insertApiKey, listApiKeys, revokeApiKey, type ApiKeyRecord } from '../../db/repositories/api-keys.js';
 import { loadGrants } from '../../db/repositories/grants.js';
 import type { Page } from '../../db/repositories/sql.js';
 import { userStanding } from '../../db/repositories/users.js';
@@ -40,11 +38,18 @@ function checkWithinParentExpiry(parentExpiresAt: Date | null, expiresInDays: nu
   if (parentExpiresAt === null) return;
   const daysLeft = Math.ceil((parentExpiresAt.getTime() - Date.now()) / 86_400_000);
   if (expiresInDays === 0 || expiresInDays > daysLeft) {
-    throw new AppError('KEY_OUTLIVES_PARENT', `A key made with an API key cannot outlive it: that key expires at ${parentExpiresAt.toISOString()}; ask for at most ${Math.max(daysLeft, 0)} days.`);
+    throw new AppError(
+      'KEY_OUTLIVES_PARENT',
+      `A key made with an API key cannot outlive it: that key expires at ${parentExpiresAt.toISOString()}; ask for at most ${Math.max(daysLeft, 0)} days.`,
+    );
   }
 }
 
-interface Owner { kind: KeyOwnerKind; id: string; scopes: string[] }
+interface Owner {
+  kind: KeyOwnerKind;
+  id: string;
+  scopes: string[];
+}
 
 function owns(principal: Principal, key: ApiKeyRecord): boolean {
   return principal.kind === 'user' ? key.userId === principal.id : key.agentId === principal.id;
@@ -77,12 +82,16 @@ export class ApiKeys {
     const scopes = requested ?? owner.scopes;
     const beyond = scopesNotCovered(owner.scopes, scopes);
     if (beyond.length > 0) {
-      throw new AppError('SCOPES_EXCEED_OWNER', `A key's scopes must be within its owner's; the owner does not hold: ${beyond.slice(0, 10).join(', ')}.`);
+      throw new AppError(
+        'SCOPES_EXCEED_OWNER',
+        `A key's scopes must be within its owner's; the owner does not hold: ${beyond.slice(0, 10).join(', ')}.`,
+      );
     }
     // A user's access token carries all of the user's grants (as of login), so the grants as of now
     // are the bound; a key, or an agent's token (which may have been narrowed with `scope`), bounds
     // what it makes by what it holds itself.
-    const ownKeyByToken = owner.kind === 'user' && principal.kind === 'user' && owner.id === principal.id && principal.via === 'access_token';
+    const ownKeyByToken =
+      owner.kind === 'user' && principal.kind === 'user' && owner.id === principal.id && principal.via === 'access_token';
     if (!ownKeyByToken) checkGrantable(actor, scopes);
 
     const parent = principal.via === 'api_key' && principal.apiKeyId ? await findApiKey(this.ds, principal.apiKeyId) : undefined;
@@ -130,14 +139,19 @@ export class ApiKeys {
     const userId = filter.userId ? uuid(filter.userId, 'user_id') : undefined;
     const agentId = filter.agentId ? uuid(filter.agentId, 'agent_id') : undefined;
     if (actor.may('read:apikeys')) return listApiKeys(this.ds, { userId, agentId, includeRevoked: filter.includeRevoked }, page);
-    const own = principal.kind === 'user'
-      ? (userId === undefined || userId === principal.id) && agentId === undefined
-      : (agentId === undefined || agentId === principal.id) && userId === undefined;
+    const own =
+      principal.kind === 'user'
+        ? (userId === undefined || userId === principal.id) && agentId === undefined
+        : (agentId === undefined || agentId === principal.id) && userId === undefined;
     if (!own) throw new AppError('PERMISSION_DENIED', 'Listing keys of others needs the permission "read:apikeys".');
-    return listApiKeys(this.ds, {
-      ...(principal.kind === 'user' ? { userId: principal.id } : { agentId: principal.id }),
-      includeRevoked: filter.includeRevoked,
-    }, page);
+    return listApiKeys(
+      this.ds,
+      {
+        ...(principal.kind === 'user' ? { userId: principal.id } : { agentId: principal.id }),
+        includeRevoked: filter.includeRevoked,
+      },
+      page,
+    );
   }
 
   /** One key's details; others' keys look absent without `read:apikeys`. */

@@ -66,7 +66,7 @@ export async function resolveApiKey(db: Db, plaintext: string): Promise<Resolved
     keyId: row.id,
     kind,
     ownerId: (row.agentId ?? row.userId)!,
-    scopes: isAdmin ? ['*'] : intersectScopes(row.scopes, row.ownerAdmin ? ['*'] : row.ownerScopes ?? []),
+    scopes: isAdmin ? ['*'] : intersectScopes(row.scopes, row.ownerAdmin ? ['*'] : (row.ownerScopes ?? [])),
     roles: row.ownerRoles ?? [],
     isAdmin,
     createdAt: row.createdAt,

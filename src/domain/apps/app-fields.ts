@@ -57,17 +57,21 @@ export function checkUrl(raw: string): string {
  */
 function checkClientUris(list: string[], field: string): string[] {
   if (list.length > maxList) invalid(`${field} has more than ${maxList} entries.`);
-  return [...new Set(list.map((raw, i) => {
-    const text = raw.trim();
-    const url = parseUrl(text, `${field}[${i}]`);
-    if (url.hash !== '' || text.includes('#')) invalid(`${field}[${i}] must not have a fragment.`);
-    const loopback = url.protocol === 'http:' && loopbackHosts.has(url.hostname);
-    if (url.protocol !== 'https:' && !loopback) {
-      invalid(`${field}[${i}] must be an https URL (plain http only for localhost, 127.0.0.1 or [::1]).`);
-    }
-    if (url.username !== '' || url.password !== '') invalid(`${field}[${i}] must not contain a user name or password.`);
-    return text;
-  }))];
+  return [
+    ...new Set(
+      list.map((raw, i) => {
+        const text = raw.trim();
+        const url = parseUrl(text, `${field}[${i}]`);
+        if (url.hash !== '' || text.includes('#')) invalid(`${field}[${i}] must not have a fragment.`);
+        const loopback = url.protocol === 'http:' && loopbackHosts.has(url.hostname);
+        if (url.protocol !== 'https:' && !loopback) {
+          invalid(`${field}[${i}] must be an https URL (plain http only for localhost, 127.0.0.1 or [::1]).`);
+        }
+        if (url.username !== '' || url.password !== '') invalid(`${field}[${i}] must not contain a user name or password.`);
+        return text;
+      }),
+    ),
+  ];
 }
 
 export function checkRedirectUris(list: string[]): string[] {
@@ -98,14 +102,18 @@ export function checkAllowedScopes(list: string[]): string[] {
 /** Browser origins, normalized to `scheme://host[:port]` as browsers send them. */
 export function checkAllowedOrigins(list: string[]): string[] {
   if (list.length > maxList) invalid(`allowed_origins has more than ${maxList} entries.`);
-  return [...new Set(list.map((raw, i) => {
-    const url = parseUrl(raw.trim(), `allowed_origins[${i}]`);
-    const bare = url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !bare) {
-      invalid(`allowed_origins[${i}] must be an origin such as https://app.example.com.`);
-    }
-    return url.origin;
-  }))];
+  return [
+    ...new Set(
+      list.map((raw, i) => {
+        const url = parseUrl(raw.trim(), `allowed_origins[${i}]`);
+        const bare = url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+        if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !bare) {
+          invalid(`allowed_origins[${i}] must be an origin such as https://app.example.com.`);
+        }
+        return url.origin;
+      }),
+    ),
+  ];
 }
 
 /**
@@ -123,8 +131,14 @@ export function checkAudience(raw: string, serverAudience: string): string {
 
 /** The slug of a name: lower-case letters and digits joined by single dashes ("Open Project" -> "open-project"). */
 export function slugify(name: string): string {
-  return name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-').replace(/^-+/, '').slice(0, 63).replace(/-+$/, '');
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+/, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
 }
 
 /** The audience of an app registered without one: its name's slug, else its id. */

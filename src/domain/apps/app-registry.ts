@@ -1,10 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import {
-  assignUser, assignUserByNumbers, listAssignedApps, listAssignedUserIds, unassignUser,
+  assignUser,
+  assignUserByNumbers,
+  listAssignedApps,
+  listAssignedUserIds,
+  unassignUser,
 } from '../../db/repositories/app-assignments.js';
 import {
-  deleteApp, findAppById, insertApp, listApps, replaceAppKey, replaceClientSecret, updateApp, type AppChanges, type AppRecord,
+  deleteApp,
+  findAppById,
+  insertApp,
+  listApps,
+  replaceAppKey,
+  replaceClientSecret,
+  updateApp,
+  type AppChanges,
+  type AppRecord,
 } from '../../db/repositories/apps.js';
 import { uniqueViolation, type Page } from '../../db/repositories/sql.js';
 import { findUserById } from '../../db/repositories/users.js';
@@ -12,20 +24,35 @@ import { AppError } from '../../errors/index.js';
 import { findUserView } from '../../db/repositories/directory-users.js';
 import type { UserView } from '../users/user-view.js';
 import {
-  checkAllowedOrigins, checkAllowedScopes, checkAppFields, checkAudience, checkClientType, checkName,
-  checkPostLogoutRedirectUris, checkRedirectUris, checkUrl, defaultAudience, type AppInput,
+  checkAllowedOrigins,
+  checkAllowedScopes,
+  checkAppFields,
+  checkAudience,
+  checkClientType,
+  checkName,
+  checkPostLogoutRedirectUris,
+  checkRedirectUris,
+  checkUrl,
+  defaultAudience,
+  type AppInput,
 } from './app-fields.js';
 import { newAppKey } from './app-keys.js';
 import { newClientSecret } from './client-secrets.js';
 
 /** An app with the plaintext of a client secret, in the one answer that shows it ('' otherwise). */
-export interface AppWithSecret { app: AppRecord; clientSecret: string }
+export interface AppWithSecret {
+  app: AppRecord;
+  clientSecret: string;
+}
 
 /** The changes an update asks for; the client type is still free text, checked here. */
 export type AppUpdate = Omit<AppChanges, 'clientType'> & { clientType?: string };
 
 /** An app with the plaintext of its key, in the one answer that shows it. */
-export interface AppWithKey { app: AppRecord; apiKey: string }
+export interface AppWithKey {
+  app: AppRecord;
+  apiKey: string;
+}
 
 export interface AppRegistryDeps {
   ds: DataSource;
@@ -85,8 +112,8 @@ export class AppRegistry {
       audience: changes.audience === undefined ? undefined : checkAudience(changes.audience, this.d.serverAudience),
       redirectUris: changes.redirectUris === undefined ? undefined : checkRedirectUris(changes.redirectUris),
       allowedOrigins: changes.allowedOrigins === undefined ? undefined : checkAllowedOrigins(changes.allowedOrigins),
-      postLogoutRedirectUris: changes.postLogoutRedirectUris === undefined ? undefined
-        : checkPostLogoutRedirectUris(changes.postLogoutRedirectUris),
+      postLogoutRedirectUris:
+        changes.postLogoutRedirectUris === undefined ? undefined : checkPostLogoutRedirectUris(changes.postLogoutRedirectUris),
       allowedScopes: changes.allowedScopes === undefined ? undefined : checkAllowedScopes(changes.allowedScopes),
       clientType: changes.clientType === undefined ? undefined : checkClientType(changes.clientType),
       isActive: changes.isActive,

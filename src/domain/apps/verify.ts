@@ -15,9 +15,7 @@ export const verifyMessages = {
   invalidApiKey: 'Invalid API key',
 } as const;
 
-export type VerifyOutcome =
-  | { authorized: true; message: string; user: UserRecord }
-  | { authorized: false; message: string };
+export type VerifyOutcome = { authorized: true; message: string; user: UserRecord } | { authorized: false; message: string };
 
 export interface AppVerifierDeps {
   ds: DataSource;
@@ -60,7 +58,14 @@ export class AppVerifier {
     }
     const { user, key } = checked;
     if (!(await isAssigned(this.d.ds, appId, user.id))) {
-      await this.d.audit.record({ type: 'verify', outcome: 'failure', actorId: user.id, identifier: key, reason: 'APP_NOT_ASSIGNED', ...client });
+      await this.d.audit.record({
+        type: 'verify',
+        outcome: 'failure',
+        actorId: user.id,
+        identifier: key,
+        reason: 'APP_NOT_ASSIGNED',
+        ...client,
+      });
       return refusal(verifyMessages.notAssigned);
     }
     await this.d.audit.record({ type: 'verify', outcome: 'success', actorId: user.id, identifier: key, ...client });

@@ -5,10 +5,19 @@ import { isAssigned } from '../../db/repositories/app-assignments.js';
 import { findUserView } from '../../db/repositories/directory-users.js';
 import { isWorkspaceMember } from '../../db/repositories/grants.js';
 import {
-  findSession, insertSession, listLiveSessions, revokeSession, rotateRefresh, type SessionRecord,
+  findSession,
+  insertSession,
+  listLiveSessions,
+  revokeSession,
+  rotateRefresh,
+  type SessionRecord,
 } from '../../db/repositories/sessions.js';
 import {
-  findUserByAnyIdentifier, findUserByIdentifier, insertUser, updatePasswordHash, type UserRecord,
+  findUserByAnyIdentifier,
+  findUserByIdentifier,
+  insertUser,
+  updatePasswordHash,
+  type UserRecord,
 } from '../../db/repositories/users.js';
 import { AppError } from '../../errors/index.js';
 import type { Audiences } from '../audiences.js';
@@ -23,7 +32,10 @@ import type { Tokens } from '../tokens.js';
 import type { UserView } from '../users/user-view.js';
 import type { Attempt, LoginGuard } from './login-guard.js';
 
-export interface Client { ip: string; userAgent: string }
+export interface Client {
+  ip: string;
+  userAgent: string;
+}
 
 export interface IssuedTokens {
   accessToken: string;
@@ -66,33 +78,64 @@ export class AuthFlows {
    * counted by the login guard (per name, account and address); a registration then costs one
    * bcrypt (the hash) as a login does (the check).
    */
-  async login(input: { identifier: string; secret: string; register: boolean; audience: string; workspaceId: string }, client: Client): Promise<LoginOutcome> {
+  async login(
+    input: { identifier: string; secret: string; register: boolean; audience: string; workspaceId: string },
+    client: Client,
+  ): Promise<LoginOutcome> {
     const id = parseIdentifier(input.identifier);
     const { audience, appId } = await this.d.audiences.resolveWithApp(input.audience);
     const { user, created, held } = await this.prove(id, input.secret, this.mayRegister(input.register, appId), client);
     // A token for a registered app's audience lets its holder use that app, so the user must be
     // assigned to it, as POST /verify requires (asked only after the password is proven).
     if (appId && !(await isAssigned(this.d.ds, appId, user.id))) {
-      await this.d.audit.record({ type: 'login', outcome: 'failure', actorId: user.id, identifier: id.value, reason: 'APP_NOT_ASSIGNED', ...client });
+      await this.d.audit.record({
+        type: 'login',
+        outcome: 'failure',
+        actorId: user.id,
+        identifier: id.value,
+        reason: 'APP_NOT_ASSIGNED',
+        ...client,
+      });
       throw new AppError('APP_NOT_ASSIGNED');
     }
     const workspaceId = await this.selectWorkspace(user, input.workspaceId);
     if (held) {
       // The password is right but it is not enough: no tokens, an mfa_token for the second step.
       const hold = await this.d.gate.hold(user.id, held, { identifier: id.value, audience, workspaceId });
-      await this.d.audit.record({ type: 'login', outcome: 'success', actorId: user.id, identifier: id.value, reason: hold.status.toUpperCase(), ...client });
+      await this.d.audit.record({
+        type: 'login',
+        outcome: 'success',
+        actorId: user.id,
+        identifier: id.value,
+        reason: hold.status.toUpperCase(),
+        ...client,
+      });
       return hold;
     }
-    return this.finishLogin(user, { audience, workspaceId, amr: PASSWORD_AMR, identifier: id.value, type: created ? 'register' : 'login' }, client);
+    return this.finishLogin(
+      user,
+      { audience, workspaceId, amr: PASSWORD_AMR, identifier: id.value, type: created ? 'register' : 'login' },
+      client,
+    );
   }
 
   /**
    * Starts the API session of a login whose every step is proven (the password, and the second
    * factor where one was asked), and audits it: with `amr` saying how the user signed in.
    */
-  async finishLogin(user: UserRecord, login: { audience: string; workspaceId: string | null; amr: readonly string[]; identifier: string; type?: string }, client: Client): Promise<IssuedTokens> {
+  async finishLogin(
+    user: UserRecord,
+    login: { audience: string; workspaceId: string | null; amr: readonly string[]; identifier: string; type?: string },
+    client: Client,
+  ): Promise<IssuedTokens> {
     const issued = await this.startSession(user, login.audience, login.workspaceId, client, login.amr);
-    await this.d.audit.record({ type: login.type ?? 'login', outcome: 'success', actorId: user.id, identifier: login.identifier, ...client });
+    await this.d.audit.record({
+      type: login.type ?? 'login',
+      outcome: 'success',
+      actorId: user.id,
+      identifier: login.identifier,
+      ...client,
+    });
     return issued;
   }
 
@@ -100,7 +143,13 @@ export class AuthFlows {
    * A sign-in proven without a password (a passkey): login's rules for the account, the audience
    * (assignment to its app) and the workspace, then the session.
    */
-  async loginProven(user: UserRecord, input: { audience: string; workspaceId: string }, amr: readonly string[], identifier: string, client: Client): Promise<IssuedTokens> {
+  async loginProven(
+    user: UserRecord,
+    input: { audience: string; workspaceId: string },
+    amr: readonly string[],
+    identifier: string,
+    client: Client,
+  ): Promise<IssuedTokens> {
     if (!user.isActive) {
       await this.d.audit.record({ type: 'login', outcome: 'failure', actorId: user.id, identifier, reason: 'USER_INACTIVE', ...client });
       throw new AppError('USER_INACTIVE');
@@ -121,15 +170,35 @@ export class AuthFlows {
    * as Login's), for the SSO's own audience: the page asks for the factor, and only then starts
    * the browser session.
    */
-  async signIn(input: { identifier: string; secret: string; register: boolean }, client: Client): Promise<{ user: UserRecord; created: boolean; hold?: LoginHold }> {
+  async signIn(
+    input: { identifier: string; secret: string; register: boolean },
+    client: Client,
+  ): Promise<{ user: UserRecord; created: boolean; hold?: LoginHold }> {
     const id = parseIdentifier(input.identifier);
     const { user, created, held } = await this.prove(id, input.secret, this.mayRegister(input.register, undefined), client);
     if (held) {
-      const hold = await this.d.gate.hold(user.id, held, { identifier: id.value, audience: this.d.audiences.defaultAudience, workspaceId: null });
-      await this.d.audit.record({ type: 'login', outcome: 'success', actorId: user.id, identifier: id.value, reason: hold.status.toUpperCase(), ...client });
+      const hold = await this.d.gate.hold(user.id, held, {
+        identifier: id.value,
+        audience: this.d.audiences.defaultAudience,
+        workspaceId: null,
+      });
+      await this.d.audit.record({
+        type: 'login',
+        outcome: 'success',
+        actorId: user.id,
+        identifier: id.value,
+        reason: hold.status.toUpperCase(),
+        ...client,
+      });
       return { user, created, hold };
     }
-    await this.d.audit.record({ type: created ? 'register' : 'login', outcome: 'success', actorId: user.id, identifier: id.value, ...client });
+    await this.d.audit.record({
+      type: created ? 'register' : 'login',
+      outcome: 'success',
+      actorId: user.id,
+      identifier: id.value,
+      ...client,
+    });
     return { user, created };
   }
 
@@ -139,7 +208,12 @@ export class AuthFlows {
    * yet, so that a known password cannot reset the account's count of wrong codes: the second
    * step lifts them when it succeeds.
    */
-  private async prove(id: { type: IdentifierType; value: string }, secret: string, registering: boolean, client: Client): Promise<{ user: UserRecord; created: boolean; held: 'mfa' | 'enroll' | undefined }> {
+  private async prove(
+    id: { type: IdentifierType; value: string },
+    secret: string,
+    registering: boolean,
+    client: Client,
+  ): Promise<{ user: UserRecord; created: boolean; held: 'mfa' | 'enroll' | undefined }> {
     // The policy is checked before anything is looked up, so a weak password is the same 400
     // whether or not the identifier exists (it is not a guess: no password is compared).
     if (registering) checkNewPassword(secret);
@@ -194,7 +268,14 @@ export class AuthFlows {
     // A user with a second factor is refused by checkLegacyCredentials (MFA_REQUIRED).
     const { user, key } = await this.checkLegacyCredentials(username, password, client, 'token');
     if (!user.isAdmin) {
-      await this.d.audit.record({ type: 'token', outcome: 'failure', actorId: user.id, identifier: key, reason: 'ADMIN_REQUIRED', ...client });
+      await this.d.audit.record({
+        type: 'token',
+        outcome: 'failure',
+        actorId: user.id,
+        identifier: key,
+        reason: 'ADMIN_REQUIRED',
+        ...client,
+      });
       throw new AppError('ADMIN_REQUIRED');
     }
     const issued = await this.startSession(user, this.d.audiences.defaultAudience, null, client);
@@ -211,7 +292,12 @@ export class AuthFlows {
    * one) gets MFA_REQUIRED after a right password: a password alone gives no token and no
    * "Authorized" for such a user. The counts are then not lifted (see prove).
    */
-  async checkLegacyCredentials(username: string, password: string, client: Client, type: string): Promise<{ user: UserRecord; key: string }> {
+  async checkLegacyCredentials(
+    username: string,
+    password: string,
+    client: Client,
+    type: string,
+  ): Promise<{ user: UserRecord; key: string }> {
     const candidates = identifierCandidates(username);
     const key = candidates[0]?.value ?? username.trim().toLowerCase();
     // Looked up first so that the attempt also counts against the account the name reaches.
@@ -232,7 +318,15 @@ export class AuthFlows {
     try {
       return await this.d.guard.admitByName(attempt);
     } catch (e) {
-      if (e instanceof AppError) await this.d.audit.record({ type, outcome: 'locked', actorId: attempt.userId, identifier: attempt.identifier, reason: e.reason, ...client });
+      if (e instanceof AppError)
+        await this.d.audit.record({
+          type,
+          outcome: 'locked',
+          actorId: attempt.userId,
+          identifier: attempt.identifier,
+          reason: e.reason,
+          ...client,
+        });
       throw e;
     }
   }
@@ -245,7 +339,14 @@ export class AuthFlows {
    */
   private async refuseLocked(secret: string, attempt: Attempt, client: Client, type: string): Promise<never> {
     await this.d.passwords.verify(secret, undefined);
-    await this.d.audit.record({ type, outcome: 'locked', actorId: attempt.userId, identifier: attempt.identifier, reason: 'ACCOUNT_LOCKED', ...client });
+    await this.d.audit.record({
+      type,
+      outcome: 'locked',
+      actorId: attempt.userId,
+      identifier: attempt.identifier,
+      reason: 'ACCOUNT_LOCKED',
+      ...client,
+    });
     throw new AppError('INVALID_CREDENTIALS');
   }
 
@@ -274,12 +375,25 @@ export class AuthFlows {
     return workspaceId;
   }
 
-  private async startSession(user: UserRecord, audience: string, workspaceId: string | null, client: Client, amr: readonly string[] = PASSWORD_AMR): Promise<IssuedTokens> {
+  private async startSession(
+    user: UserRecord,
+    audience: string,
+    workspaceId: string | null,
+    client: Client,
+    amr: readonly string[] = PASSWORD_AMR,
+  ): Promise<IssuedTokens> {
     const sessionId = randomUUID();
     const jti = newTokenId();
     const session = await insertSession(this.d.ds, {
-      id: sessionId, userId: user.id, refreshHash: sha256Hex(jti), audience, workspaceId, amr: [...amr],
-      userAgent: client.userAgent, ip: client.ip, ttlSeconds: this.d.tokens.settings.refreshTtl,
+      id: sessionId,
+      userId: user.id,
+      refreshHash: sha256Hex(jti),
+      audience,
+      workspaceId,
+      amr: [...amr],
+      userAgent: client.userAgent,
+      ip: client.ip,
+      ttlSeconds: this.d.tokens.settings.refreshTtl,
     });
     return this.issue(await this.view(user.id, session), session, jti);
   }
@@ -294,8 +408,13 @@ export class AuthFlows {
     const user = view;
     const [access, refreshToken] = await Promise.all([
       this.d.tokens.issueAccess({
-        sub: user.id, aud: session.audience, sessionId: session.id, workspaceId: session.workspaceId,
-        roles: view.roles, scopes: view.scopes, amr: session.amr,
+        sub: user.id,
+        aud: session.audience,
+        sessionId: session.id,
+        workspaceId: session.workspaceId,
+        roles: view.roles,
+        scopes: view.scopes,
+        amr: session.amr,
       }),
       this.d.tokens.issueRefresh({ sub: user.id, aud: session.audience, sessionId: session.id, jti: refreshJti }),
     ]);
@@ -312,7 +431,14 @@ export class AuthFlows {
   async refresh(refreshToken: string, client: Client, oidcClientId: string | null = null): Promise<IssuedTokens> {
     const claims = await this.d.tokens.verifyRefresh(refreshToken);
     const nextJti = newTokenId();
-    const session = await rotateRefresh(this.d.ds, claims.session_id, sha256Hex(claims.jti), sha256Hex(nextJti), this.d.tokens.settings.refreshTtl, oidcClientId);
+    const session = await rotateRefresh(
+      this.d.ds,
+      claims.session_id,
+      sha256Hex(claims.jti),
+      sha256Hex(nextJti),
+      this.d.tokens.settings.refreshTtl,
+      oidcClientId,
+    );
     if (!session) {
       const existing = await findSession(this.d.ds, claims.session_id);
       if (!existing || existing.userId !== claims.sub) throw new AppError('INVALID_TOKEN');
@@ -322,7 +448,13 @@ export class AuthFlows {
       if (existing.revokedAt) throw new AppError('SESSION_REVOKED');
       if (existing.expiresAt.getTime() <= Date.now()) throw new AppError('TOKEN_EXPIRED');
       await revokeSession(this.d.ds, existing.id, 'refresh_token_reuse');
-      await this.d.audit.record({ type: 'refresh', outcome: 'failure', actorId: existing.userId, reason: 'REFRESH_TOKEN_REUSED', ...client });
+      await this.d.audit.record({
+        type: 'refresh',
+        outcome: 'failure',
+        actorId: existing.userId,
+        reason: 'REFRESH_TOKEN_REUSED',
+        ...client,
+      });
       throw new AppError('REFRESH_TOKEN_REUSED');
     }
     const user = await this.view(session.userId, session);
@@ -356,7 +488,12 @@ export class AuthFlows {
   }
 
   /** Revokes a session; without `mayRevokeOthers` only the caller's own (others' look absent). */
-  async deleteSession(principal: Principal, sessionId: string, mayRevokeOthers: boolean, client: Client = { ip: '', userAgent: '' }): Promise<boolean> {
+  async deleteSession(
+    principal: Principal,
+    sessionId: string,
+    mayRevokeOthers: boolean,
+    client: Client = { ip: '', userAgent: '' },
+  ): Promise<boolean> {
     const session = await findSession(this.d.ds, sessionId);
     if (!session || (!mayRevokeOthers && session.userId !== principal.id)) throw new AppError('SESSION_NOT_FOUND');
     // Ending someone's session is acting on them: not on an administrator or a stronger user.
@@ -364,7 +501,14 @@ export class AuthFlows {
     const byUser = principal.id === session.userId;
     const revoked = await revokeSession(this.d.ds, sessionId, byUser ? 'revoked_by_user' : 'revoked_by_admin');
     // Ending another's session is an administrative act worth a trace (the console's Revoke).
-    if (revoked && !byUser) await this.d.audit.record({ type: 'session.revoke', outcome: 'success', actorId: principal.id, identifier: session.userId, ...client });
+    if (revoked && !byUser)
+      await this.d.audit.record({
+        type: 'session.revoke',
+        outcome: 'success',
+        actorId: principal.id,
+        identifier: session.userId,
+        ...client,
+      });
     return revoked;
   }
 }

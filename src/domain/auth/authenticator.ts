@@ -28,7 +28,9 @@ export class CredentialChecker implements Authenticator {
     private readonly tokens: Tokens,
     /** The audience of tokens issued for this service itself (`SSO_AUDIENCE`). */
     readonly ownAudience: string,
-    private readonly apiKeys: (key: string) => Promise<Principal> = async () => { throw new AppError('INVALID_API_KEY'); },
+    private readonly apiKeys: (key: string) => Promise<Principal> = async () => {
+      throw new AppError('INVALID_API_KEY');
+    },
   ) {}
 
   /** Verifies an access token fully; returns its claims, whose it is, and standing. */
@@ -42,8 +44,12 @@ export class CredentialChecker implements Authenticator {
   }
 
   private async checkAgentToken(claims: AccessClaims): Promise<AccessClaims> {
-    const credential = typeof claims.api_key_id === 'string' && isUuid(claims.api_key_id) ? { apiKeyId: claims.api_key_id }
-      : typeof claims.agent_key_kid === 'string' ? { agentKeyKid: claims.agent_key_kid } : undefined;
+    const credential =
+      typeof claims.api_key_id === 'string' && isUuid(claims.api_key_id)
+        ? { apiKeyId: claims.api_key_id }
+        : typeof claims.agent_key_kid === 'string'
+          ? { agentKeyKid: claims.agent_key_kid }
+          : undefined;
     const agent = isUuid(claims.sub) ? await agentStanding(this.ds, claims.sub, credential) : undefined;
     if (!agent) throw new AppError('INVALID_TOKEN');
     if (!agent.isActive) throw new AppError('AGENT_INACTIVE');

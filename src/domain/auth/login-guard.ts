@@ -13,7 +13,11 @@ export interface LoginGuardLimits {
  * One password attempt: the login name as counted (normalized), the account it names when it
  * names one, and the client address.
  */
-export interface Attempt { identifier: string; userId?: string; ip: string }
+export interface Attempt {
+  identifier: string;
+  userId?: string;
+  ip: string;
+}
 
 /**
  * Login protection, shared by every door that checks a password (login, the legacy token and
@@ -34,7 +38,10 @@ export interface Attempt { identifier: string; userId?: string; ip: string }
 export class LoginGuard {
   private readonly timing: LockTiming;
 
-  constructor(private readonly ds: DataSource, private readonly limits: LoginGuardLimits) {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly limits: LoginGuardLimits,
+  ) {
     this.timing = { lockBase: limits.lockBase, lockMax: limits.lockMax };
   }
 
@@ -84,12 +91,18 @@ export class LoginGuard {
   }
 
   async succeeded(a: Attempt): Promise<void> {
-    await recordSuccess(this.ds, this.ownKeys(a).map((k) => k.key), this.addressKey(a.ip));
+    await recordSuccess(
+      this.ds,
+      this.ownKeys(a).map((k) => k.key),
+      this.addressKey(a.ip),
+    );
   }
 }
 
 function tooManyAttempts(locks: Lock[]): AppError {
   const until = Math.max(...locks.map((l) => l.until.getTime()));
   const retryAfter = Math.max(1, Math.ceil((until - Date.now()) / 1000));
-  return new AppError('TOO_MANY_ATTEMPTS', `Too many failed attempts; try again in ${retryAfter} seconds.`, { 'retry-after': String(retryAfter) });
+  return new AppError('TOO_MANY_ATTEMPTS', `Too many failed attempts; try again in ${retryAfter} seconds.`, {
+    'retry-after': String(retryAfter),
+  });
 }

@@ -1,7 +1,13 @@
 import type { DataSource } from 'typeorm';
 import type { PasswordHasher } from '../../auth/index.js';
 import {
-  countIdentifiers, findUserBasics, findUserIdByNumber, listUserBasics, lockUser, setIdentifierOfType, type UserBasics,
+  countIdentifiers,
+  findUserBasics,
+  findUserIdByNumber,
+  listUserBasics,
+  lockUser,
+  setIdentifierOfType,
+  type UserBasics,
 } from '../../db/repositories/directory-users.js';
 import { insertUser, type UserRecord } from '../../db/repositories/users.js';
 import { AppError } from '../../errors/index.js';
@@ -22,8 +28,12 @@ export type LegacyUserRecord = Pick<UserRecord, 'number' | 'identifiers' | 'isAc
 
 function legacyRecord(user: UserBasics): LegacyUserRecord {
   return {
-    number: user.legacyId, identifiers: user.identifiers, isActive: user.isActive, isAdmin: user.isAdmin,
-    createdAt: user.createdAt, updatedAt: user.updatedAt,
+    number: user.legacyId,
+    identifiers: user.identifiers,
+    isActive: user.isActive,
+    isAdmin: user.isAdmin,
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
   };
 }
 
@@ -44,20 +54,36 @@ export interface LegacyChanges {
  * primary.
  */
 export class LegacyUsers {
-  constructor(private readonly ds: DataSource, private readonly passwords: PasswordHasher, private readonly audit: AuditLog, private readonly guard: LoginGuard) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly passwords: PasswordHasher,
+    private readonly audit: AuditLog,
+    private readonly guard: LoginGuard,
+  ) {}
 
   async list(): Promise<LegacyUserRecord[]> {
     return (await listUserBasics(this.ds)).map(legacyRecord);
   }
 
-  async create(actor: Actor, input: { username: string; email: string; password: string; isAdmin: boolean }, client: Client): Promise<LegacyUserRecord> {
+  async create(
+    actor: Actor,
+    input: { username: string; email: string; password: string; isAdmin: boolean },
+    client: Client,
+  ): Promise<LegacyUserRecord> {
     const username = parseIdentifier(input.username, 'username');
     const identifiers = input.email.trim() ? [username, parseIdentifier(input.email, 'email')] : [username];
     checkNewPassword(input.password);
     const passwordHash = await this.passwords.hash(input.password);
     const user = await this.ds.transaction((tx) =>
-      insertUser(tx, { identifiers, passwordHash, isAdmin: input.isAdmin, isActive: true, bootstrapAdmin: false }));
-    await this.audit.record({ type: 'user.create', outcome: 'success', actorId: actor.principal.id, identifier: username.value, ...client });
+      insertUser(tx, { identifiers, passwordHash, isAdmin: input.isAdmin, isActive: true, bootstrapAdmin: false }),
+    );
+    await this.audit.record({
+      type: 'user.create',
+      outcome: 'success',
+      actorId: actor.principal.id,
+      identifier: username.value,
+      ...client,
+    });
     return this.byId(user.id);
   }
 
@@ -70,7 +96,13 @@ export class LegacyUsers {
       checkNewPassword(input.password);
       const targetId = await findUserIdByNumber(this.ds, number);
       if (targetId) {
-        await proveOwnPassword({ db: this.ds, passwords: this.passwords, guard: this.guard, audit: this.audit }, actor, targetId, input.currentPassword, client);
+        await proveOwnPassword(
+          { db: this.ds, passwords: this.passwords, guard: this.guard, audit: this.audit },
+          actor,
+          targetId,
+          input.currentPassword,
+          client,
+        );
       }
     }
     const passwordHash = input.password === undefined ? undefined : await this.passwords.hash(input.password);
@@ -81,14 +113,20 @@ export class LegacyUsers {
       if (email !== undefined) {
         await setIdentifierOfType(tx, user.id, 'email', email);
         if (email === null && (await countIdentifiers(tx, user.id)) === 0) {
-          throw new AppError('INVALID_ARGUMENT', 'The e-mail address is the user\'s only identifier and cannot be removed.');
+          throw new AppError('INVALID_ARGUMENT', "The e-mail address is the user's only identifier and cannot be removed.");
         }
       }
       await applyUserChanges(tx, actor, user, { isActive: input.isActive, isAdmin: input.isAdmin, passwordHash });
       return user.id;
     });
     const view = await this.byId(id);
-    await this.audit.record({ type: 'user.update', outcome: 'success', actorId: actor.principal.id, identifier: view.identifiers[0]?.value, ...client });
+    await this.audit.record({
+      type: 'user.update',
+      outcome: 'success',
+      actorId: actor.principal.id,
+      identifier: view.identifiers[0]?.value,
+      ...client,
+    });
     return view;
   }
 

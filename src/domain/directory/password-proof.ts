@@ -22,10 +22,16 @@ export interface PasswordProofDeps {
  * credential than its owner. Someone changing another user's password is held by the rule of who
  * may act on whom instead. Runs outside any transaction (bcrypt is slow).
  */
-export async function proveOwnPassword(d: PasswordProofDeps, actor: Actor, userId: string, current: string | undefined, client: { ip: string; userAgent: string }): Promise<void> {
+export async function proveOwnPassword(
+  d: PasswordProofDeps,
+  actor: Actor,
+  userId: string,
+  current: string | undefined,
+  client: { ip: string; userAgent: string },
+): Promise<void> {
   if (!isSelf(actor, userId)) return;
   if (actor.principal.via === 'api_key') {
-    throw new AppError('PERMISSION_DENIED', 'An API key cannot change its owner\'s password; sign in to do that.');
+    throw new AppError('PERMISSION_DENIED', "An API key cannot change its owner's password; sign in to do that.");
   }
   if (current === undefined || current === '') throw new AppError('CURRENT_PASSWORD_REQUIRED');
   const user = await findUserById(d.db, userId);
@@ -34,7 +40,14 @@ export async function proveOwnPassword(d: PasswordProofDeps, actor: Actor, userI
   await d.guard.admit(attempt);
   const { ok } = await d.passwords.verify(current, user.passwordHash);
   if (!ok) {
-    await d.audit.record({ type: 'password.change', outcome: 'failure', actorId: userId, identifier: attempt.identifier, reason: 'CURRENT_PASSWORD_INCORRECT', ...client });
+    await d.audit.record({
+      type: 'password.change',
+      outcome: 'failure',
+      actorId: userId,
+      identifier: attempt.identifier,
+      reason: 'CURRENT_PASSWORD_INCORRECT',
+      ...client,
+    });
     throw new AppError('CURRENT_PASSWORD_INCORRECT');
   }
   await d.guard.succeeded(attempt);

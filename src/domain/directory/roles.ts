@@ -1,6 +1,12 @@
 import type { DataSource } from 'typeorm';
 import {
-  deleteRole, findGlobalRoleBySlug, findRoleById, insertRole, listRoles, lockRolesBySlug, updateRole,
+  deleteRole,
+  findGlobalRoleBySlug,
+  findRoleById,
+  insertRole,
+  listRoles,
+  lockRolesBySlug,
+  updateRole,
   type RoleRecord,
 } from '../../db/repositories/roles.js';
 import type { Db, Page } from '../../db/repositories/sql.js';
@@ -29,9 +35,19 @@ export async function resolveRoles(tx: Db, rawSlugs: readonly string[], workspac
   return found;
 }
 
-export interface NewRoleInput { name: string; slug: string; scopes: string[]; description: string; workspaceId: string }
+export interface NewRoleInput {
+  name: string;
+  slug: string;
+  scopes: string[];
+  description: string;
+  workspaceId: string;
+}
 
-export interface RoleChangesInput { name?: string; scopes?: string[]; description?: string }
+export interface RoleChangesInput {
+  name?: string;
+  scopes?: string[];
+  description?: string;
+}
 
 /** Named sets of scopes, global or of one workspace; who holds them is the users' and members' business. */
 export class Roles {

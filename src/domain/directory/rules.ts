@@ -11,7 +11,11 @@ const slugPattern = /^[a-z0-9][a-z0-9_-]{0,63}$/;
  */
 export function slugOf(raw: string): string {
   const slug = raw.trim().toLowerCase();
-  if (!slugPattern.test(slug) || isUuid(slug)) throw new AppError('INVALID_SLUG', `"${raw.slice(0, 80)}" is not a valid slug: 1 to 64 lower-case letters, digits, "-" or "_", starting with a letter or digit.`);
+  if (!slugPattern.test(slug) || isUuid(slug))
+    throw new AppError(
+      'INVALID_SLUG',
+      `"${raw.slice(0, 80)}" is not a valid slug: 1 to 64 lower-case letters, digits, "-" or "_", starting with a letter or digit.`,
+    );
   return slug;
 }
 

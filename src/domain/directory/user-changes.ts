@@ -1,6 +1,4 @@
-import {
-  activeAdminExists, lockAdminGuard, setUserRoles, updateUserFields,
-} from '../../db/repositories/directory-users.js';
+import { activeAdminExists, lockAdminGuard, setUserRoles, updateUserFields } from '../../db/repositories/directory-users.js';
 import { revokeOtherSessions } from '../../db/repositories/sessions.js';
 import type { Db } from '../../db/repositories/sql.js';
 import { AppError } from '../../errors/index.js';
@@ -25,18 +23,33 @@ export interface UserChanges {
  * session of the user: whoever knew the old one is signed out (the caller keeps its own session
  * when it changed its own password).
  */
-export async function applyUserChanges(tx: Db, actor: Actor, user: { id: string; isAdmin: boolean; isActive: boolean }, changes: UserChanges): Promise<void> {
+export async function applyUserChanges(
+  tx: Db,
+  actor: Actor,
+  user: { id: string; isAdmin: boolean; isActive: boolean },
+  changes: UserChanges,
+): Promise<void> {
   if (changes.roles !== undefined) {
     const roles = await resolveRoles(tx, changes.roles, null);
-    checkGrantable(actor, roles.flatMap((r) => r.scopes));
-    await setUserRoles(tx, user.id, roles.map((r) => r.id));
+    checkGrantable(
+      actor,
+      roles.flatMap((r) => r.scopes),
+    );
+    await setUserRoles(
+      tx,
+      user.id,
+      roles.map((r) => r.id),
+    );
   }
   await updateUserFields(tx, user.id, {
-    isActive: changes.isActive, isAdmin: changes.isAdmin, scopes: changes.scopes, passwordHash: changes.passwordHash,
+    isActive: changes.isActive,
+    isAdmin: changes.isAdmin,
+    scopes: changes.scopes,
+    passwordHash: changes.passwordHash,
   });
   if (user.isAdmin && user.isActive && (changes.isAdmin === false || changes.isActive === false)) await ensureAdminRemains(tx);
   if (changes.passwordHash !== undefined) {
-    await revokeOtherSessions(tx, user.id, isSelf(actor, user.id) ? actor.principal.sessionId ?? null : null, 'password_changed');
+    await revokeOtherSessions(tx, user.id, isSelf(actor, user.id) ? (actor.principal.sessionId ?? null) : null, 'password_changed');
   }
 }
 

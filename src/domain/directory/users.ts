@@ -1,7 +1,12 @@
 import type { DataSource } from 'typeorm';
 import type { PasswordHasher } from '../../auth/index.js';
 import {
-  deleteUserRow, findUserView, listUserViews, lockUser, type UserFilter, type UserViewRow,
+  deleteUserRow,
+  findUserView,
+  listUserViews,
+  lockUser,
+  type UserFilter,
+  type UserViewRow,
 } from '../../db/repositories/directory-users.js';
 import type { Page } from '../../db/repositories/sql.js';
 import { insertUser } from '../../db/repositories/users.js';
@@ -19,7 +24,10 @@ import { applyUserChanges, ensureAdminRemains } from './user-changes.js';
 
 export type { UserViewRow };
 
-export interface Client { ip: string; userAgent: string }
+export interface Client {
+  ip: string;
+  userAgent: string;
+}
 
 export interface NewUserInput {
   /** The first is primary. `type` empty means detected. */
@@ -58,7 +66,12 @@ export function identifiersOf(raw: NewUserInput['identifiers']): { type: Identif
 
 /** The rules of people in the directory: listing, creating, changing and deleting users. */
 export class DirectoryUsers {
-  constructor(private readonly ds: DataSource, private readonly passwords: PasswordHasher, private readonly audit: AuditLog, private readonly guard: LoginGuard) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly passwords: PasswordHasher,
+    private readonly audit: AuditLog,
+    private readonly guard: LoginGuard,
+  ) {}
 
   list(filter: { identifier: string; role: string; isActive?: boolean }, page: Page): Promise<{ items: UserViewRow[]; total: number }> {
     const f: UserFilter = { isActive: filter.isActive };
@@ -83,11 +96,24 @@ export class DirectoryUsers {
     if (input.password) checkNewPassword(input.password);
     const passwordHash = input.password ? await this.passwords.hash(input.password) : null;
     const id = await this.ds.transaction(async (tx) => {
-      const user = await insertUser(tx, { identifiers, passwordHash, isAdmin: input.isAdmin, isActive: input.isActive ?? true, scopes, bootstrapAdmin: false });
+      const user = await insertUser(tx, {
+        identifiers,
+        passwordHash,
+        isAdmin: input.isAdmin,
+        isActive: input.isActive ?? true,
+        scopes,
+        bootstrapAdmin: false,
+      });
       if (roleSlugs.length) await applyUserChanges(tx, actor, user, { roles: roleSlugs });
       return user.id;
     });
-    await this.audit.record({ type: 'user.create', outcome: 'success', actorId: actor.principal.id, identifier: identifiers[0]!.value, ...client });
+    await this.audit.record({
+      type: 'user.create',
+      outcome: 'success',
+      actorId: actor.principal.id,
+      identifier: identifiers[0]!.value,
+      ...client,
+    });
     return this.get(id);
   }
 
@@ -99,7 +125,8 @@ export class DirectoryUsers {
    * only by a caller holding everything that user holds (../access/act-on.ts).
    */
   async update(actor: Actor, id: string, input: UserChangesInput, client: Client): Promise<UserViewRow> {
-    if (input.isAdmin !== undefined && !actor.principal.isAdmin) throw new AppError('ADMIN_REQUIRED', 'Only administrators may change the administrator flag.');
+    if (input.isAdmin !== undefined && !actor.principal.isAdmin)
+      throw new AppError('ADMIN_REQUIRED', 'Only administrators may change the administrator flag.');
     if (isSelf(actor, id) && !actor.may('update:users')) {
       if (input.roles !== undefined || input.scopes !== undefined || input.isActive !== undefined) {
         throw new AppError('PERMISSION_DENIED', 'Changing your own roles, scopes or active flag needs the permission "update:users".');
@@ -107,7 +134,13 @@ export class DirectoryUsers {
     }
     const userId = uuid(id);
     if (input.password !== undefined) {
-      await proveOwnPassword({ db: this.ds, passwords: this.passwords, guard: this.guard, audit: this.audit }, actor, userId, input.currentPassword, client);
+      await proveOwnPassword(
+        { db: this.ds, passwords: this.passwords, guard: this.guard, audit: this.audit },
+        actor,
+        userId,
+        input.currentPassword,
+        client,
+      );
     }
     const scopes = input.scopes === undefined ? undefined : scopesOf(input.scopes);
     if (scopes) checkGrantable(actor, scopes);
@@ -121,7 +154,13 @@ export class DirectoryUsers {
       await applyUserChanges(tx, actor, user, { roles, scopes, isActive: input.isActive, isAdmin: input.isAdmin, passwordHash });
     });
     const view = await this.get(userId);
-    await this.audit.record({ type: 'user.update', outcome: 'success', actorId: actor.principal.id, identifier: view.identifiers[0]?.value, ...client });
+    await this.audit.record({
+      type: 'user.update',
+      outcome: 'success',
+      actorId: actor.principal.id,
+      identifier: view.identifiers[0]?.value,
+      ...client,
+    });
     return view;
   }
 
@@ -136,7 +175,13 @@ export class DirectoryUsers {
       await deleteUserRow(tx, userId);
       if (user.isAdmin && user.isActive) await ensureAdminRemains(tx);
     });
-    await this.audit.record({ type: 'user.delete', outcome: 'success', actorId: actor.principal.id, identifier: before?.identifiers[0]?.value, ...client });
+    await this.audit.record({
+      type: 'user.delete',
+      outcome: 'success',
+      actorId: actor.principal.id,
+      identifier: before?.identifiers[0]?.value,
+      ...client,
+    });
     return true;
   }
 }

@@ -1,9 +1,21 @@
 import type { DataSource } from 'typeorm';
 import type { Page } from '../../db/repositories/sql.js';
 import {
-  deleteMember, deleteWorkspace, findMember, findMembership, findWorkspace, insertMember, insertWorkspace, listMembers,
-  listWorkspaces, lockMember, setMemberRoles, updateWorkspace,
-  type MemberRecord, type WorkspaceRecord, type WorkspaceRef,
+  deleteMember,
+  deleteWorkspace,
+  findMember,
+  findMembership,
+  findWorkspace,
+  insertMember,
+  insertWorkspace,
+  listMembers,
+  listWorkspaces,
+  lockMember,
+  setMemberRoles,
+  updateWorkspace,
+  type MemberRecord,
+  type WorkspaceRecord,
+  type WorkspaceRef,
 } from '../../db/repositories/workspaces.js';
 import { AppError } from '../../errors/index.js';
 import { isUuid, uuid } from '../paging.js';
@@ -26,7 +38,11 @@ export class Workspaces {
   constructor(private readonly ds: DataSource) {}
 
   private async authorize(actor: Actor, ref: string, action: Action, acceptSlug = false): Promise<WorkspaceRecord> {
-    const denied = () => new AppError('PERMISSION_DENIED', `This call needs the permission "${action}:workspaces" or ${action === 'read' ? 'membership in' : 'ownership of'} the workspace.`);
+    const denied = () =>
+      new AppError(
+        'PERMISSION_DENIED',
+        `This call needs the permission "${action}:workspaces" or ${action === 'read' ? 'membership in' : 'ownership of'} the workspace.`,
+      );
     const holder = actor.may(`${action}:workspaces` as const);
     let parsed: WorkspaceRef;
     try {
@@ -95,8 +111,16 @@ export class Workspaces {
     return this.ds.transaction(async (tx) => {
       await insertMember(tx, workspace.id, userId, false);
       const roles = await resolveRoles(tx, roleSlugs, workspace.id);
-      checkGrantable(actor, roles.flatMap((r) => r.scopes));
-      await setMemberRoles(tx, workspace.id, userId, roles.map((r) => r.id));
+      checkGrantable(
+        actor,
+        roles.flatMap((r) => r.scopes),
+      );
+      await setMemberRoles(
+        tx,
+        workspace.id,
+        userId,
+        roles.map((r) => r.id),
+      );
       return (await findMember(tx, workspace.id, userId))!;
     });
   }
@@ -113,8 +137,16 @@ export class Workspaces {
     return this.ds.transaction(async (tx) => {
       if (!(await lockMember(tx, workspace.id, userId))) throw new AppError('MEMBER_NOT_FOUND');
       const roles = await resolveRoles(tx, roleSlugs, workspace.id);
-      checkGrantable(actor, roles.flatMap((r) => r.scopes));
-      await setMemberRoles(tx, workspace.id, userId, roles.map((r) => r.id));
+      checkGrantable(
+        actor,
+        roles.flatMap((r) => r.scopes),
+      );
+      await setMemberRoles(
+        tx,
+        workspace.id,
+        userId,
+        roles.map((r) => r.id),
+      );
       return (await findMember(tx, workspace.id, userId))!;
     });
   }

@@ -1,7 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { newRecoveryCode, newTotpSecret, normalizeRecoveryCode, sealTotpSecret, sha256Hex, totpUri } from '../../auth/index.js';
 import {
-  checkRegistration, registrationOptions, WEBAUTHN_CHALLENGE_SECONDS, type RegistrationResponseJSON, type RelyingParty,
+  checkRegistration,
+  registrationOptions,
+  WEBAUTHN_CHALLENGE_SECONDS,
+  type RegistrationResponseJSON,
+  type RelyingParty,
 } from '../../auth/webauthn.js';
 import { insertPasskey, listPasskeys, type PasskeyRecord } from '../../db/repositories/passkeys.js';
 import { hasRecoveryCodes, replaceRecoveryCodes } from '../../db/repositories/recovery-codes.js';
@@ -26,7 +30,10 @@ export interface FactorEnrolmentDeps {
 }
 
 /** Where a passkey registration happens: a signed-in user's own call, or a login held to enrol. */
-export interface RegistrationScope { purpose: 'register' | 'enroll'; mfaTokenHash: string | null }
+export interface RegistrationScope {
+  purpose: 'register' | 'enroll';
+  mfaTokenHash: string | null;
+}
 
 /**
  * Enrolling second factors: a TOTP authenticator (pending until a first code confirms it),
@@ -55,21 +62,45 @@ export class FactorEnrolment {
   async passkeyOptions(h: FactorHolder, scope: RegistrationScope): Promise<Record<string, unknown>> {
     const existing = await listPasskeys(this.d.ds, h.userId);
     const options = await registrationOptions(this.d.rp, { id: h.userId, name: h.identifier }, existing);
-    await insertChallenge(this.d.ds, { challenge: options.challenge, purpose: scope.purpose, userId: h.userId, mfaTokenHash: scope.mfaTokenHash }, WEBAUTHN_CHALLENGE_SECONDS);
+    await insertChallenge(
+      this.d.ds,
+      { challenge: options.challenge, purpose: scope.purpose, userId: h.userId, mfaTokenHash: scope.mfaTokenHash },
+      WEBAUTHN_CHALLENGE_SECONDS,
+    );
     return options as unknown as Record<string, unknown>;
   }
 
   /** Registers a passkey answering a challenge of this scope; the first factor's recovery codes. */
-  async registerPasskey(h: FactorHolder, response: RegistrationResponseJSON, name: string, scope: RegistrationScope, client: Client): Promise<{ passkey: PasskeyRecord; recoveryCodes: string[] }> {
-    const checked = await checkRegistration(this.d.rp, response,
-      (c) => takeChallenge(this.d.ds, { challenge: c, purpose: scope.purpose, userId: h.userId, mfaTokenHash: scope.mfaTokenHash }));
+  async registerPasskey(
+    h: FactorHolder,
+    response: RegistrationResponseJSON,
+    name: string,
+    scope: RegistrationScope,
+    client: Client,
+  ): Promise<{ passkey: PasskeyRecord; recoveryCodes: string[] }> {
+    const checked = await checkRegistration(this.d.rp, response, (c) =>
+      takeChallenge(this.d.ds, { challenge: c, purpose: scope.purpose, userId: h.userId, mfaTokenHash: scope.mfaTokenHash }),
+    );
     if (!checked) {
-      await this.d.audit.record({ type: 'mfa.passkey.register', outcome: 'failure', actorId: h.userId, identifier: h.identifier, reason: 'INVALID_PASSKEY', ...client });
+      await this.d.audit.record({
+        type: 'mfa.passkey.register',
+        outcome: 'failure',
+        actorId: h.userId,
+        identifier: h.identifier,
+        reason: 'INVALID_PASSKEY',
+        ...client,
+      });
       throw new AppError('INVALID_PASSKEY');
     }
     const passkey = await insertPasskey(this.d.ds, {
-      userId: h.userId, credentialId: checked.credentialId, publicKey: checked.publicKey, counter: checked.counter,
-      transports: checked.transports, name: passkeyName(name), deviceType: checked.deviceType, backedUp: checked.backedUp,
+      userId: h.userId,
+      credentialId: checked.credentialId,
+      publicKey: checked.publicKey,
+      counter: checked.counter,
+      transports: checked.transports,
+      name: passkeyName(name),
+      deviceType: checked.deviceType,
+      backedUp: checked.backedUp,
     });
     if (!passkey) throw new AppError('PASSKEY_TAKEN');
     await this.d.audit.record({ type: 'mfa.passkey.register', outcome: 'success', actorId: h.userId, identifier: h.identifier, ...client });
@@ -86,20 +117,37 @@ export class FactorEnrolment {
       if (await hasRecoveryCodes(tx, h.userId)) return [];
       return this.storeNewCodes(tx, h.userId);
     });
-    if (codes.length) await this.d.audit.record({ type: 'mfa.recovery_codes.generate', outcome: 'success', actorId: h.userId, identifier: h.identifier, ...client });
+    if (codes.length)
+      await this.d.audit.record({
+        type: 'mfa.recovery_codes.generate',
+        outcome: 'success',
+        actorId: h.userId,
+        identifier: h.identifier,
+        ...client,
+      });
     return codes;
   }
 
   /** Ten new recovery codes in place of the old ones (the caller proved a current factor). */
   async regenerateCodes(h: FactorHolder, client: Client): Promise<string[]> {
     const codes = await this.d.ds.transaction((tx) => this.storeNewCodes(tx, h.userId));
-    await this.d.audit.record({ type: 'mfa.recovery_codes.generate', outcome: 'success', actorId: h.userId, identifier: h.identifier, ...client });
+    await this.d.audit.record({
+      type: 'mfa.recovery_codes.generate',
+      outcome: 'success',
+      actorId: h.userId,
+      identifier: h.identifier,
+      ...client,
+    });
     return codes;
   }
 
   private async storeNewCodes(tx: Parameters<typeof replaceRecoveryCodes>[0], userId: string): Promise<string[]> {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-    await replaceRecoveryCodes(tx, userId, codes.map((c) => sha256Hex(normalizeRecoveryCode(c)!)));
+    await replaceRecoveryCodes(
+      tx,
+      userId,
+      codes.map((c) => sha256Hex(normalizeRecoveryCode(c)!)),
+    );
     return codes;
   }
 }

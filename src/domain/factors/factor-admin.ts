@@ -13,7 +13,10 @@ const SLUG = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 /** What administrators decide about second factors: resets and the policy. */
 export class FactorAdmin {
-  constructor(private readonly ds: DataSource, private readonly audit: AuditLog) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly audit: AuditLog,
+  ) {}
 
   /**
    * Removes every factor of a user who lost them. Resetting someone's factors weakens their
@@ -33,7 +36,13 @@ export class FactorAdmin {
       const codes = await deleteRecoveryCodes(tx, userId);
       return totp || passkeys > 0 || codes > 0;
     });
-    await this.audit.record({ type: 'mfa.reset', outcome: 'success', actorId: userId, identifier: `by ${principal.kind}:${principal.id}`, ...client });
+    await this.audit.record({
+      type: 'mfa.reset',
+      outcome: 'success',
+      actorId: userId,
+      identifier: `by ${principal.kind}:${principal.id}`,
+      ...client,
+    });
     return removed;
   }
 

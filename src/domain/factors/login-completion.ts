@@ -1,5 +1,11 @@
 import type { DataSource } from 'typeorm';
-import { authenticationOptions, WEBAUTHN_CHALLENGE_SECONDS, type AuthenticationResponseJSON, type RegistrationResponseJSON, type RelyingParty } from '../../auth/webauthn.js';
+import {
+  authenticationOptions,
+  WEBAUTHN_CHALLENGE_SECONDS,
+  type AuthenticationResponseJSON,
+  type RegistrationResponseJSON,
+  type RelyingParty,
+} from '../../auth/webauthn.js';
 import { policyCovers } from '../../db/repositories/mfa-policy.js';
 import { spendMfaToken, type MfaTokenPurpose } from '../../db/repositories/mfa-tokens.js';
 import { listPasskeys } from '../../db/repositories/passkeys.js';
@@ -44,9 +50,16 @@ export class LoginCompletion {
   async complete(mfaToken: string, given: GivenFactor, client: Client): Promise<IssuedTokens & { recoveryCodes: string[] }> {
     const { hold, kind, recoveryCodes } = await this.prove(mfaToken, given, client);
     const user = await this.spend(hold, client);
-    const issued = await this.d.flows.finishLogin(user, {
-      audience: hold.record.audience, workspaceId: hold.record.workspaceId, amr: passwordAndFactorAmr(kind), identifier: hold.record.identifier,
-    }, client);
+    const issued = await this.d.flows.finishLogin(
+      user,
+      {
+        audience: hold.record.audience,
+        workspaceId: hold.record.workspaceId,
+        amr: passwordAndFactorAmr(kind),
+        identifier: hold.record.identifier,
+      },
+      client,
+    );
     return { ...issued, recoveryCodes };
   }
 
@@ -54,7 +67,11 @@ export class LoginCompletion {
    * The hosted sign-in page's second step: the same proof, counting, lockout and audit as
    * `complete`, but no API session: the page starts the browser session, with the `amr` returned.
    */
-  async completeSignIn(mfaToken: string, given: GivenFactor, client: Client): Promise<{ user: UserRecord; amr: string[]; recoveryCodes: string[] }> {
+  async completeSignIn(
+    mfaToken: string,
+    given: GivenFactor,
+    client: Client,
+  ): Promise<{ user: UserRecord; amr: string[]; recoveryCodes: string[] }> {
     const { hold, kind, recoveryCodes } = await this.prove(mfaToken, given, client);
     const user = await this.spend(hold, client);
     await this.d.audit.record({ type: 'login', outcome: 'success', actorId: user.id, identifier: hold.record.identifier, ...client });
@@ -68,7 +85,11 @@ export class LoginCompletion {
   }
 
   /** Checks the factor a held login is given (counted and audited); the token is not spent yet. */
-  private async prove(mfaToken: string, given: GivenFactor, client: Client): Promise<{ hold: OpenHold; kind: SecondFactorKind; recoveryCodes: string[] }> {
+  private async prove(
+    mfaToken: string,
+    given: GivenFactor,
+    client: Client,
+  ): Promise<{ hold: OpenHold; kind: SecondFactorKind; recoveryCodes: string[] }> {
     const hold = await this.d.gate.open(mfaToken, ['mfa', 'enroll']);
     const h: FactorHolder = { userId: hold.record.userId, identifier: hold.record.identifier };
     let kind: SecondFactorKind;
@@ -80,8 +101,15 @@ export class LoginCompletion {
         recoveryCodes = await this.d.enrolment.confirmTotp(h, given.totpCode, client);
       } else if (given.passkeyRegistration && !given.totpCode) {
         kind = 'passkey';
-        recoveryCodes = (await this.d.enrolment.registerPasskey(h, given.passkeyRegistration, given.passkeyName ?? '',
-          { purpose: 'enroll', mfaTokenHash: hold.tokenHash }, client)).recoveryCodes;
+        recoveryCodes = (
+          await this.d.enrolment.registerPasskey(
+            h,
+            given.passkeyRegistration,
+            given.passkeyName ?? '',
+            { purpose: 'enroll', mfaTokenHash: hold.tokenHash },
+            client,
+          )
+        ).recoveryCodes;
       } else {
         throw new AppError('SECOND_FACTOR_MISSING');
       }
@@ -113,7 +141,8 @@ export class LoginCompletion {
     if (!user) throw new AppError('INVALID_MFA_TOKEN');
     const h: FactorHolder = { userId: user.id, identifier: user.identifiers[0]?.value ?? hold.record.identifier };
     if (kind === 'totp') return { otpauthUri: await this.d.enrolment.startTotp(h, client) };
-    if (kind === 'passkey') return { passkeyOptions: await this.d.enrolment.passkeyOptions(h, { purpose: 'enroll', mfaTokenHash: hold.tokenHash }) };
+    if (kind === 'passkey')
+      return { passkeyOptions: await this.d.enrolment.passkeyOptions(h, { purpose: 'enroll', mfaTokenHash: hold.tokenHash }) };
     throw new AppError('INVALID_ARGUMENT', 'kind must be "totp" or "passkey".');
   }
 
@@ -126,9 +155,16 @@ export class LoginCompletion {
     const allow = hold ? await listPasskeys(this.d.ds, hold.record.userId) : [];
     if (hold && allow.length === 0) throw new AppError('INVALID_SECOND_FACTOR', 'This account has no passkey.');
     const options = await authenticationOptions(this.d.rp, allow);
-    await insertChallenge(this.d.ds, {
-      challenge: options.challenge, purpose: hold ? 'second_factor' : 'login', userId: hold?.record.userId ?? null, mfaTokenHash: hold?.tokenHash ?? null,
-    }, WEBAUTHN_CHALLENGE_SECONDS);
+    await insertChallenge(
+      this.d.ds,
+      {
+        challenge: options.challenge,
+        purpose: hold ? 'second_factor' : 'login',
+        userId: hold?.record.userId ?? null,
+        mfaTokenHash: hold?.tokenHash ?? null,
+      },
+      WEBAUTHN_CHALLENGE_SECONDS,
+    );
     return options as unknown as Record<string, unknown>;
   }
 
@@ -136,7 +172,11 @@ export class LoginCompletion {
    * A passwordless sign-in: the passkey names its user. It is a whole sign-in, so the login's
    * rules (active account, audience, workspace) apply as after a password.
    */
-  async passkeyLogin(assertion: AuthenticationResponseJSON, input: { audience: string; workspaceId: string }, client: Client): Promise<IssuedTokens> {
+  async passkeyLogin(
+    assertion: AuthenticationResponseJSON,
+    input: { audience: string; workspaceId: string },
+    client: Client,
+  ): Promise<IssuedTokens> {
     const { user, identifier, amr } = await this.passwordless(assertion, client);
     return this.d.flows.loginProven(user, input, amr, identifier, client);
   }
@@ -157,12 +197,27 @@ export class LoginCompletion {
    * biometric) is possession alone, one factor, which is not enough for a user the MFA policy
    * covers (they sign in with the password, then the passkey). The counts are lifted only after.
    */
-  private async passwordless(assertion: AuthenticationResponseJSON, client: Client): Promise<{ user: UserRecord; identifier: string; amr: string[] }> {
-    const { holder, userVerified } = await this.d.factors.checkPasskey(undefined, assertion, { purpose: 'login', mfaTokenHash: null }, client);
+  private async passwordless(
+    assertion: AuthenticationResponseJSON,
+    client: Client,
+  ): Promise<{ user: UserRecord; identifier: string; amr: string[] }> {
+    const { holder, userVerified } = await this.d.factors.checkPasskey(
+      undefined,
+      assertion,
+      { purpose: 'login', mfaTokenHash: null },
+      client,
+    );
     const user = await findUserById(this.d.ds, holder.userId);
     if (!user) throw new AppError('INVALID_SECOND_FACTOR');
-    if (!userVerified && await policyCovers(this.d.ds, user.id)) {
-      await this.d.audit.record({ type: 'login', outcome: 'failure', actorId: user.id, identifier: holder.identifier, reason: 'MFA_REQUIRED', ...client });
+    if (!userVerified && (await policyCovers(this.d.ds, user.id))) {
+      await this.d.audit.record({
+        type: 'login',
+        outcome: 'failure',
+        actorId: user.id,
+        identifier: holder.identifier,
+        reason: 'MFA_REQUIRED',
+        ...client,
+      });
       throw new AppError('MFA_REQUIRED');
     }
     await this.d.factors.succeeded({ identifier: holder.identifier, userId: user.id, ip: client.ip });

@@ -18,7 +18,10 @@ export interface LoginHold {
 }
 
 /** What a held login continues with: the token's record, and its hash (the key of its state). */
-export interface OpenHold { record: MfaTokenRecord; tokenHash: string }
+export interface OpenHold {
+  record: MfaTokenRecord;
+  tokenHash: string;
+}
 
 /**
  * The door between a login's password and its tokens. A user with a second factor (a confirmed
@@ -36,7 +39,11 @@ export class LoginGate {
     return (await policyCovers(this.ds, userId)) ? 'enroll' : undefined;
   }
 
-  async hold(userId: string, purpose: MfaTokenPurpose, login: { identifier: string; audience: string; workspaceId: string | null }): Promise<LoginHold> {
+  async hold(
+    userId: string,
+    purpose: MfaTokenPurpose,
+    login: { identifier: string; audience: string; workspaceId: string | null },
+  ): Promise<LoginHold> {
     const mfaToken = newMfaToken();
     await insertMfaToken(this.ds, sha256Hex(mfaToken), { purpose, userId, ...login }, MFA_TOKEN_SECONDS);
     return {

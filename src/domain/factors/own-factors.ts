@@ -30,14 +30,17 @@ export class OwnFactors {
 
   private async holder(principal: Principal): Promise<FactorHolder> {
     if (principal.kind !== 'user') throw new AppError('PERMISSION_DENIED', 'Only users have second factors.');
-    if (principal.via === 'api_key') throw new AppError('PERMISSION_DENIED', 'An API key cannot manage its owner\'s second factors; sign in to do that.');
+    if (principal.via === 'api_key')
+      throw new AppError('PERMISSION_DENIED', "An API key cannot manage its owner's second factors; sign in to do that.");
     return holderOf(this.d.ds, principal.id);
   }
 
   async list(principal: Principal): Promise<{ summary: FactorSummary; passkeys: PasskeyRecord[]; required: boolean }> {
     const h = await this.holder(principal);
     const [summary, passkeys, required] = await Promise.all([
-      factorSummary(this.d.ds, h.userId), listPasskeys(this.d.ds, h.userId), policyCovers(this.d.ds, h.userId),
+      factorSummary(this.d.ds, h.userId),
+      listPasskeys(this.d.ds, h.userId),
+      policyCovers(this.d.ds, h.userId),
     ]);
     return { summary, passkeys, required };
   }
@@ -61,7 +64,14 @@ export class OwnFactors {
       await this.dropOrphanedCodes(tx, h.userId);
       return gone;
     });
-    await this.d.audit.record({ type: 'mfa.totp.remove', outcome: removed ? 'success' : 'failure', actorId: h.userId, identifier: h.identifier, ...(removed ? {} : { reason: 'TOTP_NOT_ENROLLED' }), ...client });
+    await this.d.audit.record({
+      type: 'mfa.totp.remove',
+      outcome: removed ? 'success' : 'failure',
+      actorId: h.userId,
+      identifier: h.identifier,
+      ...(removed ? {} : { reason: 'TOTP_NOT_ENROLLED' }),
+      ...client,
+    });
     return removed;
   }
 
@@ -78,8 +88,19 @@ export class OwnFactors {
     return this.d.enrolment.passkeyOptions(await this.holder(principal), { purpose: 'register', mfaTokenHash: null });
   }
 
-  async registerPasskey(principal: Principal, registration: RegistrationResponseJSON, name: string, client: Client): Promise<{ passkey: PasskeyRecord; recoveryCodes: string[] }> {
-    return this.d.enrolment.registerPasskey(await this.holder(principal), registration, name, { purpose: 'register', mfaTokenHash: null }, client);
+  async registerPasskey(
+    principal: Principal,
+    registration: RegistrationResponseJSON,
+    name: string,
+    client: Client,
+  ): Promise<{ passkey: PasskeyRecord; recoveryCodes: string[] }> {
+    return this.d.enrolment.registerPasskey(
+      await this.holder(principal),
+      registration,
+      name,
+      { purpose: 'register', mfaTokenHash: null },
+      client,
+    );
   }
 
   async renamePasskey(principal: Principal, id: string, name: string, client: Client): Promise<PasskeyRecord> {
@@ -100,7 +121,13 @@ export class OwnFactors {
       await this.dropOrphanedCodes(tx, h.userId);
       return gone;
     });
-    await this.d.audit.record({ type: 'mfa.passkey.remove', outcome: removed ? 'success' : 'failure', actorId: h.userId, identifier: h.identifier, ...client });
+    await this.d.audit.record({
+      type: 'mfa.passkey.remove',
+      outcome: removed ? 'success' : 'failure',
+      actorId: h.userId,
+      identifier: h.identifier,
+      ...client,
+    });
     return removed;
   }
 

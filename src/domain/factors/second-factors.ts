@@ -11,7 +11,10 @@ import type { AuditLog } from '../audit.js';
 import type { Attempt, LoginGuard } from '../auth/login-guard.js';
 import type { SecondFactorKind } from './amr.js';
 
-export interface Client { ip: string; userAgent: string }
+export interface Client {
+  ip: string;
+  userAgent: string;
+}
 
 export interface SecondFactorsDeps {
   ds: DataSource;
@@ -24,10 +27,17 @@ export interface SecondFactorsDeps {
 }
 
 /** Whose factor is being checked: the account, and the login name the attempt is counted under. */
-export interface FactorHolder { userId: string; identifier: string }
+export interface FactorHolder {
+  userId: string;
+  identifier: string;
+}
 
 /** Proof of a current factor, for removing a factor or replacing recovery codes. */
-export interface FactorProof { totpCode?: string; recoveryCode?: string; password?: string }
+export interface FactorProof {
+  totpCode?: string;
+  recoveryCode?: string;
+  password?: string;
+}
 
 /**
  * Checks second factors. Every check is an attempt like a password's: counted by the login guard
@@ -50,7 +60,15 @@ export class SecondFactors {
     try {
       await this.d.guard.admit(attempt);
     } catch (e) {
-      if (e instanceof AppError) await this.d.audit.record({ type: `mfa.${kind}`, outcome: 'locked', actorId: h.userId || null, identifier: h.identifier, reason: e.reason, ...client });
+      if (e instanceof AppError)
+        await this.d.audit.record({
+          type: `mfa.${kind}`,
+          outcome: 'locked',
+          actorId: h.userId || null,
+          identifier: h.identifier,
+          reason: e.reason,
+          ...client,
+        });
       throw e;
     }
     return attempt;
@@ -60,8 +78,21 @@ export class SecondFactors {
     await this.d.guard.succeeded(attempt);
   }
 
-  private async fail(h: FactorHolder, kind: string, reason: string, client: Client, error: AppError = new AppError('INVALID_SECOND_FACTOR')): Promise<never> {
-    await this.d.audit.record({ type: `mfa.${kind}`, outcome: 'failure', actorId: h.userId || null, identifier: h.identifier, reason, ...client });
+  private async fail(
+    h: FactorHolder,
+    kind: string,
+    reason: string,
+    client: Client,
+    error: AppError = new AppError('INVALID_SECOND_FACTOR'),
+  ): Promise<never> {
+    await this.d.audit.record({
+      type: `mfa.${kind}`,
+      outcome: 'failure',
+      actorId: h.userId || null,
+      identifier: h.identifier,
+      reason,
+      ...client,
+    });
     throw error;
   }
 
@@ -79,8 +110,13 @@ export class SecondFactors {
     await this.admit(h, kind, client);
     const factor = await findTotpFactor(this.d.ds, h.userId);
     if (!factor || (factor.confirmedAt === null) !== opts.confirm) {
-      return this.fail(h, kind, opts.confirm ? 'TOTP_NOT_PENDING' : 'TOTP_NOT_ENROLLED', client,
-        opts.confirm ? new AppError('TOTP_NOT_PENDING') : undefined);
+      return this.fail(
+        h,
+        kind,
+        opts.confirm ? 'TOTP_NOT_PENDING' : 'TOTP_NOT_ENROLLED',
+        client,
+        opts.confirm ? new AppError('TOTP_NOT_PENDING') : undefined,
+      );
     }
     const secret = openTotpSecret(factor.secretEncrypted, this.d.keySecret, h.userId);
     const step = await totpStepOf(secret, code.trim(), factor.lastStep);
@@ -110,7 +146,12 @@ export class SecondFactors {
    * names: `h` undefined). Counted against the passkey's owner; returns the passkey and whether
    * the authenticator verified its user. Throws INVALID_SECOND_FACTOR.
    */
-  async checkPasskey(h: FactorHolder | undefined, assertion: AuthenticationResponseJSON, challenge: { purpose: ChallengePurpose; mfaTokenHash: string | null }, client: Client): Promise<{ passkey: PasskeyRecord; userVerified: boolean; holder: FactorHolder }> {
+  async checkPasskey(
+    h: FactorHolder | undefined,
+    assertion: AuthenticationResponseJSON,
+    challenge: { purpose: ChallengePurpose; mfaTokenHash: string | null },
+    client: Client,
+  ): Promise<{ passkey: PasskeyRecord; userVerified: boolean; holder: FactorHolder }> {
     const credentialId = typeof assertion?.id === 'string' ? assertion.id : '';
     const passkey = credentialId ? await findPasskeyByCredentialId(this.d.ds, credentialId) : undefined;
     if (!passkey || (h && passkey.userId !== h.userId)) {
@@ -120,13 +161,23 @@ export class SecondFactors {
       await this.admit(who, 'passkey', client);
       return this.fail(who, 'passkey', 'UNKNOWN_PASSKEY', client);
     }
-    const holder = h ?? { userId: passkey.userId, identifier: (await findUserById(this.d.ds, passkey.userId))?.identifiers[0]?.value ?? passkey.userId };
+    const holder = h ?? {
+      userId: passkey.userId,
+      identifier: (await findUserById(this.d.ds, passkey.userId))?.identifiers[0]?.value ?? passkey.userId,
+    };
     await this.admit(holder, 'passkey', client);
-    const checked = await checkAssertion(this.d.rp, assertion, passkey,
-      (c) => takeChallenge(this.d.ds, { challenge: c, purpose: challenge.purpose, userId: h ? h.userId : null, mfaTokenHash: challenge.mfaTokenHash }));
+    const checked = await checkAssertion(this.d.rp, assertion, passkey, (c) =>
+      takeChallenge(this.d.ds, {
+        challenge: c,
+        purpose: challenge.purpose,
+        userId: h ? h.userId : null,
+        mfaTokenHash: challenge.mfaTokenHash,
+      }),
+    );
     if (!checked) return this.fail(holder, 'passkey', 'PASSKEY_NOT_VERIFIED', client);
     // A counter that did not move forward means a cloned authenticator (WebAuthn 6.1.1).
-    if (!(await recordPasskeyUse(this.d.ds, passkey.id, checked.newCounter))) return this.fail(holder, 'passkey', 'PASSKEY_COUNTER', client);
+    if (!(await recordPasskeyUse(this.d.ds, passkey.id, checked.newCounter)))
+      return this.fail(holder, 'passkey', 'PASSKEY_COUNTER', client);
     await this.used(holder, 'passkey', client);
     return { passkey, userVerified: checked.userVerified, holder };
   }

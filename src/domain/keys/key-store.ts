@@ -1,10 +1,20 @@
 import type { DataSource } from 'typeorm';
 import {
-  decryptPrivateKey, encryptPrivateKey, generateSigningKey, importSigningKey, importVerifyKey,
-  type JWK, type KeyLike, type SigningAlg,
+  decryptPrivateKey,
+  encryptPrivateKey,
+  generateSigningKey,
+  importSigningKey,
+  importVerifyKey,
+  type JWK,
+  type KeyLike,
+  type SigningAlg,
 } from '../../auth/index.js';
 import {
-  insertSigningKey, listPublishedKeys, lockSigningKeys, retireKeysBefore, type SigningKeyRecord,
+  insertSigningKey,
+  listPublishedKeys,
+  lockSigningKeys,
+  retireKeysBefore,
+  type SigningKeyRecord,
 } from '../../db/repositories/signing-keys.js';
 import { KEY_RELOAD_SECONDS } from './publish-windows.js';
 
@@ -19,9 +29,15 @@ export interface KeyStoreOptions {
 
 export type KeyStatus = 'pending' | 'active' | 'retired';
 
-export interface KeyInfo extends SigningKeyRecord { status: KeyStatus }
+export interface KeyInfo extends SigningKeyRecord {
+  status: KeyStatus;
+}
 
-interface LoadedKey { record: SigningKeyRecord; verify: KeyLike; sign?: KeyLike }
+interface LoadedKey {
+  record: SigningKeyRecord;
+  verify: KeyLike;
+  sign?: KeyLike;
+}
 
 /** How often the published set is re-read, so rotations made by another instance are seen. */
 const refreshMs = KEY_RELOAD_SECONDS * 1000;
@@ -37,7 +53,10 @@ export class KeyStore {
   private loadedAt = 0;
   private loading: Promise<void> | undefined;
 
-  constructor(private readonly ds: DataSource, private readonly options: KeyStoreOptions) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly options: KeyStoreOptions,
+  ) {}
 
   /** Makes sure a signing key exists (one server instance creates it), then loads the keys. */
   async init(): Promise<void> {
@@ -109,8 +128,10 @@ export class KeyStore {
 
   /** The key that signs at `now`: the newest one whose time has come and that has not retired. */
   private signerAt(now: number): LoadedKey | undefined {
-    return this.keys.find((k) => k.record.activatesAt.getTime() <= now && (!k.record.retiredAt || k.record.retiredAt.getTime() > now))
-      ?? this.keys.find((k) => k.record.activatesAt.getTime() <= now);
+    return (
+      this.keys.find((k) => k.record.activatesAt.getTime() <= now && (!k.record.retiredAt || k.record.retiredAt.getTime() > now)) ??
+      this.keys.find((k) => k.record.activatesAt.getTime() <= now)
+    );
   }
 
   /** The key that signs now: the newest one whose time has come and that has not retired. */
@@ -154,9 +175,12 @@ export class KeyStore {
     const signer = this.signerAt(now);
     return this.keys.map((k) => ({
       ...k.record,
-      status: k === signer ? 'active'
-        : k.record.activatesAt.getTime() > now && !(k.record.retiredAt && k.record.retiredAt.getTime() <= now) ? 'pending'
-        : 'retired',
+      status:
+        k === signer
+          ? 'active'
+          : k.record.activatesAt.getTime() > now && !(k.record.retiredAt && k.record.retiredAt.getTime() <= now)
+            ? 'pending'
+            : 'retired',
     }));
   }
 }

@@ -1,7 +1,11 @@
 import { AppError } from '../../errors/index.js';
 
 /** The client's id and secret, from HTTP Basic (client_secret_basic) or the form (client_secret_post). */
-export interface ClientCredentials { id: string; secret: string; viaBasic: boolean }
+export interface ClientCredentials {
+  id: string;
+  secret: string;
+  viaBasic: boolean;
+}
 
 function formDecode(value: string): string {
   return decodeURIComponent(value.replace(/\+/g, ' '));
@@ -14,7 +18,8 @@ function formDecode(value: string): string {
 export function clientCredentialsOf(authorization: string | null, form: { clientId: string; clientSecret: string }): ClientCredentials {
   const basic = authorization ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization) : null;
   if (!basic) return { id: form.clientId, secret: form.clientSecret, viaBasic: false };
-  if (form.clientSecret) throw new AppError('INVALID_ARGUMENT', 'Send the client credentials once: in the Authorization header or in the body.');
+  if (form.clientSecret)
+    throw new AppError('INVALID_ARGUMENT', 'Send the client credentials once: in the Authorization header or in the body.');
   const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   try {
@@ -23,6 +28,8 @@ export function clientCredentialsOf(authorization: string | null, form: { client
     if (form.clientId && form.clientId !== id) throw new Error('two client ids');
     return { id, secret: formDecode(decoded.slice(colon + 1)), viaBasic: true };
   } catch {
-    throw new AppError('INVALID_CLIENT', 'The Authorization header does not carry Basic client credentials.', { 'www-authenticate': 'Basic realm="sso"' });
+    throw new AppError('INVALID_CLIENT', 'The Authorization header does not carry Basic client credentials.', {
+      'www-authenticate': 'Basic realm="sso"',
+    });
   }
 }

@@ -13,7 +13,12 @@ export function recordClientCredentialsAttempt(
 ): Promise<void> {
   const { clientId, outcome, reason, from } = attempt;
   return audit.record({
-    type: 'client_credentials', outcome, reason, actorId: isUuid(clientId) ? clientId.toLowerCase() : null,
-    identifier: clientId.slice(0, 200) || null, ip: from.ip, userAgent: from.userAgent,
+    type: 'client_credentials',
+    outcome,
+    reason,
+    actorId: isUuid(clientId) ? clientId.toLowerCase() : null,
+    identifier: clientId.slice(0, 200) || null,
+    ip: from.ip,
+    userAgent: from.userAgent,
   });
 }

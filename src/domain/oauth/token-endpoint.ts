@@ -66,14 +66,22 @@ export class TokenEndpoint {
       case 'client_credentials':
         return this.clientCredentials(req, client);
       case 'authorization_code':
-        return this.codes.exchange({
-          code: req.code, redirectUri: req.redirectUri, codeVerifier: req.codeVerifier,
-          credentials: clientCredentialsOf(req.authorization, req),
-        }, client);
+        return this.codes.exchange(
+          {
+            code: req.code,
+            redirectUri: req.redirectUri,
+            codeVerifier: req.codeVerifier,
+            credentials: clientCredentialsOf(req.authorization, req),
+          },
+          client,
+        );
       case 'refresh_token':
         return this.refresh(req, client);
       default:
-        throw new AppError('UNSUPPORTED_GRANT_TYPE', `The grant type "${req.grantType.slice(0, 80)}" is not supported: use authorization_code, client_credentials or refresh_token.`);
+        throw new AppError(
+          'UNSUPPORTED_GRANT_TYPE',
+          `The grant type "${req.grantType.slice(0, 80)}" is not supported: use authorization_code, client_credentials or refresh_token.`,
+        );
     }
   }
 
@@ -108,7 +116,13 @@ export class TokenEndpoint {
     }
     const scopes = narrowScopes(key.scopes, req.scope.split(' ').filter(Boolean));
     const audience = await this.d.audiences.resolve(req.audience);
-    const token = await issueAgentToken(this.d.tokens, { agentId: key.ownerId, audience, scopes, amr: ['client_secret'], credential: { apiKeyId: key.keyId } });
+    const token = await issueAgentToken(this.d.tokens, {
+      agentId: key.ownerId,
+      audience,
+      scopes,
+      amr: ['client_secret'],
+      credential: { apiKeyId: key.keyId },
+    });
     return { accessToken: token.accessToken, expiresIn: token.expiresIn, scope: scopes.join(' ') };
   }
 
@@ -117,7 +131,8 @@ export class TokenEndpoint {
     // A refresh token issued to an OpenID Connect client: that client must authenticate.
     const session = await this.oidcSessionOf(req.refreshToken);
     const oidcClient = session?.clientId ? await authenticateClient(this.d.ds, clientCredentialsOf(req.authorization, req)) : undefined;
-    if (session && oidcClient && oidcClient.id !== session.clientId) throw new AppError('INVALID_GRANT', 'The refresh token was issued to another client.');
+    if (session && oidcClient && oidcClient.id !== session.clientId)
+      throw new AppError('INVALID_GRANT', 'The refresh token was issued to another client.');
     try {
       const issued = await this.d.flows.refresh(req.refreshToken, client, oidcClient?.id ?? null);
       const scope = session?.clientId ? session.oidcScopes.join(' ') : issued.user.scopes.join(' ');

@@ -42,11 +42,20 @@ export interface CodeTokens {
 export class CodeExchange {
   constructor(private readonly d: CodeExchangeDeps) {}
 
-  async exchange(input: { code: string; redirectUri: string; codeVerifier: string; credentials: ClientCredentials }, from: Client): Promise<CodeTokens> {
+  async exchange(
+    input: { code: string; redirectUri: string; codeVerifier: string; credentials: ClientCredentials },
+    from: Client,
+  ): Promise<CodeTokens> {
     const client = await authenticateClient(this.d.ds, input.credentials);
-    const redeemed = await redeemCode(this.d.ds, { code: input.code, clientId: client.id, redirectUri: input.redirectUri, codeVerifier: input.codeVerifier });
+    const redeemed = await redeemCode(this.d.ds, {
+      code: input.code,
+      clientId: client.id,
+      redirectUri: input.redirectUri,
+      codeVerifier: input.codeVerifier,
+    });
     const grant = redeemed.record;
-    if (client.clientType === 'public' && grant.codeChallenge === null) throw new AppError('INVALID_GRANT', 'A public client must use PKCE.');
+    if (client.clientType === 'public' && grant.codeChallenge === null)
+      throw new AppError('INVALID_GRANT', 'A public client must use PKCE.');
     const browser = await findSession(this.d.ds, grant.browserSessionId);
     if (!browser || browser.revokedAt || browser.expiresAt.getTime() <= Date.now()) {
       throw new AppError('INVALID_GRANT', 'The sign-in this code came from has ended.');
@@ -58,29 +67,54 @@ export class CodeExchange {
     const audience = tokenAudienceOf(client, this.d.audiences.defaultAudience);
     const refreshJti = newTokenId();
     const session = await insertSession(this.d.ds, {
-      id: crypto.randomUUID(), kind: 'oidc', parentId: browser.id, clientId: client.id, oidcScopes: grant.scopes,
-      userId: user.id, refreshHash: sha256Hex(refreshJti), audience, workspaceId: null,
-      amr: browser.amr, authTime: browser.authTime, userAgent: from.userAgent, ip: from.ip,
+      id: crypto.randomUUID(),
+      kind: 'oidc',
+      parentId: browser.id,
+      clientId: client.id,
+      oidcScopes: grant.scopes,
+      userId: user.id,
+      refreshHash: sha256Hex(refreshJti),
+      audience,
+      workspaceId: null,
+      amr: browser.amr,
+      authTime: browser.authTime,
+      userAgent: from.userAgent,
+      ip: from.ip,
       ttlSeconds: this.d.tokens.settings.refreshTtl,
     });
     await bindIssuedSession(this.d.ds, redeemed, session.id);
 
     const [access, refreshToken, idToken] = await Promise.all([
-      this.d.tokens.issueAccess({ sub: user.id, aud: audience, sessionId: session.id, roles: user.roles, scopes: user.scopes, amr: session.amr }),
+      this.d.tokens.issueAccess({
+        sub: user.id,
+        aud: audience,
+        sessionId: session.id,
+        roles: user.roles,
+        scopes: user.scopes,
+        amr: session.amr,
+      }),
       grant.scopes.includes('offline_access')
         ? this.d.tokens.issueRefresh({ sub: user.id, aud: audience, sessionId: session.id, jti: refreshJti })
         : Promise.resolve(undefined),
       grant.scopes.includes('openid')
         ? this.d.tokens.issueIdToken({
-          sub: user.id, clientId: client.id, nonce: grant.nonce ?? undefined, authTime: browser.authTime,
-          amr: rfc8176Amr(browser.amr), sid: browser.id, claims: { ...claimsFor(user, grant.scopes) },
-        })
+            sub: user.id,
+            clientId: client.id,
+            nonce: grant.nonce ?? undefined,
+            authTime: browser.authTime,
+            amr: rfc8176Amr(browser.amr),
+            sid: browser.id,
+            claims: { ...claimsFor(user, grant.scopes) },
+          })
         : Promise.resolve(undefined),
     ]);
     await this.d.audit.record({ type: 'authorization_code', outcome: 'success', actorId: user.id, identifier: client.id, ...from });
     return {
-      accessToken: access.token, expiresIn: this.d.tokens.settings.accessTtl, scope: grant.scopes.join(' '),
-      ...(refreshToken ? { refreshToken } : {}), ...(idToken ? { idToken } : {}),
+      accessToken: access.token,
+      expiresIn: this.d.tokens.settings.accessTtl,
+      scope: grant.scopes.join(' '),
+      ...(refreshToken ? { refreshToken } : {}),
+      ...(idToken ? { idToken } : {}),
     };
   }
 }

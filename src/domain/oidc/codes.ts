@@ -1,7 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sha256Hex } from '../../auth/index.js';
 import {
-  consumeCode, deleteStaleCodes, findUsedCode, insertCode, recordIssuedSession, type CodeRecord,
+  consumeCode,
+  deleteStaleCodes,
+  findUsedCode,
+  insertCode,
+  recordIssuedSession,
+  type CodeRecord,
 } from '../../db/repositories/oidc-codes.js';
 import { revokeSession } from '../../db/repositories/sessions.js';
 import type { Db } from '../../db/repositories/sql.js';
@@ -28,9 +33,15 @@ export interface CodeGrant {
 export async function issueCode(db: Db, grant: CodeGrant): Promise<string> {
   const code = randomBytes(32).toString('base64url');
   await insertCode(db, {
-    codeHash: sha256Hex(code), clientId: grant.clientId, redirectUri: grant.redirectUri,
-    codeChallenge: grant.codeChallenge ?? null, nonce: grant.nonce ?? null, scopes: grant.scopes,
-    userId: grant.userId, browserSessionId: grant.browserSessionId, ttlSeconds: codeTtlSeconds,
+    codeHash: sha256Hex(code),
+    clientId: grant.clientId,
+    redirectUri: grant.redirectUri,
+    codeChallenge: grant.codeChallenge ?? null,
+    nonce: grant.nonce ?? null,
+    scopes: grant.scopes,
+    userId: grant.userId,
+    browserSessionId: grant.browserSessionId,
+    ttlSeconds: codeTtlSeconds,
   });
   // Now and then, clear codes long dead, so the table stays the size of the traffic.
   if (Math.random() < 0.01) void deleteStaleCodes(db).catch(() => {});
@@ -46,7 +57,10 @@ export function pkceMatches(verifier: string, challenge: string): boolean {
 }
 
 /** A redeemed code: its grant, and the hash to record what its exchange issues. */
-export interface RedeemedCode { record: CodeRecord; codeHash: string }
+export interface RedeemedCode {
+  record: CodeRecord;
+  codeHash: string;
+}
 
 /**
  * Redeems a code for the client that authenticated (or named itself, if public): the code must
@@ -55,20 +69,28 @@ export interface RedeemedCode { record: CodeRecord; codeHash: string }
  * RFC 9700 advises against downgrade). A code presented a second time means it leaked: what its
  * first exchange issued is revoked. Every refusal is INVALID_GRANT.
  */
-export async function redeemCode(db: Db, input: { code: string; clientId: string; redirectUri: string; codeVerifier: string }): Promise<RedeemedCode> {
+export async function redeemCode(
+  db: Db,
+  input: { code: string; clientId: string; redirectUri: string; codeVerifier: string },
+): Promise<RedeemedCode> {
   if (!input.code) throw new AppError('MISSING_FIELD', 'code is required.');
   const codeHash = sha256Hex(input.code);
   const record = await consumeCode(db, codeHash);
   if (!record) {
     const used = await findUsedCode(db, codeHash);
     if (used?.issuedSessionId) await revokeSession(db, used.issuedSessionId, 'authorization_code_reuse');
-    throw new AppError('INVALID_GRANT', used ? 'The authorization code was already used; what it issued is revoked.' : 'The authorization code is invalid.');
+    throw new AppError(
+      'INVALID_GRANT',
+      used ? 'The authorization code was already used; what it issued is revoked.' : 'The authorization code is invalid.',
+    );
   }
   if (!record.live) throw new AppError('INVALID_GRANT', 'The authorization code has expired.');
   if (record.clientId !== input.clientId) throw new AppError('INVALID_GRANT', 'The authorization code was issued to another client.');
-  if (record.redirectUri !== input.redirectUri) throw new AppError('INVALID_GRANT', 'redirect_uri does not match the authorization request.');
+  if (record.redirectUri !== input.redirectUri)
+    throw new AppError('INVALID_GRANT', 'redirect_uri does not match the authorization request.');
   if (record.codeChallenge !== null) {
-    if (!pkceMatches(input.codeVerifier, record.codeChallenge)) throw new AppError('INVALID_GRANT', 'The PKCE code_verifier does not match.');
+    if (!pkceMatches(input.codeVerifier, record.codeChallenge))
+      throw new AppError('INVALID_GRANT', 'The PKCE code_verifier does not match.');
   } else if (input.codeVerifier) {
     throw new AppError('INVALID_GRANT', 'A code_verifier was sent for a code issued without a PKCE challenge.');
   }

@@ -39,7 +39,8 @@ export class TokenAdmin {
 
   /** The token's session, when the token checks out and the session belongs to this client. */
   private async find(token: string, hint: string, client: OidcClient): Promise<Found | undefined> {
-    const order: ('access_token' | 'refresh_token')[] = hint === 'refresh_token' ? ['refresh_token', 'access_token'] : ['access_token', 'refresh_token'];
+    const order: ('access_token' | 'refresh_token')[] =
+      hint === 'refresh_token' ? ['refresh_token', 'access_token'] : ['access_token', 'refresh_token'];
     for (const kind of order) {
       try {
         const claims = kind === 'access_token' ? await this.d.tokens.verifyAccess(token) : await this.d.tokens.verifyRefresh(token);
@@ -78,9 +79,19 @@ export class TokenAdmin {
     const user = live && current ? await findUserView(this.d.ds, session.userId) : undefined;
     if (!user || !user.isActive) return { active: false };
     return {
-      active: true, scope: session.oidcScopes.join(' '), clientId: client.id, username: user.identifiers[0]?.value,
-      tokenType: found.kind, exp: claims.exp, iat: claims.iat, nbf: claims.nbf, sub: claims.sub, aud: claims.aud,
-      iss: claims.iss, jti: claims.jti, sid: session.parentId ?? session.id,
+      active: true,
+      scope: session.oidcScopes.join(' '),
+      clientId: client.id,
+      username: user.identifiers[0]?.value,
+      tokenType: found.kind,
+      exp: claims.exp,
+      iat: claims.iat,
+      nbf: claims.nbf,
+      sub: claims.sub,
+      aud: claims.aud,
+      iss: claims.iss,
+      jti: claims.jti,
+      sid: session.parentId ?? session.id,
     };
   }
 }

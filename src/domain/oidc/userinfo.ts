@@ -14,7 +14,7 @@ const ownScopes = ['openid', 'profile', 'email', 'phone'];
  * to or for the SSO itself; an agent has no user info.
  */
 export async function userInfo(ds: DataSource, principal: Principal): Promise<{ sub: string } & UserClaims> {
-  if (principal.kind !== 'user' || !principal.sessionId) throw new AppError('PERMISSION_DENIED', 'UserInfo is for a user\'s access token.');
+  if (principal.kind !== 'user' || !principal.sessionId) throw new AppError('PERMISSION_DENIED', "UserInfo is for a user's access token.");
   const [session, user] = await Promise.all([findSession(ds, principal.sessionId), findUserView(ds, principal.id)]);
   if (!session || !user) throw new AppError('INVALID_TOKEN');
   const scopes = session.kind === 'oidc' ? session.oidcScopes : ownScopes;

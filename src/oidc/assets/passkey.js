@@ -7,8 +7,14 @@
 (function () {
   'use strict';
   var PKC = window.PublicKeyCredential;
-  if (!PKC || !navigator.credentials || typeof PKC.parseRequestOptionsFromJSON !== 'function'
-    || typeof PKC.parseCreationOptionsFromJSON !== 'function' || typeof PKC.prototype.toJSON !== 'function') return;
+  if (
+    !PKC ||
+    !navigator.credentials ||
+    typeof PKC.parseRequestOptionsFromJSON !== 'function' ||
+    typeof PKC.parseCreationOptionsFromJSON !== 'function' ||
+    typeof PKC.prototype.toJSON !== 'function'
+  )
+    return;
 
   function message(error) {
     // NotAllowedError: the user cancelled, or the prompt timed out (the browser does not say which).
@@ -25,9 +31,10 @@
     var res = await fetch('/oidc/passkey/options', { method: 'POST', body: body, credentials: 'same-origin' });
     var answer = await res.json();
     if (!res.ok) throw new Error(answer.message);
-    var credential = mode === 'login' || mode === 'second'
-      ? await navigator.credentials.get({ publicKey: PKC.parseRequestOptionsFromJSON(answer.options) })
-      : await navigator.credentials.create({ publicKey: PKC.parseCreationOptionsFromJSON(answer.options) });
+    var credential =
+      mode === 'login' || mode === 'second'
+        ? await navigator.credentials.get({ publicKey: PKC.parseRequestOptionsFromJSON(answer.options) })
+        : await navigator.credentials.create({ publicKey: PKC.parseCreationOptionsFromJSON(answer.options) });
     form.elements.passkey.value = JSON.stringify(credential.toJSON());
     form.submit();
   }

@@ -10,7 +10,9 @@ export function ApiKeysPage() {
   return (
     <section aria-labelledby="page-title">
       <PageHeader title="API keys" />
-      <p class="muted">Keys for agents (service accounts) and for people. A key acts with its scopes, as far as its owner still holds them.</p>
+      <p class="muted">
+        Keys for agents (service accounts) and for people. A key acts with its scopes, as far as its owner still holds them.
+      </p>
       <ApiKeysList />
     </section>
   );
@@ -33,11 +35,24 @@ export function ApiKeysList({ agentId }: { agentId?: string }) {
     <>
       {secret ? <SecretOnce label="New API key" value={secret} onDone={() => setSecret('')} /> : null}
       {canCreate ? (
-        <ActionForm title="New API key" submit="Create key" class="compact" onSubmit={async () => {
-          const r = await session.sso.apiKeys.createApiKey({ agentId: owner.trim(), name, scopes: splitList(scopes), expiresInDays: Number(days) || 0 });
-          setSecret(r.key); setName(''); setScopes(''); setDays('');
-          list.reload();
-        }}>
+        <ActionForm
+          title="New API key"
+          submit="Create key"
+          class="compact"
+          onSubmit={async () => {
+            const r = await session.sso.apiKeys.createApiKey({
+              agentId: owner.trim(),
+              name,
+              scopes: splitList(scopes),
+              expiresInDays: Number(days) || 0,
+            });
+            setSecret(r.key);
+            setName('');
+            setScopes('');
+            setDays('');
+            list.reload();
+          }}
+        >
           <TextField label="Name" value={name} onInput={setName} required />
           {agentId ? null : <TextField label="Agent id" hint="Empty: a key of your own" value={owner} onInput={setOwner} />}
           <TextField label="Scopes" hint="Empty: the owner's scopes" value={scopes} onInput={setScopes} />
@@ -48,14 +63,47 @@ export function ApiKeysList({ agentId }: { agentId?: string }) {
         {(items) => (
           <div class="table-wrap">
             <table>
-              <thead><tr><th scope="col">Name</th><th scope="col">Prefix</th><th scope="col">Owner</th><th scope="col">Scopes</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Prefix</th>
+                  <th scope="col">Owner</th>
+                  <th scope="col">Scopes</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
               <tbody>
                 {items.map((k) => (
                   <tr key={k.id}>
-                    <td>{k.name}</td><td class="mono">{k.prefix}…</td>
+                    <td>{k.name}</td>
+                    <td class="mono">{k.prefix}…</td>
                     <td>{k.agentId ? <a href={`#/agents/${k.agentId}`}>agent</a> : <a href={`#/users/${k.userId}`}>user</a>}</td>
-                    <td><Chips items={k.scopes} empty="owner’s" /></td><td><Time ts={k.expiresAt} /></td><td><Time ts={k.lastUsedAt} /></td>
-                    <td>{canRevoke ? <ActionButton label="Revoke" danger confirm={`Revoke ${k.name}? It stops working at once.`} run={async () => { await session.sso.apiKeys.deleteApiKey({ id: k.id }); list.reload(); }} /> : null}</td>
+                    <td>
+                      <Chips items={k.scopes} empty="owner’s" />
+                    </td>
+                    <td>
+                      <Time ts={k.expiresAt} />
+                    </td>
+                    <td>
+                      <Time ts={k.lastUsedAt} />
+                    </td>
+                    <td>
+                      {canRevoke ? (
+                        <ActionButton
+                          label="Revoke"
+                          danger
+                          confirm={`Revoke ${k.name}? It stops working at once.`}
+                          run={async () => {
+                            await session.sso.apiKeys.deleteApiKey({ id: k.id });
+                            list.reload();
+                          }}
+                        />
+                      ) : null}
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -4,22 +4,46 @@ import type { App } from '../../../../gen/sso/appregistry/v1/app_registry_servic
 import { may } from '../access.js';
 import { useSession } from '../state.js';
 import {
-  ActionButton, ActionForm, CheckField, Chips, ErrorNote, Field, ListState, Loading, PageHeader, Pager, SecretOnce, TextField, Time,
-  splitList, useAction, useLoad, useNotice,
+  ActionButton,
+  ActionForm,
+  CheckField,
+  Chips,
+  ErrorNote,
+  Field,
+  ListState,
+  Loading,
+  PageHeader,
+  Pager,
+  SecretOnce,
+  TextField,
+  Time,
+  splitList,
+  useAction,
+  useLoad,
+  useNotice,
 } from '../ui.js';
 import { userName } from './users.js';
 
 const limit = 20;
 
 /** What the server showed once (an app key, a client secret), until the person dismisses it. */
-interface Shown { apiKey?: string; clientSecret?: string }
+interface Shown {
+  apiKey?: string;
+  clientSecret?: string;
+}
 
 function Secrets({ shown, onDone }: { shown: Shown; onDone: () => void }) {
   return (
     <>
       {shown.apiKey ? <SecretOnce label="App API key (for POST /verify)" value={shown.apiKey} /> : null}
       {shown.clientSecret ? <SecretOnce label="OpenID Connect client secret" value={shown.clientSecret} /> : null}
-      {shown.apiKey || shown.clientSecret ? <p><button type="button" onClick={onDone}>I have copied it</button></p> : null}
+      {shown.apiKey || shown.clientSecret ? (
+        <p>
+          <button type="button" onClick={onDone}>
+            I have copied it
+          </button>
+        </p>
+      ) : null}
     </>
   );
 }
@@ -34,21 +58,46 @@ export function AppsPage() {
   return (
     <section aria-labelledby="page-title">
       <PageHeader title="Apps">
-        {may(me, AppRegistryService.method.createApp)
-          ? <button type="button" class="primary" aria-expanded={creating} onClick={() => setCreating(!creating)}>New app</button> : null}
+        {may(me, AppRegistryService.method.createApp) ? (
+          <button type="button" class="primary" aria-expanded={creating} onClick={() => setCreating(!creating)}>
+            New app
+          </button>
+        ) : null}
       </PageHeader>
-      {shown.app ? <p class="notice" role="status">Created <a href={`#/apps/${shown.app.id}`}>{shown.app.name}</a> (client id <code>{shown.app.clientId}</code>).</p> : null}
+      {shown.app ? (
+        <p class="notice" role="status">
+          Created <a href={`#/apps/${shown.app.id}`}>{shown.app.name}</a> (client id <code>{shown.app.clientId}</code>).
+        </p>
+      ) : null}
       <Secrets shown={shown} onDone={() => setShown({})} />
-      {creating ? <CreateApp onCreated={(app) => { setCreating(false); setShown({ app, apiKey: app.apiKey, clientSecret: app.clientSecret }); list.reload(); }} /> : null}
+      {creating ? (
+        <CreateApp
+          onCreated={(app) => {
+            setCreating(false);
+            setShown({ app, apiKey: app.apiKey, clientSecret: app.clientSecret });
+            list.reload();
+          }}
+        />
+      ) : null}
       <ListState loaded={list} items={list.data?.items} empty="No apps registered yet.">
         {(items) => (
           <div class="table-wrap">
             <table>
-              <thead><tr><th scope="col">App</th><th scope="col">Audience</th><th scope="col">Client</th><th scope="col">Key</th><th scope="col">Status</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">App</th>
+                  <th scope="col">Audience</th>
+                  <th scope="col">Client</th>
+                  <th scope="col">Key</th>
+                  <th scope="col">Status</th>
+                </tr>
+              </thead>
               <tbody>
                 {items.map((a) => (
                   <tr key={a.id}>
-                    <td><a href={`#/apps/${a.id}`}>{a.name}</a></td>
+                    <td>
+                      <a href={`#/apps/${a.id}`}>{a.name}</a>
+                    </td>
                     <td class="mono">{a.audience}</td>
                     <td>{a.clientType}</td>
                     <td class="mono">{a.apiKeyPrefix}…</td>
@@ -72,13 +121,22 @@ function CreateApp({ onCreated }: { onCreated: (app: App) => void }) {
   const [redirects, setRedirects] = useState('');
   const [type, setType] = useState('confidential');
   return (
-    <ActionForm title="New app" submit="Create app" onSubmit={async () => {
-      const { app } = await session.sso.apps.createApp({ name, url, redirectUris: splitList(redirects), clientType: type });
-      if (app) onCreated(app);
-    }}>
+    <ActionForm
+      title="New app"
+      submit="Create app"
+      onSubmit={async () => {
+        const { app } = await session.sso.apps.createApp({ name, url, redirectUris: splitList(redirects), clientType: type });
+        if (app) onCreated(app);
+      }}
+    >
       <TextField label="Name" value={name} onInput={setName} required />
       <TextField label="URL" type="url" value={url} onInput={setUrl} placeholder="https://app.example.com" />
-      <TextField label="Redirect URIs" hint="For OpenID Connect sign-in; separated by spaces or commas (https, or http on localhost)" value={redirects} onInput={setRedirects} />
+      <TextField
+        label="Redirect URIs"
+        hint="For OpenID Connect sign-in; separated by spaces or commas (https, or http on localhost)"
+        value={redirects}
+        onInput={setRedirects}
+      />
       <Field label="Client type">
         {(id) => (
           <select id={id} value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value)}>
@@ -98,41 +156,101 @@ export function AppPage({ id }: { id: string }) {
   const [shown, setShown] = useState<Shown>({});
   const loaded = useLoad(() => session.sso.apps.getApp({ id }), [id]);
   const app = loaded.data?.app;
-  if (loaded.error) return <section><PageHeader title="App" /><ErrorNote error={loaded.error} /></section>;
-  if (!app) return <section><PageHeader title="App" /><Loading /></section>;
+  if (loaded.error)
+    return (
+      <section>
+        <PageHeader title="App" />
+        <ErrorNote error={loaded.error} />
+      </section>
+    );
+  if (!app)
+    return (
+      <section>
+        <PageHeader title="App" />
+        <Loading />
+      </section>
+    );
   const canUpdate = may(me, AppRegistryService.method.updateApp);
   return (
     <section aria-labelledby="page-title">
-      <PageHeader title={app.name}><a href="#/apps">All apps</a></PageHeader>
+      <PageHeader title={app.name}>
+        <a href="#/apps">All apps</a>
+      </PageHeader>
       {notice}
       <Secrets shown={shown} onDone={() => setShown({})} />
       <dl class="facts card">
-        <dt>Client id</dt><dd class="mono">{app.clientId}</dd>
-        <dt>Legacy id</dt><dd>{app.legacyId}</dd>
-        <dt>Audience</dt><dd class="mono">{app.audience}</dd>
-        <dt>Client type</dt><dd>{app.clientType}</dd>
-        <dt>API key</dt><dd class="mono">{app.apiKeyPrefix}…</dd>
-        <dt>Redirect URIs</dt><dd><Chips items={app.redirectUris} /></dd>
-        <dt>Scopes allowed</dt><dd><Chips items={app.allowedScopes} /></dd>
-        <dt>Created</dt><dd><Time ts={app.createdAt} /></dd>
+        <dt>Client id</dt>
+        <dd class="mono">{app.clientId}</dd>
+        <dt>Legacy id</dt>
+        <dd>{app.legacyId}</dd>
+        <dt>Audience</dt>
+        <dd class="mono">{app.audience}</dd>
+        <dt>Client type</dt>
+        <dd>{app.clientType}</dd>
+        <dt>API key</dt>
+        <dd class="mono">{app.apiKeyPrefix}…</dd>
+        <dt>Redirect URIs</dt>
+        <dd>
+          <Chips items={app.redirectUris} />
+        </dd>
+        <dt>Scopes allowed</dt>
+        <dd>
+          <Chips items={app.allowedScopes} />
+        </dd>
+        <dt>Created</dt>
+        <dd>
+          <Time ts={app.createdAt} />
+        </dd>
       </dl>
       {canUpdate ? (
         <div class="card row-actions">
-          <ActionButton label="Rotate API key" confirm="The current key stops working at once. Rotate?" danger
-            run={async () => { const r = await session.sso.apps.rotateAppApiKey({ id: app.id }); setShown({ apiKey: r.app?.apiKey }); loaded.reload(); }} />
+          <ActionButton
+            label="Rotate API key"
+            confirm="The current key stops working at once. Rotate?"
+            danger
+            run={async () => {
+              const r = await session.sso.apps.rotateAppApiKey({ id: app.id });
+              setShown({ apiKey: r.app?.apiKey });
+              loaded.reload();
+            }}
+          />
           {app.clientType === 'confidential' ? (
-            <ActionButton label="Rotate client secret" confirm="The current secret stops working at once. Rotate?" danger
-              run={async () => { const r = await session.sso.apps.rotateAppClientSecret({ id: app.id }); setShown({ clientSecret: r.app?.clientSecret }); loaded.reload(); }} />
+            <ActionButton
+              label="Rotate client secret"
+              confirm="The current secret stops working at once. Rotate?"
+              danger
+              run={async () => {
+                const r = await session.sso.apps.rotateAppClientSecret({ id: app.id });
+                setShown({ clientSecret: r.app?.clientSecret });
+                loaded.reload();
+              }}
+            />
           ) : null}
         </div>
       ) : null}
-      {canUpdate ? <EditApp app={app} onSaved={(secret) => { if (secret) setShown({ clientSecret: secret }); notify('Saved.'); loaded.reload(); }} /> : null}
+      {canUpdate ? (
+        <EditApp
+          app={app}
+          onSaved={(secret) => {
+            if (secret) setShown({ clientSecret: secret });
+            notify('Saved.');
+            loaded.reload();
+          }}
+        />
+      ) : null}
       {may(me, AppRegistryService.method.listAppUsers) ? <AppUsers app={app} /> : null}
       {may(me, AppRegistryService.method.deleteApp) ? (
         <div class="card danger-zone">
           <h3>Delete app</h3>
-          <ActionButton label="Delete app" danger confirm={`Delete ${app.name}? Its key and sign-ins stop working.`}
-            run={async () => { await session.sso.apps.deleteApp({ id: app.id }); location.hash = '#/apps'; }} />
+          <ActionButton
+            label="Delete app"
+            danger
+            confirm={`Delete ${app.name}? Its key and sign-ins stop working.`}
+            run={async () => {
+              await session.sso.apps.deleteApp({ id: app.id });
+              location.hash = '#/apps';
+            }}
+          />
         </div>
       ) : null}
     </section>
@@ -145,13 +263,20 @@ function EditApp({ app, onSaved }: { app: App; onSaved: (secret: string) => void
   const [logouts, setLogouts] = useState(app.postLogoutRedirectUris.join('\n'));
   const [active, setActive] = useState(app.isActive);
   return (
-    <ActionForm title="Sign-in settings" submit="Save" onSubmit={async () => {
-      const { app: saved } = await session.sso.apps.updateApp({
-        id: app.id, redirectUris: splitList(redirects), postLogoutRedirectUris: splitList(logouts), isActive: active,
-        updateMask: { paths: ['redirect_uris', 'post_logout_redirect_uris', 'is_active'] },
-      });
-      onSaved(saved?.clientSecret ?? '');
-    }}>
+    <ActionForm
+      title="Sign-in settings"
+      submit="Save"
+      onSubmit={async () => {
+        const { app: saved } = await session.sso.apps.updateApp({
+          id: app.id,
+          redirectUris: splitList(redirects),
+          postLogoutRedirectUris: splitList(logouts),
+          isActive: active,
+          updateMask: { paths: ['redirect_uris', 'post_logout_redirect_uris', 'is_active'] },
+        });
+        onSaved(saved?.clientSecret ?? '');
+      }}
+    >
       <Field label="Redirect URIs" hint="One per line">
         {(id) => <textarea id={id} rows={3} value={redirects} onInput={(e) => setRedirects((e.target as HTMLTextAreaElement).value)} />}
       </Field>
@@ -172,7 +297,9 @@ function AppUsers({ app }: { app: App }) {
   return (
     <section class="card" aria-labelledby="app-users-title">
       <h2 id="app-users-title">Assigned users</h2>
-      <p class="muted">Only assigned users may sign in to this app or pass its <code>POST /verify</code>.</p>
+      <p class="muted">
+        Only assigned users may sign in to this app or pass its <code>POST /verify</code>.
+      </p>
       {canAssign ? <AssignUser appId={app.id} onAssigned={list.reload} /> : null}
       <ListState loaded={list} items={list.data?.items} empty="Nobody is assigned yet.">
         {(items) => (
@@ -180,7 +307,15 @@ function AppUsers({ app }: { app: App }) {
             {items.map((u) => (
               <li key={u.id}>
                 <a href={`#/users/${u.id}`}>{userName(u)}</a>{' '}
-                {canAssign ? <ActionButton label="Unassign" run={async () => { await session.sso.apps.unassignAppUser({ appId: app.id, userId: u.id }); list.reload(); }} /> : null}
+                {canAssign ? (
+                  <ActionButton
+                    label="Unassign"
+                    run={async () => {
+                      await session.sso.apps.unassignAppUser({ appId: app.id, userId: u.id });
+                      list.reload();
+                    }}
+                  />
+                ) : null}
               </li>
             ))}
           </ul>
@@ -197,22 +332,34 @@ function AssignUser({ appId, onAssigned }: { appId: string; onAssigned: () => vo
   const me = session.me!;
   const [who, setWho] = useState('');
   const action = useAction();
-  const assign = () => action.run(async () => {
-    let userId = who.trim();
-    if (!/^[0-9a-f-]{36}$/i.test(userId) && may(me, DirectoryService.method.listUsers)) {
-      const found = await session.sso.directory.listUsers({ identifier: userId, limit: 2 });
-      const exact = found.items.find((u) => u.identifiers.some((i) => i.identifier.toLowerCase() === userId.toLowerCase())) ?? (found.items.length === 1 ? found.items[0] : undefined);
-      if (!exact) throw new Error(`No single user matches “${userId}”.`);
-      userId = exact.id;
-    }
-    await session.sso.apps.assignAppUser({ appId, userId });
-    setWho('');
-    onAssigned();
-  });
+  const assign = () =>
+    action.run(async () => {
+      let userId = who.trim();
+      if (!/^[0-9a-f-]{36}$/i.test(userId) && may(me, DirectoryService.method.listUsers)) {
+        const found = await session.sso.directory.listUsers({ identifier: userId, limit: 2 });
+        const exact =
+          found.items.find((u) => u.identifiers.some((i) => i.identifier.toLowerCase() === userId.toLowerCase())) ??
+          (found.items.length === 1 ? found.items[0] : undefined);
+        if (!exact) throw new Error(`No single user matches “${userId}”.`);
+        userId = exact.id;
+      }
+      await session.sso.apps.assignAppUser({ appId, userId });
+      setWho('');
+      onAssigned();
+    });
   return (
-    <form class="toolbar" aria-label="Assign a user" onSubmit={(e) => { e.preventDefault(); void assign(); }}>
+    <form
+      class="toolbar"
+      aria-label="Assign a user"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void assign();
+      }}
+    >
       <TextField label="Assign user" hint="Identifier or user id" value={who} onInput={setWho} required />
-      <button type="submit" disabled={action.busy}>Assign</button>
+      <button type="submit" disabled={action.busy}>
+        Assign
+      </button>
       <ErrorNote error={action.error} />
     </form>
   );

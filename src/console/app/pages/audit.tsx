@@ -20,7 +20,10 @@ export function AuditPage() {
     const after = localTime(filter.after);
     const before = localTime(filter.before);
     return session.sso.auth.listAuditEvents({
-      actorId: filter.actor.trim(), outcome: filter.outcome, offset, limit,
+      actorId: filter.actor.trim(),
+      outcome: filter.outcome,
+      offset,
+      limit,
       ...(after ? { occurredAfter: timestampFromDate(after) } : {}),
       ...(before ? { occurredBefore: timestampFromDate(before) } : {}),
     });
@@ -29,12 +32,23 @@ export function AuditPage() {
   return (
     <section aria-labelledby="page-title">
       <PageHeader title="Audit events" />
-      <form class="toolbar filters" aria-label="Filter events" onSubmit={(e) => { e.preventDefault(); setOffset(0); setFilter(form); }}>
+      <form
+        class="toolbar filters"
+        aria-label="Filter events"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setOffset(0);
+          setFilter(form);
+        }}
+      >
         <TextField label="Principal (user or agent id)" value={form.actor} onInput={set('actor')} />
         <Field label="Outcome">
           {(id) => (
             <select id={id} value={form.outcome} onChange={(e) => set('outcome')((e.target as HTMLSelectElement).value)}>
-              <option value="">any</option><option value="success">success</option><option value="failure">failure</option><option value="locked">locked</option>
+              <option value="">any</option>
+              <option value="success">success</option>
+              <option value="failure">failure</option>
+              <option value="locked">locked</option>
             </select>
           )}
         </Field>
@@ -46,14 +60,46 @@ export function AuditPage() {
         {(items) => (
           <div class="table-wrap">
             <table class="audit">
-              <thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">Outcome</th><th scope="col">Principal</th><th scope="col">Identifier</th><th scope="col">Reason</th><th scope="col">From</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Event</th>
+                  <th scope="col">Outcome</th>
+                  <th scope="col">Principal</th>
+                  <th scope="col">Identifier</th>
+                  <th scope="col">Reason</th>
+                  <th scope="col">From</th>
+                </tr>
+              </thead>
               <tbody>
                 {items.map((e) => (
                   <tr key={e.id} data-type={e.type}>
-                    <td><Time ts={e.occurredAt} /></td>
+                    <td>
+                      <Time ts={e.occurredAt} />
+                    </td>
                     <td>{e.type}</td>
-                    <td><span class={`chip ${e.outcome}`}>{e.outcome}</span></td>
-                    <td class="nowrap">{e.actorId ? <button type="button" class="link mono" title="Show only this principal" onClick={() => { const f = { ...form, actor: e.actorId }; setForm(f); setOffset(0); setFilter(f); }}>{e.actorId.slice(0, 8)}</button> : <span class="muted">—</span>}</td>
+                    <td>
+                      <span class={`chip ${e.outcome}`}>{e.outcome}</span>
+                    </td>
+                    <td class="nowrap">
+                      {e.actorId ? (
+                        <button
+                          type="button"
+                          class="link mono"
+                          title="Show only this principal"
+                          onClick={() => {
+                            const f = { ...form, actor: e.actorId };
+                            setForm(f);
+                            setOffset(0);
+                            setFilter(f);
+                          }}
+                        >
+                          {e.actorId.slice(0, 8)}
+                        </button>
+                      ) : (
+                        <span class="muted">—</span>
+                      )}
+                    </td>
                     <td>{e.identifier}</td>
                     <td>{e.reason ? <code>{e.reason}</code> : null}</td>
                     <td class="mono nowrap">{e.ip}</td>

@@ -16,16 +16,33 @@ export function OverviewPage() {
     <section aria-labelledby="page-title">
       <PageHeader title="Overview" />
       <dl class="facts card">
-        <dt>Signed in as</dt><dd>{me.identifiers.map((i) => i.identifier).join(', ')}</dd>
-        <dt>User id</dt><dd class="mono">{me.id}</dd>
-        <dt>Administrator</dt><dd>{me.isAdmin ? 'yes: every action is offered' : 'no'}</dd>
-        <dt>Roles</dt><dd><Chips items={me.roles} /></dd>
-        <dt>Scopes</dt><dd><Chips items={me.scopes} /></dd>
+        <dt>Signed in as</dt>
+        <dd>{me.identifiers.map((i) => i.identifier).join(', ')}</dd>
+        <dt>User id</dt>
+        <dd class="mono">{me.id}</dd>
+        <dt>Administrator</dt>
+        <dd>{me.isAdmin ? 'yes: every action is offered' : 'no'}</dd>
+        <dt>Roles</dt>
+        <dd>
+          <Chips items={me.roles} />
+        </dd>
+        <dt>Scopes</dt>
+        <dd>
+          <Chips items={me.scopes} />
+        </dd>
       </dl>
       <section class="card" aria-labelledby="allowed-title">
         <h2 id="allowed-title">What you may call</h2>
         <p class="muted">From each RPC’s access rule in the protos; the server checks every call again.</p>
-        <ul class="columns">{allowed.map((m) => <li key={`${m.parent.name}.${m.name}`}><code>{m.parent.name}.{m.name}</code></li>)}</ul>
+        <ul class="columns">
+          {allowed.map((m) => (
+            <li key={`${m.parent.name}.${m.name}`}>
+              <code>
+                {m.parent.name}.{m.name}
+              </code>
+            </li>
+          ))}
+        </ul>
       </section>
     </section>
   );

@@ -11,8 +11,15 @@ export function SigningKeysPage() {
     <section aria-labelledby="page-title">
       <PageHeader title="Signing keys">
         {may(session.me, AuthService.method.rotateSigningKey) ? (
-          <ActionButton label="Rotate signing key" confirm="Publish a new key now; it signs after the publication delay. Rotate?"
-            run={async () => { const r = await session.sso.auth.rotateSigningKey({}); notify(`New key ${r.key?.kid ?? ''} published.`); list.reload(); }} />
+          <ActionButton
+            label="Rotate signing key"
+            confirm="Publish a new key now; it signs after the publication delay. Rotate?"
+            run={async () => {
+              const r = await session.sso.auth.rotateSigningKey({});
+              notify(`New key ${r.key?.kid ?? ''} published.`);
+              list.reload();
+            }}
+          />
         ) : null}
       </PageHeader>
       {notice}
@@ -21,12 +28,37 @@ export function SigningKeysPage() {
         {(items) => (
           <div class="table-wrap">
             <table>
-              <thead><tr><th scope="col">Key id</th><th scope="col">Algorithm</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col">Signs from</th><th scope="col">Retired</th><th scope="col">Unpublished</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">Key id</th>
+                  <th scope="col">Algorithm</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Signs from</th>
+                  <th scope="col">Retired</th>
+                  <th scope="col">Unpublished</th>
+                </tr>
+              </thead>
               <tbody>
                 {items.map((k) => (
                   <tr key={k.kid}>
-                    <td class="mono">{k.kid}</td><td>{k.alg}</td><td><span class={`chip ${k.status}`}>{k.status}</span></td>
-                    <td><Time ts={k.createdAt} /></td><td><Time ts={k.activatesAt} /></td><td><Time ts={k.retiredAt} /></td><td><Time ts={k.unpublishAt} /></td>
+                    <td class="mono">{k.kid}</td>
+                    <td>{k.alg}</td>
+                    <td>
+                      <span class={`chip ${k.status}`}>{k.status}</span>
+                    </td>
+                    <td>
+                      <Time ts={k.createdAt} />
+                    </td>
+                    <td>
+                      <Time ts={k.activatesAt} />
+                    </td>
+                    <td>
+                      <Time ts={k.retiredAt} />
+                    </td>
+                    <td>
+                      <Time ts={k.unpublishAt} />
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -5,8 +5,22 @@ import type { User } from '../../../../gen/sso/directory/v1/user_pb.js';
 import { may, permissionOf } from '../access.js';
 import { useSession } from '../state.js';
 import {
-  ActionButton, ActionForm, CheckField, Chips, ErrorNote, ListState, Loading, NotOffered, PageHeader, Pager, SecretOnce,
-  TextField, Time, splitList, useLoad, useNotice,
+  ActionButton,
+  ActionForm,
+  CheckField,
+  Chips,
+  ErrorNote,
+  ListState,
+  Loading,
+  NotOffered,
+  PageHeader,
+  Pager,
+  SecretOnce,
+  TextField,
+  Time,
+  splitList,
+  useLoad,
+  useNotice,
 } from '../ui.js';
 
 const limit = 20;
@@ -25,14 +39,32 @@ export function UsersPage() {
   return (
     <section aria-labelledby="page-title">
       <PageHeader title="Users">
-        {may(me, DirectoryService.method.createUser)
-          ? <button type="button" class="primary" aria-expanded={creating} onClick={() => setCreating(!creating)}>New user</button>
-          : null}
+        {may(me, DirectoryService.method.createUser) ? (
+          <button type="button" class="primary" aria-expanded={creating} onClick={() => setCreating(!creating)}>
+            New user
+          </button>
+        ) : null}
       </PageHeader>
       {notice}
-      {creating ? <CreateUser onCreated={(u) => { setCreating(false); notify(`Created ${userName(u)}.`); list.reload(); }} /> : null}
+      {creating ? (
+        <CreateUser
+          onCreated={(u) => {
+            setCreating(false);
+            notify(`Created ${userName(u)}.`);
+            list.reload();
+          }}
+        />
+      ) : null}
       {/* biome-ignore lint/a11y/useSemanticElements: <search> is not yet in every browser the console supports; role=search on the form is the ARIA equivalent */}
-      <form class="toolbar" role="search" onSubmit={(e) => { e.preventDefault(); setOffset(0); setSearch(query.trim()); }}>
+      <form
+        class="toolbar"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setOffset(0);
+          setSearch(query.trim());
+        }}
+      >
         <TextField label="Search by identifier" value={query} onInput={setQuery} type="search" placeholder="e-mail, username or phone" />
         <button type="submit">Search</button>
       </form>
@@ -41,14 +73,28 @@ export function UsersPage() {
           <div class="table-wrap">
             <table>
               <caption class="sr-only">Users</caption>
-              <thead><tr><th scope="col">User</th><th scope="col">Roles</th><th scope="col">Status</th><th scope="col">Created</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">User</th>
+                  <th scope="col">Roles</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Created</th>
+                </tr>
+              </thead>
               <tbody>
                 {items.map((u) => (
                   <tr key={u.id}>
-                    <td><a href={`#/users/${u.id}`}>{userName(u)}</a>{u.isAdmin ? <span class="chip admin">admin</span> : null}</td>
-                    <td><Chips items={u.roles} /></td>
+                    <td>
+                      <a href={`#/users/${u.id}`}>{userName(u)}</a>
+                      {u.isAdmin ? <span class="chip admin">admin</span> : null}
+                    </td>
+                    <td>
+                      <Chips items={u.roles} />
+                    </td>
                     <td>{u.isActive ? 'active' : <span class="chip off">inactive</span>}</td>
-                    <td><Time ts={u.createdAt} /></td>
+                    <td>
+                      <Time ts={u.createdAt} />
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -67,11 +113,21 @@ function CreateUser({ onCreated }: { onCreated: (u: User) => void }) {
   const [password, setPassword] = useState('');
   const [roles, setRoles] = useState('');
   return (
-    <ActionForm title="New user" submit="Create user" onSubmit={async () => {
-      const { user } = await session.sso.directory.createUser({ identifier, password, roles: splitList(roles) });
-      if (user) onCreated(user);
-    }}>
-      <TextField label="Identifier" hint="An e-mail address, phone number or username" value={identifier} onInput={setIdentifier} required />
+    <ActionForm
+      title="New user"
+      submit="Create user"
+      onSubmit={async () => {
+        const { user } = await session.sso.directory.createUser({ identifier, password, roles: splitList(roles) });
+        if (user) onCreated(user);
+      }}
+    >
+      <TextField
+        label="Identifier"
+        hint="An e-mail address, phone number or username"
+        value={identifier}
+        onInput={setIdentifier}
+        required
+      />
       <TextField label="Initial password" type="password" value={password} onInput={setPassword} autoComplete="new-password" required />
       <TextField label="Roles" hint="Role slugs, separated by commas (optional)" value={roles} onInput={setRoles} />
     </ActionForm>
@@ -84,9 +140,25 @@ export function UserPage({ id }: { id: string }) {
   const [notice, notify] = useNotice();
   const loaded = useLoad(() => session.sso.directory.getUser({ id }), [id]);
   const user = loaded.data?.user;
-  if (loaded.error) return <section><PageHeader title="User" /><ErrorNote error={loaded.error} /></section>;
-  if (!user) return <section><PageHeader title="User" /><Loading /></section>;
-  const changed = (u: User | undefined, what: string) => { notify(what); loaded.reload(); return u; };
+  if (loaded.error)
+    return (
+      <section>
+        <PageHeader title="User" />
+        <ErrorNote error={loaded.error} />
+      </section>
+    );
+  if (!user)
+    return (
+      <section>
+        <PageHeader title="User" />
+        <Loading />
+      </section>
+    );
+  const changed = (u: User | undefined, what: string) => {
+    notify(what);
+    loaded.reload();
+    return u;
+  };
   const canUpdate = may(me, DirectoryService.method.updateUser);
   return (
     <section aria-labelledby="page-title">
@@ -95,24 +167,62 @@ export function UserPage({ id }: { id: string }) {
       </PageHeader>
       {notice}
       <dl class="facts card">
-        <dt>Id</dt><dd class="mono">{user.id}</dd>
+        <dt>Id</dt>
+        <dd class="mono">{user.id}</dd>
         <dt>Identifiers</dt>
-        <dd>{user.identifiers.map((i) => <div key={i.identifier}>{i.identifier} <span class="muted">({i.type}{i.verified ? ', verified' : ''}{i.primary ? ', primary' : ''})</span></div>)}</dd>
-        <dt>Status</dt><dd>{user.isActive ? 'active' : 'inactive'}{user.isAdmin ? ' · administrator' : ''}</dd>
-        <dt>Roles</dt><dd><Chips items={user.roles} /></dd>
-        <dt>Scopes</dt><dd><Chips items={user.scopes} /></dd>
-        <dt>Created</dt><dd><Time ts={user.createdAt} /></dd>
+        <dd>
+          {user.identifiers.map((i) => (
+            <div key={i.identifier}>
+              {i.identifier}{' '}
+              <span class="muted">
+                ({i.type}
+                {i.verified ? ', verified' : ''}
+                {i.primary ? ', primary' : ''})
+              </span>
+            </div>
+          ))}
+        </dd>
+        <dt>Status</dt>
+        <dd>
+          {user.isActive ? 'active' : 'inactive'}
+          {user.isAdmin ? ' · administrator' : ''}
+        </dd>
+        <dt>Roles</dt>
+        <dd>
+          <Chips items={user.roles} />
+        </dd>
+        <dt>Scopes</dt>
+        <dd>
+          <Chips items={user.scopes} />
+        </dd>
+        <dt>Created</dt>
+        <dd>
+          <Time ts={user.createdAt} />
+        </dd>
       </dl>
       <div class="grid">
-        {canUpdate ? <EditUser user={user} onSaved={(u) => changed(u, 'Saved.')} /> : <NotOffered what="Changing this user" needs={permissionOf(DirectoryService.method.updateUser)} />}
-        {may(me, DirectoryService.method.updateLegacyUser) && user.legacyId ? <EditIdentifiers user={user} onSaved={() => changed(undefined, 'Identifiers saved.')} /> : null}
+        {canUpdate ? (
+          <EditUser user={user} onSaved={(u) => changed(u, 'Saved.')} />
+        ) : (
+          <NotOffered what="Changing this user" needs={permissionOf(DirectoryService.method.updateUser)} />
+        )}
+        {may(me, DirectoryService.method.updateLegacyUser) && user.legacyId ? (
+          <EditIdentifiers user={user} onSaved={() => changed(undefined, 'Identifiers saved.')} />
+        ) : null}
         {canUpdate ? <ResetPassword user={user} onDone={() => notify('Password set; the user’s other sessions have ended.')} /> : null}
         {may(me, FactorService.method.resetUserFactors) ? (
           <div class="card">
             <h3>Second factors</h3>
             <p class="muted">Removes the user’s authenticator app, passkeys and recovery codes, so they can enrol again.</p>
-            <ActionButton label="Reset second factors" danger confirm="Remove every second factor of this user?"
-              run={async () => { await session.factors.resetUserFactors({ userId: user.id }); notify('Second factors removed.'); }} />
+            <ActionButton
+              label="Reset second factors"
+              danger
+              confirm="Remove every second factor of this user?"
+              run={async () => {
+                await session.factors.resetUserFactors({ userId: user.id });
+                notify('Second factors removed.');
+              }}
+            />
           </div>
         ) : null}
       </div>
@@ -121,8 +231,15 @@ export function UserPage({ id }: { id: string }) {
       {may(me, DirectoryService.method.deleteUser) ? (
         <div class="card danger-zone">
           <h3>Delete user</h3>
-          <ActionButton label="Delete user" danger confirm={`Delete ${userName(user)} for good?`}
-            run={async () => { await session.sso.directory.deleteUser({ id: user.id }); location.hash = '#/users'; }} />
+          <ActionButton
+            label="Delete user"
+            danger
+            confirm={`Delete ${userName(user)} for good?`}
+            run={async () => {
+              await session.sso.directory.deleteUser({ id: user.id });
+              location.hash = '#/users';
+            }}
+          />
         </div>
       ) : null}
     </section>
@@ -135,13 +252,20 @@ function EditUser({ user, onSaved }: { user: User; onSaved: (u: User | undefined
   const [scopes, setScopes] = useState(user.directScopes.join(', '));
   const [active, setActive] = useState(user.isActive);
   return (
-    <ActionForm title="Roles, scopes and status" submit="Save" onSubmit={async () => {
-      const { user: saved } = await session.sso.directory.updateUser({
-        id: user.id, roles: splitList(roles), scopes: splitList(scopes), isActive: active,
-        updateMask: { paths: ['roles', 'scopes', 'is_active'] },
-      });
-      onSaved(saved);
-    }}>
+    <ActionForm
+      title="Roles, scopes and status"
+      submit="Save"
+      onSubmit={async () => {
+        const { user: saved } = await session.sso.directory.updateUser({
+          id: user.id,
+          roles: splitList(roles),
+          scopes: splitList(scopes),
+          isActive: active,
+          updateMask: { paths: ['roles', 'scopes', 'is_active'] },
+        });
+        onSaved(saved);
+      }}
+    >
       <TextField label="Roles" hint="Role slugs, separated by commas" value={roles} onInput={setRoles} />
       <TextField label="Direct scopes" hint="e.g. read:users, separated by commas" value={scopes} onInput={setScopes} />
       <CheckField label="Active (may sign in)" checked={active} onChange={setActive} />
@@ -155,12 +279,18 @@ function EditIdentifiers({ user, onSaved }: { user: User; onSaved: () => void })
   const [email, setEmail] = useState(of('email'));
   const [username, setUsername] = useState(of('username'));
   return (
-    <ActionForm title="Identifiers" submit="Save identifiers" onSubmit={async () => {
-      await session.sso.directory.updateLegacyUser({
-        userId: user.legacyId, ...(email !== of('email') ? { email } : {}), ...(username !== of('username') ? { username } : {}),
-      });
-      onSaved();
-    }}>
+    <ActionForm
+      title="Identifiers"
+      submit="Save identifiers"
+      onSubmit={async () => {
+        await session.sso.directory.updateLegacyUser({
+          userId: user.legacyId,
+          ...(email !== of('email') ? { email } : {}),
+          ...(username !== of('username') ? { username } : {}),
+        });
+        onSaved();
+      }}
+    >
       <TextField label="E-mail" type="email" value={email} onInput={setEmail} />
       <TextField label="Username" value={username} onInput={setUsername} />
     </ActionForm>
@@ -171,11 +301,15 @@ function ResetPassword({ user, onDone }: { user: User; onDone: () => void }) {
   const session = useSession();
   const [password, setPassword] = useState('');
   return (
-    <ActionForm title="Reset password" submit="Set password" onSubmit={async () => {
-      await session.sso.directory.updateUser({ id: user.id, password, updateMask: { paths: ['password'] } });
-      setPassword('');
-      onDone();
-    }}>
+    <ActionForm
+      title="Reset password"
+      submit="Set password"
+      onSubmit={async () => {
+        await session.sso.directory.updateUser({ id: user.id, password, updateMask: { paths: ['password'] } });
+        setPassword('');
+        onDone();
+      }}
+    >
       <TextField label="New password" type="password" value={password} onInput={setPassword} autoComplete="new-password" required />
     </ActionForm>
   );
@@ -194,15 +328,44 @@ function UserSessions({ userId }: { userId: string }) {
         {(items) => (
           <div class="table-wrap">
             <table>
-              <thead><tr><th scope="col">Started</th><th scope="col">Last used</th><th scope="col">Audience</th><th scope="col">From</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">Started</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">Audience</th>
+                  <th scope="col">From</th>
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
               <tbody>
                 {items.map((s) => (
                   <tr key={s.id} data-session={s.id}>
-                    <td><Time ts={s.createdAt} />{s.current ? <span class="chip">this console</span> : null}</td>
-                    <td><Time ts={s.lastUsedAt} /></td>
+                    <td>
+                      <Time ts={s.createdAt} />
+                      {s.current ? <span class="chip">this console</span> : null}
+                    </td>
+                    <td>
+                      <Time ts={s.lastUsedAt} />
+                    </td>
                     <td>{s.audience}</td>
-                    <td><span class="mono">{s.ip || '—'}</span> <span class="muted ua">{s.userAgent}</span></td>
-                    <td>{canRevoke ? <ActionButton label="Revoke" danger confirm="End this session?" run={async () => { await session.sso.auth.deleteSession({ id: s.id }); list.reload(); }} /> : null}</td>
+                    <td>
+                      <span class="mono">{s.ip || '—'}</span> <span class="muted ua">{s.userAgent}</span>
+                    </td>
+                    <td>
+                      {canRevoke ? (
+                        <ActionButton
+                          label="Revoke"
+                          danger
+                          confirm="End this session?"
+                          run={async () => {
+                            await session.sso.auth.deleteSession({ id: s.id });
+                            list.reload();
+                          }}
+                        />
+                      ) : null}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -222,7 +385,15 @@ function UserApps({ userId }: { userId: string }) {
     <section class="card" aria-labelledby="user-apps-title">
       <h2 id="user-apps-title">Apps this user may use</h2>
       <ListState loaded={list} items={list.data?.items} empty="Not assigned to any app.">
-        {(items) => <ul>{items.map((a) => <li key={a.id}><a href={`#/apps/${a.id}`}>{a.name}</a></li>)}</ul>}
+        {(items) => (
+          <ul>
+            {items.map((a) => (
+              <li key={a.id}>
+                <a href={`#/apps/${a.id}`}>{a.name}</a>
+              </li>
+            ))}
+          </ul>
+        )}
       </ListState>
     </section>
   );

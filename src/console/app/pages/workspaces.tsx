@@ -4,7 +4,19 @@ import type { Workspace } from '../../../../gen/sso/directory/v1/workspace_pb.js
 import { may } from '../access.js';
 import { useSession } from '../state.js';
 import {
-  ActionButton, ActionForm, Chips, ErrorNote, ListState, Loading, PageHeader, Pager, TextField, Time, splitList, useLoad, useNotice,
+  ActionButton,
+  ActionForm,
+  Chips,
+  ErrorNote,
+  ListState,
+  Loading,
+  PageHeader,
+  Pager,
+  TextField,
+  Time,
+  splitList,
+  useLoad,
+  useNotice,
 } from '../ui.js';
 
 const limit = 20;
@@ -19,19 +31,45 @@ export function WorkspacesPage() {
   return (
     <section aria-labelledby="page-title">
       <PageHeader title="Workspaces">
-        {may(me, DirectoryService.method.createWorkspace)
-          ? <button type="button" class="primary" aria-expanded={creating} onClick={() => setCreating(!creating)}>New workspace</button> : null}
+        {may(me, DirectoryService.method.createWorkspace) ? (
+          <button type="button" class="primary" aria-expanded={creating} onClick={() => setCreating(!creating)}>
+            New workspace
+          </button>
+        ) : null}
       </PageHeader>
       {notice}
-      {creating ? <CreateWorkspace onCreated={(w) => { setCreating(false); notify(`Created ${w.name}.`); list.reload(); }} /> : null}
+      {creating ? (
+        <CreateWorkspace
+          onCreated={(w) => {
+            setCreating(false);
+            notify(`Created ${w.name}.`);
+            list.reload();
+          }}
+        />
+      ) : null}
       <ListState loaded={list} items={list.data?.items} empty="No workspaces yet.">
         {(items) => (
           <div class="table-wrap">
             <table>
-              <thead><tr><th scope="col">Workspace</th><th scope="col">Slug</th><th scope="col">Created</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">Workspace</th>
+                  <th scope="col">Slug</th>
+                  <th scope="col">Created</th>
+                </tr>
+              </thead>
               <tbody>
                 {items.map((w) => (
-                  <tr key={w.id}><td><a href={`#/workspaces/${w.id}`}>{w.name}</a><div class="muted">{w.description}</div></td><td class="mono">{w.slug}</td><td><Time ts={w.createdAt} /></td></tr>
+                  <tr key={w.id}>
+                    <td>
+                      <a href={`#/workspaces/${w.id}`}>{w.name}</a>
+                      <div class="muted">{w.description}</div>
+                    </td>
+                    <td class="mono">{w.slug}</td>
+                    <td>
+                      <Time ts={w.createdAt} />
+                    </td>
+                  </tr>
                 ))}
               </tbody>
             </table>
@@ -49,10 +87,14 @@ function CreateWorkspace({ onCreated }: { onCreated: (w: Workspace) => void }) {
   const [slug, setSlug] = useState('');
   const [description, setDescription] = useState('');
   return (
-    <ActionForm title="New workspace" submit="Create workspace" onSubmit={async () => {
-      const { workspace } = await session.sso.directory.createWorkspace({ name, slug, description });
-      if (workspace) onCreated(workspace);
-    }}>
+    <ActionForm
+      title="New workspace"
+      submit="Create workspace"
+      onSubmit={async () => {
+        const { workspace } = await session.sso.directory.createWorkspace({ name, slug, description });
+        if (workspace) onCreated(workspace);
+      }}
+    >
       <TextField label="Name" value={name} onInput={setName} required />
       <TextField label="Slug" hint="Lower-case letters, digits, - or _" value={slug} onInput={setSlug} required />
       <TextField label="Description" value={description} onInput={setDescription} />
@@ -68,29 +110,88 @@ export function WorkspacePage({ id }: { id: string }) {
   const loaded = useLoad(() => session.sso.directory.getWorkspace({ id }), [id]);
   const members = useLoad(() => session.sso.directory.listWorkspaceMembers({ workspaceId: id, offset, limit }), [id, offset]);
   const ws = loaded.data?.workspace;
-  if (loaded.error) return <section><PageHeader title="Workspace" /><ErrorNote error={loaded.error} /></section>;
-  if (!ws) return <section><PageHeader title="Workspace" /><Loading /></section>;
+  if (loaded.error)
+    return (
+      <section>
+        <PageHeader title="Workspace" />
+        <ErrorNote error={loaded.error} />
+      </section>
+    );
+  if (!ws)
+    return (
+      <section>
+        <PageHeader title="Workspace" />
+        <Loading />
+      </section>
+    );
   const canUpdate = may(me, DirectoryService.method.updateWorkspaceMember);
   return (
     <section aria-labelledby="page-title">
-      <PageHeader title={ws.name}><a href="#/workspaces">All workspaces</a></PageHeader>
+      <PageHeader title={ws.name}>
+        <a href="#/workspaces">All workspaces</a>
+      </PageHeader>
       {notice}
-      <dl class="facts card"><dt>Id</dt><dd class="mono">{ws.id}</dd><dt>Slug</dt><dd class="mono">{ws.slug}</dd><dt>Owner</dt><dd class="mono">{ws.ownerId}</dd></dl>
-      {may(me, DirectoryService.method.addWorkspaceMember) ? <AddMember workspaceId={ws.id} onAdded={() => { notify('Member added.'); members.reload(); }} /> : null}
+      <dl class="facts card">
+        <dt>Id</dt>
+        <dd class="mono">{ws.id}</dd>
+        <dt>Slug</dt>
+        <dd class="mono">{ws.slug}</dd>
+        <dt>Owner</dt>
+        <dd class="mono">{ws.ownerId}</dd>
+      </dl>
+      {may(me, DirectoryService.method.addWorkspaceMember) ? (
+        <AddMember
+          workspaceId={ws.id}
+          onAdded={() => {
+            notify('Member added.');
+            members.reload();
+          }}
+        />
+      ) : null}
       <section class="card" aria-labelledby="members-title">
         <h2 id="members-title">Members</h2>
         <ListState loaded={members} items={members.data?.items} empty="No members.">
           {(items) => (
             <div class="table-wrap">
               <table>
-                <thead><tr><th scope="col">User</th><th scope="col">Roles here</th><th scope="col">Since</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+                <thead>
+                  <tr>
+                    <th scope="col">User</th>
+                    <th scope="col">Roles here</th>
+                    <th scope="col">Since</th>
+                    <th scope="col">
+                      <span class="sr-only">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
                 <tbody>
                   {items.map((m) => (
                     <tr key={m.userId}>
-                      <td><a class="mono" href={`#/users/${m.userId}`}>{m.userId}</a>{m.isOwner ? <span class="chip">owner</span> : null}</td>
-                      <td><Chips items={m.roles} /></td>
-                      <td><Time ts={m.createdAt} /></td>
-                      <td>{canUpdate && !m.isOwner ? <ActionButton label="Remove" danger confirm="Remove this member?" run={async () => { await session.sso.directory.removeWorkspaceMember({ workspaceId: ws.id, userId: m.userId }); members.reload(); }} /> : null}</td>
+                      <td>
+                        <a class="mono" href={`#/users/${m.userId}`}>
+                          {m.userId}
+                        </a>
+                        {m.isOwner ? <span class="chip">owner</span> : null}
+                      </td>
+                      <td>
+                        <Chips items={m.roles} />
+                      </td>
+                      <td>
+                        <Time ts={m.createdAt} />
+                      </td>
+                      <td>
+                        {canUpdate && !m.isOwner ? (
+                          <ActionButton
+                            label="Remove"
+                            danger
+                            confirm="Remove this member?"
+                            run={async () => {
+                              await session.sso.directory.removeWorkspaceMember({ workspaceId: ws.id, userId: m.userId });
+                              members.reload();
+                            }}
+                          />
+                        ) : null}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -101,8 +202,17 @@ export function WorkspacePage({ id }: { id: string }) {
         {members.data ? <Pager offset={offset} limit={limit} total={members.data.total} onPage={setOffset} /> : null}
       </section>
       {may(me, DirectoryService.method.deleteWorkspace) ? (
-        <div class="card danger-zone"><h3>Delete workspace</h3>
-          <ActionButton label="Delete workspace" danger confirm={`Delete ${ws.name}?`} run={async () => { await session.sso.directory.deleteWorkspace({ id: ws.id }); location.hash = '#/workspaces'; }} />
+        <div class="card danger-zone">
+          <h3>Delete workspace</h3>
+          <ActionButton
+            label="Delete workspace"
+            danger
+            confirm={`Delete ${ws.name}?`}
+            run={async () => {
+              await session.sso.directory.deleteWorkspace({ id: ws.id });
+              location.hash = '#/workspaces';
+            }}
+          />
         </div>
       ) : null}
     </section>
@@ -114,11 +224,16 @@ function AddMember({ workspaceId, onAdded }: { workspaceId: string; onAdded: () 
   const [userId, setUserId] = useState('');
   const [roles, setRoles] = useState('');
   return (
-    <ActionForm title="Add a member" submit="Add member" onSubmit={async () => {
-      await session.sso.directory.addWorkspaceMember({ workspaceId, userId: userId.trim(), roles: splitList(roles) });
-      setUserId(''); setRoles('');
-      onAdded();
-    }}>
+    <ActionForm
+      title="Add a member"
+      submit="Add member"
+      onSubmit={async () => {
+        await session.sso.directory.addWorkspaceMember({ workspaceId, userId: userId.trim(), roles: splitList(roles) });
+        setUserId('');
+        setRoles('');
+        onAdded();
+      }}
+    >
       <TextField label="User id" value={userId} onInput={setUserId} required />
       <TextField label="Roles in this workspace" hint="Role slugs, separated by commas" value={roles} onInput={setRoles} />
     </ActionForm>
