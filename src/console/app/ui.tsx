@@ -99,6 +99,60 @@ export function Pager({
   );
 }
 
+/** One column of a {@link Table}: its header, and what each row shows in it. */
+export interface Column<T> {
+  header: ComponentChildren;
+  cell: (item: T) => ComponentChildren;
+  /** A class for the column's cells (say `mono` for ids and keys). */
+  class?: string;
+}
+
+/** The console's one list table: scrollable on narrow screens, column headers for screen readers. */
+export function Table<T>({
+  columns,
+  items,
+  rowKey,
+  caption,
+}: {
+  columns: Column<T>[];
+  items: T[];
+  rowKey: (item: T) => string;
+  caption?: string;
+}) {
+  return (
+    <div class="table-wrap">
+      <table>
+        {caption ? <caption class="sr-only">{caption}</caption> : null}
+        <thead>
+          <tr>
+            {columns.map((c, i) => (
+              <th scope="col" key={i}>
+                {c.header}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((item) => (
+            <tr key={rowKey(item)}>
+              {columns.map((c, i) => (
+                <td class={c.class} key={i}>
+                  {c.cell(item)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Whether a user, agent or app may be used: plain text when it may, a chip when it may not. */
+export function Status({ active }: { active: boolean }) {
+  return active ? <>active</> : <span class="chip off">inactive</span>;
+}
+
 export function Field({ label, hint, children }: { label: string; hint?: string; children: (id: string) => ComponentChildren }) {
   const id = useId();
   return (

@@ -12,6 +12,8 @@ import {
   ListState,
   Loading,
   PageHeader,
+  Status,
+  Table,
   Pager,
   TextField,
   Time,
@@ -52,34 +54,16 @@ export function AgentsPage() {
       ) : null}
       <ListState loaded={list} items={list.data?.items} empty="No agents yet.">
         {(items) => (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Agent</th>
-                  <th scope="col">Scopes</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((a) => (
-                  <tr key={a.id}>
-                    <td>
-                      <a href={`#/agents/${a.id}`}>{a.name}</a>
-                    </td>
-                    <td>
-                      <Chips items={a.scopes} />
-                    </td>
-                    <td>{a.isActive ? 'active' : <span class="chip off">inactive</span>}</td>
-                    <td>
-                      <Time ts={a.createdAt} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            items={items}
+            rowKey={(a) => a.id}
+            columns={[
+              { header: 'Agent', cell: (a) => <a href={`#/agents/${a.id}`}>{a.name}</a> },
+              { header: 'Scopes', cell: (a) => <Chips items={a.scopes} /> },
+              { header: 'Status', cell: (a) => <Status active={a.isActive} /> },
+              { header: 'Created', cell: (a) => <Time ts={a.createdAt} /> },
+            ]}
+          />
         )}
       </ListState>
       {list.data ? <Pager offset={offset} limit={limit} total={list.data.total} onPage={setOffset} /> : null}

@@ -13,6 +13,8 @@ import {
   ListState,
   Loading,
   PageHeader,
+  Status,
+  Table,
   Pager,
   SecretOnce,
   TextField,
@@ -81,32 +83,17 @@ export function AppsPage() {
       ) : null}
       <ListState loaded={list} items={list.data?.items} empty="No apps registered yet.">
         {(items) => (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">App</th>
-                  <th scope="col">Audience</th>
-                  <th scope="col">Client</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((a) => (
-                  <tr key={a.id}>
-                    <td>
-                      <a href={`#/apps/${a.id}`}>{a.name}</a>
-                    </td>
-                    <td class="mono">{a.audience}</td>
-                    <td>{a.clientType}</td>
-                    <td class="mono">{a.apiKeyPrefix}…</td>
-                    <td>{a.isActive ? 'active' : <span class="chip off">inactive</span>}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            items={items}
+            rowKey={(a) => a.id}
+            columns={[
+              { header: 'App', cell: (a) => <a href={`#/apps/${a.id}`}>{a.name}</a> },
+              { header: 'Audience', cell: (a) => a.audience, class: 'mono' },
+              { header: 'Client', cell: (a) => a.clientType },
+              { header: 'Key', cell: (a) => `${a.apiKeyPrefix}…`, class: 'mono' },
+              { header: 'Status', cell: (a) => <Status active={a.isActive} /> },
+            ]}
+          />
         )}
       </ListState>
       {list.data ? <Pager offset={offset} limit={limit} total={list.data.total} onPage={setOffset} /> : null}

@@ -14,8 +14,9 @@ import {
   Loading,
   NotOffered,
   PageHeader,
+  Status,
+  Table,
   Pager,
-  SecretOnce,
   TextField,
   Time,
   splitList,
@@ -70,36 +71,25 @@ export function UsersPage() {
       </form>
       <ListState loaded={list} items={list.data?.items} empty={search ? `No user matches “${search}”.` : 'No users yet.'}>
         {(items) => (
-          <div class="table-wrap">
-            <table>
-              <caption class="sr-only">Users</caption>
-              <thead>
-                <tr>
-                  <th scope="col">User</th>
-                  <th scope="col">Roles</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((u) => (
-                  <tr key={u.id}>
-                    <td>
-                      <a href={`#/users/${u.id}`}>{userName(u)}</a>
-                      {u.isAdmin ? <span class="chip admin">admin</span> : null}
-                    </td>
-                    <td>
-                      <Chips items={u.roles} />
-                    </td>
-                    <td>{u.isActive ? 'active' : <span class="chip off">inactive</span>}</td>
-                    <td>
-                      <Time ts={u.createdAt} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            caption="Users"
+            items={items}
+            rowKey={(u) => u.id}
+            columns={[
+              {
+                header: 'User',
+                cell: (u) => (
+                  <>
+                    <a href={`#/users/${u.id}`}>{userName(u)}</a>
+                    {u.isAdmin ? <span class="chip admin">admin</span> : null}
+                  </>
+                ),
+              },
+              { header: 'Roles', cell: (u) => <Chips items={u.roles} /> },
+              { header: 'Status', cell: (u) => <Status active={u.isActive} /> },
+              { header: 'Created', cell: (u) => <Time ts={u.createdAt} /> },
+            ]}
+          />
         )}
       </ListState>
       {list.data ? <Pager offset={offset} limit={limit} total={list.data.total} onPage={setOffset} /> : null}

@@ -11,6 +11,7 @@ import {
   ListState,
   Loading,
   PageHeader,
+  Table,
   Pager,
   TextField,
   Time,
@@ -49,31 +50,23 @@ export function WorkspacesPage() {
       ) : null}
       <ListState loaded={list} items={list.data?.items} empty="No workspaces yet.">
         {(items) => (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Workspace</th>
-                  <th scope="col">Slug</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((w) => (
-                  <tr key={w.id}>
-                    <td>
-                      <a href={`#/workspaces/${w.id}`}>{w.name}</a>
-                      <div class="muted">{w.description}</div>
-                    </td>
-                    <td class="mono">{w.slug}</td>
-                    <td>
-                      <Time ts={w.createdAt} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            items={items}
+            rowKey={(w) => w.id}
+            columns={[
+              {
+                header: 'Workspace',
+                cell: (w) => (
+                  <>
+                    <a href={`#/workspaces/${w.id}`}>{w.name}</a>
+                    <div class="muted">{w.description}</div>
+                  </>
+                ),
+              },
+              { header: 'Slug', cell: (w) => w.slug, class: 'mono' },
+              { header: 'Created', cell: (w) => <Time ts={w.createdAt} /> },
+            ]}
+          />
         )}
       </ListState>
       {list.data ? <Pager offset={offset} limit={limit} total={list.data.total} onPage={setOffset} /> : null}
