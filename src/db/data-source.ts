@@ -1,5 +1,3 @@
-import 'reflect-metadata';
-
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -9,7 +7,6 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { DataSource } from 'typeorm';
 
 import { makePrivateTree, PRIVATE_FILE_MODE } from '../private-files.js';
-import { entities } from './entities/index.js';
 import { runMigrations } from './migrate.js';
 import { migrations } from './migrations/index.js';
 import { PrivateNodeFS } from './pglite-private-fs.js';
@@ -243,7 +240,6 @@ function isRunning(pid: number): boolean {
 function commonOptions(poolSize: number) {
   return {
     type: 'postgres' as const,
-    entities,
     migrations,
     migrationsTableName: 'migrations',
     synchronize: false,

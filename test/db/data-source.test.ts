@@ -2,10 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { openDatabase, type Database } from '../../src/db/data-source.js';
-import { AuditEvent, Session, SigningKey, User, UserIdentifier, entities } from '../../src/db/entities/index.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { migrations } from '../../src/db/migrations/index.js';
+import { updateUserFields } from '../../src/db/repositories/directory-users.js';
+import { findSession } from '../../src/db/repositories/sessions.js';
+import { listPublishedKeys } from '../../src/db/repositories/signing-keys.js';
+import type { Db } from '../../src/db/repositories/sql.js';
+import { findUserById, type IdentifierType } from '../../src/db/repositories/users.js';
 import { createTestDatabaseConfig, type TestDatabase } from '../support/database.js';
+import { repositoryStatements } from './repository-statements.js';
 
 const TABLES = [
   'agent_assertions',
@@ -49,16 +54,26 @@ describe('openDatabase', { timeout: 120_000 }, () => {
     await test?.cleanup();
   });
 
-  const users = () => db.dataSource.getRepository(User);
-  const identifiers = () => db.dataSource.getRepository(UserIdentifier);
+  // Rows are written with plain SQL, so what is asserted is the schema's own behaviour (defaults,
+  // constraints, cascades), and read back through the repositories.
+  async function insertIdentifier(db: Db, userId: string, id: { type: IdentifierType; value: string; isPrimary?: boolean }) {
+    await db.query('INSERT INTO user_identifiers (user_id, type, value, is_primary) VALUES ($1, $2, $3, $4)', [
+      userId,
+      id.type,
+      id.value,
+      id.isPrimary ?? false,
+    ]);
+  }
 
-  async function createUser(...ids: Array<Pick<UserIdentifier, 'type' | 'value'> & { isPrimary?: boolean }>) {
+  async function createUser(...ids: Array<{ type: IdentifierType; value: string; isPrimary?: boolean }>) {
     return db.dataSource.transaction(async (em) => {
-      const user = await em.save(em.create(User, {}));
-      for (const id of ids) await em.save(em.create(UserIdentifier, { ...id, userId: user.id }));
-      return user;
+      const [{ id }] = await em.query('INSERT INTO users DEFAULT VALUES RETURNING id');
+      for (const identifier of ids) await insertIdentifier(em, id, identifier);
+      return (await findUserById(em, id))!;
     });
   }
+
+  const count = async (sql: string, params: unknown[]) => ((await db.dataSource.query(sql, params)) as { n: number }[])[0]!.n;
 
   it('describes itself without a password', () => {
     if (test.kind === 'embedded') {
@@ -98,31 +113,26 @@ describe('openDatabase', { timeout: 120_000 }, () => {
     }
   });
 
-  it('maps every entity column to an existing column of the same type', async () => {
-    const rows: { table_name: string; column_name: string; udt_name: string }[] = await db.dataSource.query(
-      `SELECT table_name, column_name, udt_name FROM information_schema.columns WHERE table_schema = current_schema()`,
-    );
-    const actual = new Map(rows.map((r) => [`${r.table_name}.${r.column_name}`, r.udt_name]));
-    const udt: Record<string, string> = {
-      uuid: 'uuid',
-      text: 'text',
-      integer: 'int4',
-      boolean: 'bool',
-      timestamptz: 'timestamptz',
-      jsonb: 'jsonb',
-    };
-    assert.equal(db.dataSource.entityMetadatas.length, entities.length);
-    for (const meta of db.dataSource.entityMetadatas) {
-      const dbColumns = rows
-        .filter((r) => r.table_name === meta.tableName)
-        .map((r) => r.column_name)
-        .sort();
-      assert.deepEqual(meta.columns.map((c) => c.databaseName).sort(), dbColumns, meta.tableName);
-      for (const column of meta.columns) {
-        const expected = (column.isArray ? '_' : '') + udt[String(column.type)];
-        assert.equal(actual.get(`${meta.tableName}.${column.databaseName}`), expected, `${meta.tableName}.${column.databaseName}`);
+  it('knows every column and table the repositories name: each statement they send is prepared', async () => {
+    const { statements, dynamic } = await repositoryStatements();
+    assert.ok(statements.length >= 120, `only ${statements.length} statements read from src/db/repositories`);
+    // Those put together at run time are left to the integration tests that call them.
+    assert.ok(dynamic.length <= 20, `statements that cannot be read from the source:\n${dynamic.join('\n')}`);
+    const runner = db.dataSource.createQueryRunner();
+    const refused: string[] = [];
+    try {
+      for (const [i, { file, sql }] of statements.entries()) {
+        try {
+          await runner.query(`PREPARE repository_statement_${i} AS ${sql}`);
+        } catch (error) {
+          refused.push(`${file}: ${(error as Error).message}\n  ${sql.replace(/\s+/g, ' ').slice(0, 160)}`);
+        }
       }
+      await runner.query('DEALLOCATE ALL');
+    } finally {
+      await runner.release();
     }
+    assert.deepEqual(refused, [], `statements the schema refuses:\n${refused.join('\n')}`);
   });
 
   it('fills defaults and gives users increasing numbers', async () => {
@@ -137,7 +147,7 @@ describe('openDatabase', { timeout: 120_000 }, () => {
     assert.deepEqual(a.scopes, []);
     assert.equal(a.passwordHash, null);
     assert.ok(a.createdAt instanceof Date);
-    const reread = await users().findOneByOrFail({ number: b.number });
+    const [reread] = await db.dataSource.query('SELECT id FROM users WHERE number = $1', [b.number]);
     assert.equal(reread.id, b.id);
   });
 
@@ -149,8 +159,7 @@ describe('openDatabase', { timeout: 120_000 }, () => {
       return true;
     });
     // The failed registration rolled back: no user without identifiers was left behind.
-    const count = await identifiers().countBy({ value: 'dup@example.com' });
-    assert.equal(count, 1);
+    assert.equal(await count('SELECT count(*)::int AS n FROM user_identifiers WHERE value = $1', ['dup@example.com']), 1);
     // The same text as another type is a different identifier.
     await createUser({ type: 'username', value: 'dup@example.com' });
   });
@@ -158,16 +167,16 @@ describe('openDatabase', { timeout: 120_000 }, () => {
   it('allows one primary identifier per user and only known types', async () => {
     const user = await createUser({ type: 'email', value: 'primary@example.com', isPrimary: true });
     await assert.rejects(
-      identifiers().save(identifiers().create({ userId: user.id, type: 'phone', value: '+15550100', isPrimary: true })),
+      insertIdentifier(db.dataSource, user.id, { type: 'phone', value: '+15550100', isPrimary: true }),
       (error: any) => error.code === '23505' && error.constraint === 'user_identifiers_one_primary_idx',
     );
-    await identifiers().save(identifiers().create({ userId: user.id, type: 'phone', value: '+15550100' }));
+    await insertIdentifier(db.dataSource, user.id, { type: 'phone', value: '+15550100' });
     await assert.rejects(
-      identifiers().save(identifiers().create({ userId: user.id, type: 'fax' as never, value: '1' })),
+      insertIdentifier(db.dataSource, user.id, { type: 'fax' as never, value: '1' }),
       (error: any) => error.code === '23514',
     );
-    const loaded = await users().findOneOrFail({ where: { id: user.id }, relations: { identifiers: true } });
-    assert.deepEqual(loaded.identifiers!.map((i) => [i.type, i.value, i.isPrimary]).sort(), [
+    const loaded = await findUserById(db.dataSource, user.id);
+    assert.deepEqual(loaded!.identifiers.map((i) => [i.type, i.value, i.isPrimary]).sort(), [
       ['email', 'primary@example.com', true],
       ['phone', '+15550100', false],
     ]);
@@ -176,51 +185,43 @@ describe('openDatabase', { timeout: 120_000 }, () => {
   it('round-trips arrays, jsonb and times, and cascades user deletion', async () => {
     const user = await createUser({ type: 'username', value: 'cascade' });
     const expiresAt = new Date(Date.now() + 3_600_000);
-    const session = await db.dataSource.getRepository(Session).save(
-      db.dataSource.getRepository(Session).create({
-        userId: user.id,
-        refreshHash: 'a'.repeat(64),
-        audience: 'sso',
-        amr: ['password', 'otp'],
-        expiresAt,
-      }),
+    const [session] = await db.dataSource.query(
+      `INSERT INTO sessions (user_id, refresh_hash, audience, amr, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id, generation`,
+      [user.id, 'a'.repeat(64), 'sso', ['password', 'otp'], expiresAt],
     );
     assert.equal(session.generation, 0);
-    const reread = await db.dataSource.getRepository(Session).findOneByOrFail({ id: session.id });
+    const reread = (await findSession(db.dataSource, session.id))!;
     assert.deepEqual(reread.amr, ['password', 'otp']);
     assert.equal(reread.expiresAt.getTime(), expiresAt.getTime());
     assert.equal(reread.revokedAt, null);
 
-    const key = await db.dataSource.getRepository(SigningKey).save({
-      kid: 'k1',
-      alg: 'ES256',
-      publicJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' },
-      privateKeyEncrypted: 'ciphertext',
-      activatesAt: new Date(),
-    });
-    assert.deepEqual((await db.dataSource.getRepository(SigningKey).findOneByOrFail({ kid: key.kid })).publicJwk, {
+    await db.dataSource.query(
+      'INSERT INTO signing_keys (kid, alg, public_jwk, private_key_encrypted, activates_at) VALUES ($1, $2, $3, $4, $5)',
+      ['k1', 'ES256', { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }, 'ciphertext', new Date()],
+    );
+    assert.deepEqual((await listPublishedKeys(db.dataSource)).find((k) => k.kid === 'k1')!.publicJwk, {
       kty: 'EC',
       crv: 'P-256',
       x: 'x',
       y: 'y',
     });
-    const event = await db.dataSource
-      .getRepository(AuditEvent)
-      .save(db.dataSource.getRepository(AuditEvent).create({ type: 'login', outcome: 'success', actorId: user.id }));
+    const [event] = await db.dataSource.query(
+      `INSERT INTO audit_events (type, outcome, actor_id) VALUES ($1, $2, $3) RETURNING detail, occurred_at AS "occurredAt"`,
+      ['login', 'success', user.id],
+    );
     assert.deepEqual(event.detail, {});
     assert.ok(event.occurredAt instanceof Date);
 
-    await users().delete({ id: user.id });
-    assert.equal(await identifiers().countBy({ userId: user.id }), 0);
-    assert.equal(await db.dataSource.getRepository(Session).countBy({ userId: user.id }), 0);
+    await db.dataSource.query('DELETE FROM users WHERE id = $1', [user.id]);
+    assert.equal(await count('SELECT count(*)::int AS n FROM user_identifiers WHERE user_id = $1', [user.id]), 0);
+    assert.equal(await count('SELECT count(*)::int AS n FROM sessions WHERE user_id = $1', [user.id]), 0);
   });
 
   it('updates updated_at on save', async () => {
     const user = await createUser();
     await new Promise((r) => setTimeout(r, 5));
-    user.isAdmin = true;
-    await users().save(user);
-    const reread = await users().findOneByOrFail({ id: user.id });
+    await updateUserFields(db.dataSource, user.id, { isAdmin: true });
+    const reread = (await findUserById(db.dataSource, user.id))!;
     assert.equal(reread.isAdmin, true);
     assert.ok(reread.updatedAt.getTime() > reread.createdAt.getTime());
   });
