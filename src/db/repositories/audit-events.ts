@@ -12,13 +12,34 @@ export interface AuditRecord {
   detail: Record<string, unknown>;
 }
 
-export type NewAuditEvent = Omit<AuditRecord, 'id' | 'occurredAt'>;
+/**
+ * An event to store. `occurredAt` is when it happened (see domain/audit.ts), not when it is
+ * written: ISO 8601 with microseconds, which a Date cannot carry.
+ */
+export type NewAuditEvent = Omit<AuditRecord, 'id' | 'occurredAt'> & { occurredAt: string };
 
-export async function insertAuditEvent(db: Db, e: NewAuditEvent): Promise<void> {
+/**
+ * Stores a batch of events in one statement (one round trip, one commit), in the given order.
+ * One fixed text whatever the batch size (the columns travel as arrays and unnest pairs them up
+ * again), so PostgreSQL parses it once per connection as a named statement.
+ */
+export async function insertAuditEvents(db: Db, events: readonly NewAuditEvent[]): Promise<void> {
+  const column = <T>(of: (e: NewAuditEvent) => T) => events.map(of);
   await run(
     db,
-    `INSERT INTO audit_events (type, outcome, actor_id, identifier, ip, user_agent, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [e.type, e.outcome, e.actorId, e.identifier, e.ip || null, e.userAgent || null, JSON.stringify(e.detail)],
+    `INSERT INTO audit_events (occurred_at, type, outcome, actor_id, identifier, ip, user_agent, detail)
+     SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[])`,
+    [
+      column((e) => e.occurredAt),
+      column((e) => e.type),
+      column((e) => e.outcome),
+      column((e) => e.actorId),
+      column((e) => e.identifier),
+      column((e) => e.ip || null),
+      column((e) => e.userAgent || null),
+      column((e) => JSON.stringify(e.detail)),
+    ],
+    'audit_events_insert',
   );
 }
 
