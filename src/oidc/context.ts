@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { AuditLog } from '../domain/audit.js';
 import type { AuthFlows, Client } from '../domain/auth/auth-flows.js';
 import type { Tokens } from '../domain/tokens.js';
-import type { Deps } from '../server/deps.js';
+import type { SecondFactorServices } from '../domain/factors/factor-services.js';
 import type { Csrf } from './csrf.js';
 import type { HeldSignIns } from './held-sign-in.js';
 import type { Req } from './http.js';
@@ -20,7 +20,7 @@ export interface FrontChannel {
   sessions: SsoSessions;
   csrf: Csrf;
   /** Second factors: a held sign-in's second step, passkey sign-ins, the account page's own factors. */
-  mfa: Deps['mfa'];
+  mfa: SecondFactorServices;
   /** The browser's held sign-in (between its password and its second step). */
   held: HeldSignIns;
   /** The caller's address and agent, read as the RPCs read them (SSO_TRUST_PROXY). */

@@ -1,5 +1,10 @@
 import { callInfoKey, createCallContext } from '../interceptors/call-context.js';
-import type { Deps } from '../server/deps.js';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config.js';
+import type { AuditLog } from '../domain/audit.js';
+import type { AuthFlows } from '../domain/auth/auth-flows.js';
+import type { SecondFactorServices } from '../domain/factors/factor-services.js';
+import type { Tokens } from '../domain/tokens.js';
 import { account, confirmTotp, registerPasskey, startTotp } from './account.js';
 import { passkeyScriptFile } from './assets.js';
 import { authorize } from './authorize.js';
@@ -15,6 +20,16 @@ import { secondStep } from './second-step.js';
 import { createSsoSessions } from './sso-session.js';
 
 type Handler = (d: FrontChannel, req: Req, res: Res) => Promise<void> | void;
+
+/** What the front channel is built from (server/deps.ts builds it once). */
+export interface OidcRoutesDeps {
+  config: Pick<Config, 'issuer' | 'audience' | 'refreshTtl' | 'allowRegistration' | 'trustProxy'>;
+  ds: DataSource;
+  flows: AuthFlows;
+  tokens: Tokens;
+  audit: AuditLog;
+  mfa: SecondFactorServices;
+}
 
 /** The front channel: the pages and redirects a browser goes through, by path and method. */
 const routes: Record<string, Partial<Record<string, Handler>>> = {
@@ -37,7 +52,7 @@ const routes: Record<string, Partial<Record<string, Handler>>> = {
  * page, and RP-initiated logout. The token-side endpoints are RPCs. Answers true when the request
  * was one of these paths.
  */
-export function createOidcRoutes(deps: Deps) {
+export function createOidcRoutes(deps: OidcRoutesDeps) {
   const { config } = deps;
   const secure = config.issuer.startsWith('https:');
   const callContext = createCallContext(config.trustProxy);

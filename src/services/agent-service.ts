@@ -1,17 +1,13 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
-import { AgentKeySchema, AgentSchema, AgentService, type Agent, type AgentKey } from '../../gen/sso/agent/v1/agent_service_pb.js';
+import { AgentKeySchema, AgentSchema, type AgentService, type Agent, type AgentKey } from '../../gen/sso/agent/v1/agent_service_pb.js';
 import type { AgentKeyRecord } from '../db/repositories/agent-keys.js';
 import type { AgentRecord } from '../db/repositories/agents.js';
-import { AgentKeys } from '../domain/agents/agent-keys.js';
-import { AgentLogin } from '../domain/agents/agent-login.js';
-import { Agents } from '../domain/agents/agents.js';
+import type { AgentKeys } from '../domain/agents/agent-keys.js';
+import type { AgentLogin } from '../domain/agents/agent-login.js';
+import type { Agents } from '../domain/agents/agents.js';
 import { page } from '../domain/paging.js';
 import { callInfoOf } from '../interceptors/call-context.js';
-import type { DataSource } from 'typeorm';
-import type { Tokens } from '../domain/tokens.js';
-import type { Audiences } from '../domain/audiences.js';
-import type { AuditLog } from '../domain/audit.js';
 import { actorOf } from './actor-of.js';
 import { ts } from './mappers.js';
 import { fieldsToChange } from './update-mask.js';
@@ -42,26 +38,16 @@ function toAgentKey(k: AgentKeyRecord): AgentKey {
   });
 }
 
-/** What the agents' handlers are built from. */
+/** The domain objects the agents' handlers call (built once, in server/deps.ts). */
 export interface AgentServiceDeps {
-  ds: DataSource;
-  tokens: Tokens;
-  audiences: Audiences;
-  audit: AuditLog;
-  config: { issuer: string };
+  agents: Agents;
+  agentKeys: AgentKeys;
+  agentLogin: AgentLogin;
 }
 
 /** Thin handlers: proto in, domain call, proto out. */
 export function createAgentService(deps: AgentServiceDeps): ServiceImpl<typeof AgentService> {
-  const agents = new Agents(deps.ds);
-  const keys = new AgentKeys(deps.ds);
-  const login = new AgentLogin({
-    ds: deps.ds,
-    tokens: deps.tokens,
-    audiences: deps.audiences,
-    audit: deps.audit,
-    issuer: deps.config.issuer,
-  });
+  const { agents, agentKeys: keys, agentLogin: login } = deps;
   return {
     async createAgent(req, ctx) {
       const agent = await agents.create(actorOf(ctx), {

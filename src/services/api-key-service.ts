@@ -1,10 +1,9 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
-import { ApiKeySchema, ApiKeyService, type ApiKey } from '../../gen/sso/apikey/v1/api_key_service_pb.js';
+import { ApiKeySchema, type ApiKeyService, type ApiKey } from '../../gen/sso/apikey/v1/api_key_service_pb.js';
 import type { ApiKeyRecord } from '../db/repositories/api-keys.js';
-import { ApiKeys } from '../domain/apikeys/api-keys.js';
+import type { ApiKeys } from '../domain/apikeys/api-keys.js';
 import { page } from '../domain/paging.js';
-import type { DataSource } from 'typeorm';
 import { actorOf } from './actor-of.js';
 import { ts } from './mappers.js';
 
@@ -25,15 +24,15 @@ function toApiKey(k: ApiKeyRecord): ApiKey {
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
-/** What the API keys' handlers are built from. */
+/** What the API keys' handlers call (built once, in server/deps.ts) and the issuer and audience they name. */
 export interface ApiKeyServiceDeps {
-  ds: DataSource;
+  apiKeys: ApiKeys;
   config: { issuer: string; audience: string };
 }
 
 /** Thin handlers: proto in, domain call, proto out. */
 export function createApiKeyService(deps: ApiKeyServiceDeps): ServiceImpl<typeof ApiKeyService> {
-  const apiKeys = new ApiKeys(deps.ds);
+  const { apiKeys } = deps;
   return {
     async createApiKey(req, ctx) {
       const { plaintext, key } = await apiKeys.create(actorOf(ctx), {

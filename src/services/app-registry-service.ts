@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import {
-  AppRegistryService,
+  type AppRegistryService,
   AppSchema,
   LegacyAppSchema,
   type App,
@@ -9,14 +9,10 @@ import {
   type UpdateAppRequest,
 } from '../../gen/sso/appregistry/v1/app_registry_service_pb.js';
 import type { AppRecord } from '../db/repositories/apps.js';
-import { AppRegistry, type AppUpdate } from '../domain/apps/app-registry.js';
-import { AppVerifier } from '../domain/apps/verify.js';
+import type { AppRegistry, AppUpdate } from '../domain/apps/app-registry.js';
+import type { AppVerifier } from '../domain/apps/verify.js';
 import { page, uuid } from '../domain/paging.js';
 import { callInfoOf } from '../interceptors/call-context.js';
-import type { DataSource } from 'typeorm';
-import type { Audiences } from '../domain/audiences.js';
-import type { AuthFlows } from '../domain/auth/auth-flows.js';
-import type { AuditLog } from '../domain/audit.js';
 import { toLegacyUser, toUser, ts } from './mappers.js';
 import { fieldsToChange } from './update-mask.js';
 
@@ -87,18 +83,15 @@ function changesOf(req: UpdateAppRequest): AppUpdate {
   };
 }
 
-/** What the app registry's handlers are built from. */
+/** The domain objects the app registry's handlers call (built once, in server/deps.ts). */
 export interface AppRegistryServiceDeps {
-  ds: DataSource;
-  audiences: Audiences;
-  flows: AuthFlows;
-  audit: AuditLog;
+  appRegistry: AppRegistry;
+  appVerifier: AppVerifier;
 }
 
 /** Thin handlers: proto in, domain call, proto out. */
 export function createAppRegistryService(deps: AppRegistryServiceDeps): ServiceImpl<typeof AppRegistryService> {
-  const registry = new AppRegistry({ ds: deps.ds, serverAudience: deps.audiences.defaultAudience });
-  const verifier = new AppVerifier({ ds: deps.ds, flows: deps.flows, audit: deps.audit });
+  const { appRegistry: registry, appVerifier: verifier } = deps;
   return {
     async createApp(req) {
       const { app, apiKey, clientSecret } = await registry.create({

@@ -1,16 +1,14 @@
 import type { ServiceImpl } from '@connectrpc/connect';
-import { AuthService } from '../../gen/sso/auth/v1/auth_service_pb.js';
+import type { AuthService } from '../../gen/sso/auth/v1/auth_service_pb.js';
 import type { DataSource } from 'typeorm';
-import type { Audiences } from '../domain/audiences.js';
 import type { AuditLog } from '../domain/audit.js';
 import type { SecondFactorServices } from '../domain/factors/factor-services.js';
-import type { Tokens } from '../domain/tokens.js';
 import { isHold, type AuthFlows, type IssuedTokens, type LoginOutcome } from '../domain/auth/auth-flows.js';
 import type { CredentialChecker } from '../domain/auth/authenticator.js';
 import type { KeyInfo, KeyStore } from '../domain/keys/key-store.js';
 import { clientCredentialsOf } from '../domain/oauth/client-credentials.js';
-import { TokenEndpoint } from '../domain/oauth/token-endpoint.js';
-import { TokenAdmin } from '../domain/oidc/token-admin.js';
+import type { TokenEndpoint } from '../domain/oauth/token-endpoint.js';
+import type { TokenAdmin } from '../domain/oidc/token-admin.js';
 import { userInfo } from '../domain/oidc/userinfo.js';
 import { page, uuid } from '../domain/paging.js';
 import { callInfoOf, principalOf } from '../interceptors/call-context.js';
@@ -19,11 +17,11 @@ import { AppError } from '../errors/index.js';
 import { toUser, ts, webauthnJson, webauthnStruct } from './mappers.js';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 
-/** What the Auth handlers are built from (the OAuth token endpoint's pool, tokens and audiences among them). */
+/** The domain objects the Auth handlers call (built once, in server/deps.ts), and the pool UserInfo reads. */
 export interface AuthServiceDeps {
   ds: DataSource;
-  tokens: Tokens;
-  audiences: Audiences;
+  tokenEndpoint: TokenEndpoint;
+  tokenAdmin: TokenAdmin;
   mfa: SecondFactorServices;
   flows: AuthFlows;
   credentials: CredentialChecker;
@@ -67,8 +65,7 @@ function signingKey(k: KeyInfo) {
 
 /** Thin handlers: proto in, domain call, proto out. */
 export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthService> {
-  const oauth = new TokenEndpoint({ ds: d.ds, tokens: d.tokens, flows: d.flows, audiences: d.audiences, audit: d.audit });
-  const tokenAdmin = new TokenAdmin({ ds: d.ds, tokens: d.tokens });
+  const { tokenEndpoint: oauth, tokenAdmin } = d;
   return {
     async login(req, ctx) {
       const outcome = await d.flows.login(

@@ -1,15 +1,11 @@
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
-import { DirectoryService } from '../../gen/sso/directory/v1/directory_service_pb.js';
-import { LegacyUsers } from '../domain/directory/legacy-users.js';
-import { Roles } from '../domain/directory/roles.js';
-import { DirectoryUsers } from '../domain/directory/users.js';
-import { Workspaces } from '../domain/directory/workspaces.js';
+import type { DirectoryService } from '../../gen/sso/directory/v1/directory_service_pb.js';
+import type { LegacyUsers } from '../domain/directory/legacy-users.js';
+import type { Roles } from '../domain/directory/roles.js';
+import type { DirectoryUsers } from '../domain/directory/users.js';
+import type { Workspaces } from '../domain/directory/workspaces.js';
 import { page } from '../domain/paging.js';
 import { callInfoOf } from '../interceptors/call-context.js';
-import type { DataSource } from 'typeorm';
-import type { PasswordHasher } from '../auth/index.js';
-import type { AuditLog } from '../domain/audit.js';
-import type { LoginGuard } from '../domain/auth/login-guard.js';
 import { actorOf } from './actor-of.js';
 import { fieldsToChange } from './update-mask.js';
 import { toLegacyUser, toRole, toUser, toWorkspace, toWorkspaceMember } from './mappers.js';
@@ -19,20 +15,17 @@ function clientOf(ctx: HandlerContext) {
   return { ip, userAgent };
 }
 
-/** What the Directory's handlers are built from. */
+/** The domain objects the Directory's handlers call (built once, in server/deps.ts). */
 export interface DirectoryServiceDeps {
-  ds: DataSource;
-  passwords: PasswordHasher;
-  audit: AuditLog;
-  guard: LoginGuard;
+  directoryUsers: DirectoryUsers;
+  legacyUsers: LegacyUsers;
+  workspaces: Workspaces;
+  roles: Roles;
 }
 
 /** Thin handlers: proto in, domain call, proto out. */
 export function createDirectoryService(deps: DirectoryServiceDeps): ServiceImpl<typeof DirectoryService> {
-  const users = new DirectoryUsers(deps.ds, deps.passwords, deps.audit, deps.guard);
-  const legacy = new LegacyUsers(deps.ds, deps.passwords, deps.audit, deps.guard);
-  const workspaces = new Workspaces(deps.ds);
-  const roles = new Roles(deps.ds);
+  const { directoryUsers: users, legacyUsers: legacy, workspaces, roles } = deps;
 
   return {
     async listUsers(req) {

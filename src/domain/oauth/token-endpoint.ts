@@ -9,7 +9,7 @@ import { isUuid } from '../paging.js';
 import type { Tokens } from '../tokens.js';
 import { findSession, type SessionRecord } from '../../db/repositories/sessions.js';
 import { authenticateClient } from '../oidc/clients.js';
-import { CodeExchange } from '../oidc/code-exchange.js';
+import type { CodeExchange } from '../oidc/code-exchange.js';
 import { clientCredentialsOf, type ClientCredentials } from './client-credentials.js';
 import { recordClientCredentialsAttempt } from './token-attempts.js';
 
@@ -43,6 +43,8 @@ export interface TokenEndpointDeps {
   flows: AuthFlows;
   audiences: Audiences;
   audit: AuditLog;
+  /** The authorization code grant. */
+  codes: CodeExchange;
 }
 
 /**
@@ -58,7 +60,7 @@ export class TokenEndpoint {
   private readonly codes: CodeExchange;
 
   constructor(private readonly d: TokenEndpointDeps) {
-    this.codes = new CodeExchange(d);
+    this.codes = d.codes;
   }
 
   issue(req: TokenRequest, client: Client): Promise<TokenAnswer> {
