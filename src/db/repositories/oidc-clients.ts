@@ -16,7 +16,10 @@ export interface ClientRecord {
   firstParty: boolean;
 }
 
-/** The client with this id (the app's id), active or not. */
+/**
+ * The client with this id (the app's id), active or not. Named: every client authentication
+ * (token exchange, introspection, revocation) reads it, prepared once per PostgreSQL connection.
+ */
 export function findClientRecord(db: Db, id: string): Promise<ClientRecord | undefined> {
   return one<ClientRecord>(
     db,
@@ -25,6 +28,7 @@ export function findClientRecord(db: Db, id: string): Promise<ClientRecord | und
             allowed_scopes AS "allowedScopes", is_active AS "isActive", first_party AS "firstParty"
        FROM apps WHERE id = $1`,
     [id],
+    'client_record',
   );
 }
 
