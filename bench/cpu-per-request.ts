@@ -39,7 +39,7 @@ async function cpuPerRequest(child: ChildProcess, load: Parameters<typeof measur
   return { rps: r.rps, p50: r.p50, usPerRequest: (cpu / requests) * 1e6 };
 }
 
-async function scratchSchema(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+async function scratchSchema(url: string): Promise<{ url: string; query<T>(sql: string): Promise<T[]>; drop(): Promise<void> }> {
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
@@ -48,6 +48,7 @@ async function scratchSchema(url: string): Promise<{ url: string; drop(): Promis
   scoped.searchParams.set('options', `-c search_path=${schema}`);
   return {
     url: scoped.toString(),
+    query: async (sql) => (await admin.query(`SET search_path TO ${schema}; ${sql}`).then((r) => (Array.isArray(r) ? r.at(-1)! : r))).rows,
     drop: async () => {
       await admin.query(`DROP SCHEMA ${schema} CASCADE`);
       await admin.end();
@@ -127,6 +128,15 @@ async function main(): Promise<void> {
     for (const [name, r] of rows) {
       console.log(
         `  ${name.padEnd(52)} ${r.usPerRequest.toFixed(0).padStart(6)} µs CPU/request  ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50} ms`,
+      );
+    }
+    if (db) {
+      // Rows one statement wrote share its transaction id: the audit log's group commit, counted.
+      const [audit] = await db.query<{ events: number; statements: number }>(
+        `SELECT count(*)::int AS events, count(DISTINCT xmin::text)::int AS statements FROM audit_events WHERE type = 'client_credentials'`,
+      );
+      console.log(
+        `  client_credentials audit events ${audit!.events} in ${audit!.statements} INSERTs (${(audit!.events / audit!.statements).toFixed(1)} a statement)`,
       );
     }
   } finally {
