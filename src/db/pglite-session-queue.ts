@@ -1,5 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PGliteNotificationRelay } from './pglite-notification-relay.js';
 
 /**
  * PGlite is one PostgreSQL backend, so every socket connection shares one session. The queue that
@@ -13,13 +14,15 @@ import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
  *
  * This queue gives the session to one connection from its first message until the backend is idle
  * again: the connection has sent Sync or a simple Query and no transaction block is open. It also
- * keeps working after a failed message (the shipped one stops processing for good).
+ * keeps working after a failed message (the shipped one stops processing for good), and relays
+ * notifications to the connections that LISTEN (see PGliteNotificationRelay).
  */
 export class PGliteSessionQueue {
   private readonly queue: QueuedMessage[] = [];
   private processing = false;
   /** The handler that holds the session, or null when any handler may go next. */
   private owner: number | null = null;
+  private readonly notifications = new PGliteNotificationRelay();
 
   constructor(private readonly db: PGlite) {}
 
@@ -35,6 +38,7 @@ export class PGliteSessionQueue {
   }
 
   clearQueueForHandler(handlerId: number): void {
+    this.notifications.forget(handlerId);
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const item = this.queue[i]!;
       if (item.handlerId === handlerId) {
@@ -70,12 +74,14 @@ export class PGliteSessionQueue {
         if (index < 0 || index >= this.queue.length) return;
         const item = this.queue.splice(index, 1)[0]!;
         let bytes = 0;
+        this.notifications.sent(item.handlerId, item.message, item.onData);
+        const answer = this.notifications.answering(item.handlerId, item.onData);
         try {
           await this.db.runExclusive(() =>
             this.db.execProtocolRawStream(item.message, {
               onRawData: (data) => {
                 bytes += data.length;
-                item.onData(data);
+                answer(data);
               },
             }),
           );

@@ -6,6 +6,7 @@ import { KeyLineage1763900000006 } from './0006-key-lineage.js';
 import { Oidc1763900000007 } from './0007-oidc.js';
 import { SecondFactors1763900000008 } from './0008-second-factors.js';
 import { FirstPartyClients1763900000009 } from './0009-first-party-clients.js';
+import { StandingNotifications1763900000010 } from './0010-standing-notifications.js';
 
 /** Every migration, oldest first. Append new ones; never edit or reorder shipped ones. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   Oidc1763900000007,
   SecondFactors1763900000008,
   FirstPartyClients1763900000009,
+  StandingNotifications1763900000010,
 ];

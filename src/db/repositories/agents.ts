@@ -99,24 +99,30 @@ export async function agentStanding(
   db: Db,
   id: string,
   credential?: AgentCredential,
-): Promise<{ isActive: boolean; scopes: string[]; credentialLive: boolean } | undefined> {
+): Promise<{ isActive: boolean; scopes: string[]; credentialLive: boolean; credentialExpiresAt: Date | null } | undefined> {
   if (credential === undefined) {
-    return one(db, 'SELECT is_active AS "isActive", scopes, true AS "credentialLive" FROM agents WHERE id = $1', [id], 'agent_standing');
+    return one(
+      db,
+      'SELECT is_active AS "isActive", scopes, true AS "credentialLive", NULL::timestamptz AS "credentialExpiresAt" FROM agents WHERE id = $1',
+      [id],
+      'agent_standing',
+    );
   }
   if ('apiKeyId' in credential) {
     return one(
       db,
-      `SELECT a.is_active AS "isActive", a.scopes,
-              EXISTS (SELECT 1 FROM api_keys k WHERE k.id = $2::uuid AND k.agent_id = a.id AND k.revoked_at IS NULL
-                                                 AND (k.expires_at IS NULL OR k.expires_at > now())) AS "credentialLive"
-         FROM agents a WHERE a.id = $1`,
+      `SELECT a.is_active AS "isActive", a.scopes, k.id IS NOT NULL AS "credentialLive", k.expires_at AS "credentialExpiresAt"
+         FROM agents a
+         LEFT JOIN api_keys k ON k.id = $2::uuid AND k.agent_id = a.id AND k.revoked_at IS NULL
+                             AND (k.expires_at IS NULL OR k.expires_at > now())
+        WHERE a.id = $1`,
       [id, credential.apiKeyId],
       'agent_standing_by_api_key',
     );
   }
   return one(
     db,
-    `SELECT a.is_active AS "isActive", a.scopes,
+    `SELECT a.is_active AS "isActive", a.scopes, NULL::timestamptz AS "credentialExpiresAt",
             EXISTS (SELECT 1 FROM agent_keys k WHERE k.kid = $2 AND k.agent_id = a.id) AS "credentialLive"
        FROM agents a WHERE a.id = $1`,
     [id, credential.agentKeyKid],

@@ -167,10 +167,11 @@ export async function sessionStanding(
   db: Db,
   sessionId: string,
   userId: string,
-): Promise<{ live: boolean; isActive: boolean; isAdmin: boolean } | undefined> {
+): Promise<{ live: boolean; expiresAt: Date; isActive: boolean; isAdmin: boolean } | undefined> {
   return one(
     db,
-    `SELECT (s.revoked_at IS NULL AND s.expires_at > now()) AS live, u.is_active AS "isActive", u.is_admin AS "isAdmin"
+    `SELECT (s.revoked_at IS NULL AND s.expires_at > now()) AS live, s.expires_at AS "expiresAt",
+            u.is_active AS "isActive", u.is_admin AS "isAdmin"
        FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2`,
     [sessionId, userId],
     'session_standing',

@@ -2,6 +2,7 @@ import { parseApiKey, safeEqualHex, sha256Hex } from '../../auth/index.js';
 import { findKeyStanding, touchApiKey } from '../../db/repositories/api-keys.js';
 import type { Db } from '../../db/repositories/sql.js';
 import { AppError } from '../../errors/index.js';
+import { cachedStanding } from '../auth/standing-cache.js';
 import { intersectScopes, isUnrestricted } from '../scopes.js';
 
 /** The owner kinds, also the `kind` part of the keys' plaintext (`sso_agent_...`, `sso_user_...`). */
@@ -50,15 +51,30 @@ function invalid(): AppError {
 /**
  * Checks a presented key: its format, then one indexed read by the lookup id it carries, then a
  * constant-time comparison of SHA-256 digests (keys carry 256 random bits: nothing to slow down
- * with bcrypt), then that it is live and its owner active. Every refusal looks the same. Nothing
- * is cached: revocation, expiry and deactivation hold from the next call on, on every instance.
+ * with bcrypt), then that it is live and its owner active. Every refusal looks the same. A key
+ * that passes is kept by the revocation cache under its digest (never the key): revocation,
+ * expiry, deactivation and lost grants still hold from the next call on, on every instance
+ * (domain/auth/standing-cache.ts says why).
  */
 export async function resolveApiKey(db: Db, plaintext: string): Promise<ResolvedApiKey> {
   const parsed = parseApiKey(plaintext);
   if (!parsed || !isKeyOwnerKind(parsed.kind)) throw invalid();
   const kind = parsed.kind;
-  const row = await findKeyStanding(db, parsed.id, kind);
-  if (!row || !safeEqualHex(sha256Hex(plaintext), row.keyHash)) throw invalid();
+  const digest = sha256Hex(plaintext);
+  const row = await cachedStanding(
+    db,
+    `key ${digest}`,
+    () => findKeyStanding(db, parsed.id, kind),
+    (r) =>
+      r?.live && r.ownerActive && safeEqualHex(digest, r.keyHash)
+        ? {
+            // A user's key also holds the grants of the user's global roles.
+            tags: [`k:${r.id}`, ...(r.agentId ? [`a:${r.agentId}`] : [`u:${r.userId}`, 'roles'])],
+            expiresAt: r.expiresAt?.getTime() ?? null,
+          }
+        : undefined,
+  );
+  if (!row || !safeEqualHex(digest, row.keyHash)) throw invalid();
   if (!row.live || !row.ownerActive) throw invalid();
   touch(db, row.id, row.lastUsedAt);
   const isAdmin = row.ownerAdmin && isUnrestricted(row.scopes);

@@ -6,6 +6,7 @@ import { intersectScopes } from '../scopes.js';
 import { isUuid } from '../paging.js';
 import type { Principal } from '../principal.js';
 import type { AccessClaims, Tokens } from '../tokens.js';
+import { cachedStanding } from './standing-cache.js';
 
 /** Turns a presented credential into a principal, or throws an AppError saying why not. */
 export interface Authenticator {
@@ -20,7 +21,8 @@ export interface Authenticator {
  * live and its user active: logout and revocation take effect at once for everything the server
  * checks. Roles and scopes come from the token; the administrator flag from the database. An
  * agent's token has no session: its agent must exist and be active now, and its scopes count
- * only as far as the agent still holds them.
+ * only as far as the agent still holds them. Standings that pass are kept by the database's
+ * revocation cache (standing-cache.ts), which drops them when the database announces a change.
  */
 export class CredentialChecker implements Authenticator {
   constructor(
@@ -37,8 +39,14 @@ export class CredentialChecker implements Authenticator {
   async checkAccessToken(token: string): Promise<{ claims: AccessClaims; isAdmin: boolean; kind: 'user' | 'agent' }> {
     const claims = await this.tokens.verifyAccess(token);
     if (!claims.session_id) return { claims: await this.checkAgentToken(claims), isAdmin: false, kind: 'agent' };
-    const standing = await sessionStanding(this.ds, claims.session_id, claims.sub);
-    if (!standing || !standing.live) throw new AppError('SESSION_REVOKED');
+    const sessionId = claims.session_id;
+    const standing = await cachedStanding(
+      this.ds,
+      `session ${sessionId} ${claims.sub}`,
+      () => sessionStanding(this.ds, sessionId, claims.sub),
+      (s) => (s?.live && s.isActive ? { tags: [`s:${sessionId}`, `u:${claims.sub}`], expiresAt: s.expiresAt.getTime() } : undefined),
+    );
+    if (!standing?.live) throw new AppError('SESSION_REVOKED');
     if (!standing.isActive) throw new AppError('USER_INACTIVE');
     return { claims, isAdmin: standing.isAdmin, kind: 'user' };
   }
@@ -50,7 +58,21 @@ export class CredentialChecker implements Authenticator {
         : typeof claims.agent_key_kid === 'string'
           ? { agentKeyKid: claims.agent_key_kid }
           : undefined;
-    const agent = isUuid(claims.sub) ? await agentStanding(this.ds, claims.sub, credential) : undefined;
+    const agentId = claims.sub;
+    const agent = isUuid(agentId)
+      ? await cachedStanding(
+          this.ds,
+          `agent ${agentId} ${credential ? JSON.stringify(credential) : ''}`,
+          () => agentStanding(this.ds, agentId, credential),
+          (a) =>
+            a?.isActive && a.credentialLive
+              ? {
+                  tags: [`a:${agentId}`, ...(credential && 'apiKeyId' in credential ? [`k:${credential.apiKeyId}`] : [])],
+                  expiresAt: a.credentialExpiresAt?.getTime() ?? null,
+                }
+              : undefined,
+        )
+      : undefined;
     if (!agent) throw new AppError('INVALID_TOKEN');
     if (!agent.isActive) throw new AppError('AGENT_INACTIVE');
     // The key it was issued against was revoked (or the public key removed): so is the token.
