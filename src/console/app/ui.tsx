@@ -107,21 +107,31 @@ export interface Column<T> {
   class?: string;
 }
 
+/** A last column of buttons acting on the row; its header is for screen readers only. */
+export function actionsColumn<T>(cell: (item: T) => ComponentChildren, cls?: string): Column<T> {
+  return { header: <span class="sr-only">Actions</span>, cell, class: cls };
+}
+
 /** The console's one list table: scrollable on narrow screens, column headers for screen readers. */
 export function Table<T>({
   columns,
   items,
   rowKey,
+  rowData,
   caption,
+  class: cls,
 }: {
   columns: Column<T>[];
   items: T[];
   rowKey: (item: T) => string;
+  /** `data-*` attributes of a row, for finding it (tests, scripts). */
+  rowData?: (item: T) => Record<`data-${string}`, string>;
   caption?: string;
+  class?: string;
 }) {
   return (
     <div class="table-wrap">
-      <table>
+      <table class={cls}>
         {caption ? <caption class="sr-only">{caption}</caption> : null}
         <thead>
           <tr>
@@ -134,7 +144,7 @@ export function Table<T>({
         </thead>
         <tbody>
           {items.map((item) => (
-            <tr key={rowKey(item)}>
+            <tr key={rowKey(item)} {...rowData?.(item)}>
               {columns.map((c, i) => (
                 <td class={c.class} key={i}>
                   {c.cell(item)}
@@ -199,6 +209,21 @@ export function TextField({
       )}
     </Field>
   );
+}
+
+/**
+ * A form's text fields as one state: `bind('name')` gives a {@link TextField} its value and
+ * setter, `set` changes one field, `reset()` puts back the initial values.
+ */
+export function useFields<F extends Record<string, string>>(initial: F) {
+  const [values, setValues] = useState(initial);
+  const set = (name: keyof F, value: string) => setValues((s) => ({ ...s, [name]: value }));
+  return {
+    values,
+    set,
+    bind: (name: keyof F) => ({ value: values[name], onInput: (value: string) => set(name, value) }),
+    reset: () => setValues(initial),
+  };
 }
 
 export function CheckField({ label, checked, onChange }: { label: string; checked: boolean; onChange: (v: boolean) => void }) {

@@ -3,56 +3,44 @@ import { AgentService, ApiKeyService } from '../../../client/web.js';
 import type { Agent } from '../../../../gen/sso/agent/v1/agent_service_pb.js';
 import { may } from '../access.js';
 import { useSession } from '../state.js';
+import { NewButton, PagedRows, useCreateForm, usePagedList } from '../list-page.js';
+import { DeleteRecord, RecordPending } from '../record-page.js';
 import {
   ActionButton,
   ActionForm,
   CheckField,
   Chips,
-  ErrorNote,
   ListState,
-  Loading,
   PageHeader,
   Status,
   Table,
-  Pager,
   TextField,
   Time,
   splitList,
+  useFields,
   useLoad,
   useNotice,
 } from '../ui.js';
 import { ApiKeysList } from './apikeys.js';
 
-const limit = 20;
-
 export function AgentsPage() {
   const session = useSession();
   const me = session.me!;
-  const [offset, setOffset] = useState(0);
-  const [creating, setCreating] = useState(false);
   const [notice, notify] = useNotice();
-  const list = useLoad(() => session.sso.agents.listAgents({ offset, limit }), [offset]);
+  const list = usePagedList((page) => session.sso.agents.listAgents(page), []);
+  const create = useCreateForm((a: Agent) => {
+    notify(`Created ${a.name}.`);
+    list.reload();
+  });
   return (
     <section aria-labelledby="page-title">
       <PageHeader title="Agents">
-        {may(me, AgentService.method.createAgent) ? (
-          <button type="button" class="primary" aria-expanded={creating} onClick={() => setCreating(!creating)}>
-            New agent
-          </button>
-        ) : null}
+        {may(me, AgentService.method.createAgent) ? <NewButton label="New agent" form={create} /> : null}
       </PageHeader>
       <p class="muted">Service accounts: machines that sign in with an API key or an Ed25519 key pair.</p>
       {notice}
-      {creating ? (
-        <CreateAgent
-          onCreated={(a) => {
-            setCreating(false);
-            notify(`Created ${a.name}.`);
-            list.reload();
-          }}
-        />
-      ) : null}
-      <ListState loaded={list} items={list.data?.items} empty="No agents yet.">
+      {create.open ? <CreateAgent onCreated={create.created} /> : null}
+      <PagedRows list={list} empty="No agents yet.">
         {(items) => (
           <Table
             items={items}
@@ -65,29 +53,27 @@ export function AgentsPage() {
             ]}
           />
         )}
-      </ListState>
-      {list.data ? <Pager offset={offset} limit={limit} total={list.data.total} onPage={setOffset} /> : null}
+      </PagedRows>
     </section>
   );
 }
 
 function CreateAgent({ onCreated }: { onCreated: (a: Agent) => void }) {
   const session = useSession();
-  const [name, setName] = useState('');
-  const [scopes, setScopes] = useState('');
-  const [description, setDescription] = useState('');
+  const f = useFields({ name: '', scopes: '', description: '' });
   return (
     <ActionForm
       title="New agent"
       submit="Create agent"
       onSubmit={async () => {
+        const { name, scopes, description } = f.values;
         const { agent } = await session.sso.agents.createAgent({ name, scopes: splitList(scopes), description });
         if (agent) onCreated(agent);
       }}
     >
-      <TextField label="Name" value={name} onInput={setName} required />
-      <TextField label="Scopes" hint="e.g. read:users, separated by commas (at most your own)" value={scopes} onInput={setScopes} />
-      <TextField label="Description" value={description} onInput={setDescription} />
+      <TextField label="Name" {...f.bind('name')} required />
+      <TextField label="Scopes" hint="e.g. read:users, separated by commas (at most your own)" {...f.bind('scopes')} />
+      <TextField label="Description" {...f.bind('description')} />
     </ActionForm>
   );
 }
@@ -98,20 +84,7 @@ export function AgentPage({ id }: { id: string }) {
   const [notice, notify] = useNotice();
   const loaded = useLoad(() => session.sso.agents.getAgent({ id }), [id]);
   const agent = loaded.data?.agent;
-  if (loaded.error)
-    return (
-      <section>
-        <PageHeader title="Agent" />
-        <ErrorNote error={loaded.error} />
-      </section>
-    );
-  if (!agent)
-    return (
-      <section>
-        <PageHeader title="Agent" />
-        <Loading />
-      </section>
-    );
+  if (!agent) return <RecordPending title="Agent" error={loaded.error} />;
   return (
     <section aria-labelledby="page-title">
       <PageHeader title={agent.name}>
@@ -149,18 +122,12 @@ export function AgentPage({ id }: { id: string }) {
       ) : null}
       {may(me, AgentService.method.listAgentKeys) ? <PublicKeys agentId={agent.id} /> : null}
       {may(me, AgentService.method.deleteAgent) ? (
-        <div class="card danger-zone">
-          <h3>Delete agent</h3>
-          <ActionButton
-            label="Delete agent"
-            danger
-            confirm={`Delete ${agent.name}? Its keys stop working.`}
-            run={async () => {
-              await session.sso.agents.deleteAgent({ id: agent.id });
-              location.hash = '#/agents';
-            }}
-          />
-        </div>
+        <DeleteRecord
+          label="Delete agent"
+          confirm={`Delete ${agent.name}? Its keys stop working.`}
+          remove={() => session.sso.agents.deleteAgent({ id: agent.id })}
+          back="#/agents"
+        />
       ) : null}
     </section>
   );
@@ -194,8 +161,7 @@ function PublicKeys({ agentId }: { agentId: string }) {
   const session = useSession();
   const me = session.me!;
   const list = useLoad(() => session.sso.agents.listAgentKeys({ agentId }), [agentId]);
-  const [publicKey, setPublicKey] = useState('');
-  const [name, setName] = useState('');
+  const f = useFields({ publicKey: '', name: '' });
   const canUpdate = may(me, AgentService.method.createAgentKey);
   return (
     <section class="card" aria-labelledby="pubkeys-title">
@@ -230,20 +196,13 @@ function PublicKeys({ agentId }: { agentId: string }) {
           submit="Add public key"
           class="compact"
           onSubmit={async () => {
-            await session.sso.agents.createAgentKey({ agentId, publicKey: publicKey.trim(), name });
-            setPublicKey('');
-            setName('');
+            await session.sso.agents.createAgentKey({ agentId, publicKey: f.values.publicKey.trim(), name: f.values.name });
+            f.reset();
             list.reload();
           }}
         >
-          <TextField
-            label="Public key"
-            hint="PEM (SPKI) or base64url of the 32 raw bytes"
-            value={publicKey}
-            onInput={setPublicKey}
-            required
-          />
-          <TextField label="Key name" value={name} onInput={setName} />
+          <TextField label="Public key" hint="PEM (SPKI) or base64url of the 32 raw bytes" {...f.bind('publicKey')} required />
+          <TextField label="Key name" {...f.bind('name')} />
         </ActionForm>
       ) : null}
     </section>

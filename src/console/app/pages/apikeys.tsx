@@ -1,10 +1,22 @@
 import { useState } from 'preact/hooks';
 import { ApiKeyService } from '../../../client/web.js';
+import type { ApiKey } from '../../../../gen/sso/apikey/v1/api_key_service_pb.js';
 import { may } from '../access.js';
+import { PagedRows, usePagedList } from '../list-page.js';
 import { useSession } from '../state.js';
-import { ActionButton, ActionForm, Chips, ListState, PageHeader, Pager, SecretOnce, TextField, Time, splitList, useLoad } from '../ui.js';
-
-const limit = 20;
+import {
+  ActionButton,
+  ActionForm,
+  Chips,
+  PageHeader,
+  SecretOnce,
+  Table,
+  TextField,
+  Time,
+  actionsColumn,
+  splitList,
+  useFields,
+} from '../ui.js';
 
 export function ApiKeysPage() {
   return (
@@ -22,13 +34,10 @@ export function ApiKeysPage() {
 export function ApiKeysList({ agentId }: { agentId?: string }) {
   const session = useSession();
   const me = session.me!;
-  const [offset, setOffset] = useState(0);
   const [secret, setSecret] = useState('');
-  const [name, setName] = useState('');
-  const [scopes, setScopes] = useState('');
-  const [days, setDays] = useState('');
+  const f = useFields({ name: '', scopes: '', days: '' });
   const [owner, setOwner] = useState(agentId ?? '');
-  const list = useLoad(() => session.sso.apiKeys.listApiKeys({ agentId: agentId ?? '', offset, limit }), [agentId, offset]);
+  const list = usePagedList((page) => session.sso.apiKeys.listApiKeys({ agentId: agentId ?? '', ...page }), [agentId]);
   const canCreate = may(me, ApiKeyService.method.createApiKey, true);
   const canRevoke = may(me, ApiKeyService.method.deleteApiKey, true);
   return (
@@ -40,6 +49,7 @@ export function ApiKeysList({ agentId }: { agentId?: string }) {
           submit="Create key"
           class="compact"
           onSubmit={async () => {
+            const { name, scopes, days } = f.values;
             const r = await session.sso.apiKeys.createApiKey({
               agentId: owner.trim(),
               name,
@@ -47,71 +57,48 @@ export function ApiKeysList({ agentId }: { agentId?: string }) {
               expiresInDays: Number(days) || 0,
             });
             setSecret(r.key);
-            setName('');
-            setScopes('');
-            setDays('');
+            f.reset();
             list.reload();
           }}
         >
-          <TextField label="Name" value={name} onInput={setName} required />
+          <TextField label="Name" {...f.bind('name')} required />
           {agentId ? null : <TextField label="Agent id" hint="Empty: a key of your own" value={owner} onInput={setOwner} />}
-          <TextField label="Scopes" hint="Empty: the owner's scopes" value={scopes} onInput={setScopes} />
-          <TextField label="Expires in days" type="number" hint="Empty: never" value={days} onInput={setDays} />
+          <TextField label="Scopes" hint="Empty: the owner's scopes" {...f.bind('scopes')} />
+          <TextField label="Expires in days" type="number" hint="Empty: never" {...f.bind('days')} />
         </ActionForm>
       ) : null}
-      <ListState loaded={list} items={list.data?.items} empty="No API keys.">
+      <PagedRows list={list} empty="No API keys.">
         {(items) => (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Prefix</th>
-                  <th scope="col">Owner</th>
-                  <th scope="col">Scopes</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((k) => (
-                  <tr key={k.id}>
-                    <td>{k.name}</td>
-                    <td class="mono">{k.prefix}…</td>
-                    <td>{k.agentId ? <a href={`#/agents/${k.agentId}`}>agent</a> : <a href={`#/users/${k.userId}`}>user</a>}</td>
-                    <td>
-                      <Chips items={k.scopes} empty="owner’s" />
-                    </td>
-                    <td>
-                      <Time ts={k.expiresAt} />
-                    </td>
-                    <td>
-                      <Time ts={k.lastUsedAt} />
-                    </td>
-                    <td>
-                      {canRevoke ? (
-                        <ActionButton
-                          label="Revoke"
-                          danger
-                          confirm={`Revoke ${k.name}? It stops working at once.`}
-                          run={async () => {
-                            await session.sso.apiKeys.deleteApiKey({ id: k.id });
-                            list.reload();
-                          }}
-                        />
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            items={items}
+            rowKey={(k) => k.id}
+            columns={[
+              { header: 'Name', cell: (k) => k.name },
+              { header: 'Prefix', cell: (k) => `${k.prefix}…`, class: 'mono' },
+              {
+                header: 'Owner',
+                cell: (k) => (k.agentId ? <a href={`#/agents/${k.agentId}`}>agent</a> : <a href={`#/users/${k.userId}`}>user</a>),
+              },
+              { header: 'Scopes', cell: (k) => <Chips items={k.scopes} empty="owner’s" /> },
+              { header: 'Expires', cell: (k) => <Time ts={k.expiresAt} /> },
+              { header: 'Last used', cell: (k) => <Time ts={k.lastUsedAt} /> },
+              actionsColumn<ApiKey>((k) =>
+                canRevoke ? (
+                  <ActionButton
+                    label="Revoke"
+                    danger
+                    confirm={`Revoke ${k.name}? It stops working at once.`}
+                    run={async () => {
+                      await session.sso.apiKeys.deleteApiKey({ id: k.id });
+                      list.reload();
+                    }}
+                  />
+                ) : null,
+              ),
+            ]}
+          />
         )}
-      </ListState>
-      {list.data ? <Pager offset={offset} limit={limit} total={list.data.total} onPage={setOffset} /> : null}
+      </PagedRows>
     </>
   );
 }

@@ -3,6 +3,8 @@ import { AppRegistryService, DirectoryService } from '../../../client/web.js';
 import type { App } from '../../../../gen/sso/appregistry/v1/app_registry_service_pb.js';
 import { may } from '../access.js';
 import { useSession } from '../state.js';
+import { NewButton, PagedRows, useCreateForm, usePagedList } from '../list-page.js';
+import { DeleteRecord, RecordPending } from '../record-page.js';
 import {
   ActionButton,
   ActionForm,
@@ -10,23 +12,19 @@ import {
   Chips,
   ErrorNote,
   Field,
-  ListState,
-  Loading,
   PageHeader,
+  SecretOnce,
   Status,
   Table,
-  Pager,
-  SecretOnce,
   TextField,
   Time,
   splitList,
   useAction,
+  useFields,
   useLoad,
   useNotice,
 } from '../ui.js';
 import { userName } from './users.js';
-
-const limit = 20;
 
 /** What the server showed once (an app key, a client secret), until the person dismisses it. */
 interface Shown {
@@ -53,18 +51,16 @@ function Secrets({ shown, onDone }: { shown: Shown; onDone: () => void }) {
 export function AppsPage() {
   const session = useSession();
   const me = session.me!;
-  const [offset, setOffset] = useState(0);
-  const [creating, setCreating] = useState(false);
   const [shown, setShown] = useState<Shown & { app?: App }>({});
-  const list = useLoad(() => session.sso.apps.listApps({ offset, limit }), [offset]);
+  const list = usePagedList((page) => session.sso.apps.listApps(page), []);
+  const create = useCreateForm((app: App) => {
+    setShown({ app, apiKey: app.apiKey, clientSecret: app.clientSecret });
+    list.reload();
+  });
   return (
     <section aria-labelledby="page-title">
       <PageHeader title="Apps">
-        {may(me, AppRegistryService.method.createApp) ? (
-          <button type="button" class="primary" aria-expanded={creating} onClick={() => setCreating(!creating)}>
-            New app
-          </button>
-        ) : null}
+        {may(me, AppRegistryService.method.createApp) ? <NewButton label="New app" form={create} /> : null}
       </PageHeader>
       {shown.app ? (
         <p class="notice" role="status">
@@ -72,16 +68,8 @@ export function AppsPage() {
         </p>
       ) : null}
       <Secrets shown={shown} onDone={() => setShown({})} />
-      {creating ? (
-        <CreateApp
-          onCreated={(app) => {
-            setCreating(false);
-            setShown({ app, apiKey: app.apiKey, clientSecret: app.clientSecret });
-            list.reload();
-          }}
-        />
-      ) : null}
-      <ListState loaded={list} items={list.data?.items} empty="No apps registered yet.">
+      {create.open ? <CreateApp onCreated={create.created} /> : null}
+      <PagedRows list={list} empty="No apps registered yet.">
         {(items) => (
           <Table
             items={items}
@@ -95,38 +83,34 @@ export function AppsPage() {
             ]}
           />
         )}
-      </ListState>
-      {list.data ? <Pager offset={offset} limit={limit} total={list.data.total} onPage={setOffset} /> : null}
+      </PagedRows>
     </section>
   );
 }
 
 function CreateApp({ onCreated }: { onCreated: (app: App) => void }) {
   const session = useSession();
-  const [name, setName] = useState('');
-  const [url, setUrl] = useState('');
-  const [redirects, setRedirects] = useState('');
-  const [type, setType] = useState('confidential');
+  const f = useFields({ name: '', url: '', redirects: '', type: 'confidential' });
   return (
     <ActionForm
       title="New app"
       submit="Create app"
       onSubmit={async () => {
+        const { name, url, redirects, type } = f.values;
         const { app } = await session.sso.apps.createApp({ name, url, redirectUris: splitList(redirects), clientType: type });
         if (app) onCreated(app);
       }}
     >
-      <TextField label="Name" value={name} onInput={setName} required />
-      <TextField label="URL" type="url" value={url} onInput={setUrl} placeholder="https://app.example.com" />
+      <TextField label="Name" {...f.bind('name')} required />
+      <TextField label="URL" type="url" {...f.bind('url')} placeholder="https://app.example.com" />
       <TextField
         label="Redirect URIs"
         hint="For OpenID Connect sign-in; separated by spaces or commas (https, or http on localhost)"
-        value={redirects}
-        onInput={setRedirects}
+        {...f.bind('redirects')}
       />
       <Field label="Client type">
         {(id) => (
-          <select id={id} value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value)}>
+          <select id={id} value={f.values.type} onChange={(e) => f.set('type', (e.target as HTMLSelectElement).value)}>
             <option value="confidential">confidential (server-side app, gets a client secret)</option>
             <option value="public">public (single-page or native app, PKCE only)</option>
           </select>
@@ -143,20 +127,7 @@ export function AppPage({ id }: { id: string }) {
   const [shown, setShown] = useState<Shown>({});
   const loaded = useLoad(() => session.sso.apps.getApp({ id }), [id]);
   const app = loaded.data?.app;
-  if (loaded.error)
-    return (
-      <section>
-        <PageHeader title="App" />
-        <ErrorNote error={loaded.error} />
-      </section>
-    );
-  if (!app)
-    return (
-      <section>
-        <PageHeader title="App" />
-        <Loading />
-      </section>
-    );
+  if (!app) return <RecordPending title="App" error={loaded.error} />;
   const canUpdate = may(me, AppRegistryService.method.updateApp);
   return (
     <section aria-labelledby="page-title">
@@ -227,18 +198,12 @@ export function AppPage({ id }: { id: string }) {
       ) : null}
       {may(me, AppRegistryService.method.listAppUsers) ? <AppUsers app={app} /> : null}
       {may(me, AppRegistryService.method.deleteApp) ? (
-        <div class="card danger-zone">
-          <h3>Delete app</h3>
-          <ActionButton
-            label="Delete app"
-            danger
-            confirm={`Delete ${app.name}? Its key and sign-ins stop working.`}
-            run={async () => {
-              await session.sso.apps.deleteApp({ id: app.id });
-              location.hash = '#/apps';
-            }}
-          />
-        </div>
+        <DeleteRecord
+          label="Delete app"
+          confirm={`Delete ${app.name}? Its key and sign-ins stop working.`}
+          remove={() => session.sso.apps.deleteApp({ id: app.id })}
+          back="#/apps"
+        />
       ) : null}
     </section>
   );
@@ -278,8 +243,7 @@ function EditApp({ app, onSaved }: { app: App; onSaved: (secret: string) => void
 function AppUsers({ app }: { app: App }) {
   const session = useSession();
   const me = session.me!;
-  const [offset, setOffset] = useState(0);
-  const list = useLoad(() => session.sso.apps.listAppUsers({ appId: app.id, offset, limit }), [app.id, offset]);
+  const list = usePagedList((page) => session.sso.apps.listAppUsers({ appId: app.id, ...page }), [app.id]);
   const canAssign = may(me, AppRegistryService.method.assignAppUser);
   return (
     <section class="card" aria-labelledby="app-users-title">
@@ -288,7 +252,7 @@ function AppUsers({ app }: { app: App }) {
         Only assigned users may sign in to this app or pass its <code>POST /verify</code>.
       </p>
       {canAssign ? <AssignUser appId={app.id} onAssigned={list.reload} /> : null}
-      <ListState loaded={list} items={list.data?.items} empty="Nobody is assigned yet.">
+      <PagedRows list={list} empty="Nobody is assigned yet.">
         {(items) => (
           <ul class="plain">
             {items.map((u) => (
@@ -307,8 +271,7 @@ function AppUsers({ app }: { app: App }) {
             ))}
           </ul>
         )}
-      </ListState>
-      {list.data ? <Pager offset={offset} limit={limit} total={list.data.total} onPage={setOffset} /> : null}
+      </PagedRows>
     </section>
   );
 }

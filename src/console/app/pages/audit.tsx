@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { useSession } from '../state.js';
-import { Field, ListState, PageHeader, Pager, TextField, Time, useLoad } from '../ui.js';
+import { PagedRows, usePagedList } from '../list-page.js';
+import { Field, PageHeader, Table, TextField, Time, useFields } from '../ui.js';
 
 const limit = 25;
 
@@ -13,22 +14,28 @@ const localTime = (text: string) => {
 
 export function AuditPage() {
   const session = useSession();
-  const [form, setForm] = useState({ actor: '', outcome: '', after: '', before: '' });
+  const fields = useFields({ actor: '', outcome: '', after: '', before: '' });
+  const form = fields.values;
   const [filter, setFilter] = useState(form);
-  const [offset, setOffset] = useState(0);
-  const list = useLoad(() => {
-    const after = localTime(filter.after);
-    const before = localTime(filter.before);
-    return session.sso.auth.listAuditEvents({
-      actorId: filter.actor.trim(),
-      outcome: filter.outcome,
-      offset,
-      limit,
-      ...(after ? { occurredAfter: timestampFromDate(after) } : {}),
-      ...(before ? { occurredBefore: timestampFromDate(before) } : {}),
-    });
-  }, [filter, offset]);
-  const set = (k: keyof typeof form) => (v: string) => setForm({ ...form, [k]: v });
+  const list = usePagedList(
+    (page) => {
+      const after = localTime(filter.after);
+      const before = localTime(filter.before);
+      return session.sso.auth.listAuditEvents({
+        actorId: filter.actor.trim(),
+        outcome: filter.outcome,
+        ...page,
+        ...(after ? { occurredAfter: timestampFromDate(after) } : {}),
+        ...(before ? { occurredBefore: timestampFromDate(before) } : {}),
+      });
+    },
+    [filter],
+    limit,
+  );
+  const apply = (f: typeof form) => {
+    list.setOffset(0);
+    setFilter(f);
+  };
   return (
     <section aria-labelledby="page-title">
       <PageHeader title="Audit events" />
@@ -37,14 +44,13 @@ export function AuditPage() {
         aria-label="Filter events"
         onSubmit={(e) => {
           e.preventDefault();
-          setOffset(0);
-          setFilter(form);
+          apply(form);
         }}
       >
-        <TextField label="Principal (user or agent id)" value={form.actor} onInput={set('actor')} />
+        <TextField label="Principal (user or agent id)" {...fields.bind('actor')} />
         <Field label="Outcome">
           {(id) => (
-            <select id={id} value={form.outcome} onChange={(e) => set('outcome')((e.target as HTMLSelectElement).value)}>
+            <select id={id} value={form.outcome} onChange={(e) => fields.set('outcome', (e.target as HTMLSelectElement).value)}>
               <option value="">any</option>
               <option value="success">success</option>
               <option value="failure">failure</option>
@@ -52,65 +58,48 @@ export function AuditPage() {
             </select>
           )}
         </Field>
-        <TextField label="From" type="datetime-local" value={form.after} onInput={set('after')} />
-        <TextField label="Until" type="datetime-local" value={form.before} onInput={set('before')} />
+        <TextField label="From" type="datetime-local" {...fields.bind('after')} />
+        <TextField label="Until" type="datetime-local" {...fields.bind('before')} />
         <button type="submit">Apply</button>
       </form>
-      <ListState loaded={list} items={list.data?.items} empty="No events match.">
+      <PagedRows list={list} empty="No events match.">
         {(items) => (
-          <div class="table-wrap">
-            <table class="audit">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Event</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col">Principal</th>
-                  <th scope="col">Identifier</th>
-                  <th scope="col">Reason</th>
-                  <th scope="col">From</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((e) => (
-                  <tr key={e.id} data-type={e.type}>
-                    <td>
-                      <Time ts={e.occurredAt} />
-                    </td>
-                    <td>{e.type}</td>
-                    <td>
-                      <span class={`chip ${e.outcome}`}>{e.outcome}</span>
-                    </td>
-                    <td class="nowrap">
-                      {e.actorId ? (
-                        <button
-                          type="button"
-                          class="link mono"
-                          title="Show only this principal"
-                          onClick={() => {
-                            const f = { ...form, actor: e.actorId };
-                            setForm(f);
-                            setOffset(0);
-                            setFilter(f);
-                          }}
-                        >
-                          {e.actorId.slice(0, 8)}
-                        </button>
-                      ) : (
-                        <span class="muted">—</span>
-                      )}
-                    </td>
-                    <td>{e.identifier}</td>
-                    <td>{e.reason ? <code>{e.reason}</code> : null}</td>
-                    <td class="mono nowrap">{e.ip}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            class="audit"
+            items={items}
+            rowKey={(e) => e.id}
+            rowData={(e) => ({ 'data-type': e.type })}
+            columns={[
+              { header: 'When', cell: (e) => <Time ts={e.occurredAt} /> },
+              { header: 'Event', cell: (e) => e.type },
+              { header: 'Outcome', cell: (e) => <span class={`chip ${e.outcome}`}>{e.outcome}</span> },
+              {
+                header: 'Principal',
+                class: 'nowrap',
+                cell: (e) =>
+                  e.actorId ? (
+                    <button
+                      type="button"
+                      class="link mono"
+                      title="Show only this principal"
+                      onClick={() => {
+                        fields.set('actor', e.actorId);
+                        apply({ ...form, actor: e.actorId });
+                      }}
+                    >
+                      {e.actorId.slice(0, 8)}
+                    </button>
+                  ) : (
+                    <span class="muted">—</span>
+                  ),
+              },
+              { header: 'Identifier', cell: (e) => e.identifier },
+              { header: 'Reason', cell: (e) => (e.reason ? <code>{e.reason}</code> : null) },
+              { header: 'From', cell: (e) => e.ip, class: 'mono nowrap' },
+            ]}
+          />
         )}
-      </ListState>
-      {list.data ? <Pager offset={offset} limit={limit} total={list.data.total} onPage={setOffset} /> : null}
+      </PagedRows>
     </section>
   );
 }

@@ -3,117 +3,101 @@ import { DirectoryService } from '../../../client/web.js';
 import type { Role } from '../../../../gen/sso/directory/v1/workspace_pb.js';
 import { may } from '../access.js';
 import { useSession } from '../state.js';
-import { ActionButton, ActionForm, Chips, ListState, PageHeader, Pager, TextField, splitList, useLoad, useNotice } from '../ui.js';
-
-const limit = 20;
+import { NewButton, PagedRows, useCreateForm, usePagedList } from '../list-page.js';
+import { ActionButton, ActionForm, Chips, PageHeader, Table, TextField, actionsColumn, splitList, useFields, useNotice } from '../ui.js';
 
 export function RolesPage() {
   const session = useSession();
   const me = session.me!;
-  const [offset, setOffset] = useState(0);
-  const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<string>();
   const [notice, notify] = useNotice();
-  const list = useLoad(() => session.sso.directory.listRoles({ offset, limit }), [offset]);
+  const list = usePagedList((page) => session.sso.directory.listRoles(page), []);
+  const create = useCreateForm((r: Role) => {
+    notify(`Created role ${r.slug}.`);
+    list.reload();
+  });
   const canUpdate = may(me, DirectoryService.method.updateRole);
   const canDelete = may(me, DirectoryService.method.deleteRole);
   return (
     <section aria-labelledby="page-title">
       <PageHeader title="Roles">
-        {may(me, DirectoryService.method.createRole) ? (
-          <button type="button" class="primary" aria-expanded={creating} onClick={() => setCreating(!creating)}>
-            New role
-          </button>
-        ) : null}
+        {may(me, DirectoryService.method.createRole) ? <NewButton label="New role" form={create} /> : null}
       </PageHeader>
       {notice}
-      {creating ? (
-        <CreateRole
-          onCreated={(r) => {
-            setCreating(false);
-            notify(`Created role ${r.slug}.`);
-            list.reload();
-          }}
-        />
-      ) : null}
-      <ListState loaded={list} items={list.data?.items} empty="No roles yet.">
+      {create.open ? <CreateRole onCreated={create.created} /> : null}
+      <PagedRows list={list} empty="No roles yet.">
         {(items) => (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Role</th>
-                  <th scope="col">Slug</th>
-                  <th scope="col">Scopes</th>
-                  <th scope="col">Workspace</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((r) => (
-                  <tr key={r.id}>
-                    <td>
-                      {r.name}
-                      <div class="muted">{r.description}</div>
-                    </td>
-                    <td class="mono">{r.slug}</td>
-                    <td>
-                      {editing === r.id ? (
-                        <EditScopes
-                          role={r}
-                          onSaved={() => {
-                            setEditing(undefined);
-                            notify('Saved.');
-                            list.reload();
-                          }}
-                        />
-                      ) : (
-                        <Chips items={r.scopes} />
-                      )}
-                    </td>
-                    <td class="mono">{r.workspaceId ? r.workspaceId.slice(0, 8) : 'global'}</td>
-                    <td class="row-actions">
-                      {canUpdate && editing !== r.id ? (
-                        <button type="button" onClick={() => setEditing(r.id)}>
-                          Edit scopes
-                        </button>
-                      ) : null}
-                      {canDelete ? (
-                        <ActionButton
-                          label="Delete"
-                          danger
-                          confirm={`Delete role ${r.slug}?`}
-                          run={async () => {
-                            await session.sso.directory.deleteRole({ id: r.id });
-                            list.reload();
-                          }}
-                        />
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            items={items}
+            rowKey={(r) => r.id}
+            columns={[
+              {
+                header: 'Role',
+                cell: (r) => (
+                  <>
+                    {r.name}
+                    <div class="muted">{r.description}</div>
+                  </>
+                ),
+              },
+              { header: 'Slug', cell: (r) => r.slug, class: 'mono' },
+              {
+                header: 'Scopes',
+                cell: (r) =>
+                  editing === r.id ? (
+                    <EditScopes
+                      role={r}
+                      onSaved={() => {
+                        setEditing(undefined);
+                        notify('Saved.');
+                        list.reload();
+                      }}
+                    />
+                  ) : (
+                    <Chips items={r.scopes} />
+                  ),
+              },
+              { header: 'Workspace', cell: (r) => (r.workspaceId ? r.workspaceId.slice(0, 8) : 'global'), class: 'mono' },
+              actionsColumn<Role>(
+                (r) => (
+                  <>
+                    {canUpdate && editing !== r.id ? (
+                      <button type="button" onClick={() => setEditing(r.id)}>
+                        Edit scopes
+                      </button>
+                    ) : null}
+                    {canDelete ? (
+                      <ActionButton
+                        label="Delete"
+                        danger
+                        confirm={`Delete role ${r.slug}?`}
+                        run={async () => {
+                          await session.sso.directory.deleteRole({ id: r.id });
+                          list.reload();
+                        }}
+                      />
+                    ) : null}
+                  </>
+                ),
+                'row-actions',
+              ),
+            ]}
+          />
         )}
-      </ListState>
-      {list.data ? <Pager offset={offset} limit={limit} total={list.data.total} onPage={setOffset} /> : null}
+      </PagedRows>
     </section>
   );
 }
 
 function CreateRole({ onCreated }: { onCreated: (r: Role) => void }) {
   const session = useSession();
-  const [name, setName] = useState('');
-  const [slug, setSlug] = useState('');
-  const [scopes, setScopes] = useState('');
+  const f = useFields({ name: '', slug: '', scopes: '' });
   return (
     <ActionForm
       title="New role"
       submit="Create role"
       onSubmit={async () => {
+        const { name, slug, scopes } = f.values;
         const { role } = await session.sso.directory.createRole({
           name,
           slug:
@@ -127,9 +111,9 @@ function CreateRole({ onCreated }: { onCreated: (r: Role) => void }) {
         if (role) onCreated(role);
       }}
     >
-      <TextField label="Name" value={name} onInput={setName} required />
-      <TextField label="Slug" hint="Lower-case letters, digits, - or _ (default: from the name)" value={slug} onInput={setSlug} />
-      <TextField label="Scopes" hint="action:resource, e.g. read:users, separated by commas" value={scopes} onInput={setScopes} />
+      <TextField label="Name" {...f.bind('name')} required />
+      <TextField label="Slug" hint="Lower-case letters, digits, - or _ (default: from the name)" {...f.bind('slug')} />
+      <TextField label="Scopes" hint="action:resource, e.g. read:users, separated by commas" {...f.bind('scopes')} />
     </ActionForm>
   );
 }

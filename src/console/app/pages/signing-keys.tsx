@@ -1,7 +1,7 @@
 import { AuthService } from '../../../client/web.js';
 import { may } from '../access.js';
 import { useSession } from '../state.js';
-import { ActionButton, ListState, PageHeader, Time, useLoad, useNotice } from '../ui.js';
+import { ActionButton, ListState, PageHeader, Table, Time, useLoad, useNotice } from '../ui.js';
 
 export function SigningKeysPage() {
   const session = useSession();
@@ -26,44 +26,19 @@ export function SigningKeysPage() {
       <p class="muted">Tokens are signed with the active key; a retired key stays published in the JWKS until its tokens have expired.</p>
       <ListState loaded={list} items={list.data?.items} empty="No signing keys.">
         {(items) => (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Key id</th>
-                  <th scope="col">Algorithm</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Signs from</th>
-                  <th scope="col">Retired</th>
-                  <th scope="col">Unpublished</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((k) => (
-                  <tr key={k.kid}>
-                    <td class="mono">{k.kid}</td>
-                    <td>{k.alg}</td>
-                    <td>
-                      <span class={`chip ${k.status}`}>{k.status}</span>
-                    </td>
-                    <td>
-                      <Time ts={k.createdAt} />
-                    </td>
-                    <td>
-                      <Time ts={k.activatesAt} />
-                    </td>
-                    <td>
-                      <Time ts={k.retiredAt} />
-                    </td>
-                    <td>
-                      <Time ts={k.unpublishAt} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            items={items}
+            rowKey={(k) => k.kid}
+            columns={[
+              { header: 'Key id', cell: (k) => k.kid, class: 'mono' },
+              { header: 'Algorithm', cell: (k) => k.alg },
+              { header: 'Status', cell: (k) => <span class={`chip ${k.status}`}>{k.status}</span> },
+              { header: 'Created', cell: (k) => <Time ts={k.createdAt} /> },
+              { header: 'Signs from', cell: (k) => <Time ts={k.activatesAt} /> },
+              { header: 'Retired', cell: (k) => <Time ts={k.retiredAt} /> },
+              { header: 'Unpublished', cell: (k) => <Time ts={k.unpublishAt} /> },
+            ]}
+          />
         )}
       </ListState>
     </section>

@@ -1,30 +1,30 @@
 import { useState } from 'preact/hooks';
 import { AppRegistryService, AuthService, DirectoryService } from '../../../client/web.js';
 import { FactorService } from '../../../../gen/sso/auth/v1/factor_service_pb.js';
+import type { Session } from '../../../../gen/sso/auth/v1/auth_service_pb.js';
 import type { User } from '../../../../gen/sso/directory/v1/user_pb.js';
 import { may, permissionOf } from '../access.js';
 import { useSession } from '../state.js';
+import { NewButton, PagedRows, useCreateForm, usePagedList } from '../list-page.js';
+import { DeleteRecord, RecordPending } from '../record-page.js';
 import {
   ActionButton,
   ActionForm,
   CheckField,
   Chips,
-  ErrorNote,
   ListState,
-  Loading,
   NotOffered,
   PageHeader,
   Status,
   Table,
-  Pager,
   TextField,
   Time,
+  actionsColumn,
   splitList,
+  useFields,
   useLoad,
   useNotice,
 } from '../ui.js';
-
-const limit = 20;
 
 export const userName = (u: Pick<User, 'identifiers' | 'id'>) => u.identifiers[0]?.identifier ?? u.id;
 
@@ -33,43 +33,33 @@ export function UsersPage() {
   const me = session.me!;
   const [query, setQuery] = useState('');
   const [search, setSearch] = useState('');
-  const [offset, setOffset] = useState(0);
-  const [creating, setCreating] = useState(false);
   const [notice, notify] = useNotice();
-  const list = useLoad(() => session.sso.directory.listUsers({ identifier: search, offset, limit }), [search, offset]);
+  const list = usePagedList((page) => session.sso.directory.listUsers({ identifier: search, ...page }), [search]);
+  const create = useCreateForm((u: User) => {
+    notify(`Created ${userName(u)}.`);
+    list.reload();
+  });
   return (
     <section aria-labelledby="page-title">
       <PageHeader title="Users">
-        {may(me, DirectoryService.method.createUser) ? (
-          <button type="button" class="primary" aria-expanded={creating} onClick={() => setCreating(!creating)}>
-            New user
-          </button>
-        ) : null}
+        {may(me, DirectoryService.method.createUser) ? <NewButton label="New user" form={create} /> : null}
       </PageHeader>
       {notice}
-      {creating ? (
-        <CreateUser
-          onCreated={(u) => {
-            setCreating(false);
-            notify(`Created ${userName(u)}.`);
-            list.reload();
-          }}
-        />
-      ) : null}
+      {create.open ? <CreateUser onCreated={create.created} /> : null}
       {/* biome-ignore lint/a11y/useSemanticElements: <search> is not yet in every browser the console supports; role=search on the form is the ARIA equivalent */}
       <form
         class="toolbar"
         role="search"
         onSubmit={(e) => {
           e.preventDefault();
-          setOffset(0);
+          list.setOffset(0);
           setSearch(query.trim());
         }}
       >
         <TextField label="Search by identifier" value={query} onInput={setQuery} type="search" placeholder="e-mail, username or phone" />
         <button type="submit">Search</button>
       </form>
-      <ListState loaded={list} items={list.data?.items} empty={search ? `No user matches “${search}”.` : 'No users yet.'}>
+      <PagedRows list={list} empty={search ? `No user matches “${search}”.` : 'No users yet.'}>
         {(items) => (
           <Table
             caption="Users"
@@ -91,35 +81,27 @@ export function UsersPage() {
             ]}
           />
         )}
-      </ListState>
-      {list.data ? <Pager offset={offset} limit={limit} total={list.data.total} onPage={setOffset} /> : null}
+      </PagedRows>
     </section>
   );
 }
 
 function CreateUser({ onCreated }: { onCreated: (u: User) => void }) {
   const session = useSession();
-  const [identifier, setIdentifier] = useState('');
-  const [password, setPassword] = useState('');
-  const [roles, setRoles] = useState('');
+  const f = useFields({ identifier: '', password: '', roles: '' });
   return (
     <ActionForm
       title="New user"
       submit="Create user"
       onSubmit={async () => {
+        const { identifier, password, roles } = f.values;
         const { user } = await session.sso.directory.createUser({ identifier, password, roles: splitList(roles) });
         if (user) onCreated(user);
       }}
     >
-      <TextField
-        label="Identifier"
-        hint="An e-mail address, phone number or username"
-        value={identifier}
-        onInput={setIdentifier}
-        required
-      />
-      <TextField label="Initial password" type="password" value={password} onInput={setPassword} autoComplete="new-password" required />
-      <TextField label="Roles" hint="Role slugs, separated by commas (optional)" value={roles} onInput={setRoles} />
+      <TextField label="Identifier" hint="An e-mail address, phone number or username" {...f.bind('identifier')} required />
+      <TextField label="Initial password" type="password" {...f.bind('password')} autoComplete="new-password" required />
+      <TextField label="Roles" hint="Role slugs, separated by commas (optional)" {...f.bind('roles')} />
     </ActionForm>
   );
 }
@@ -130,20 +112,7 @@ export function UserPage({ id }: { id: string }) {
   const [notice, notify] = useNotice();
   const loaded = useLoad(() => session.sso.directory.getUser({ id }), [id]);
   const user = loaded.data?.user;
-  if (loaded.error)
-    return (
-      <section>
-        <PageHeader title="User" />
-        <ErrorNote error={loaded.error} />
-      </section>
-    );
-  if (!user)
-    return (
-      <section>
-        <PageHeader title="User" />
-        <Loading />
-      </section>
-    );
+  if (!user) return <RecordPending title="User" error={loaded.error} />;
   const changed = (u: User | undefined, what: string) => {
     notify(what);
     loaded.reload();
@@ -219,18 +188,12 @@ export function UserPage({ id }: { id: string }) {
       {may(me, AuthService.method.listSessions, user.id === me.id) ? <UserSessions userId={user.id} /> : null}
       {may(me, AppRegistryService.method.listUserApps) ? <UserApps userId={user.id} /> : null}
       {may(me, DirectoryService.method.deleteUser) ? (
-        <div class="card danger-zone">
-          <h3>Delete user</h3>
-          <ActionButton
-            label="Delete user"
-            danger
-            confirm={`Delete ${userName(user)} for good?`}
-            run={async () => {
-              await session.sso.directory.deleteUser({ id: user.id });
-              location.hash = '#/users';
-            }}
-          />
-        </div>
+        <DeleteRecord
+          label="Delete user"
+          confirm={`Delete ${userName(user)} for good?`}
+          remove={() => session.sso.directory.deleteUser({ id: user.id })}
+          back="#/users"
+        />
       ) : null}
     </section>
   );
@@ -308,62 +271,54 @@ function ResetPassword({ user, onDone }: { user: User; onDone: () => void }) {
 function UserSessions({ userId }: { userId: string }) {
   const session = useSession();
   const me = session.me!;
-  const [offset, setOffset] = useState(0);
-  const list = useLoad(() => session.sso.auth.listSessions({ userId, offset, limit }), [userId, offset]);
+  const list = usePagedList((page) => session.sso.auth.listSessions({ userId, ...page }), [userId]);
   const canRevoke = may(me, AuthService.method.deleteSession, userId === me.id);
   return (
     <section class="card" aria-labelledby="sessions-title">
       <h2 id="sessions-title">Sessions</h2>
-      <ListState loaded={list} items={list.data?.items} empty="No live sessions.">
+      <PagedRows list={list} empty="No live sessions.">
         {(items) => (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Started</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Audience</th>
-                  <th scope="col">From</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((s) => (
-                  <tr key={s.id} data-session={s.id}>
-                    <td>
-                      <Time ts={s.createdAt} />
-                      {s.current ? <span class="chip">this console</span> : null}
-                    </td>
-                    <td>
-                      <Time ts={s.lastUsedAt} />
-                    </td>
-                    <td>{s.audience}</td>
-                    <td>
-                      <span class="mono">{s.ip || '—'}</span> <span class="muted ua">{s.userAgent}</span>
-                    </td>
-                    <td>
-                      {canRevoke ? (
-                        <ActionButton
-                          label="Revoke"
-                          danger
-                          confirm="End this session?"
-                          run={async () => {
-                            await session.sso.auth.deleteSession({ id: s.id });
-                            list.reload();
-                          }}
-                        />
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            items={items}
+            rowKey={(s) => s.id}
+            rowData={(s) => ({ 'data-session': s.id })}
+            columns={[
+              {
+                header: 'Started',
+                cell: (s) => (
+                  <>
+                    <Time ts={s.createdAt} />
+                    {s.current ? <span class="chip">this console</span> : null}
+                  </>
+                ),
+              },
+              { header: 'Last used', cell: (s) => <Time ts={s.lastUsedAt} /> },
+              { header: 'Audience', cell: (s) => s.audience },
+              {
+                header: 'From',
+                cell: (s) => (
+                  <>
+                    <span class="mono">{s.ip || '—'}</span> <span class="muted ua">{s.userAgent}</span>
+                  </>
+                ),
+              },
+              actionsColumn<Session>((s) =>
+                canRevoke ? (
+                  <ActionButton
+                    label="Revoke"
+                    danger
+                    confirm="End this session?"
+                    run={async () => {
+                      await session.sso.auth.deleteSession({ id: s.id });
+                      list.reload();
+                    }}
+                  />
+                ) : null,
+              ),
+            ]}
+          />
         )}
-      </ListState>
-      {list.data ? <Pager offset={offset} limit={limit} total={list.data.total} onPage={setOffset} /> : null}
+      </PagedRows>
     </section>
   );
 }

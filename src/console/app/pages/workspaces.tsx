@@ -1,54 +1,41 @@
-import { useState } from 'preact/hooks';
 import { DirectoryService } from '../../../client/web.js';
-import type { Workspace } from '../../../../gen/sso/directory/v1/workspace_pb.js';
+import type { Workspace, WorkspaceMember } from '../../../../gen/sso/directory/v1/workspace_pb.js';
 import { may } from '../access.js';
 import { useSession } from '../state.js';
+import { NewButton, PagedRows, useCreateForm, usePagedList } from '../list-page.js';
+import { DeleteRecord, RecordPending } from '../record-page.js';
 import {
   ActionButton,
   ActionForm,
   Chips,
-  ErrorNote,
-  ListState,
-  Loading,
   PageHeader,
   Table,
-  Pager,
   TextField,
   Time,
+  actionsColumn,
   splitList,
+  useFields,
   useLoad,
   useNotice,
 } from '../ui.js';
 
-const limit = 20;
-
 export function WorkspacesPage() {
   const session = useSession();
   const me = session.me!;
-  const [offset, setOffset] = useState(0);
-  const [creating, setCreating] = useState(false);
   const [notice, notify] = useNotice();
-  const list = useLoad(() => session.sso.directory.listWorkspaces({ offset, limit }), [offset]);
+  const list = usePagedList((page) => session.sso.directory.listWorkspaces(page), []);
+  const create = useCreateForm((w: Workspace) => {
+    notify(`Created ${w.name}.`);
+    list.reload();
+  });
   return (
     <section aria-labelledby="page-title">
       <PageHeader title="Workspaces">
-        {may(me, DirectoryService.method.createWorkspace) ? (
-          <button type="button" class="primary" aria-expanded={creating} onClick={() => setCreating(!creating)}>
-            New workspace
-          </button>
-        ) : null}
+        {may(me, DirectoryService.method.createWorkspace) ? <NewButton label="New workspace" form={create} /> : null}
       </PageHeader>
       {notice}
-      {creating ? (
-        <CreateWorkspace
-          onCreated={(w) => {
-            setCreating(false);
-            notify(`Created ${w.name}.`);
-            list.reload();
-          }}
-        />
-      ) : null}
-      <ListState loaded={list} items={list.data?.items} empty="No workspaces yet.">
+      {create.open ? <CreateWorkspace onCreated={create.created} /> : null}
+      <PagedRows list={list} empty="No workspaces yet.">
         {(items) => (
           <Table
             items={items}
@@ -68,29 +55,26 @@ export function WorkspacesPage() {
             ]}
           />
         )}
-      </ListState>
-      {list.data ? <Pager offset={offset} limit={limit} total={list.data.total} onPage={setOffset} /> : null}
+      </PagedRows>
     </section>
   );
 }
 
 function CreateWorkspace({ onCreated }: { onCreated: (w: Workspace) => void }) {
   const session = useSession();
-  const [name, setName] = useState('');
-  const [slug, setSlug] = useState('');
-  const [description, setDescription] = useState('');
+  const f = useFields({ name: '', slug: '', description: '' });
   return (
     <ActionForm
       title="New workspace"
       submit="Create workspace"
       onSubmit={async () => {
-        const { workspace } = await session.sso.directory.createWorkspace({ name, slug, description });
+        const { workspace } = await session.sso.directory.createWorkspace(f.values);
         if (workspace) onCreated(workspace);
       }}
     >
-      <TextField label="Name" value={name} onInput={setName} required />
-      <TextField label="Slug" hint="Lower-case letters, digits, - or _" value={slug} onInput={setSlug} required />
-      <TextField label="Description" value={description} onInput={setDescription} />
+      <TextField label="Name" {...f.bind('name')} required />
+      <TextField label="Slug" hint="Lower-case letters, digits, - or _" {...f.bind('slug')} required />
+      <TextField label="Description" {...f.bind('description')} />
     </ActionForm>
   );
 }
@@ -98,25 +82,11 @@ function CreateWorkspace({ onCreated }: { onCreated: (w: Workspace) => void }) {
 export function WorkspacePage({ id }: { id: string }) {
   const session = useSession();
   const me = session.me!;
-  const [offset, setOffset] = useState(0);
   const [notice, notify] = useNotice();
   const loaded = useLoad(() => session.sso.directory.getWorkspace({ id }), [id]);
-  const members = useLoad(() => session.sso.directory.listWorkspaceMembers({ workspaceId: id, offset, limit }), [id, offset]);
+  const members = usePagedList((page) => session.sso.directory.listWorkspaceMembers({ workspaceId: id, ...page }), [id]);
   const ws = loaded.data?.workspace;
-  if (loaded.error)
-    return (
-      <section>
-        <PageHeader title="Workspace" />
-        <ErrorNote error={loaded.error} />
-      </section>
-    );
-  if (!ws)
-    return (
-      <section>
-        <PageHeader title="Workspace" />
-        <Loading />
-      </section>
-    );
+  if (!ws) return <RecordPending title="Workspace" error={loaded.error} />;
   const canUpdate = may(me, DirectoryService.method.updateWorkspaceMember);
   return (
     <section aria-labelledby="page-title">
@@ -143,70 +113,50 @@ export function WorkspacePage({ id }: { id: string }) {
       ) : null}
       <section class="card" aria-labelledby="members-title">
         <h2 id="members-title">Members</h2>
-        <ListState loaded={members} items={members.data?.items} empty="No members.">
+        <PagedRows list={members} empty="No members.">
           {(items) => (
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">User</th>
-                    <th scope="col">Roles here</th>
-                    <th scope="col">Since</th>
-                    <th scope="col">
-                      <span class="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {items.map((m) => (
-                    <tr key={m.userId}>
-                      <td>
-                        <a class="mono" href={`#/users/${m.userId}`}>
-                          {m.userId}
-                        </a>
-                        {m.isOwner ? <span class="chip">owner</span> : null}
-                      </td>
-                      <td>
-                        <Chips items={m.roles} />
-                      </td>
-                      <td>
-                        <Time ts={m.createdAt} />
-                      </td>
-                      <td>
-                        {canUpdate && !m.isOwner ? (
-                          <ActionButton
-                            label="Remove"
-                            danger
-                            confirm="Remove this member?"
-                            run={async () => {
-                              await session.sso.directory.removeWorkspaceMember({ workspaceId: ws.id, userId: m.userId });
-                              members.reload();
-                            }}
-                          />
-                        ) : null}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table
+              items={items}
+              rowKey={(m) => m.userId}
+              columns={[
+                {
+                  header: 'User',
+                  cell: (m) => (
+                    <>
+                      <a class="mono" href={`#/users/${m.userId}`}>
+                        {m.userId}
+                      </a>
+                      {m.isOwner ? <span class="chip">owner</span> : null}
+                    </>
+                  ),
+                },
+                { header: 'Roles here', cell: (m) => <Chips items={m.roles} /> },
+                { header: 'Since', cell: (m) => <Time ts={m.createdAt} /> },
+                actionsColumn<WorkspaceMember>((m) =>
+                  canUpdate && !m.isOwner ? (
+                    <ActionButton
+                      label="Remove"
+                      danger
+                      confirm="Remove this member?"
+                      run={async () => {
+                        await session.sso.directory.removeWorkspaceMember({ workspaceId: ws.id, userId: m.userId });
+                        members.reload();
+                      }}
+                    />
+                  ) : null,
+                ),
+              ]}
+            />
           )}
-        </ListState>
-        {members.data ? <Pager offset={offset} limit={limit} total={members.data.total} onPage={setOffset} /> : null}
+        </PagedRows>
       </section>
       {may(me, DirectoryService.method.deleteWorkspace) ? (
-        <div class="card danger-zone">
-          <h3>Delete workspace</h3>
-          <ActionButton
-            label="Delete workspace"
-            danger
-            confirm={`Delete ${ws.name}?`}
-            run={async () => {
-              await session.sso.directory.deleteWorkspace({ id: ws.id });
-              location.hash = '#/workspaces';
-            }}
-          />
-        </div>
+        <DeleteRecord
+          label="Delete workspace"
+          confirm={`Delete ${ws.name}?`}
+          remove={() => session.sso.directory.deleteWorkspace({ id: ws.id })}
+          back="#/workspaces"
+        />
       ) : null}
     </section>
   );
@@ -214,21 +164,19 @@ export function WorkspacePage({ id }: { id: string }) {
 
 function AddMember({ workspaceId, onAdded }: { workspaceId: string; onAdded: () => void }) {
   const session = useSession();
-  const [userId, setUserId] = useState('');
-  const [roles, setRoles] = useState('');
+  const f = useFields({ userId: '', roles: '' });
   return (
     <ActionForm
       title="Add a member"
       submit="Add member"
       onSubmit={async () => {
-        await session.sso.directory.addWorkspaceMember({ workspaceId, userId: userId.trim(), roles: splitList(roles) });
-        setUserId('');
-        setRoles('');
+        await session.sso.directory.addWorkspaceMember({ workspaceId, userId: f.values.userId.trim(), roles: splitList(f.values.roles) });
+        f.reset();
         onAdded();
       }}
     >
-      <TextField label="User id" value={userId} onInput={setUserId} required />
-      <TextField label="Roles in this workspace" hint="Role slugs, separated by commas" value={roles} onInput={setRoles} />
+      <TextField label="User id" {...f.bind('userId')} required />
+      <TextField label="Roles in this workspace" hint="Role slugs, separated by commas" {...f.bind('roles')} />
     </ActionForm>
   );
 }
