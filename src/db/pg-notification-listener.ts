@@ -12,6 +12,11 @@ const noop = () => {};
 /** The first reconnection waits this long, each next one twice as long, up to the maximum. */
 const RECONNECT_FIRST_MS = 1000;
 const RECONNECT_MAX_MS = 15_000;
+/**
+ * A barrier unanswered this long means the connection is not working (a peer gone without a
+ * word): it is dropped and re-made, and the calls waiting read the database instead.
+ */
+const BARRIER_TIMEOUT_MS = 5000;
 
 /**
  * A dedicated connection that LISTENs on the standing channel, beside the DataSource's pool and
@@ -61,6 +66,8 @@ export class PgNotificationListener implements StandingNotifications {
         ...(o.ssl !== undefined && { ssl: o.ssl }),
         ...(o.extra?.options !== undefined && { options: o.extra.options }),
         application_name: 'sso-standing-listener',
+        keepAlive: true,
+        connectionTimeoutMillis: 10_000,
       },
       log,
     );
@@ -141,7 +148,18 @@ export class PgNotificationListener implements StandingNotifications {
   private async roundTrip(): Promise<void> {
     const client = this.connection;
     if (!client) throw new Error('not listening');
-    await client.query('SELECT 1');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.lost(client);
+        reject(new Error('the listening connection does not answer'));
+      }, BARRIER_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([client.query('SELECT 1'), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

@@ -17,7 +17,8 @@ export class PGliteNotificationRelay {
 
   /** Called with each message a connection sends, before it runs. */
   sent(handlerId: number, message: Uint8Array, write: (data: Uint8Array) => void): void {
-    if (message[0] !== QUERY) return;
+    // Most simple queries are something else: look at the text only when it can be (UN)LISTEN.
+    if (message[0] !== QUERY || !MAY_LISTEN.has(message[5] ?? 0)) return;
     const command = /^\s*(UNLISTEN|LISTEN)\s+("(?:[^"]|"")+"|[^\s;]+)\s*;?\s*$/i.exec(decoder.decode(message.subarray(5, -1)));
     if (!command) return;
     const channel = channelName(command[2]!);
@@ -59,6 +60,8 @@ export class PGliteNotificationRelay {
 
 const QUERY = 0x51; // 'Q'
 const NOTIFICATION = 0x41; // 'A'
+/** What a LISTEN or UNLISTEN statement's text can begin with: L, U (either case) or white space. */
+const MAY_LISTEN = new Set([0x4c, 0x6c, 0x55, 0x75, 0x20, 0x09, 0x0a, 0x0d]);
 const decoder = new TextDecoder();
 
 /** An identifier as PostgreSQL names it: "Quoted" kept as written, unquoted folded to lower case. */
