@@ -2,11 +2,10 @@
  * One server (embedded database or PostgreSQL) under every hot operation of issue 14, with the
  * fixtures each needs. Used by bench/auth.ts, which divides these rates by raw limits.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import pg from 'pg';
 import { measure, postJson, startProcess, stopProcess, tempDir } from './lib.js';
+import { scratchSchema } from './scratch-schema.js';
 
 /** An operation's rate next to the raw limit it is divided by, measured just before it. */
 export type Rate = { rps: number; p50: number; p99: number; limit: number };
@@ -67,21 +66,9 @@ export async function measureServer(opts: {
     SSO_LOGIN_MAX_FAILURES: '1000',
     SSO_LOGIN_MAX_FAILURES_PER_IP: '100000',
   };
-  let dropSchema: (() => Promise<void>) | undefined;
-  if (opts.databaseUrl) {
-    // A scratch schema: the benchmark's users never meet anyone else's.
-    const schema = `bench_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: opts.databaseUrl });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    dropSchema = async () => {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    };
-    const url = new URL(opts.databaseUrl);
-    url.searchParams.set('options', `-c search_path=${schema}`);
-    env.DATABASE_URL = url.toString();
-  }
+  // A scratch schema: the benchmark's users never meet anyone else's.
+  const scratch = opts.databaseUrl ? await scratchSchema(opts.databaseUrl) : undefined;
+  if (scratch) env.DATABASE_URL = scratch.url;
 
   let start: ServerFigures['start'];
   let { child, ms } = await timedStart(env, base);
@@ -175,6 +162,6 @@ export async function measureServer(opts: {
     return { ops: { clientCredentials, verifyToken, meJwt, meKey, apiKeyVerify, refresh, login, verifyAuthorized, verifyBadKey }, start };
   } finally {
     await stopProcess(child);
-    await dropSchema?.();
+    await scratch?.drop();
   }
 }

@@ -1,21 +1,22 @@
 /**
  * `npm run bench:cpu`: the server's own CPU time per request (user + system, read from
  * /proc/<pid>/stat before and after each run) for the token hot paths, next to the same figure
- * for a bare connect-node unary RPC. Requests per second on this shared 2-core machine swing
- * with everyone else's load; CPU time per request barely does, so a change to a hot path shows
- * here first. The database's own CPU is not in it (PostgreSQL runs in its own processes).
+ * for a bare connect-node unary RPC measured in the same run. Requests per second on this shared
+ * 2-core machine swing with everyone else's load; CPU time per request swings less (contention
+ * still inflates it: compare it to the bare RPC's, not across runs). The database's own CPU is
+ * not in it (PostgreSQL runs in its own processes).
  *   - POST /oauth/token client_credentials (an agent and its API key as the client secret)
  *   - POST /api/sso/v1/auth/verify-token (a user's access token)
- *   - POST /oauth/introspect (a confidential OpenID Connect client, its own user's access token)
+ *   - POST /oauth/introspect (a confidential OpenID Connect client; a token not its own)
  * The server runs on BENCH_DATABASE_URL (a scratch schema) or the embedded database;
- * BENCH_SECONDS per run (default 5), BENCH_CONNECTIONS (default 32). With BENCH_CPU_PROF=dir the
- * server also writes a V8 CPU profile there when it stops (open it in Chrome's DevTools).
+ * BENCH_SECONDS per run (default 5), BENCH_CONNECTIONS (default 32), BENCH_OPS (some of
+ * cc,verify,introspect). With BENCH_CPU_PROF=dir the server also writes a V8 CPU profile there
+ * when it stops (open it in Chrome's DevTools).
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import pg from 'pg';
 import { measure, postJson, startProcess, stopProcess, tempDir } from './lib.js';
+import { scratchSchema } from './scratch-schema.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -37,23 +38,6 @@ async function cpuPerRequest(child: ChildProcess, load: Parameters<typeof measur
   const cpu = cpuSeconds(child) - before;
   const requests = r.rps * ((Date.now() - started) / 1000);
   return { rps: r.rps, p50: r.p50, usPerRequest: (cpu / requests) * 1e6 };
-}
-
-async function scratchSchema(url: string): Promise<{ url: string; query<T>(sql: string): Promise<T[]>; drop(): Promise<void> }> {
-  const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const scoped = new URL(url);
-  scoped.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    url: scoped.toString(),
-    query: async (sql) => (await admin.query(`SET search_path TO ${schema}; ${sql}`).then((r) => (Array.isArray(r) ? r.at(-1)! : r))).rows,
-    drop: async () => {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    },
-  };
 }
 
 async function main(): Promise<void> {
@@ -85,6 +69,42 @@ async function main(): Promise<void> {
     const basic = `Basic ${Buffer.from(`${app.client_id}:${encodeURIComponent(app.client_secret)}`).toString('base64')}`;
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
+    // BENCH_OPS=cc,verify,introspect picks some (one op per run makes a CPU profile of that op alone).
+    const only = process.env.BENCH_OPS?.split(',');
+    const ops: [string, string, Parameters<typeof measure>[0]][] = [
+      [
+        'cc',
+        'POST /oauth/token client_credentials',
+        {
+          url: `${base}/oauth/token`,
+          method: 'POST',
+          headers: form,
+          body: new URLSearchParams({ grant_type: 'client_credentials', client_id: agent.id, client_secret: agentKey }).toString(),
+        },
+      ],
+      [
+        'verify',
+        'POST /auth/verify-token',
+        {
+          url: `${base}/api/sso/v1/auth/verify-token`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ token }),
+        },
+      ],
+      // The admin's token is not a client's: introspection answers `active: false` after the
+      // client's authentication, the signature check and the session read.
+      [
+        'introspect',
+        "POST /oauth/introspect (not this client's token)",
+        {
+          url: `${base}/oauth/introspect`,
+          method: 'POST',
+          headers: { ...form, authorization: basic },
+          body: new URLSearchParams({ token }).toString(),
+        },
+      ],
+    ];
     const rows: [string, Awaited<ReturnType<typeof cpuPerRequest>>][] = [];
     rows.push([
       'bare connect-node unary RPC (its own process)',
@@ -95,35 +115,7 @@ async function main(): Promise<void> {
         body: '{}',
       }),
     ]);
-    rows.push([
-      'POST /oauth/token client_credentials',
-      await cpuPerRequest(server, {
-        url: `${base}/oauth/token`,
-        method: 'POST',
-        headers: form,
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: agent.id, client_secret: agentKey }).toString(),
-      }),
-    ]);
-    rows.push([
-      'POST /auth/verify-token',
-      await cpuPerRequest(server, {
-        url: `${base}/api/sso/v1/auth/verify-token`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token }),
-      }),
-    ]);
-    // Introspection answers 200 for any token; an unknown one is `active: false` after the same
-    // client authentication and signature check, so the admin's (non-client) token measures the path up to the session read.
-    rows.push([
-      'POST /oauth/introspect (another audience: inactive)',
-      await cpuPerRequest(server, {
-        url: `${base}/oauth/introspect`,
-        method: 'POST',
-        headers: { ...form, authorization: basic },
-        body: new URLSearchParams({ token }).toString(),
-      }),
-    ]);
+    for (const [key, name, load] of ops) if (!only || only.includes(key)) rows.push([name, await cpuPerRequest(server, load)]);
     console.log(`\nServer CPU per request (${db ? 'PostgreSQL' : 'embedded database'}, ${connections} connections, ${seconds} s a run)`);
     for (const [name, r] of rows) {
       console.log(
