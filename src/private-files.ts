@@ -20,13 +20,21 @@ export function makePrivateDir(dir: string): void {
   tighten(dir, PRIVATE_DIR_MODE);
 }
 
-/** makePrivateDir, then every directory below 0700 and every file 0600. Symbolic links are not followed. */
+/**
+ * makePrivateDir, then every directory below 0700 and every file 0600. Symbolic links are not
+ * followed. A file or directory below that vanishes meanwhile is passed over: a worker process
+ * (SSO_WORKERS) walks the tree while the primary's embedded database creates and removes files.
+ */
 export function makePrivateTree(dir: string): void {
   makePrivateDir(dir);
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) makePrivateTree(path);
-    else if (entry.isFile()) tighten(path, PRIVATE_FILE_MODE);
+    try {
+      if (entry.isDirectory()) makePrivateTree(path);
+      else if (entry.isFile()) tighten(path, PRIVATE_FILE_MODE);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
   }
 }
 

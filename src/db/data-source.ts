@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
@@ -32,7 +33,22 @@ export type DatabaseConfig =
       poolSize?: number;
       /** A dumped data dir (PGlite `dumpDataDir()`) to start from when `dataDir` holds no database yet. */
       template?: Blob | File;
+      /** Connections the socket must also accept from this server's other processes (SSO_WORKERS: workers x pool). */
+      sharedConnections?: number;
+    }
+  | {
+      /** The embedded database another process of this server owns (and has migrated), reached over its socket. */
+      kind: 'embedded-shared';
+      /** The owner's `Database.socket`. */
+      socket: EmbeddedSocket;
+      poolSize?: number;
     };
+
+/** Where pg reaches the embedded database: the Unix socket `${dir}/.s.PGSQL.${port}`, in a directory only this user can enter. */
+export interface EmbeddedSocket {
+  dir: string;
+  port: number;
+}
 
 export interface Database {
   dataSource: DataSource;
@@ -40,6 +56,8 @@ export interface Database {
   close(): Promise<void>;
   /** For logs: 'embedded (./data/db)', 'embedded (in memory)' or the URL without its password. */
   describe: string;
+  /** The embedded database's socket, for this server's other processes; undefined on PostgreSQL. */
+  socket?: EmbeddedSocket;
 }
 
 export interface DatabaseLogger {
@@ -54,6 +72,15 @@ const DEFAULT_POOL_SIZE = 10;
  */
 const EMBEDDED_CONNECTION_HEADROOM = 4;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Only names the socket file (`.s.PGSQL.5432`, as pg spells it); nothing listens on a port. */
+const EMBEDDED_SOCKET_PORT = 5432;
+/** A Unix socket path holds at most 107 bytes; a long TMPDIR falls back to /tmp. */
+const MAX_SOCKET_PARENT_LENGTH = 60;
+
+function socketParent(): string {
+  const dir = tmpdir();
+  return dir.length <= MAX_SOCKET_PARENT_LENGTH ? dir : '/tmp';
+}
 
 const silentLogger: DatabaseLogger = { info() {}, warn() {} };
 
@@ -70,7 +97,27 @@ export async function openDatabase(config: DatabaseConfig, log: DatabaseLogger =
     // runMigrations holds the lock on one connection while TypeORM migrates on another.
     throw new Error(`database poolSize must be an integer >= 2, got ${poolSize}`);
   }
-  return config.kind === 'embedded' ? openEmbedded(config, poolSize, log) : openPostgres(config, poolSize, log);
+  if (config.kind === 'embedded') return openEmbedded(config, poolSize, log);
+  if (config.kind === 'embedded-shared') return openEmbeddedShared(config, poolSize);
+  return openPostgres(config, poolSize, log);
+}
+
+/**
+ * A worker process's view of the embedded database: a pool on the owner's socket. The owner ran
+ * the migrations before any worker started; named statements stay off, as in the owner (one
+ * PGlite session behind every connection).
+ */
+async function openEmbeddedShared(config: Extract<DatabaseConfig, { kind: 'embedded-shared' }>, poolSize: number): Promise<Database> {
+  const dataSource = new DataSource({ ...commonOptions(poolSize), ...socketOptions(config.socket) });
+  await dataSource.initialize();
+  useDirectPool(dataSource, false);
+  let closing: Promise<void> | undefined;
+  return { dataSource, describe: 'embedded (owned by the primary process)', close: () => (closing ??= dataSource.destroy()) };
+}
+
+/** pg takes a Unix socket as host = its directory, port = the number in its name; the rest is the embedded server's fixed login. */
+function socketOptions(socket: EmbeddedSocket) {
+  return { host: socket.dir, port: socket.port, username: 'postgres', database: 'postgres' };
 }
 
 async function openPostgres(
@@ -164,29 +211,23 @@ async function openEmbedded(
     });
     stops.push(() => pglite.close());
 
+    // The socket server asks for no password: it listens on a Unix socket in a directory only
+    // this user may enter (a loopback port would let any local user in as superuser).
+    const socket: EmbeddedSocket = { dir: await mkdtemp(join(socketParent(), 'sso-db-')), port: EMBEDDED_SOCKET_PORT };
+    stops.push(() => rm(socket.dir, { recursive: true, force: true }));
+    const socketPath = join(socket.dir, `.s.PGSQL.${socket.port}`);
     const server = new PGLiteSocketServer({
       db: pglite,
-      host: '127.0.0.1',
-      port: 0,
-      maxConnections: poolSize + EMBEDDED_CONNECTION_HEADROOM,
+      path: socketPath,
+      maxConnections: poolSize + (config.sharedConnections ?? 0) + EMBEDDED_CONNECTION_HEADROOM,
     });
     // The shipped queue lets pooled connections interleave extended-protocol messages.
     installSessionQueue(server, pglite);
     await server.start();
     stops.push(() => server.stop());
-    // getServerConn() answers 'host:port' with the port actually bound once start() resolved.
-    const port = Number(server.getServerConn().split(':').pop());
-    if (!Number.isInteger(port) || port <= 0) {
-      throw new Error(`PGlite socket server reported no port: ${server.getServerConn()}`);
-    }
+    await chmod(socketPath, PRIVATE_FILE_MODE);
 
-    const dataSource = new DataSource({
-      ...commonOptions(poolSize),
-      host: '127.0.0.1',
-      port,
-      username: 'postgres',
-      database: 'postgres',
-    });
+    const dataSource = new DataSource({ ...commonOptions(poolSize), ...socketOptions(socket) });
     stops.push(async () => {
       if (dataSource.isInitialized) await dataSource.destroy();
     });
@@ -197,7 +238,7 @@ async function openEmbedded(
     useDirectPool(dataSource, false);
 
     let closing: Promise<void> | undefined;
-    return { dataSource, describe, close: () => (closing ??= stopAll()) };
+    return { dataSource, describe, socket, close: () => (closing ??= stopAll()) };
   } catch (error) {
     await stopAll().catch(() => {});
     throw error;
