@@ -3,6 +3,7 @@
  * meaning. `loadConfig` validates everything at start and reports every problem at once, so an
  * operator fixes a bad deployment in one go instead of one crash at a time.
  */
+import { availableParallelism } from 'node:os';
 import type { DatabaseConfig } from './db/data-source.js';
 import {
   JOSE_COOLDOWN_SECONDS,
@@ -10,6 +11,9 @@ import {
   KEY_RELOAD_SECONDS,
   MIN_KEY_PUBLISH_DELAY_SECONDS,
 } from './domain/keys/publish-windows.js';
+
+/** More processes than this only add memory (and database connections) on any machine this serves. */
+const MAX_WORKERS = 64;
 
 export type JwtAlg = 'ES256' | 'RS256' | 'EdDSA';
 
@@ -53,6 +57,8 @@ export interface Config {
   loginLockMax: number;
   /** How long in-flight calls may take to finish on shutdown, in seconds. */
   shutdownGrace: number;
+  /** Server processes sharing the port (Node's cluster); 1 = one process, as without SSO_WORKERS. */
+  workers: number;
   /** The bearer token a scrape of /metrics must present; undefined = none asked. */
   metricsToken: string | undefined;
   /** A separate listener for /metrics only; undefined = /metrics on the main port, and only with a token. */
@@ -102,6 +108,12 @@ export const settings: Setting[] = [
   { env: 'SSO_LOGIN_LOCK_SECONDS', default: '30', meaning: 'first lock length; doubles with each further failure' },
   { env: 'SSO_LOGIN_LOCK_MAX_SECONDS', default: '3600', meaning: 'longest lock' },
   { env: 'SSO_SHUTDOWN_GRACE', default: '10', meaning: 'seconds in-flight calls may take to finish on shutdown' },
+  {
+    env: 'SSO_WORKERS',
+    default: '1',
+    meaning:
+      'server processes sharing the port: a number (1-64), or `auto` for one per CPU; the first process then supervises them and, on the embedded database, owns it (see "Using both cores")',
+  },
   {
     env: 'SSO_METRICS_TOKEN',
     default: 'unset',
@@ -222,6 +234,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     if (!/^https?:\/\/[^/:]+(:\d+)?$/.test(origin))
       problems.push(`SSO_WEBAUTHN_ORIGINS: "${origin}" is not an origin like https://sso.example.com`);
   }
+  const workersRaw = read('SSO_WORKERS')?.toLowerCase();
+  const workers = workersRaw === 'auto' ? availableParallelism() : int('SSO_WORKERS', 1, 1, MAX_WORKERS);
   const lockBase = int('SSO_LOGIN_LOCK_SECONDS', 30, 1, 86400);
   const lockMax = int('SSO_LOGIN_LOCK_MAX_SECONDS', 3600, 1, 30 * 86400);
   if (lockMax < lockBase) problems.push('SSO_LOGIN_LOCK_MAX_SECONDS must not be less than SSO_LOGIN_LOCK_SECONDS');
@@ -253,6 +267,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     loginLockBase: lockBase,
     loginLockMax: lockMax,
     shutdownGrace: int('SSO_SHUTDOWN_GRACE', 10, 0, 600),
+    workers,
     metricsToken,
     metricsAddress,
     webauthnRpId,

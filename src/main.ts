@@ -1,8 +1,11 @@
+import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startApp } from './server/app.js';
+import { isWorker, workerSlot } from './server/cluster-messages.js';
+import { runPrimary, runWorker, stopOnce } from './server/workers.js';
 
-/** `npm start`: serve until SIGINT/SIGTERM, then finish in-flight calls and stop. */
+/** `npm start`: serve until SIGINT/SIGTERM, then finish in-flight calls and stop; SSO_WORKERS > 1 starts workers (workers.ts). */
 async function main(): Promise<void> {
   // A backstop for whatever else this process writes: private unless made otherwise on purpose.
   // (The data directory is tightened explicitly too, since PGlite sets file modes past the umask.)
@@ -17,23 +20,18 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const log = createLogger(config.logLevel, undefined, config.logFormat);
+  const base = createLogger(config.logLevel, undefined, config.logFormat);
+  const exit = (code: number) => process.exit(code);
+  if (config.workers > 1 && cluster.isPrimary) {
+    // Every line says which process wrote it: 0 the primary, 1..N the workers (README: Using both cores).
+    return runPrimary(config, base.child({ worker: 0 }), exit);
+  }
+  if (isWorker()) return runWorker(config, base.child({ worker: workerSlot() }), exit);
+  const log = base;
   const app = await startApp(config, { log });
   // The one line a person starting the server looks for (the JSON 'listening' line carries details).
   log.info({ ms: Math.round(process.uptime() * 1000) }, `ready at ${app.url}`);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    app.close().then(
-      () => process.exit(0),
-      (err) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
+  const stop = stopOnce(app, log, exit);
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { ConfigError, databaseConfigOf, loadConfig, settings, type Config } from '../src/config.js';
 import {
   JOSE_COOLDOWN_SECONDS,
@@ -48,6 +49,7 @@ describe('defaults', () => {
     assert.equal(c.loginLockBase, 30);
     assert.equal(c.loginLockMax, 3600);
     assert.equal(c.shutdownGrace, 10);
+    assert.equal(c.workers, 1);
     assert.equal(c.metricsToken, undefined);
     assert.equal(c.metricsAddress, undefined);
     assert.equal(c.issuerIsDefault, true);
@@ -104,6 +106,7 @@ const readCases: [env: string, value: string, field: keyof Config, expected: unk
   ['SSO_LOGIN_LOCK_SECONDS', '5', 'loginLockBase', 5],
   ['SSO_LOGIN_LOCK_MAX_SECONDS', '60', 'loginLockMax', 60],
   ['SSO_SHUTDOWN_GRACE', '2', 'shutdownGrace', 2],
+  ['SSO_WORKERS', '2', 'workers', 2],
   ['SSO_METRICS_TOKEN', 'm'.repeat(32), 'metricsToken', 'm'.repeat(32)],
   ['SSO_METRICS_ADDRESS', '127.0.0.1:9464', 'metricsAddress', { host: '127.0.0.1', port: 9464 }],
   ['SSO_WEBAUTHN_RP_ID', 'example.com', 'webauthnRpId', 'example.com'],
@@ -138,6 +141,12 @@ describe('each environment name is read', () => {
     assert.equal(loadConfig({ DATABASE_URL: 'postgresql://db/sso' }).databaseUrl, 'postgresql://db/sso');
   });
 
+  test('SSO_WORKERS=auto is one process per CPU; 0, 65 and words are refused', () => {
+    assert.equal(loadConfig({ SSO_WORKERS: 'auto' }).workers, availableParallelism());
+    assert.equal(loadConfig({ SSO_WORKERS: 'AUTO' }).workers, availableParallelism());
+    for (const bad of ['0', '65', 'many', '1.5']) assert.match(problemsOf({ SSO_WORKERS: bad }).join(), /SSO_WORKERS/, bad);
+  });
+
   test('booleans accept the usual spellings', () => {
     for (const v of ['1', 'true', 'TRUE', 'yes', 'on']) assert.equal(loadConfig({ SSO_TRUST_PROXY: v }).trustProxy, true, v);
     for (const v of ['0', 'false', 'No', 'off']) assert.equal(loadConfig({ SSO_ALLOW_REGISTRATION: v }).allowRegistration, false, v);
@@ -162,6 +171,7 @@ describe('each environment name is read', () => {
       SSO_LOGIN_LOCK_SECONDS: 'loginLockBase',
       SSO_LOGIN_LOCK_MAX_SECONDS: 'loginLockMax',
       SSO_SHUTDOWN_GRACE: 'shutdownGrace',
+      SSO_WORKERS: 'workers',
     };
     for (const [env, field] of Object.entries(numeric)) {
       assert.equal(String(c[field]), settings.find((s) => s.env === env)!.default, env);

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { DataSource } from 'typeorm';
 import type { AuditEntry } from '../domain/audit.js';
 import type { CallObserver } from '../interceptors/logging.js';
+import { clusterScrape } from './cluster-messages.js';
 
 export interface Metrics {
   observeCall: CallObserver;
@@ -53,6 +54,8 @@ export function createMetrics(ds: DataSource): Metrics {
     name: 'sso_active_sessions',
     help: 'Live (not revoked, not expired) sessions',
     registers: [registry],
+    // Under SSO_WORKERS every worker counts the same table: one count, not their sum.
+    aggregator: 'first',
     async collect() {
       const rows: { n: number }[] = await ds.query(
         'SELECT count(*)::int AS n FROM sessions WHERE revoked_at IS NULL AND expires_at > now()',
@@ -60,6 +63,8 @@ export function createMetrics(ds: DataSource): Metrics {
       this.set(rows[0]?.n ?? 0);
     },
   });
+  // A worker answers a scrape with every worker's figures (cluster-messages.ts).
+  const scrapeAll = clusterScrape(registry);
   return {
     observeCall: ({ service, method, protocol, code, seconds }) => {
       const l = { service, method, protocol, code: connectCodeName(code) };
@@ -68,8 +73,8 @@ export function createMetrics(ds: DataSource): Metrics {
     },
     observeAudit: (entry) => authEvents.inc({ type: entry.type, outcome: entry.outcome }),
     async scrape(res) {
-      const body = await registry.metrics();
-      res.writeHead(200, { 'content-type': registry.contentType });
+      const { body, contentType } = scrapeAll ? await scrapeAll() : { body: await registry.metrics(), contentType: registry.contentType };
+      res.writeHead(200, { 'content-type': contentType });
       res.end(body);
     },
   };
