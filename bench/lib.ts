@@ -4,27 +4,49 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 
-/** Starts a server script in its own process (so the load generator does not share its event loop). */
+/** The SSO server's processes (SSO_WORKERS) in every benchmark: BENCH_WORKERS, else one. */
+export const benchWorkers = Number(process.env.BENCH_WORKERS ?? 1);
+
+/**
+ * The readiness URL answers once the first worker listens; the others start beside it and listen
+ * within a second or two (their ready line is not seen here: the server's log is silenced, since
+ * logging every call would be measured too).
+ */
+const WORKERS_SETTLE_MS = 5000;
+
+/**
+ * Starts a server script in its own process (so the load generator does not share its event loop).
+ * The SSO server (src/main.ts) runs with `workers` processes (default BENCH_WORKERS, else 1).
+ */
 export async function startProcess(
   script: string,
   env: Record<string, string>,
   readyUrl: string,
   nodeArgs: string[] = [],
+  workers = benchWorkers,
 ): Promise<ChildProcess> {
+  const sso = script === 'src/main.ts';
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
-    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    env: { ...process.env, LOG_LEVEL: 'silent', ...(sso && { SSO_WORKERS: String(workers) }), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const deadline = Date.now() + 60_000;
+  // A first start on a busy machine runs initdb slowly; workers start after the database is open.
+  const deadline = Date.now() + (sso ? 180_000 : 60_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
     try {
       const res = await fetch(readyUrl);
-      if (res.ok) return child;
+      if (res.ok) {
+        if (sso && workers > 1) await new Promise((r) => setTimeout(r, WORKERS_SETTLE_MS));
+        return child;
+      }
     } catch {
       /* not up yet */
     }
-    if (Date.now() > deadline) throw new Error(`${script} did not become ready`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${script} did not become ready`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
