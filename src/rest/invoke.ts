@@ -1,74 +1,55 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import { promisify } from 'node:util';
-import { brotliDecompress, gunzip, inflate } from 'node:zlib';
-import { Code, ConnectError, type ContextValues } from '@connectrpc/connect';
-import type { UniversalHandler, UniversalServerRequest } from '@connectrpc/connect/protocol';
+import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
+import { Code, ConnectError, createHandlerContext, type ContextValues, type Interceptor } from '@connectrpc/connect';
+import { invokeUnaryImplementation } from '@connectrpc/connect/protocol';
+import type { UnarySpec } from './implementations.js';
 
-/** What the Connect handler answered, fully read. */
-export interface HandlerAnswer {
-  status: number;
-  header: Headers;
-  body: Uint8Array;
-}
+/** What the RPC answered: its message or its error, and the response headers it set. */
+export type UnaryAnswer =
+  | { message: MessageShape<DescMessage>; error?: undefined; header: Headers }
+  | { error: ConnectError; header: Headers };
 
 /**
- * Calls a Connect universal handler in-process with a unary Connect request
- * carrying `body` (a binary protobuf message): POST to the handler's request
- * path, so the router's interceptors and the implementation run exactly as for
- * an RPC. Reads the whole answer.
+ * Why a finished call's signal is aborted. Connect's own handler aborts with no reason, which makes
+ * Node build a DOMException (with its stack) on every call; a reason given up front costs nothing.
+ * Nothing reads it: a call that has answered has no one left to tell.
+ */
+const callFinished = new ConnectError('the call has finished', Code.Canceled);
+
+/**
+ * Runs a unary RPC in-process on an already decoded request message: the RPC's own implementation
+ * behind the given interceptors, with a handler context built as Connect's handler builds it
+ * (Connect's `createHandlerContext` and `invokeUnaryImplementation`). Like Connect's handler it
+ * never throws: an error becomes the answer, with the error's metadata among the response headers.
  */
 export async function invokeUnary(
-  handler: UniversalHandler,
-  options: {
-    req: IncomingMessage | Http2ServerRequest;
-    header: Headers;
-    body: Uint8Array;
-    signal: AbortSignal;
-    contextValues?: ContextValues;
-  },
-): Promise<HandlerAnswer> {
-  const { req } = options;
-  const request: UniversalServerRequest = {
-    httpVersion: req.httpVersion,
-    // The Connect handler parses this with `new URL()`, so it must be absolute.
-    url: `${requestOrigin(req)}${handler.requestPath}`,
-    method: 'POST',
-    header: options.header,
-    body: singleChunk(options.body),
-    signal: options.signal,
+  spec: UnarySpec,
+  interceptors: Interceptor[],
+  options: { message: MessageShape<DescMessage>; header: Headers; url: string; signal: AbortSignal; contextValues?: ContextValues },
+): Promise<UnaryAnswer> {
+  const context = createHandlerContext({
+    service: spec.method.parent,
+    method: spec.method,
+    protocolName: 'rest',
+    // What the RPC saw when REST calls reached it as Connect requests: a POST to its own path.
+    requestMethod: 'POST',
+    url: options.url,
+    requestSignal: options.signal,
+    requestHeader: options.header,
     contextValues: options.contextValues,
-  };
-  const answer = await handler(request);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (answer.body) {
-    for await (const chunk of answer.body) {
-      chunks.push(chunk);
-      size += chunk.byteLength;
-    }
+  });
+  try {
+    const message = await invokeUnaryImplementation(spec, context, options.message, interceptors);
+    return { message, header: context.responseHeader };
+  } catch (e) {
+    const error = e instanceof ConnectError ? e : new ConnectError('internal error', Code.Internal, undefined, undefined, e);
+    context.abort(error);
+    error.metadata.forEach((value, key) => context.responseHeader.set(key, value));
+    return { error, header: context.responseHeader };
+  } finally {
+    context.abort(callFinished);
   }
-  const header = new Headers(answer.header);
-  let body: Uint8Array = Buffer.concat(chunks, size);
-  const encoding = header.get('content-encoding');
-  if (encoding && encoding !== 'identity') body = await decompress(encoding, body);
-  return { status: answer.status, header, body };
-}
-
-async function* singleChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
-  if (bytes.byteLength > 0) yield bytes;
-}
-
-const decompressors: Record<string, (b: Uint8Array) => Promise<Buffer>> = {
-  gzip: promisify(gunzip),
-  br: promisify(brotliDecompress),
-  deflate: promisify(inflate),
-};
-
-async function decompress(encoding: string, body: Uint8Array): Promise<Uint8Array> {
-  const fn = decompressors[encoding.toLowerCase()];
-  if (!fn) throw new Error(`handler answered with unsupported content-encoding ${encoding}`);
-  return fn(body);
 }
 
 /** `http(s)://host[:port]` of the request, from Host / :authority, or localhost when it is unusable. */

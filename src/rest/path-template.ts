@@ -140,6 +140,8 @@ export function splitPath(pathname: string): SplitPath | undefined {
 }
 
 function safeDecode(segment: string): string | undefined {
+  // Only a percent sign can change a segment (or make it malformed): most have none.
+  if (!segment.includes('%')) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {

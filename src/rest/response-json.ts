@@ -1,22 +1,19 @@
-import { fromBinary, toJson, type JsonObject, type JsonValue, type Registry } from '@bufbuild/protobuf';
-import { Code, ConnectError } from '@connectrpc/connect';
-import { codeFromHttpStatus, codeToString, errorFromJsonBytes } from '@connectrpc/connect/protocol-connect';
+import { toJson, type DescMessage, type JsonObject, type JsonValue, type MessageShape, type Registry } from '@bufbuild/protobuf';
+import type { ConnectError } from '@connectrpc/connect';
+import { codeToString } from '@connectrpc/connect/protocol-connect';
 import { ErrorInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
 import { reasonOfCode } from '../errors/index.js';
 import { httpStatusForCode, restErrorBody, type RestErrorBody } from './errors.js';
-import type { HandlerAnswer } from './invoke.js';
 import type { CompiledRoute } from './routes.js';
 
 /**
- * The REST JSON of a successful answer: the binary response message as proto3
- * JSON with proto field names and every field emitted (`false`, `0`, `""`,
- * `[]`); with a `response_body` only that field's value (a bare object, or a
- * bare array for a repeated field; `null` for an unset message).
+ * The REST JSON of a successful answer: the response message as proto3 JSON
+ * with proto field names and every field emitted (`false`, `0`, `""`, `[]`);
+ * with a `response_body` only that field's value (a bare object, or a bare
+ * array for a repeated field; `null` for an unset message).
  */
-export function successJson(route: CompiledRoute, body: Uint8Array, registry?: Registry): JsonValue {
-  const schema = route.method.output;
-  const message = fromBinary(schema, body);
-  const json = toJson(schema, message, { useProtoFieldName: true, alwaysEmitImplicit: true, registry }) as JsonObject;
+export function successJson(route: CompiledRoute, message: MessageShape<DescMessage>, registry?: Registry): JsonValue {
+  const json = toJson(route.method.output, message, { useProtoFieldName: true, alwaysEmitImplicit: true, registry }) as JsonObject;
   if (!route.responseBody) return json;
   return json[route.responseBody.name] ?? null;
 }
@@ -28,18 +25,10 @@ export interface RestError {
 }
 
 /**
- * Turns a Connect unary error answer (`{code, message, details}`) into the
- * REST error: HTTP status by code, `error_code` from the `google.rpc.ErrorInfo`
- * detail's reason (or the code in UPPER_SNAKE).
+ * The REST error of an RPC's error: HTTP status by code, `error_code` from
+ * the `google.rpc.ErrorInfo` detail's reason (or the code in UPPER_SNAKE).
  */
-export function errorFromAnswer(answer: HandlerAnswer): RestError {
-  const fallback = new ConnectError(`HTTP ${answer.status}`, answer.status === 200 ? Code.Internal : codeFromHttpStatus(answer.status));
-  let error: ConnectError;
-  try {
-    error = errorFromJsonBytes(answer.body, undefined, fallback);
-  } catch {
-    error = fallback;
-  }
+export function restErrorOf(error: ConnectError): RestError {
   const code = codeToString(error.code);
   let reason = reasonOfCode(code);
   try {

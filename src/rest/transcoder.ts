@@ -1,16 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants as h2constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
-import { createRegistry, toBinary, type DescService } from '@bufbuild/protobuf';
-import type { ContextValues } from '@connectrpc/connect';
-import type { UniversalHandler } from '@connectrpc/connect/protocol';
+import { createRegistry, type DescService } from '@bufbuild/protobuf';
+import type { ContextValues, Interceptor } from '@connectrpc/connect';
+import { createMethodUrl } from '@connectrpc/connect/protocol';
 import { ClientGoneError, parseBody, readBody, type ParsedBody } from './body.js';
 import { methodNotAllowed, RestInputError, writeJson, writeRestError } from './errors.js';
 import { handlerRequestHeaders, restResponseHeaders } from './headers.js';
-import { clientGoneSignal, invokeUnary } from './invoke.js';
+import { rpcKey, type UnaryImplementations, type UnarySpec } from './implementations.js';
+import { clientGoneSignal, invokeUnary, requestOrigin } from './invoke.js';
 import { compareSpecificity, type TemplateMatch } from './path-template.js';
 import { createRouter } from './router.js';
 import { buildRequestMessage } from './request-message.js';
-import { errorFromAnswer, successJson } from './response-json.js';
+import { restErrorOf, successJson } from './response-json.js';
 import { oauthError, oauthInputError, usesOAuthErrors } from './oauth-errors.js';
 import { collectRoutes, type CompiledRoute, type RestRoute } from './routes.js';
 
@@ -19,9 +20,14 @@ export type { RestRoute } from './routes.js';
 export interface RestTranscoderOptions {
   /** The services whose `google.api.http` annotations become REST routes. */
   services: DescService[];
-  /** `createConnectRouter(...).handlers`: each REST call runs through the handler of its RPC. */
-  handlers: UniversalHandler[];
-  /** Per-request context values, forwarded to the handler (as connect-node's adapter does). */
+  /**
+   * The RPCs' implementations (see `recordImplementations`): each REST call runs its RPC's own,
+   * handed the message decoded from the request.
+   */
+  implementations: UnaryImplementations;
+  /** The interceptors every RPC runs behind, as given to the Connect router (same order). */
+  interceptors?: Interceptor[];
+  /** Per-request context values, as connect-node's adapter makes them for an RPC. */
   contextValues?: (req: IncomingMessage | Http2ServerRequest) => ContextValues;
   /** The largest request body accepted; larger gets 413. Default 1 MiB. */
   maxBodyBytes?: number;
@@ -45,9 +51,10 @@ const defaultMaxBodyBytes = 1024 * 1024;
 
 /**
  * Creates the REST layer: routes from the `google.api.http` annotations of
- * `services`, each call transcoded to a binary Connect unary request to the
- * RPC's own handler (so interceptors and implementation are the RPC's), and
- * the answer transcoded back to JSON.
+ * `services`; each call's JSON (or form) becomes the RPC's request message,
+ * which is handed to the RPC's own implementation behind the RPC's own
+ * interceptors, exactly as a Connect call would reach them; the response
+ * message (or error) becomes the JSON answer. No binary encoding in between.
  */
 export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscoder {
   const compiled = collectRoutes(opts.services);
@@ -57,8 +64,13 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
     throw new RangeError(`maxBodyBytes must be a non-negative integer, got ${maxBodyBytes}`);
   }
   const registry = createRegistry(...new Set(opts.services.map((s) => s.file)));
-  const handlers = new Map<string, UniversalHandler>();
-  for (const h of opts.handlers) handlers.set(rpcKey(h.service.typeName, h.method.name), h);
+  const interceptors = opts.interceptors ?? [];
+  // Each route's implementation and RPC path, found once here rather than on every call.
+  const targets = new Map<CompiledRoute, { spec: UnarySpec; path: string } | undefined>();
+  for (const route of compiled) {
+    const spec = opts.implementations.get(rpcKey(route.method));
+    targets.set(route, spec && { spec, path: createMethodUrl('/', route.method) });
+  }
 
   async function handle(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): Promise<boolean> {
     const { pathname, search } = splitUrl(req.url ?? '');
@@ -111,25 +123,25 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
     }
     const message = buildRequestMessage(route, match, new URLSearchParams(search), body, registry);
 
-    const handler = handlers.get(rpcKey(route.method.parent.typeName, route.method.name));
-    if (!handler) {
+    const target = targets.get(route);
+    if (!target) {
       writeRestError(res, 501, 'unimplemented', 'UNIMPLEMENTED', `${route.method.parent.typeName}.${route.method.name} is not implemented`);
       return;
     }
-    const answer = await invokeUnary(handler, {
-      req,
+    const answer = await invokeUnary(target.spec, interceptors, {
+      message,
       header: handlerRequestHeaders(req.headers),
-      body: toBinary(route.method.input, message),
+      url: `${requestOrigin(req)}${target.path}`,
       signal,
       contextValues: opts.contextValues?.(req),
     });
     if (signal.aborted && res.destroyed) return;
 
     const headers = restResponseHeaders(answer.header);
-    if (answer.status === 200) {
-      writeJson(res, 200, successJson(route, answer.body, registry), headers);
+    if (answer.error === undefined) {
+      writeJson(res, 200, successJson(route, answer.message, registry), headers);
     } else {
-      const error = usesOAuthErrors(route) ? oauthError(errorFromAnswer(answer)) : errorFromAnswer(answer);
+      const error = usesOAuthErrors(route) ? oauthError(restErrorOf(answer.error)) : restErrorOf(answer.error);
       writeJson(res, error.status, error.body, headers);
     }
   }
@@ -147,13 +159,14 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
   };
 }
 
-function rpcKey(service: string, method: string): string {
-  return `${service}/${method}`;
-}
+const absoluteForm = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
 
 /** Path and query of a request target (origin-form, or absolute-form as proxies send). */
 function splitUrl(target: string): { pathname: string; search: string } {
-  const path = target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').replace(/#.*$/s, '');
+  // Origin-form ("/path?query"), what nearly every client sends, needs no regular expression.
+  let path = target.startsWith('/') ? target : target.replace(absoluteForm, '');
+  const hash = path.indexOf('#');
+  if (hash >= 0) path = path.slice(0, hash);
   const q = path.indexOf('?');
   return q < 0 ? { pathname: path, search: '' } : { pathname: path.slice(0, q), search: path.slice(q + 1) };
 }

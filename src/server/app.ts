@@ -1,6 +1,5 @@
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ConnectRouter } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { databaseConfigOf, type Config } from '../config.js';
 import { openDatabase, type Database, type DatabaseConfig } from '../db/data-source.js';
@@ -16,7 +15,7 @@ import { createLoggingInterceptor, requestIdOf } from '../interceptors/logging.j
 import { createValidationInterceptor } from '../interceptors/validation.js';
 import { createLogger, type Logger } from '../logger.js';
 import { makePrivateTree } from '../private-files.js';
-import { createRestTranscoder, writeRestError } from '../rest/index.js';
+import { createRestTranscoder, recordImplementations, type UnaryImplementations, writeRestError } from '../rest/index.js';
 import { createOpenApiRoutes } from '../rest/openapi.js';
 import { createCookieGuard } from './cookie-guard.js';
 import { createCors } from './cors.js';
@@ -66,7 +65,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
     await ensureConsoleClient(ds, config.issuer);
 
     const contextValues = createCallContext(config.trustProxy);
-    let router: ConnectRouter | undefined;
+    let implementations: UnaryImplementations | undefined;
     const ready = async () => {
       await ds.query('SELECT 1');
       return true;
@@ -80,19 +79,23 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
     let rest: ReturnType<typeof createRestTranscoder> | undefined;
     let openapi: ReturnType<typeof createOpenApiRoutes> | undefined;
 
+    // One chain for every call, RPC or REST (the order is explained in docs/architecture.md).
+    const interceptors = [
+      createLoggingInterceptor(log, deps.metrics.observeCall),
+      createErrorInterceptor(log),
+      createAuthenticationInterceptor(credentials),
+      createAuthorizationInterceptor(),
+      createValidationInterceptor(auditRefusedTokenRequests(deps.audit)),
+    ];
     const rpc = connectNodeAdapter({
       routes: (r) => {
-        registerServices(r, createServices(deps), ready);
+        // REST calls reach the same implementations directly, with the message decoded from JSON.
+        const recorded = recordImplementations(r);
+        registerServices(recorded.router, createServices(deps), ready);
         refuseUndecodableBinary(r.handlers, maxBodyBytes);
-        router = r;
+        implementations = recorded.implementations;
       },
-      interceptors: [
-        createLoggingInterceptor(log, deps.metrics.observeCall),
-        createErrorInterceptor(log),
-        createAuthenticationInterceptor(credentials),
-        createAuthorizationInterceptor(),
-        createValidationInterceptor(auditRefusedTokenRequests(deps.audit)),
-      ],
+      interceptors,
       contextValues,
       readMaxBytes: maxBodyBytes,
       jsonOptions: { ignoreUnknownFields: true },
@@ -117,7 +120,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
         });
       },
     });
-    rest = createRestTranscoder({ services, handlers: router!.handlers, contextValues, maxBodyBytes });
+    rest = createRestTranscoder({ services, implementations: implementations!, interceptors, contextValues, maxBodyBytes });
     // The OpenAPI document is built from the transcoder's own routes, so the two cannot disagree.
     openapi = createOpenApiRoutes(rest.routes);
 

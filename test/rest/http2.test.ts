@@ -7,13 +7,14 @@ import { AppRegistryService } from '../../gen/sso/appregistry/v1/app_registry_se
 import { AuthService } from '../../gen/sso/auth/v1/auth_service_pb.js';
 import { createRestTranscoder } from '../../src/rest/transcoder.js';
 import { writeRestError } from '../../src/rest/errors.js';
+import { recordImplementations } from '../../src/rest/implementations.js';
 
 let server: http2.Http2Server;
 let client: http2.ClientHttp2Session;
 const seenHeaders: Headers[] = [];
 
 before(async () => {
-  const router = createConnectRouter();
+  const { router, implementations } = recordImplementations(createConnectRouter());
   router.service(AuthService, {
     getMe(_req, ctx) {
       seenHeaders.push(ctx.requestHeader);
@@ -25,7 +26,7 @@ before(async () => {
       return { authorized: req.username === 'jdoe', message: 'Authorized' };
     },
   });
-  const transcoder = createRestTranscoder({ services: [AuthService, AppRegistryService], handlers: router.handlers });
+  const transcoder = createRestTranscoder({ services: [AuthService, AppRegistryService], implementations });
   server = http2.createServer((req, res) => {
     void transcoder.handle(req, res).then((handled) => {
       if (!handled) writeRestError(res, 404, 'not_found', 'ROUTE_NOT_FOUND', 'no route');

@@ -28,7 +28,7 @@ async function allServices(): Promise<DescService[]> {
 test('every method of every service in gen/sso has at least one REST route', async () => {
   const services = await allServices();
   assert.ok(services.length >= 5, `found services: ${services.map((s) => s.typeName).join(', ')} in ${relative(process.cwd(), genSso)}`);
-  const { routes } = createRestTranscoder({ services, handlers: [] });
+  const { routes } = createRestTranscoder({ services, implementations: new Map() });
   const routed = new Set(routes.map((r) => `${r.method.parent.typeName}.${r.method.name}`));
   const missing = services.flatMap((s) => s.methods.map((m) => `${s.typeName}.${m.name}`)).filter((n) => !routed.has(n));
   assert.deepEqual(missing, []);
@@ -45,7 +45,7 @@ test('no two routes of the same HTTP method have the same template', async () =>
 });
 
 test('additional_bindings become routes of their own', () => {
-  const { routes } = createRestTranscoder({ services: [AuthService], handlers: [] });
+  const { routes } = createRestTranscoder({ services: [AuthService], implementations: new Map() });
   const getMe = routes.filter((r) => r.method.name === 'GetMe').map((r) => `${r.httpMethod} ${r.template} ${r.responseBodyField}`);
   assert.deepEqual(getMe, ['GET /api/sso/v1/me user', 'GET /api/sso/v1/auth/me user']);
   const login = routes.find((r) => r.method.name === 'Login')!;

@@ -4,6 +4,7 @@ import type { DescService } from '@bufbuild/protobuf';
 import { createConnectRouter, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
 import { createRestTranscoder, type RestTranscoderOptions } from '../../src/rest/transcoder.js';
 import { writeRestError } from '../../src/rest/errors.js';
+import { recordImplementations } from '../../src/rest/implementations.js';
 
 export interface RestTestServer {
   url: string;
@@ -25,13 +26,15 @@ export async function startRestServer(options: {
   interceptors?: Interceptor[];
   transcoder?: Partial<RestTranscoderOptions>;
 }): Promise<RestTestServer> {
-  const router = createConnectRouter({ interceptors: options.interceptors ?? [] });
+  const interceptors = options.interceptors ?? [];
+  const { router, implementations } = recordImplementations(createConnectRouter({ interceptors }));
   options.register(router);
   const escaped: unknown[] = [];
   const reported: unknown[] = [];
   const transcoder = createRestTranscoder({
     services: options.services,
-    handlers: router.handlers,
+    implementations,
+    interceptors,
     onError: (e) => reported.push(e),
     ...options.transcoder,
   });
@@ -80,7 +83,7 @@ export async function call(
   }
   const res = await fetch(url, { ...rest, headers, body });
   const text = await res.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = text === '' ? undefined : JSON.parse(text);
   } catch {

@@ -631,7 +631,7 @@ describe('the same handler path as RPCs', () => {
     assert.equal(r.status, 200);
   });
 
-  test('transcoded requests are real binary protobuf (an unset message field stays unset)', async () => {
+  test('an unset message field stays unset in the JSON answer', async () => {
     // GetMe's user has no updated_at: toJson with alwaysEmitImplicit leaves unset messages out.
     const r = await call(base + '/api/sso/v1/me');
     assert.equal('updated_at' in r.body, false);
