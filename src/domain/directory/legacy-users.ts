@@ -17,6 +17,7 @@ import { parseIdentifier } from '../identifiers.js';
 import { checkNewPassword } from '../passwords-policy.js';
 import type { Actor } from './actor.js';
 import { proveOwnPassword } from './password-proof.js';
+import { recordUserChange } from './user-audit.js';
 import { applyUserChanges } from './user-changes.js';
 import type { Client } from './users.js';
 
@@ -77,13 +78,7 @@ export class LegacyUsers {
     const user = await this.ds.transaction((tx) =>
       insertUser(tx, { identifiers, passwordHash, isAdmin: input.isAdmin, isActive: true, bootstrapAdmin: false }),
     );
-    await this.audit.record({
-      type: 'user.create',
-      outcome: 'success',
-      actorId: actor.principal.id,
-      identifier: username.value,
-      ...client,
-    });
+    await recordUserChange(this.audit, 'user.create', actor, username.value, client);
     return this.byId(user.id);
   }
 
@@ -120,13 +115,7 @@ export class LegacyUsers {
       return user.id;
     });
     const view = await this.byId(id);
-    await this.audit.record({
-      type: 'user.update',
-      outcome: 'success',
-      actorId: actor.principal.id,
-      identifier: view.identifiers[0]?.value,
-      ...client,
-    });
+    await recordUserChange(this.audit, 'user.update', actor, view.identifiers[0]?.value, client);
     return view;
   }
 

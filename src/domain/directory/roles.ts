@@ -19,11 +19,12 @@ import { checkGrantable, nameOf, scopesOf, slugOf, slugsOf } from './rules.js';
 export type { RoleRecord };
 
 /**
- * The roles with these slugs (global when workspaceId is null, else that workspace's), locked
- * until the transaction ends. Any unknown slug refuses the whole call: a typo must not silently
- * grant less than asked.
+ * The ids of the roles with these slugs (global when workspaceId is null, else that workspace's),
+ * for `actor` to give: locked until the transaction ends, and each within the scopes the actor
+ * may grant. Any unknown slug refuses the whole call: a typo must not silently grant less than
+ * asked.
  */
-export async function resolveRoles(tx: Db, rawSlugs: readonly string[], workspaceId: string | null): Promise<RoleRecord[]> {
+export async function grantableRoleIds(tx: Db, actor: Actor, rawSlugs: readonly string[], workspaceId: string | null): Promise<string[]> {
   const slugs = slugsOf(rawSlugs);
   if (slugs.length === 0) return [];
   const found = await lockRolesBySlug(tx, slugs, workspaceId);
@@ -32,7 +33,11 @@ export async function resolveRoles(tx: Db, rawSlugs: readonly string[], workspac
     const where = workspaceId === null ? 'among global roles' : 'in that workspace';
     throw new AppError('UNKNOWN_ROLE', `No role ${where} has the slug ${unknown.map((s) => `"${s}"`).join(', ')}.`);
   }
-  return found;
+  checkGrantable(
+    actor,
+    found.flatMap((r) => r.scopes),
+  );
+  return found.map((r) => r.id);
 }
 
 export interface NewRoleInput {

@@ -3,8 +3,7 @@ import { revokeOtherSessions } from '../../db/repositories/sessions.js';
 import type { Db } from '../../db/repositories/sql.js';
 import { AppError } from '../../errors/index.js';
 import { isSelf, type Actor } from './actor.js';
-import { resolveRoles } from './roles.js';
-import { checkGrantable } from './rules.js';
+import { grantableRoleIds } from './roles.js';
 
 /** What an update changes; a field left undefined was not sent and stays as it is. */
 export interface UserChanges {
@@ -29,18 +28,7 @@ export async function applyUserChanges(
   user: { id: string; isAdmin: boolean; isActive: boolean },
   changes: UserChanges,
 ): Promise<void> {
-  if (changes.roles !== undefined) {
-    const roles = await resolveRoles(tx, changes.roles, null);
-    checkGrantable(
-      actor,
-      roles.flatMap((r) => r.scopes),
-    );
-    await setUserRoles(
-      tx,
-      user.id,
-      roles.map((r) => r.id),
-    );
-  }
+  if (changes.roles !== undefined) await setUserRoles(tx, user.id, await grantableRoleIds(tx, actor, changes.roles, null));
   await updateUserFields(tx, user.id, {
     isActive: changes.isActive,
     isAdmin: changes.isAdmin,

@@ -20,6 +20,7 @@ import { checkMayActOnUser } from '../access/targets.js';
 import { isSelf, type Actor } from './actor.js';
 import { checkGrantable, scopesOf, slugOf, slugsOf } from './rules.js';
 import { proveOwnPassword } from './password-proof.js';
+import { recordUserChange } from './user-audit.js';
 import { applyUserChanges, ensureAdminRemains } from './user-changes.js';
 
 export type { UserViewRow };
@@ -107,13 +108,7 @@ export class DirectoryUsers {
       if (roleSlugs.length) await applyUserChanges(tx, actor, user, { roles: roleSlugs });
       return user.id;
     });
-    await this.audit.record({
-      type: 'user.create',
-      outcome: 'success',
-      actorId: actor.principal.id,
-      identifier: identifiers[0]!.value,
-      ...client,
-    });
+    await recordUserChange(this.audit, 'user.create', actor, identifiers[0]!.value, client);
     return this.get(id);
   }
 
@@ -154,13 +149,7 @@ export class DirectoryUsers {
       await applyUserChanges(tx, actor, user, { roles, scopes, isActive: input.isActive, isAdmin: input.isAdmin, passwordHash });
     });
     const view = await this.get(userId);
-    await this.audit.record({
-      type: 'user.update',
-      outcome: 'success',
-      actorId: actor.principal.id,
-      identifier: view.identifiers[0]?.value,
-      ...client,
-    });
+    await recordUserChange(this.audit, 'user.update', actor, view.identifiers[0]?.value, client);
     return view;
   }
 
@@ -175,13 +164,7 @@ export class DirectoryUsers {
       await deleteUserRow(tx, userId);
       if (user.isAdmin && user.isActive) await ensureAdminRemains(tx);
     });
-    await this.audit.record({
-      type: 'user.delete',
-      outcome: 'success',
-      actorId: actor.principal.id,
-      identifier: before?.identifiers[0]?.value,
-      ...client,
-    });
+    await recordUserChange(this.audit, 'user.delete', actor, before?.identifiers[0]?.value, client);
     return true;
   }
 }

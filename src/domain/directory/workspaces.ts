@@ -20,8 +20,8 @@ import {
 import { AppError } from '../../errors/index.js';
 import { isUuid, uuid } from '../paging.js';
 import type { Actor } from './actor.js';
-import { resolveRoles } from './roles.js';
-import { checkGrantable, nameOf, slugOf } from './rules.js';
+import { grantableRoleIds } from './roles.js';
+import { nameOf, slugOf } from './rules.js';
 
 export type { MemberRecord, WorkspaceRecord };
 
@@ -110,17 +110,7 @@ export class Workspaces {
     const userId = uuid(userRef, 'user_id');
     return this.ds.transaction(async (tx) => {
       await insertMember(tx, workspace.id, userId, false);
-      const roles = await resolveRoles(tx, roleSlugs, workspace.id);
-      checkGrantable(
-        actor,
-        roles.flatMap((r) => r.scopes),
-      );
-      await setMemberRoles(
-        tx,
-        workspace.id,
-        userId,
-        roles.map((r) => r.id),
-      );
+      await setMemberRoles(tx, workspace.id, userId, await grantableRoleIds(tx, actor, roleSlugs, workspace.id));
       return (await findMember(tx, workspace.id, userId))!;
     });
   }
@@ -136,17 +126,7 @@ export class Workspaces {
     const userId = uuid(userRef, 'user_id');
     return this.ds.transaction(async (tx) => {
       if (!(await lockMember(tx, workspace.id, userId))) throw new AppError('MEMBER_NOT_FOUND');
-      const roles = await resolveRoles(tx, roleSlugs, workspace.id);
-      checkGrantable(
-        actor,
-        roles.flatMap((r) => r.scopes),
-      );
-      await setMemberRoles(
-        tx,
-        workspace.id,
-        userId,
-        roles.map((r) => r.id),
-      );
+      await setMemberRoles(tx, workspace.id, userId, await grantableRoleIds(tx, actor, roleSlugs, workspace.id));
       return (await findMember(tx, workspace.id, userId))!;
     });
   }
