@@ -62,6 +62,15 @@ export function authenticationOptions(rp: RelyingParty, allow: StoredCredential[
 }
 
 /**
+ * What a registration and an assertion alike must show: a live challenge, one of the relying
+ * party's origins and its id. User verification is preferred, not required: a passkey without a
+ * PIN or biometric still counts as possession.
+ */
+function expected(rp: RelyingParty, takeChallenge: (challenge: string) => Promise<boolean>) {
+  return { expectedChallenge: takeChallenge, expectedOrigin: rp.origins, expectedRPID: rp.id, requireUserVerification: false };
+}
+
+/**
  * Checks a registration; `takeChallenge` must spend the challenge (single-use) and say whether
  * it was live. Undefined when it does not verify.
  */
@@ -73,13 +82,7 @@ export async function checkRegistration(
   { credentialId: string; publicKey: Uint8Array; counter: number; transports: string[]; deviceType: string; backedUp: boolean } | undefined
 > {
   try {
-    const result = await verifyRegistrationResponse({
-      response,
-      expectedChallenge: takeChallenge,
-      expectedOrigin: rp.origins,
-      expectedRPID: rp.id,
-      requireUserVerification: false,
-    });
+    const result = await verifyRegistrationResponse({ response, ...expected(rp, takeChallenge) });
     if (!result.verified) return undefined;
     const info = result.registrationInfo;
     return {
@@ -109,10 +112,7 @@ export async function checkAssertion(
   try {
     const result = await verifyAuthenticationResponse({
       response,
-      expectedChallenge: takeChallenge,
-      expectedOrigin: rp.origins,
-      expectedRPID: rp.id,
-      requireUserVerification: false,
+      ...expected(rp, takeChallenge),
       credential: {
         id: credential.credentialId,
         publicKey: new Uint8Array(credential.publicKey),

@@ -117,28 +117,25 @@ export class FactorEnrolment {
       if (await hasRecoveryCodes(tx, h.userId)) return [];
       return this.storeNewCodes(tx, h.userId);
     });
-    if (codes.length)
-      await this.d.audit.record({
-        type: 'mfa.recovery_codes.generate',
-        outcome: 'success',
-        actorId: h.userId,
-        identifier: h.identifier,
-        ...client,
-      });
+    if (codes.length) await this.recordCodesGenerated(h, client);
     return codes;
   }
 
   /** Ten new recovery codes in place of the old ones (the caller proved a current factor). */
   async regenerateCodes(h: FactorHolder, client: Client): Promise<string[]> {
     const codes = await this.d.ds.transaction((tx) => this.storeNewCodes(tx, h.userId));
-    await this.d.audit.record({
+    await this.recordCodesGenerated(h, client);
+    return codes;
+  }
+
+  private recordCodesGenerated(h: FactorHolder, client: Client): Promise<void> {
+    return this.d.audit.record({
       type: 'mfa.recovery_codes.generate',
       outcome: 'success',
       actorId: h.userId,
       identifier: h.identifier,
       ...client,
     });
-    return codes;
   }
 
   private async storeNewCodes(tx: Parameters<typeof replaceRecoveryCodes>[0], userId: string): Promise<string[]> {

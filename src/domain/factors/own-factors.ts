@@ -4,6 +4,7 @@ import { factorSummary, hasSecondFactor, type FactorSummary } from '../../db/rep
 import { policyCovers } from '../../db/repositories/mfa-policy.js';
 import { deletePasskey, listPasskeys, renamePasskey, type PasskeyRecord } from '../../db/repositories/passkeys.js';
 import { deleteRecoveryCodes } from '../../db/repositories/recovery-codes.js';
+import type { Db } from '../../db/repositories/sql.js';
 import { deleteTotpFactor } from '../../db/repositories/totp-factors.js';
 import { AppError } from '../../errors/index.js';
 import type { AuditLog } from '../audit.js';
@@ -59,20 +60,7 @@ export class OwnFactors {
   async deleteTotp(principal: Principal, proof: FactorProof, client: Client): Promise<boolean> {
     const h = await this.holder(principal);
     await this.d.factors.prove(h, proof, client);
-    const removed = await this.d.ds.transaction(async (tx) => {
-      const gone = await deleteTotpFactor(tx, h.userId);
-      await this.dropOrphanedCodes(tx, h.userId);
-      return gone;
-    });
-    await this.d.audit.record({
-      type: 'mfa.totp.remove',
-      outcome: removed ? 'success' : 'failure',
-      actorId: h.userId,
-      identifier: h.identifier,
-      ...(removed ? {} : { reason: 'TOTP_NOT_ENROLLED' }),
-      ...client,
-    });
-    return removed;
+    return this.removeFactor(h, 'mfa.totp.remove', (tx) => deleteTotpFactor(tx, h.userId), client, 'TOTP_NOT_ENROLLED');
   }
 
   async regenerateCodes(principal: Principal, proof: FactorProof, client: Client): Promise<string[]> {
@@ -116,23 +104,34 @@ export class OwnFactors {
     // Another user's passkey id is not found here, before any proof is asked or counted.
     if (!(await listPasskeys(this.d.ds, h.userId)).some((p) => p.id === id)) throw new AppError('PASSKEY_NOT_FOUND');
     await this.d.factors.prove(h, proof, client);
+    return this.removeFactor(h, 'mfa.passkey.remove', (tx) => deletePasskey(tx, h.userId, id), client);
+  }
+
+  /**
+   * Removes a factor with `remove` and, in the same transaction, the recovery codes when no factor
+   * is left (they are a way back to a second factor: without one they go too); audits the outcome,
+   * with `notFoundReason` when there was nothing to remove.
+   */
+  private async removeFactor(
+    h: FactorHolder,
+    type: 'mfa.totp.remove' | 'mfa.passkey.remove',
+    remove: (tx: Db) => Promise<boolean>,
+    client: Client,
+    notFoundReason?: string,
+  ): Promise<boolean> {
     const removed = await this.d.ds.transaction(async (tx) => {
-      const gone = await deletePasskey(tx, h.userId, id);
-      await this.dropOrphanedCodes(tx, h.userId);
+      const gone = await remove(tx);
+      if (!hasSecondFactor(await factorSummary(tx, h.userId))) await deleteRecoveryCodes(tx, h.userId);
       return gone;
     });
     await this.d.audit.record({
-      type: 'mfa.passkey.remove',
+      type,
       outcome: removed ? 'success' : 'failure',
       actorId: h.userId,
       identifier: h.identifier,
+      ...(removed || !notFoundReason ? {} : { reason: notFoundReason }),
       ...client,
     });
     return removed;
-  }
-
-  /** Recovery codes are a way back to a second factor: without any factor left they go too. */
-  private async dropOrphanedCodes(tx: Parameters<typeof factorSummary>[0], userId: string): Promise<void> {
-    if (!hasSecondFactor(await factorSummary(tx, userId))) await deleteRecoveryCodes(tx, userId);
   }
 }
