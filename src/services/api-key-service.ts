@@ -7,8 +7,9 @@ import { page } from '../domain/paging.js';
 import { actorOf } from './actor-of.js';
 import { ts } from './mappers.js';
 
-function toApiKey(k: ApiKeyRecord): ApiKey {
-  return create(ApiKeySchema, {
+/** What every answer shows of a key; a new key's answer has these at its top level, beside the secret. */
+function keyFields(k: ApiKeyRecord) {
+  return {
     id: k.id,
     name: k.name,
     prefix: k.prefix,
@@ -16,10 +17,12 @@ function toApiKey(k: ApiKeyRecord): ApiKey {
     agentId: k.agentId ?? '',
     scopes: k.scopes,
     expiresAt: ts(k.expiresAt),
-    lastUsedAt: ts(k.lastUsedAt),
     createdAt: ts(k.createdAt),
-    revokedAt: ts(k.revokedAt),
-  });
+  };
+}
+
+function toApiKey(k: ApiKeyRecord): ApiKey {
+  return create(ApiKeySchema, { ...keyFields(k), lastUsedAt: ts(k.lastUsedAt), revokedAt: ts(k.revokedAt) });
 }
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
@@ -41,18 +44,7 @@ export function createApiKeyService(deps: ApiKeyServiceDeps): ServiceImpl<typeof
         scopes: req.scopes,
         expiresInDays: req.expiresInDays,
       });
-      return {
-        key: plaintext,
-        apiKey: plaintext,
-        id: key.id,
-        name: key.name,
-        prefix: key.prefix,
-        userId: key.userId ?? '',
-        agentId: key.agentId ?? '',
-        scopes: key.scopes,
-        expiresAt: ts(key.expiresAt),
-        createdAt: ts(key.createdAt),
-      };
+      return { key: plaintext, apiKey: plaintext, ...keyFields(key) };
     },
     async listApiKeys(req, ctx) {
       const p = page(req.offset, req.limit);

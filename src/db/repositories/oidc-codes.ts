@@ -19,15 +19,9 @@ const columns = `client_id AS "clientId", redirect_uri AS "redirectUri", code_ch
   scopes, user_id AS "userId", browser_session_id AS "browserSessionId", (expires_at > now()) AS live,
   issued_session_id AS "issuedSessionId"`;
 
-export interface NewCode {
+/** A code to store: what it is issued for, its hash, and how long it lives. */
+export interface NewCode extends Omit<CodeRecord, 'live' | 'issuedSessionId'> {
   codeHash: string;
-  clientId: string;
-  redirectUri: string;
-  codeChallenge: string | null;
-  nonce: string | null;
-  scopes: string[];
-  userId: string;
-  browserSessionId: string;
   ttlSeconds: number;
 }
 

@@ -25,16 +25,8 @@ export function findPasskeyByCredentialId(db: Db, credentialId: string): Promise
   return one<PasskeyRecord>(db, `SELECT ${columns} FROM passkeys WHERE credential_id = $1`, [credentialId]);
 }
 
-export interface NewPasskey {
-  userId: string;
-  credentialId: string;
-  publicKey: Uint8Array;
-  counter: number;
-  transports: string[];
-  name: string;
-  deviceType: string;
-  backedUp: boolean;
-}
+/** A passkey as registered: the row less what the database fills in. */
+export type NewPasskey = Omit<PasskeyRecord, 'id' | 'createdAt' | 'lastUsedAt'>;
 
 /** Undefined when the credential is already registered (to anyone). */
 export async function insertPasskey(db: Db, p: NewPasskey): Promise<PasskeyRecord | undefined> {
