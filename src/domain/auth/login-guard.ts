@@ -1,6 +1,8 @@
-import type { DataSource } from 'typeorm';
-import { countAttempt, recordSuccess, type Lock, type LockTiming, type ThrottleKey } from '../../db/repositories/login-throttles.js';
+import { DataSource } from 'typeorm';
+import { SqlThrottleStore } from '../../db/repositories/login-throttles.js';
 import { AppError } from '../../errors/index.js';
+import { afterAttempt, afterSuccess, freshThrottle, isLocked, takeBackAttempt, type LockTiming } from './lockout.js';
+import type { ThrottleStore } from './lockout-store.js';
 
 export interface LoginGuardLimits {
   maxFailures: number;
@@ -19,11 +21,23 @@ export interface Attempt {
   ip: string;
 }
 
+/** One counter to charge, with its own limit. */
+interface ThrottleKey {
+  key: string;
+  maxFailures: number;
+}
+
+/** A key that was locked before an attempt, and until when (ms). */
+interface Lock {
+  key: string;
+  until: number;
+}
+
 /**
  * Login protection, shared by every door that checks a password (login, the legacy token and
- * /verify). Each attempt is counted in the database before the password is checked, in one
- * statement, so the limit holds with parallel requests and across server instances. It is
- * counted three ways:
+ * /verify). Each attempt is counted before the password is checked, in one atomic update of its
+ * keys' rows (see ThrottleStore), so the limit holds with parallel requests and across server
+ * instances; the arithmetic is lockout.ts's. It is counted three ways:
  * - per login name (`id:`), so guesses at an unknown name are limited like those at a known one;
  * - per account (`user:`), with the same limit, because an account has several login names
  *   (e-mail, username, phone, each in several spellings) and guesses spread over them are
@@ -37,11 +51,15 @@ export interface Attempt {
  */
 export class LoginGuard {
   private readonly timing: LockTiming;
+  private readonly store: ThrottleStore;
 
+  /** `storage`: a ThrottleStore, or a DataSource for the login_throttles table. `clock`: ms now. */
   constructor(
-    private readonly ds: DataSource,
+    storage: ThrottleStore | DataSource,
     private readonly limits: LoginGuardLimits,
+    private readonly clock: () => number = Date.now,
   ) {
+    this.store = storage instanceof DataSource ? new SqlThrottleStore(storage) : storage;
     this.timing = { lockBase: limits.lockBase, lockMax: limits.lockMax };
   }
 
@@ -67,7 +85,7 @@ export class LoginGuard {
    */
   async admit(a: Attempt): Promise<void> {
     const locks = await this.count(a);
-    if (locks.length) throw tooManyAttempts(locks);
+    if (locks.length) throw this.tooManyAttempts(locks);
   }
 
   /**
@@ -81,28 +99,43 @@ export class LoginGuard {
     const locks = await this.count(a);
     const account = a.userId ? this.accountKey(a.userId) : undefined;
     const told = locks.filter((l) => l.key !== account);
-    if (told.length) throw tooManyAttempts(told);
+    if (told.length) throw this.tooManyAttempts(told);
     return { accountLocked: locks.length > 0 };
   }
 
+  /** Charges every key of the attempt; returns the keys that were locked before it. */
   private async count(a: Attempt): Promise<Lock[]> {
     const address = this.addressKey(a.ip);
-    return (await countAttempt(this.ds, [...this.ownKeys(a), ...(address ? [address] : [])], this.timing)).locks;
+    const limits = new Map([...this.ownKeys(a), ...(address ? [address] : [])].map((k) => [k.key, k.maxFailures]));
+    let locks: Lock[] = [];
+    await this.store.update(
+      [...limits.keys()],
+      (rows) => {
+        // The time is read once the rows are held: an attempt that waited for them (behind
+        // parallel ones) must not set a lock that began in the past.
+        const now = this.clock();
+        locks = rows.filter((r) => isLocked(r, now)).map((r) => ({ key: r.key, until: r.lockedUntil!.getTime() }));
+        return rows.map((r) => afterAttempt(r, limits.get(r.key)!, this.timing, now));
+      },
+      (key) => freshThrottle(key, this.clock()),
+    );
+    return locks;
   }
 
+  /** Lifts the name's and the account's counts; the address takes back this attempt. */
   async succeeded(a: Attempt): Promise<void> {
-    await recordSuccess(
-      this.ds,
-      this.ownKeys(a).map((k) => k.key),
-      this.addressKey(a.ip),
+    const address = this.addressKey(a.ip);
+    const own = this.ownKeys(a).map((k) => k.key);
+    await this.store.update([...own, ...(address ? [address.key] : [])], (rows) =>
+      rows.map((r) => (r.key === address?.key ? takeBackAttempt(r, address.maxFailures) : afterSuccess(r))),
     );
   }
-}
 
-function tooManyAttempts(locks: Lock[]): AppError {
-  const until = Math.max(...locks.map((l) => l.until.getTime()));
-  const retryAfter = Math.max(1, Math.ceil((until - Date.now()) / 1000));
-  return new AppError('TOO_MANY_ATTEMPTS', `Too many failed attempts; try again in ${retryAfter} seconds.`, {
-    'retry-after': String(retryAfter),
-  });
+  private tooManyAttempts(locks: Lock[]): AppError {
+    const until = Math.max(...locks.map((l) => l.until));
+    const retryAfter = Math.max(1, Math.ceil((until - this.clock()) / 1000));
+    return new AppError('TOO_MANY_ATTEMPTS', `Too many failed attempts; try again in ${retryAfter} seconds.`, {
+      'retry-after': String(retryAfter),
+    });
+  }
 }
