@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import {
   decryptPrivateKey,
   encryptPrivateKey,
@@ -9,13 +9,8 @@ import {
   type KeyLike,
   type SigningAlg,
 } from '../../auth/index.js';
-import {
-  insertSigningKey,
-  listPublishedKeys,
-  lockSigningKeys,
-  retireKeysBefore,
-  type SigningKeyRecord,
-} from '../../db/repositories/signing-keys.js';
+import { type SigningKeyRecord, SqlSigningKeys } from '../../db/repositories/signing-keys.js';
+import type { SigningKeyRows, SigningKeyStorage } from './key-storage.js';
 import { KEY_RELOAD_SECONDS } from './publish-windows.js';
 
 export interface KeyStoreOptions {
@@ -25,6 +20,8 @@ export interface KeyStoreOptions {
   publishDelay: number;
   /** Seconds a retired key stays published: the longest life of a token it signed. */
   retention: number;
+  /** The time in ms (default Date.now): when keys activate, retire and leave the JWKS. */
+  clock?: () => number;
 }
 
 export type KeyStatus = 'pending' | 'active' | 'retired';
@@ -42,6 +39,16 @@ interface LoadedKey {
 /** How often the published set is re-read, so rotations made by another instance are seen. */
 const refreshMs = KEY_RELOAD_SECONDS * 1000;
 
+/** Whether a key may sign at `now`: its time has come and it has not retired. */
+function maySign(k: SigningKeyRecord, now: number): boolean {
+  return k.activatesAt.getTime() <= now && (!k.retiredAt || k.retiredAt.getTime() > now);
+}
+
+/** Newest first (by activation, then creation): the first key whose time has come signs. */
+function newestFirst(keys: SigningKeyRecord[]): SigningKeyRecord[] {
+  return keys.sort((a, b) => b.activatesAt.getTime() - a.activatesAt.getTime() || b.createdAt.getTime() - a.createdAt.getTime());
+}
+
 /**
  * Signing keys: generated on first start, private parts encrypted at rest, published in the JWKS,
  * rotated without a failed verification (a new key is published `publishDelay` seconds before it
@@ -52,19 +59,24 @@ export class KeyStore {
   private keys: LoadedKey[] = [];
   private loadedAt = 0;
   private loading: Promise<void> | undefined;
+  private readonly storage: SigningKeyStorage;
+  private readonly now: () => number;
 
+  /** `storage`: a SigningKeyStorage, or a DataSource for the signing_keys table. */
   constructor(
-    private readonly ds: DataSource,
+    storage: SigningKeyStorage | DataSource,
     private readonly options: KeyStoreOptions,
-  ) {}
+  ) {
+    this.storage = storage instanceof DataSource ? new SqlSigningKeys(storage) : storage;
+    this.now = options.clock ?? Date.now;
+  }
 
   /** Makes sure a signing key exists (one server instance creates it), then loads the keys. */
   async init(): Promise<void> {
-    await this.ds.transaction(async (tx) => {
-      await lockSigningKeys(tx);
-      const published = await listPublishedKeys(tx);
-      const now = Date.now();
-      const signer = published.find((k) => k.activatesAt.getTime() <= now && (!k.retiredAt || k.retiredAt.getTime() > now));
+    await this.storage.exclusively(async (tx) => {
+      const now = this.now();
+      const published = newestFirst(await tx.published(new Date(now)));
+      const signer = published.find((k) => maySign(k, now));
       const pendingForAlg = published.some((k) => k.alg === this.options.alg && k.activatesAt.getTime() > now);
       if (!signer || (signer.alg !== this.options.alg && !pendingForAlg)) {
         // No key can sign (first start), or the configured algorithm changed: a key of the
@@ -75,25 +87,31 @@ export class KeyStore {
     await this.reload();
   }
 
-  private async create(tx: DataSource['manager'], activatesAt: Date): Promise<string> {
+  /**
+   * A new key that signs from `activatesAt`. Every other key that would still sign then (the
+   * current one, and a pending one it supersedes) retires at that moment and stays published for
+   * `retention` more seconds, the longest life of a token it may have signed.
+   */
+  private async create(tx: SigningKeyRows, activatesAt: Date): Promise<string> {
+    const others = await tx.published(new Date(this.now()));
     const key = await generateSigningKey(this.options.alg);
-    await insertSigningKey(tx, {
+    await tx.insert({
       kid: key.kid,
       alg: key.alg,
       publicJwk: key.publicJwk,
       privateKeyEncrypted: encryptPrivateKey(key.privateJwk, this.options.secret),
       activatesAt,
     });
-    await retireKeysBefore(tx, key.kid, activatesAt, new Date(activatesAt.getTime() + this.options.retention * 1000));
+    const unpublishAt = new Date(activatesAt.getTime() + this.options.retention * 1000);
+    for (const k of others) {
+      if (!k.retiredAt || k.retiredAt.getTime() > activatesAt.getTime()) await tx.retire(k.kid, activatesAt, unpublishAt);
+    }
     return key.kid;
   }
 
   /** Publishes a new key now that signs after the publication delay (or at `delaySeconds`). */
   async rotate(delaySeconds = this.options.publishDelay): Promise<KeyInfo> {
-    const kid = await this.ds.transaction(async (tx) => {
-      await lockSigningKeys(tx);
-      return this.create(tx, new Date(Date.now() + delaySeconds * 1000));
-    });
+    const kid = await this.storage.exclusively((tx) => this.create(tx, new Date(this.now() + delaySeconds * 1000)));
     await this.reload();
     return this.list().find((k) => k.kid === kid)!;
   }
@@ -101,7 +119,7 @@ export class KeyStore {
   async reload(): Promise<void> {
     this.loading ??= (async () => {
       try {
-        const records = await listPublishedKeys(this.ds);
+        const records = newestFirst(await this.storage.published(new Date(this.now())));
         const previous = new Map(this.keys.map((k) => [k.record.kid, k]));
         const next: LoadedKey[] = [];
         for (const record of records) {
@@ -114,7 +132,7 @@ export class KeyStore {
           next.push({ record, verify: await importVerifyKey(record.publicJwk, alg) });
         }
         this.keys = next;
-        this.loadedAt = Date.now();
+        this.loadedAt = this.now();
       } finally {
         this.loading = undefined;
       }
@@ -123,21 +141,18 @@ export class KeyStore {
   }
 
   private async fresh(): Promise<void> {
-    if (Date.now() - this.loadedAt > refreshMs) await this.reload();
+    if (this.now() - this.loadedAt > refreshMs) await this.reload();
   }
 
   /** The key that signs at `now`: the newest one whose time has come and that has not retired. */
   private signerAt(now: number): LoadedKey | undefined {
-    return (
-      this.keys.find((k) => k.record.activatesAt.getTime() <= now && (!k.record.retiredAt || k.record.retiredAt.getTime() > now)) ??
-      this.keys.find((k) => k.record.activatesAt.getTime() <= now)
-    );
+    return this.keys.find((k) => maySign(k.record, now)) ?? this.keys.find((k) => k.record.activatesAt.getTime() <= now);
   }
 
   /** The key that signs now: the newest one whose time has come and that has not retired. */
   async signingKey(): Promise<{ kid: string; alg: SigningAlg; privateKey: KeyLike }> {
     await this.fresh();
-    const current = this.signerAt(Date.now());
+    const current = this.signerAt(this.now());
     if (!current) throw new Error('no signing key is active');
     const alg = current.record.alg as SigningAlg;
     current.sign ??= await importSigningKey(decryptPrivateKey(current.record.privateKeyEncrypted, this.options.secret), alg);
@@ -148,7 +163,7 @@ export class KeyStore {
   async verificationKey(kid: string): Promise<KeyLike | undefined> {
     await this.fresh();
     let key = this.keys.find((k) => k.record.kid === kid);
-    if (!key && Date.now() - this.loadedAt > 1000) {
+    if (!key && this.now() - this.loadedAt > 1000) {
       await this.reload();
       key = this.keys.find((k) => k.record.kid === kid);
     }
@@ -171,7 +186,7 @@ export class KeyStore {
    * rotation, and a key a newer one replaced before its scheduled retirement).
    */
   list(): KeyInfo[] {
-    const now = Date.now();
+    const now = this.now();
     const signer = this.signerAt(now);
     return this.keys.map((k) => ({
       ...k.record,
