@@ -13,30 +13,15 @@
  * BENCH_SECONDS per run (default 5), BENCH_CONNECTIONS (default 32), BENCH_BCRYPT_COST (default 10).
  * The load generator shares the cores with the server and the database: compare ratios, not rates.
  */
-import pg from 'pg';
 import { measureServer, type Limits, type OpName, type ServerFigures } from './auth-ops.js';
 import { bcryptCompare, es256, openPostgresLimits } from './raw-limits.js';
-import { measure, startProcess, stopProcess } from './lib.js';
+import { benchPostgresUrl, measure, startProcess, stopProcess } from './lib.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const cost = Number(process.env.BENCH_BCRYPT_COST ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const port = 18400 + Math.floor(Math.random() * 500);
 const limitSeconds = Math.max(2, Math.round(seconds / 2));
-
-async function postgresUrl(): Promise<string | undefined> {
-  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return url;
-  } catch {
-    if (process.env.BENCH_DATABASE_URL) throw new Error(`BENCH_DATABASE_URL does not answer: ${url}`);
-    return undefined;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
 
 const rows: [OpName, string, string][] = [
   ['clientCredentials', 'POST /oauth/token client_credentials', 'raw ES256 sign'],
@@ -72,7 +57,7 @@ function print(label: string, f: ServerFigures): void {
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
-  const pgUrl = only === 'embedded' ? undefined : await postgresUrl();
+  const pgUrl = only === 'embedded' ? undefined : await benchPostgresUrl();
   if (only === 'postgres' && !pgUrl) throw new Error('no PostgreSQL to benchmark');
 
   const bareBase = `http://127.0.0.1:${port + 1}`;

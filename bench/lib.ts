@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import pg from 'pg';
 
 /** The SSO server's processes (SSO_WORKERS) in every benchmark: BENCH_WORKERS, else one. */
 export const benchWorkers = Number(process.env.BENCH_WORKERS ?? 1);
@@ -146,4 +147,19 @@ export async function startServers(port: number, bcryptCost: number): Promise<{ 
   );
   const bare = await startProcess('bench/bare-server.ts', { PORT: String(port + 1) }, `${bareBase}/`);
   return { base, bareBase, stop: () => Promise.all([stopProcess(server), stopProcess(bare)]).then(() => undefined) };
+}
+
+/** The PostgreSQL to benchmark: BENCH_DATABASE_URL (which must answer), else TEST_PG_URL or the CI cluster when it answers. */
+export async function benchPostgresUrl(): Promise<string | undefined> {
+  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return url;
+  } catch {
+    if (process.env.BENCH_DATABASE_URL) throw new Error(`BENCH_DATABASE_URL does not answer: ${url}`);
+    return undefined;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }

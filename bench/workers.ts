@@ -4,14 +4,16 @@
  * figure as a ratio to its raw limit measured just before it in this process (bcrypt.compare at
  * the same cost two at a time, a bare connect-node RPC, one ES256 signature at a time), and the
  * 2-worker ratio divided by the 1-worker one. The raw limits use one process (bcrypt two threads):
- * a ratio above 1 is what a second process adds. PostgreSQL: BENCH_DATABASE_URL, else the CI
+ * a ratio above 1 is what a second process adds. Beside each run, the cores the server kept busy
+ * (Linux /proc): with workers, the primary's share shows whether the embedded database, which runs
+ * in the primary's one thread, is the bottleneck. PostgreSQL: BENCH_DATABASE_URL, else the CI
  * cluster when it answers; BENCH_ONLY=embedded|postgres; BENCH_SECONDS (default 5),
  * BENCH_CONNECTIONS (default 32), BENCH_BCRYPT_COST (default 10).
  */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { measure, postJson, startProcess, stopProcess, tempDir } from './lib.js';
+import { readFileSync } from 'node:fs';
+import { benchPostgresUrl, measure, postJson, startProcess, stopProcess, tempDir } from './lib.js';
 import { bcryptCompare, es256 } from './raw-limits.js';
+import { scratchSchema } from './scratch-schema.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -27,44 +29,23 @@ const ops: [Op, string, string][] = [
   ['clientCredentials', 'POST /oauth/token client_credentials', 'raw ES256 sign'],
 ];
 
-async function postgresUrl(): Promise<string | undefined> {
-  const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return url;
-  } catch {
-    if (process.env.BENCH_DATABASE_URL) throw new Error(`BENCH_DATABASE_URL does not answer: ${url}`);
-    return undefined;
-  } finally {
-    await client.end().catch(() => {});
-  }
+/** CPU seconds a process and its threads have used so far (Linux: /proc/<pid>/stat utime + stime, 100 ticks a second). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** A scratch schema on PostgreSQL (dropped by the returned function), as DATABASE_URL. */
-async function scratchSchema(url: string): Promise<{ databaseUrl: string; drop(): Promise<void> }> {
-  const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const u = new URL(url);
-  u.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    databaseUrl: u.toString(),
-    drop: async () => {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    },
-  };
+/** The primary's workers (its child processes), to tell their CPU time from the primary's. */
+function childPids(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 }
+
+/** A rate, its raw limit, and the cores the primary and the workers kept busy meanwhile (one process: all in `primary`). */
+type Rate = { rps: number; limit: number; primaryCores: number; workerCores: number };
 
 type Limits = Record<Op, () => Promise<number>>;
 
-async function measureWith(
-  workers: number,
-  limits: Limits,
-  pgUrl: string | undefined,
-): Promise<Record<Op, { rps: number; limit: number }>> {
+async function measureWith(workers: number, limits: Limits, pgUrl: string | undefined): Promise<Record<Op, Rate>> {
   const base = `http://127.0.0.1:${port}`;
   const schema = pgUrl ? await scratchSchema(pgUrl) : undefined;
   const env: Record<string, string> = {
@@ -77,7 +58,7 @@ async function measureWith(
     // A load test is not a guessing attack: login protection's limits are raised.
     SSO_LOGIN_MAX_FAILURES: '1000',
     SSO_LOGIN_MAX_FAILURES_PER_IP: '100000',
-    ...(schema && { DATABASE_URL: schema.databaseUrl }),
+    ...(schema && { DATABASE_URL: schema.url }),
   };
   const child = await startProcess('src/main.ts', env, `${base}/readyz`, [], workers);
   try {
@@ -86,9 +67,15 @@ async function measureWith(
     const agent = await postJson(base, '/api/sso/v1/agents', { name: 'bench agent', scopes: ['read:agents'] }, token);
     const agentKey = (await postJson(base, '/api/sso/v1/apikeys', { agent_id: agent.id, name: 'bench agent key' }, token)).key as string;
     const json = { 'content-type': 'application/json' };
-    const run = async (op: Op, load: Parameters<typeof measure>[0]) => {
+    const pid = child.pid!;
+    const workerPids = workers > 1 ? childPids(pid) : [];
+    const workerCpu = () => workerPids.reduce((sum, p) => sum + cpuSeconds(p), 0);
+    const run = async (op: Op, load: Parameters<typeof measure>[0]): Promise<Rate> => {
       const limit = await limits[op]();
-      return { rps: (await measure({ connections, seconds, ...load })).rps, limit };
+      const [primaryBefore, workersBefore, started] = [cpuSeconds(pid), workerCpu(), Date.now()];
+      const { rps } = await measure({ connections, seconds, ...load });
+      const wall = (Date.now() - started) / 1000;
+      return { rps, limit, primaryCores: (cpuSeconds(pid) - primaryBefore) / wall, workerCores: (workerCpu() - workersBefore) / wall };
     };
     return {
       // Hash-bound: two hashes per process at once keep every core busy without queueing.
@@ -115,7 +102,7 @@ async function measureWith(
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
-  const pgUrl = only === 'embedded' ? undefined : await postgresUrl();
+  const pgUrl = only === 'embedded' ? undefined : await benchPostgresUrl();
   const barePort = port + 1;
   const bare = await startProcess('bench/bare-server.ts', { PORT: String(barePort) }, `http://127.0.0.1:${barePort}/`);
   const keys = await es256();
@@ -138,20 +125,23 @@ async function main(): Promise<void> {
     const databases: [string, string | undefined][] = [];
     if (only !== 'postgres') databases.push(['Embedded database (PGlite)', undefined]);
     if (pgUrl) databases.push(['PostgreSQL', pgUrl]);
-    const results: [string, Record<Op, { rps: number; limit: number }>[]][] = [];
+    const results: [string, Record<Op, Rate>[]][] = [];
     for (const [label, url] of databases) results.push([label, [await measureWith(1, limits, url), await measureWith(2, limits, url)]]);
     console.log(
       `\nNode ${process.version}, ${connections} connections (login: 4 per worker), ${seconds} s a run, each raw limit measured ` +
         `for ${limitSeconds} s just before the run it divides; the load generator shares the cores with the server: compare ratios`,
     );
     for (const [label, [one, two]] of results) {
-      console.log(`\n${label}                          1 worker: req/s  ratio   2 workers: req/s  ratio   2 ÷ 1   limit`);
+      console.log(`\n${label}`);
+      console.log(`  ${''.padEnd(38)} 1 worker: req/s ratio  cores | 2 workers: req/s ratio  cores (primary + workers) | 2 ÷ 1  limit`);
       for (const [op, name, limitName] of ops) {
-        const r1 = one![op].rps / one![op].limit;
-        const r2 = two![op].rps / two![op].limit;
+        const [a, b] = [one![op], two![op]];
+        const r1 = a.rps / a.limit;
+        const r2 = b.rps / b.limit;
         console.log(
-          `  ${name.padEnd(38)} ${one![op].rps.toFixed(0).padStart(12)} ${r1.toFixed(2).padStart(6)}x ` +
-            `${two![op].rps.toFixed(0).padStart(17)} ${r2.toFixed(2).padStart(6)}x ${(r2 / r1).toFixed(2).padStart(6)}x   ${limitName}`,
+          `  ${name.padEnd(38)} ${a.rps.toFixed(0).padStart(15)} ${r1.toFixed(2).padStart(5)}x ${a.primaryCores.toFixed(2).padStart(5)} |` +
+            ` ${b.rps.toFixed(0).padStart(16)} ${r2.toFixed(2).padStart(5)}x ${b.primaryCores.toFixed(2).padStart(5)} + ${b.workerCores.toFixed(2).padEnd(14)} |` +
+            ` ${(r2 / r1).toFixed(2).padStart(5)}x ${limitName}`,
         );
       }
     }
