@@ -6,7 +6,7 @@ import { intersectScopes } from '../scopes.js';
 import { isUuid } from '../paging.js';
 import type { Principal } from '../principal.js';
 import type { AccessClaims, Tokens } from '../tokens.js';
-import { cachedStanding } from './standing-cache.js';
+import { cachedStanding, standingCacheOf } from './standing-cache.js';
 
 /** Turns a presented credential into a principal, or throws an AppError saying why not. */
 export interface Authenticator {
@@ -37,21 +37,24 @@ export class CredentialChecker implements Authenticator {
 
   /** Verifies an access token fully; returns its claims, whose it is, and standing. */
   async checkAccessToken(token: string): Promise<{ claims: AccessClaims; isAdmin: boolean; kind: 'user' | 'agent' }> {
+    // The revocation cache's barrier travels while the signature is checked.
+    const begun = standingCacheOf(this.ds)?.barrierNow();
     const claims = await this.tokens.verifyAccess(token);
-    if (!claims.session_id) return { claims: await this.checkAgentToken(claims), isAdmin: false, kind: 'agent' };
+    if (!claims.session_id) return { claims: await this.checkAgentToken(claims, begun), isAdmin: false, kind: 'agent' };
     const sessionId = claims.session_id;
     const standing = await cachedStanding(
       this.ds,
       `session ${sessionId} ${claims.sub}`,
       () => sessionStanding(this.ds, sessionId, claims.sub),
       (s) => (s?.live && s.isActive ? { tags: [`s:${sessionId}`, `u:${claims.sub}`], expiresAt: s.expiresAt.getTime() } : undefined),
+      begun,
     );
     if (!standing?.live) throw new AppError('SESSION_REVOKED');
     if (!standing.isActive) throw new AppError('USER_INACTIVE');
     return { claims, isAdmin: standing.isAdmin, kind: 'user' };
   }
 
-  private async checkAgentToken(claims: AccessClaims): Promise<AccessClaims> {
+  private async checkAgentToken(claims: AccessClaims, begun: Promise<void> | undefined): Promise<AccessClaims> {
     const credential =
       typeof claims.api_key_id === 'string' && isUuid(claims.api_key_id)
         ? { apiKeyId: claims.api_key_id }
@@ -71,6 +74,7 @@ export class CredentialChecker implements Authenticator {
                   expiresAt: a.credentialExpiresAt?.getTime() ?? null,
                 }
               : undefined,
+          begun,
         )
       : undefined;
     if (!agent) throw new AppError('INVALID_TOKEN');

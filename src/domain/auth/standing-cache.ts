@@ -58,14 +58,27 @@ export class StandingCache {
   }
 
   /**
+   * A barrier begun now, for a call that will look a standing up once it has done other work
+   * (verified a token's signature): the round trip overlaps that work. Undefined when nothing is
+   * cached or nothing is heard.
+   */
+  barrierNow(): Promise<void> | undefined {
+    if (!this.notifications.up || this.entries.size === 0) return undefined;
+    const barrier = this.notifications.barrier();
+    barrier.catch(() => {});
+    return barrier;
+  }
+
+  /**
    * The standing under `key`: the cached one if it may be used, else `load()`'s, kept when `keep`
    * says how (a refusal is never kept: it is re-read, and any change can only be a grant).
+   * `begun`: a barrier from `barrierNow()` begun after the call arrived, else one is begun here.
    */
-  async read<T>(key: string, load: () => Promise<T>, keep: (value: T) => Keeping | undefined): Promise<T> {
+  async read<T>(key: string, load: () => Promise<T>, keep: (value: T) => Keeping | undefined, begun?: Promise<void>): Promise<T> {
     if (!this.notifications.up) return load();
     if (this.entries.has(key)) {
       try {
-        await this.notifications.barrier();
+        await (begun ?? this.notifications.barrier());
       } catch {
         return load();
       }
@@ -148,7 +161,13 @@ export function standingCacheOf(db: object): StandingCache | undefined {
 }
 
 /** `load()`, through the database's revocation cache when it has one (see StandingCache.read). */
-export function cachedStanding<T>(db: object, key: string, load: () => Promise<T>, keep: (value: T) => Keeping | undefined): Promise<T> {
+export function cachedStanding<T>(
+  db: object,
+  key: string,
+  load: () => Promise<T>,
+  keep: (value: T) => Keeping | undefined,
+  begun?: Promise<void>,
+): Promise<T> {
   const cache = caches.get(db);
-  return cache ? cache.read(key, load, keep) : load();
+  return cache ? cache.read(key, load, keep, begun) : load();
 }
