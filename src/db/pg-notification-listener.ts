@@ -41,6 +41,8 @@ export class PgNotificationListener implements StandingNotifications {
   private inFlight: Promise<void> | undefined;
   private following: Promise<void> | undefined;
   up = false;
+  /** Listening has worked before: a connection made now is a reconnection (logged). */
+  private wasUp = false;
 
   constructor(
     private readonly config: pg.ClientConfig,
@@ -104,7 +106,10 @@ export class PgNotificationListener implements StandingNotifications {
       return;
     }
     if (this.client !== client || this.closed) return;
+    if (this.retryMs > RECONNECT_FIRST_MS || this.wasUp)
+      this.log.info({}, 'revocation cache: listening for changes (the cache is used again)');
     this.retryMs = RECONNECT_FIRST_MS;
+    this.wasUp = true;
     this.up = true;
     this.handlers?.stateChanged(true);
   }
