@@ -63,6 +63,8 @@ export interface VerifyJwtOptions {
   algorithms: SigningAlg[];
   /** Allowed clock skew for exp/nbf/iat, in seconds. Default 0. */
   clockToleranceSec?: number;
+  /** The time to check exp/nbf against, in ms (default: the system clock). */
+  now?: number;
 }
 
 const verifiedTokens = new VerifiedTokens();
@@ -104,6 +106,7 @@ export async function verifyJwt(token: string, opts: VerifyJwtOptions): Promise<
     clockTolerance: opts.clockToleranceSec ?? 0,
   };
   if (opts.audience !== undefined) verifyOptions.audience = opts.audience;
+  if (opts.now !== undefined) verifyOptions.currentDate = new Date(opts.now);
 
   // Same token, same options, same key object, still in its time window: verified before.
   const optionsKey = JSON.stringify([algorithms, opts.issuer, opts.audience, opts.tokenType, verifyOptions.clockTolerance]);
@@ -111,7 +114,7 @@ export async function verifyJwt(token: string, opts: VerifyJwtOptions): Promise<
   if (verifiedTokens.has(token)) {
     // Resolver errors propagate unchanged, as they do from inside jose below.
     const currentKey = await opts.resolveKey(header.kid, header.alg);
-    payload = verifiedTokens.get(token, optionsKey, currentKey, opts.clockToleranceSec ?? 0);
+    payload = verifiedTokens.get(token, optionsKey, currentKey, opts.clockToleranceSec ?? 0, opts.now ?? Date.now());
     if (payload !== undefined) return payload;
   }
 

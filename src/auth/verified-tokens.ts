@@ -25,10 +25,10 @@ export class VerifiedTokens {
   }
 
   /** The payload of `token` if it was verified under `options` with `key` and is still in its time window. */
-  get(token: string, options: string, key: KeyLike | undefined, toleranceSec: number): Record<string, unknown> | undefined {
+  get(token: string, options: string, key: KeyLike | undefined, toleranceSec: number, nowMs: number): Record<string, unknown> | undefined {
     const entry = this.entries.get(token);
     if (!entry) return undefined;
-    if (entry.options !== options || entry.key !== key || !inTimeWindow(entry.payload, toleranceSec)) {
+    if (entry.options !== options || entry.key !== key || !inTimeWindow(entry.payload, toleranceSec, nowMs)) {
       this.entries.delete(token);
       return undefined;
     }
@@ -46,8 +46,8 @@ export class VerifiedTokens {
 }
 
 /** jose's own rules: expired when exp <= now - tolerance; not yet valid when nbf > now + tolerance. */
-function inTimeWindow(payload: Record<string, unknown>, toleranceSec: number): boolean {
-  const now = Math.floor(Date.now() / 1000);
+function inTimeWindow(payload: Record<string, unknown>, toleranceSec: number, nowMs: number): boolean {
+  const now = Math.floor(nowMs / 1000);
   if (typeof payload.exp !== 'number' || payload.exp <= now - toleranceSec) return false;
   if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now + toleranceSec)) return false;
   return true;

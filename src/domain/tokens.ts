@@ -57,6 +57,8 @@ export class Tokens {
   constructor(
     private readonly keys: KeyStore,
     readonly settings: TokenSettings,
+    /** The time in ms: what iat/nbf/exp are set from and checked against. */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   async issueAccess(input: {
@@ -69,7 +71,7 @@ export class Tokens {
     amr: string[];
     credential?: { apiKeyId: string } | { agentKeyKid: string };
   }): Promise<{ token: string; claims: AccessClaims }> {
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(this.clock() / 1000);
     const claims: AccessClaims = {
       iss: this.settings.issuer,
       sub: input.sub,
@@ -106,7 +108,7 @@ export class Tokens {
     sid: string;
     claims: Record<string, unknown>;
   }): Promise<string> {
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(this.clock() / 1000);
     return signJwt(
       {
         ...input.claims,
@@ -136,6 +138,7 @@ export class Tokens {
         resolveKey: (kid) => this.keys.verificationKey(kid),
         issuer: this.settings.issuer,
         algorithms: ['ES256', 'RS256', 'EdDSA'],
+        now: this.clock(),
         clockToleranceSec: 10 * 365 * 86_400,
       });
       if (typeof claims.sub !== 'string' || typeof claims.aud !== 'string' || claims.token_type !== undefined)
@@ -149,7 +152,7 @@ export class Tokens {
   }
 
   async issueRefresh(input: { sub: string; aud: string; sessionId: string; jti: string }): Promise<string> {
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(this.clock() / 1000);
     const claims: RefreshClaims = {
       iss: this.settings.issuer,
       sub: input.sub,
@@ -181,6 +184,7 @@ export class Tokens {
         issuer: this.settings.issuer,
         tokenType,
         algorithms: ['ES256', 'RS256', 'EdDSA'],
+        now: this.clock(),
         clockToleranceSec: 5,
       });
       if (typeof claims.sub !== 'string') throw new AppError('INVALID_TOKEN');
