@@ -15,7 +15,7 @@
  */
 import { measureServer, type Limits, type OpName, type ServerFigures } from './auth-ops.js';
 import { bcryptCompare, es256, openPostgresLimits } from './raw-limits.js';
-import { benchPostgresUrl, measure, startProcess, stopProcess } from './lib.js';
+import { bareRpcRate, benchPostgresUrl, startProcess, stopProcess } from './lib.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const cost = Number(process.env.BENCH_BCRYPT_COST ?? 10);
@@ -66,17 +66,7 @@ async function main(): Promise<void> {
   const pgLimits = pgUrl ? await openPostgresLimits(pgUrl) : undefined;
   try {
     const limits: Limits = {
-      bareRpc: async () =>
-        (
-          await measure({
-            url: `${bareBase}/sso.auth.v1.AuthService/GetMe`,
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: '{}',
-            connections,
-            seconds: limitSeconds,
-          })
-        ).rps,
+      bareRpc: () => bareRpcRate(bareBase, connections, limitSeconds),
       es256Sign: () => keys.sign(limitSeconds),
       bcrypt: () => bcryptCompare(cost, limitSeconds),
       pgTx: async () => pgLimits?.tx(limitSeconds),

@@ -163,3 +163,9 @@ export async function benchPostgresUrl(): Promise<string | undefined> {
     await client.end().catch(() => {});
   }
 }
+
+/** The raw limit of RPC benchmarks: a bare connect-node unary call (bench/bare-server.ts at `bareBase`), in calls a second. */
+export async function bareRpcRate(bareBase: string, connections: number, seconds: number): Promise<number> {
+  const load = { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: '{}', connections, seconds };
+  return (await measure({ url: `${bareBase}/sso.auth.v1.AuthService/GetMe`, ...load })).rps;
+}

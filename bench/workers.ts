@@ -11,7 +11,7 @@
  * BENCH_CONNECTIONS (default 32), BENCH_BCRYPT_COST (default 10).
  */
 import { readFileSync } from 'node:fs';
-import { benchPostgresUrl, measure, postJson, startProcess, stopProcess, tempDir } from './lib.js';
+import { bareRpcRate, benchPostgresUrl, measure, postJson, startProcess, stopProcess, tempDir } from './lib.js';
 import { bcryptCompare, es256 } from './raw-limits.js';
 import { scratchSchema } from './scratch-schema.js';
 
@@ -108,17 +108,7 @@ async function main(): Promise<void> {
   const keys = await es256();
   const limits: Limits = {
     login: () => bcryptCompare(cost, limitSeconds),
-    me: async () =>
-      (
-        await measure({
-          url: `http://127.0.0.1:${barePort}/sso.auth.v1.AuthService/GetMe`,
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: '{}',
-          connections,
-          seconds: limitSeconds,
-        })
-      ).rps,
+    me: () => bareRpcRate(`http://127.0.0.1:${barePort}`, connections, limitSeconds),
     clientCredentials: () => keys.sign(limitSeconds),
   };
   try {
