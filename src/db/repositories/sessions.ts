@@ -78,8 +78,9 @@ export async function insertSession(db: Db, s: NewSession): Promise<SessionRecor
   ))!;
 }
 
+/** Named: introspection, revocation and every refresh read it, prepared once per PostgreSQL connection. */
 export async function findSession(db: Db, id: string): Promise<SessionRecord | undefined> {
-  return one<SessionRecord>(db, `SELECT ${columns} FROM sessions WHERE id = $1`, [id]);
+  return one<SessionRecord>(db, `SELECT ${columns} FROM sessions WHERE id = $1`, [id], 'session_by_id');
 }
 
 /**
