@@ -4,8 +4,9 @@
 // every jose failure into a TokenError with a small, stable `reason`, so no
 // jose internals (or token contents) reach API responses.
 import { randomBytes } from 'node:crypto';
-import { SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import type { JWTPayload, JWTVerifyOptions } from 'jose';
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import type { JWTVerifyOptions } from 'jose';
+import { signCompact } from './jws-sign.js';
 import type { KeyLike, SigningAlg } from './signing-keys.js';
 import { isSigningAlg } from './signing-keys.js';
 import { VerifiedTokens } from './verified-tokens.js';
@@ -46,7 +47,7 @@ export interface SigningKeyRef {
 export async function signJwt(payload: Record<string, unknown>, key: SigningKeyRef): Promise<string> {
   if (!isSigningAlg(key.alg)) throw new Error(`unsupported signing algorithm: ${String(key.alg)}`);
   if (typeof key.kid !== 'string' || key.kid.length === 0) throw new Error('signing key needs a kid');
-  return new SignJWT(payload as JWTPayload).setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid }).sign(key.privateKey);
+  return signCompact({ alg: key.alg, typ: 'JWT', kid: key.kid }, payload, key.alg, key.privateKey);
 }
 
 export interface VerifyJwtOptions {
