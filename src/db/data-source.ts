@@ -1,16 +1,14 @@
-import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { DataSource } from 'typeorm';
 
 import { makePrivateTree, PRIVATE_FILE_MODE } from '../private-files.js';
+import { startPglite } from './embedded-start.js';
 import { runMigrations } from './migrate.js';
 import { migrations } from './migrations/index.js';
-import { PrivateNodeFS } from './pglite-private-fs.js';
 import { installSessionQueue } from './pglite-session-queue.js';
 import { useDirectPool } from './repositories/sql.js';
 
@@ -31,8 +29,12 @@ export type DatabaseConfig =
       /** Directory of the PGlite data; undefined keeps everything in memory. */
       dataDir?: string;
       poolSize?: number;
-      /** A dumped data dir (PGlite `dumpDataDir()`) to start from when `dataDir` holds no database yet. */
-      template?: Blob | File;
+      /**
+       * What to start from when `dataDir` holds no database yet: a dumped data dir (PGlite
+       * `dumpDataDir()`); by default the prepared template (src/db/embedded-template.ts) when
+       * in a directory; false runs initdb.
+       */
+      template?: Blob | File | false;
       /** Connections the socket must also accept from this server's other processes (SSO_WORKERS: workers x pool). */
       sharedConnections?: number;
     }
@@ -189,26 +191,14 @@ async function openEmbedded(
   };
 
   try {
-    let template = config.template;
     if (dataDir !== undefined) {
       // 0700 and 0600 throughout, also for what an older version (or a restored backup) left looser.
       makePrivateTree(dataDir);
       await lockDataDir(dataDir);
       stops.push(() => rm(resolve(dataDir, LOCK_FILE), { force: true }));
-      if (template && existsSync(resolve(dataDir, 'PG_VERSION'))) {
-        // PGlite refuses to load a template over an existing database; the data already there wins.
-        template = undefined;
-      }
     }
     const started = Date.now();
-    const pglite = await PGlite.create({
-      ...(dataDir !== undefined && { fs: new PrivateNodeFS(dataDir) }),
-      ...(template !== undefined && { loadDataDir: template }),
-      // PostgreSQL's 128 MB of shared buffers is sized for a server of its own; here they live in
-      // this process's WebAssembly memory for one service's small tables. 32 MB: about 80 MB
-      // less RSS once the database is open (npm run bench:embedded), the same answers.
-      startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'],
-    });
+    const { pglite, from } = await startPglite({ dataDir, template: config.template, warn: (obj, msg) => log.warn(obj, msg) });
     stops.push(() => pglite.close());
 
     // The socket server asks for no password: it listens on a Unix socket in a directory only
@@ -232,7 +222,7 @@ async function openEmbedded(
       if (dataSource.isInitialized) await dataSource.destroy();
     });
     await dataSource.initialize();
-    log.info({ database: describe, ms: Date.now() - started, fromTemplate: template !== undefined }, 'embedded database started');
+    log.info({ database: describe, ms: Date.now() - started, from }, 'embedded database started');
 
     await migrate(dataSource, describe, log);
     useDirectPool(dataSource, false);

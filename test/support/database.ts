@@ -1,16 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
 import { openDatabase, type DatabaseConfig } from '../../src/db/data-source.js';
-import { migrations } from '../../src/db/migrations/index.js';
+import { templateKey } from '../../src/db/embedded-template.js';
 
 export interface TestDatabase {
   config: DatabaseConfig;
@@ -26,8 +24,8 @@ export interface TestDatabase {
  *   points search_path at it and cleanup() drops it. (DATABASE_URL is never read: it may point at
  *   real data.)
  * - Otherwise: an in-memory PGlite started from a migrated template, which takes a fraction of
- *   the time of a fresh PGlite (initdb). The template is built once per machine and cached in
- *   os.tmpdir() under a hash of the migrations' source and the PGlite version.
+ *   the time of a fresh PGlite (initdb). The template's dump is made once per machine and cached in
+ *   os.tmpdir() under the prepared template's key (a hash of the migrations' source and the PGlite version).
  */
 export async function createTestDatabaseConfig(): Promise<TestDatabase> {
   const url = process.env.TEST_DATABASE_URL;
@@ -99,7 +97,8 @@ function isZlibError(error: unknown): boolean {
 }
 
 /**
- * Migrates a fresh PGlite through openDatabase (the same path the server takes), then dumps it.
+ * Opens a fresh data dir through openDatabase (the same path the server takes: it starts from the
+ * prepared template in node_modules/.cache, else runs initdb and migrates), then dumps it.
  * openDatabase's close() also closes PGlite, so the database lives in a temporary data dir that
  * is reopened for the dump.
  */
@@ -118,22 +117,4 @@ async function buildTemplate(): Promise<Uint8Array<ArrayBuffer>> {
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
-}
-
-/** Changes whenever a migration's code or the PGlite version changes, so a stale template is never used. */
-function templateKey(): string {
-  const hash = createHash('sha256').update(`pglite ${pgliteVersion()}\n`);
-  for (const migration of migrations) hash.update(`${migration.name}\n${migration.toString()}\n`);
-  return hash.digest('hex').slice(0, 16);
-}
-
-/** PGlite's `exports` hide its package.json, so find it next to the resolved entry point. */
-function pgliteVersion(): string {
-  let dir = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
-  }
-  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
 }
