@@ -57,6 +57,8 @@ export interface Config {
   loginLockMax: number;
   /** How long in-flight calls may take to finish on shutdown, in seconds. */
   shutdownGrace: number;
+  /** Keep credential standings in memory, dropped when the database announces a change (domain/auth/standing-cache.ts). */
+  revocationCache: boolean;
   /** Server processes sharing the port (Node's cluster); 1 = one process, as without SSO_WORKERS. */
   workers: number;
   /** The bearer token a scrape of /metrics must present; undefined = none asked. */
@@ -108,6 +110,12 @@ export const settings: Setting[] = [
   { env: 'SSO_LOGIN_LOCK_SECONDS', default: '30', meaning: 'first lock length; doubles with each further failure' },
   { env: 'SSO_LOGIN_LOCK_MAX_SECONDS', default: '3600', meaning: 'longest lock' },
   { env: 'SSO_SHUTDOWN_GRACE', default: '10', meaning: 'seconds in-flight calls may take to finish on shutdown' },
+  {
+    env: 'SSO_REVOCATION_CACHE',
+    default: 'on',
+    meaning:
+      'keep what sessions, agents and API keys stand for in memory, dropped when the database announces a change (LISTEN/NOTIFY); `off` reads the database on every call (see "Revocation cache")',
+  },
   {
     env: 'SSO_WORKERS',
     default: '1',
@@ -267,6 +275,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     loginLockBase: lockBase,
     loginLockMax: lockMax,
     shutdownGrace: int('SSO_SHUTDOWN_GRACE', 10, 0, 600),
+    revocationCache: bool('SSO_REVOCATION_CACHE', true),
     workers,
     metricsToken,
     metricsAddress,

@@ -106,6 +106,7 @@ const readCases: [env: string, value: string, field: keyof Config, expected: unk
   ['SSO_LOGIN_LOCK_SECONDS', '5', 'loginLockBase', 5],
   ['SSO_LOGIN_LOCK_MAX_SECONDS', '60', 'loginLockMax', 60],
   ['SSO_SHUTDOWN_GRACE', '2', 'shutdownGrace', 2],
+  ['SSO_REVOCATION_CACHE', 'off', 'revocationCache', false],
   ['SSO_WORKERS', '2', 'workers', 2],
   ['SSO_METRICS_TOKEN', 'm'.repeat(32), 'metricsToken', 'm'.repeat(32)],
   ['SSO_METRICS_ADDRESS', '127.0.0.1:9464', 'metricsAddress', { host: '127.0.0.1', port: 9464 }],

@@ -28,6 +28,7 @@ import { createOidcRoutes } from '../oidc/routes.js';
 import { bundleConsole } from '../console/bundle.js';
 import { createConsoleRoutes } from '../console/routes.js';
 import { ensureConsoleClient } from '../domain/oidc/first-party.js';
+import { type StandingCache, startStandingCache } from '../domain/auth/standing-cache.js';
 
 export interface App {
   url: string;
@@ -58,8 +59,11 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
   const consoleBundle = bundleConsole();
   consoleBundle.catch(() => {});
   const database = await openDatabase(opts.database ?? databaseConfigOf(config), log);
+  let standing: StandingCache | undefined;
   try {
     const ds = database.dataSource;
+    // Listening before the first call; until it listens, every call reads the database.
+    if (config.revocationCache) standing = await startStandingCache(ds, log);
     const deps = await buildDeps(config, ds, log);
     const { keys, credentials } = deps;
     await ensureConsoleClient(ds, config.issuer);
@@ -176,12 +180,14 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
       close: () =>
         (closing ??= (async () => {
           await Promise.all([listener.close(config.shutdownGrace * 1000), metricsListener?.listener.close(0)]);
+          await standing?.close();
           await database.close();
         })()),
     };
   } catch (e) {
     await database.close();
     throw e;
+    await standing?.close();
   }
 }
 

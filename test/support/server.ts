@@ -5,6 +5,7 @@ import { createClient, type Client, type Interceptor, type Transport } from '@co
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import type { DescService } from '@bufbuild/protobuf';
 import { loadConfig, type Config } from '../../src/config.js';
+import type { DatabaseConfig } from '../../src/db/data-source.js';
 import { startApp, type App } from '../../src/server/app.js';
 import type { Logger } from '../../src/logger.js';
 import { createTestDatabaseConfig } from './database.js';
@@ -25,10 +26,14 @@ export type Protocol = 'connect' | 'grpc' | 'grpc-web';
 /**
  * Starts the real server on a free port with a fresh database (PostgreSQL when
  * TEST_DATABASE_URL is set, otherwise the embedded one), a low bcrypt cost and silent logs
- * (or `opts.log`, for a test that reads what the server logs).
+ * (or `opts.log`, for a test that reads what the server logs). `opts.database`: another
+ * instance's database instead (the caller cleans it up).
  */
-export async function startTestServer(overrides: Partial<Config> = {}, opts: { log?: Logger } = {}): Promise<TestServer> {
-  const db = await createTestDatabaseConfig();
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  opts: { log?: Logger; database?: DatabaseConfig } = {},
+): Promise<TestServer> {
+  const db = opts.database ? { config: opts.database, cleanup: async () => {} } : await createTestDatabaseConfig();
   const dataDir = mkdtempSync(join(tmpdir(), 'sso-test-'));
   const base = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
   const config: Config = {
