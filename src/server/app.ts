@@ -185,9 +185,9 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
         })()),
     };
   } catch (e) {
+    await standing?.close();
     await database.close();
     throw e;
-    await standing?.close();
   }
 }
 
