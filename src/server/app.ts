@@ -180,6 +180,8 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
       close: () =>
         (closing ??= (async () => {
           await Promise.all([listener.close(config.shutdownGrace * 1000), metricsListener?.listener.close(0)]);
+          // Audit events still queued (their calls answered without waiting) are written before the database goes.
+          await deps.audit.flush();
           await standing?.close();
           await database.close();
         })()),
