@@ -1,3 +1,4 @@
+import { advisoryLocks } from './advisory-locks.js';
 import { AppError } from '../../errors/index.js';
 import { grantColumns } from './grants.js';
 import { one, rows, run, setClauses, uniqueViolation, type Db, type Page } from './sql.js';
@@ -152,11 +153,8 @@ export async function activeAdminExists(tx: Db): Promise<boolean> {
   return (await one(tx, 'SELECT 1 FROM users WHERE is_admin AND is_active LIMIT 1')) !== undefined;
 }
 
-/** Serializes changes that could remove the last administrator (demote, deactivate, delete). */
-const adminGuardLockKey = 7_134_228_002;
-
 export async function lockAdminGuard(tx: Db): Promise<void> {
-  await run(tx, 'SELECT pg_advisory_xact_lock($1)', [adminGuardLockKey]);
+  await run(tx, 'SELECT pg_advisory_xact_lock($1)', [advisoryLocks.lastAdminGuard]);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { advisoryLocks } from './advisory-locks.js';
 import { DataSource } from 'typeorm';
 import type { JWK } from '../../auth/index.js';
 import { run, rows, type Db } from './sql.js';
@@ -17,8 +18,6 @@ export type NewSigningKey = Omit<SigningKeyRecord, 'createdAt' | 'retiredAt' | '
 
 const columns = `kid, alg, public_jwk AS "publicJwk", private_key_encrypted AS "privateKeyEncrypted",
   created_at AS "createdAt", activates_at AS "activatesAt", retired_at AS "retiredAt", unpublish_at AS "unpublishAt"`;
-
-const keyLockKey = 7_134_228_002;
 
 /** The keys still published at `at` (no unpublish time, or a later one), in no particular order. */
 export async function listPublishedKeys(db: Db, at: Date = new Date()): Promise<SigningKeyRecord[]> {
@@ -55,7 +54,7 @@ export class SqlSigningKeys {
   exclusively<T>(work: (keys: SqlSigningKeys) => Promise<T>): Promise<T> {
     if (!(this.db instanceof DataSource)) throw new Error('a key-set change opens its own transaction');
     return this.db.transaction(async (tx) => {
-      await run(tx, 'SELECT pg_advisory_xact_lock($1)', [keyLockKey]);
+      await run(tx, 'SELECT pg_advisory_xact_lock($1)', [advisoryLocks.signingKeys]);
       return work(new SqlSigningKeys(tx));
     });
   }

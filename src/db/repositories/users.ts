@@ -1,3 +1,4 @@
+import { advisoryLocks } from './advisory-locks.js';
 import { run, one, uniqueViolation, type Db } from './sql.js';
 import { AppError } from '../../errors/index.js';
 
@@ -24,9 +25,6 @@ export interface UserRecord {
 
 const userColumns = `u.id, u.number, u.password_hash AS "passwordHash", u.is_active AS "isActive",
   u.is_admin AS "isAdmin", u.scopes, u.created_at AS "createdAt", u.updated_at AS "updatedAt"`;
-
-/** Serializes first-user bootstrap so exactly one user becomes the administrator. */
-const bootstrapLockKey = 7_134_228_001;
 
 /** A user's identifiers (primary first) as one JSON column of a query over `users u`. */
 export const identifiersJson = `COALESCE((
@@ -75,7 +73,7 @@ export interface NewUser {
 export async function insertUser(tx: Db, input: NewUser): Promise<UserRecord> {
   let isAdmin = input.isAdmin ?? false;
   if (input.bootstrapAdmin) {
-    await run(tx, 'SELECT pg_advisory_xact_lock($1)', [bootstrapLockKey]);
+    await run(tx, 'SELECT pg_advisory_xact_lock($1)', [advisoryLocks.bootstrapAdmin]);
     const any = await one(tx, 'SELECT 1 FROM users LIMIT 1');
     if (!any) isAdmin = true;
   }
