@@ -22,6 +22,7 @@ import {
 import { AppError } from '../../errors/index.js';
 import type { Audiences } from '../audiences.js';
 import { PASSWORD_AMR } from '../factors/amr.js';
+import type { MfaTokenPurpose } from '../../db/repositories/mfa-tokens.js';
 import type { LoginGate, LoginHold } from '../factors/login-gate.js';
 import { checkMayActOnUser } from '../access/targets.js';
 import type { AuditLog } from '../audit.js';
@@ -101,16 +102,7 @@ export class AuthFlows {
     const workspaceId = await this.selectWorkspace(user, input.workspaceId);
     if (held) {
       // The password is right but it is not enough: no tokens, an mfa_token for the second step.
-      const hold = await this.d.gate.hold(user.id, held, { identifier: id.value, audience, workspaceId });
-      await this.d.audit.record({
-        type: 'login',
-        outcome: 'success',
-        actorId: user.id,
-        identifier: id.value,
-        reason: hold.status.toUpperCase(),
-        ...client,
-      });
-      return hold;
+      return this.hold(user, held, { identifier: id.value, audience, workspaceId }, client);
     }
     return this.finishLogin(
       user,
@@ -164,6 +156,28 @@ export class AuthFlows {
   }
 
   /**
+   * A login whose password is right but not enough: no tokens, an mfa_token for the second step
+   * (or for enrolment), audited as a success that is held.
+   */
+  private async hold(
+    user: UserRecord,
+    purpose: MfaTokenPurpose,
+    login: { identifier: string; audience: string; workspaceId: string | null },
+    client: Client,
+  ): Promise<LoginHold> {
+    const hold = await this.d.gate.hold(user.id, purpose, login);
+    await this.d.audit.record({
+      type: 'login',
+      outcome: 'success',
+      actorId: user.id,
+      identifier: login.identifier,
+      reason: hold.status.toUpperCase(),
+      ...client,
+    });
+    return hold;
+  }
+
+  /**
    * The hosted sign-in page's door: login's checks (counted, locked and audited the same way),
    * or a registration where open, without starting an API session; the caller starts the
    * browser session it needs. A user who needs a second step gets a hold instead (an mfa_token,
@@ -177,19 +191,12 @@ export class AuthFlows {
     const id = parseIdentifier(input.identifier);
     const { user, created, held } = await this.prove(id, input.secret, this.mayRegister(input.register, undefined), client);
     if (held) {
-      const hold = await this.d.gate.hold(user.id, held, {
-        identifier: id.value,
-        audience: this.d.audiences.defaultAudience,
-        workspaceId: null,
-      });
-      await this.d.audit.record({
-        type: 'login',
-        outcome: 'success',
-        actorId: user.id,
-        identifier: id.value,
-        reason: hold.status.toUpperCase(),
-        ...client,
-      });
+      const hold = await this.hold(
+        user,
+        held,
+        { identifier: id.value, audience: this.d.audiences.defaultAudience, workspaceId: null },
+        client,
+      );
       return { user, created, hold };
     }
     await this.d.audit.record({
