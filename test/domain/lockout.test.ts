@@ -3,10 +3,23 @@
 // against the real tables (parallel attempts, row locks); this one runs in milliseconds.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ThrottleRecord } from '../../src/db/repositories/login-throttles.js';
-import { afterAttempt, afterSuccess, COUNT_WINDOW_MS, freshThrottle, isLocked, takeBackAttempt } from '../../src/domain/auth/lockout.js';
+import {
+  afterAttempt,
+  afterSuccess,
+  COUNT_WINDOW_MS,
+  checkEnded,
+  checkStarted,
+  freshThrottle,
+  INFLIGHT_STALE_MS,
+  isLocked,
+  liveInflight,
+  lockMayLift,
+  takeBackAttempt,
+} from '../../src/domain/auth/lockout.js';
 import type { ThrottleStore } from '../../src/domain/auth/lockout-store.js';
-import { type Attempt, LoginGuard } from '../../src/domain/auth/login-guard.js';
+import { type Attempt, LIFT_WAIT_MS, LoginGuard, type PasswordCheck } from '../../src/domain/auth/login-guard.js';
 import { AppError } from '../../src/errors/index.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -89,7 +102,7 @@ describe('lockout arithmetic (lockout.ts)', () => {
     const justInside = afterAttempt(two, 3, timing, T0 + COUNT_WINDOW_MS);
     assert.equal(justInside.failures, 3, 'a day to the millisecond still counts');
     const stale = afterAttempt(two, 3, timing, T0 + COUNT_WINDOW_MS + 1);
-    assert.deepEqual(stale, { key: 'k', failures: 1, lockedUntil: null, updatedAt: new Date(T0 + COUNT_WINDOW_MS + 1) });
+    assert.deepEqual(stale, { key: 'k', failures: 1, lockedUntil: null, updatedAt: new Date(T0 + COUNT_WINDOW_MS + 1), inflight: 0 });
     // A long-expired lock's doubling starts over too: the next lock is the base time again.
     const doubled = afterAttempt(failures(3, 3), 3, timing, T0 + 30_000);
     const a = T0 + 30_000 + COUNT_WINDOW_MS + 1;
@@ -206,5 +219,150 @@ describe('LoginGuard over an in-memory store (maxFailures 3, per address 5, lock
       await guard.succeeded(a);
     }
     assert.equal(failuresOf(store, 'ip:192.0.2.1'), 0);
+  });
+});
+
+describe('password checks in flight (lockout.ts)', () => {
+  test('a check in flight is marked on its row until it ends; never below zero', () => {
+    const started = checkStarted(checkStarted(afterAttempt(freshThrottle('k', T0), 3, timing, T0)));
+    assert.equal(started.inflight, 2);
+    assert.equal(started.failures, 1, 'starting a check counts nothing more: the attempt was counted');
+    assert.equal(checkEnded(started).inflight, 1);
+    assert.equal(checkEnded(freshThrottle('k', T0)).inflight, 0);
+    assert.equal(checkEnded(started).failures, 1, 'an ended check stays counted');
+  });
+
+  test('a lock may lift while checks that counted toward it are in flight, and only then', () => {
+    const locked = failures(3, 3);
+    assert.equal(lockMayLift(locked, T0), false, 'a lock of ended attempts is refused');
+    const inFlight = checkStarted(locked);
+    assert.equal(lockMayLift(inFlight, T0), true);
+    assert.equal(lockMayLift(checkStarted(failures(2, 3)), T0), false, 'not locked: nothing to wait for');
+    // A mark that has not moved for INFLIGHT_STALE_MS belongs to a check that died with its process.
+    assert.equal(liveInflight(inFlight, T0 + INFLIGHT_STALE_MS), 1);
+    assert.equal(liveInflight(inFlight, T0 + INFLIGHT_STALE_MS + 1), 0);
+    assert.equal(afterAttempt(checkStarted(failures(1, 3)), 3, timing, T0 + INFLIGHT_STALE_MS + 1).inflight, 0);
+  });
+});
+
+describe('LoginGuard.beginByName: parallel logins (maxFailures 3, per address 50)', () => {
+  const limits = { maxFailures: 3, maxFailuresPerIp: 50, ...timing };
+  const setup = () => {
+    const store = new MemoryThrottles();
+    const clock = new FakeClock();
+    return { store, clock, guard: new LoginGuard(store, limits, clock.now) };
+  };
+  const alice = { identifier: 'alice', userId: 'u1', ip: '10.0.0.1' };
+
+  /** Runs one login: begin, a password check of `ms`, then its ending; says how it went. */
+  async function login(guard: LoginGuard, a: Attempt, right: boolean, running: { now: number; most: number }): Promise<string> {
+    let check: PasswordCheck;
+    try {
+      check = await guard.beginByName(a);
+    } catch (e) {
+      assert.ok(e instanceof AppError && e.reason === 'TOO_MANY_ATTEMPTS', String(e));
+      return 'told';
+    }
+    try {
+      if (check.accountLocked) return 'silent';
+      running.most = Math.max(running.most, ++running.now);
+      await sleep(5);
+      running.now--;
+      if (!right) return 'wrong';
+      await check.succeeded();
+      return 'ok';
+    } finally {
+      await check.end();
+    }
+  }
+
+  test('12 parallel logins with the right password all pass; no more than the limit are checked at once', async () => {
+    const { store, guard } = setup();
+    const running = { now: 0, most: 0 };
+    const results = await Promise.all(Array.from({ length: 12 }, () => login(guard, alice, true, running)));
+    assert.deepEqual(results, Array(12).fill('ok'));
+    assert.ok(running.most >= 1 && running.most <= 3, `${running.most} checks at once`);
+    for (const key of ['id:alice', 'user:u1', 'ip:10.0.0.1'])
+      assert.deepEqual([store.rows.get(key)?.failures, store.rows.get(key)?.inflight], [0, 0], key);
+  });
+
+  test('12 parallel wrong guesses: 3 are checked, the others refused as soon as those have ended', async () => {
+    const { store, guard } = setup();
+    const running = { now: 0, most: 0 };
+    const started = Date.now();
+    const results = await Promise.all(Array.from({ length: 12 }, () => login(guard, alice, false, running)));
+    assert.equal(results.filter((r) => r === 'wrong').length, 3, results.join(','));
+    assert.equal(results.filter((r) => r === 'told').length, 9, results.join(','));
+    assert.ok(Date.now() - started < LIFT_WAIT_MS / 2, 'nobody waited out LIFT_WAIT_MS: the ended checks woke them');
+    assert.deepEqual([store.rows.get('user:u1')?.failures, store.rows.get('user:u1')?.inflight], [3, 0]);
+    assert.ok(isLocked(store.rows.get('id:alice')!, T0));
+  });
+
+  test("another instance's attempt waits for checks in flight: it passes when one succeeds, and is refused when all fail", async () => {
+    for (const right of [true, false]) {
+      const { store, guard, clock } = setup();
+      const other = new LoginGuard(store, limits, clock.now);
+      const checks = await Promise.all([1, 2, 3].map(() => guard.beginByName(alice)));
+      assert.ok(isLocked(store.rows.get('user:u1')!, T0), 'the third attempt reached the limit');
+      let settled = false;
+      const waiting = other.beginByName(alice).finally(() => {
+        settled = true;
+      });
+      await sleep(120);
+      assert.equal(settled, false, 'the attempt waits while the lock may lift');
+      assert.equal(store.rows.get('user:u1')!.failures, 3, 'a waiting attempt is not counted yet');
+      if (right) {
+        await checks[0]!.succeeded();
+        const check = await waiting;
+        assert.equal(check.accountLocked, false);
+        assert.equal(store.rows.get('user:u1')!.failures, 1, 'counted once admitted, after the success lifted the count');
+        await check.end();
+      } else {
+        for (const c of checks) await c.end();
+        await assert.rejects(waiting, (e: unknown) => e instanceof AppError && e.reason === 'TOO_MANY_ATTEMPTS');
+      }
+      for (const c of checks) await c.end();
+    }
+  });
+
+  test('a lock with no check in flight, or only checks whose mark went stale, is refused at once', async () => {
+    const { store, guard, clock } = setup();
+    for (const identifier of ['a', 'b', 'c']) await guard.admitByName({ ...alice, identifier });
+    const started = Date.now();
+    assert.equal((await guard.beginByName(alice)).accountLocked, true);
+    // A mark left by a check that died with its process: it holds nobody back after a minute.
+    const row = store.rows.get('user:u1')!;
+    row.inflight = 2;
+    row.updatedAt = new Date(clock.ms - INFLIGHT_STALE_MS + 2000);
+    const other = new LoginGuard(store, limits, clock.now);
+    let settled = false;
+    const waited = other.beginByName({ ...alice, identifier: 'd' }).finally(() => {
+      settled = true;
+    });
+    await sleep(80);
+    assert.equal(settled, false, 'a live mark is waited for');
+    clock.advance(3);
+    assert.equal((await waited).accountLocked, true);
+    assert.ok(Date.now() - started < LIFT_WAIT_MS / 2, 'refused once the mark went stale, not after LIFT_WAIT_MS');
+  });
+
+  test('a check ends once: ending it after its success changes nothing more', async () => {
+    const { store, guard } = setup();
+    const [one, two] = [await guard.beginByName(alice), await guard.beginByName(alice)];
+    await one.succeeded();
+    await one.end();
+    assert.equal(store.rows.get('id:alice')!.inflight, 1);
+    await two.end();
+    assert.equal(store.rows.get('id:alice')!.inflight, 0);
+    assert.equal(store.rows.get('id:alice')!.failures, 0, "the success lifted the count, the other attempt's with it");
+  });
+
+  test("a success for an account found only now also lifts that account's count", async () => {
+    const { store, guard } = setup();
+    for (const identifier of ['x', 'y']) await guard.admitByName({ identifier, userId: 'u9', ip: '10.0.0.2' });
+    const check = await guard.beginByName({ identifier: 'new-name', ip: '10.0.0.2' });
+    await check.succeeded('u9');
+    assert.equal(store.rows.get('user:u9')!.failures, 0);
+    assert.equal(store.rows.get('user:u9')!.inflight, 0, 'no check was started on it, none is ended');
   });
 });

@@ -7,6 +7,7 @@ import { Oidc1763900000007 } from './0007-oidc.js';
 import { SecondFactors1763900000008 } from './0008-second-factors.js';
 import { FirstPartyClients1763900000009 } from './0009-first-party-clients.js';
 import { StandingNotifications1763900000010 } from './0010-standing-notifications.js';
+import { LoginChecksInFlight1763900000011 } from './0011-login-checks-in-flight.js';
 
 /** Every migration, oldest first. Append new ones; never edit or reorder shipped ones. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   SecondFactors1763900000008,
   FirstPartyClients1763900000009,
   StandingNotifications1763900000010,
+  LoginChecksInFlight1763900000011,
 ];

@@ -12,9 +12,11 @@ export interface ThrottleRecord {
   failures: number;
   lockedUntil: Date | null;
   updatedAt: Date;
+  /** Of those failures, attempts whose password check has not ended yet. */
+  inflight: number;
 }
 
-const columns = `key, failures, locked_until AS "lockedUntil", updated_at AS "updatedAt"`;
+const columns = `key, failures, locked_until AS "lockedUntil", updated_at AS "updatedAt", inflight`;
 
 /**
  * The login_throttles table as the login guard's ThrottleStore (domain/auth/lockout-store.ts).
@@ -64,32 +66,41 @@ export class SqlThrottleStore {
 async function insertMissing(db: Db, fresh: ThrottleRecord[]): Promise<void> {
   await run(
     db,
-    `INSERT INTO login_throttles (key, failures, locked_until, updated_at)
-     SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::timestamptz[]) ORDER BY 1
+    `INSERT INTO login_throttles (key, failures, locked_until, updated_at, inflight)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::timestamptz[], $5::int[]) ORDER BY 1
      ON CONFLICT (key) DO NOTHING`,
-    [fresh.map((r) => r.key), fresh.map((r) => r.failures), fresh.map((r) => iso(r.lockedUntil)), fresh.map((r) => iso(r.updatedAt))],
+    values(fresh),
   );
 }
 
 async function write(tx: Db, changed: ThrottleRecord[]): Promise<void> {
   await run(
     tx,
-    `UPDATE login_throttles AS t SET failures = u.failures, locked_until = u.locked_until, updated_at = u.updated_at
-       FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::timestamptz[]) AS u(key, failures, locked_until, updated_at)
+    `UPDATE login_throttles AS t
+        SET failures = u.failures, locked_until = u.locked_until, updated_at = u.updated_at, inflight = u.inflight
+       FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::timestamptz[], $5::int[])
+            AS u(key, failures, locked_until, updated_at, inflight)
       WHERE t.key = u.key`,
-    [
-      changed.map((r) => r.key),
-      changed.map((r) => r.failures),
-      changed.map((r) => iso(r.lockedUntil)),
-      changed.map((r) => iso(r.updatedAt)),
-    ],
+    values(changed),
   );
+}
+
+/** The rows as the column arrays both statements unnest, in their column order. */
+function values(records: ThrottleRecord[]): unknown[] {
+  return [
+    records.map((r) => r.key),
+    records.map((r) => r.failures),
+    records.map((r) => iso(r.lockedUntil)),
+    records.map((r) => iso(r.updatedAt)),
+    records.map((r) => r.inflight),
+  ];
 }
 
 function same(a: ThrottleRecord, b: ThrottleRecord | undefined): boolean {
   return (
     b !== undefined &&
     a.failures === b.failures &&
+    a.inflight === b.inflight &&
     a.updatedAt.getTime() === b.updatedAt.getTime() &&
     (a.lockedUntil?.getTime() ?? null) === (b.lockedUntil?.getTime() ?? null)
   );

@@ -31,7 +31,7 @@ import { checkNewPassword } from '../passwords-policy.js';
 import type { Principal } from '../principal.js';
 import type { Tokens } from '../tokens.js';
 import type { UserView } from '../users/user-view.js';
-import type { Attempt, LoginGuard } from './login-guard.js';
+import type { Attempt, LoginGuard, PasswordCheck } from './login-guard.js';
 
 export interface Client {
   ip: string;
@@ -226,21 +226,25 @@ export class AuthFlows {
     if (registering) checkNewPassword(secret);
     let user = await findUserByIdentifier(this.d.ds, id.type, id.value);
     const attempt = { identifier: id.value, userId: user?.id, ip: client.ip };
-    const { accountLocked } = await this.admit(attempt, client, 'login');
-    if (accountLocked) await this.refuseLocked(secret, attempt, client, 'login');
-    let created = false;
-    if (!user && registering) {
-      user = await this.register(id, secret);
-      created = user !== undefined;
-      // Lost a race to a concurrent registration of the same identifier: a plain login against
-      // the winner (counted by name and address above; that account's count did not exist yet).
-      user ??= await findUserByIdentifier(this.d.ds, id.type, id.value);
+    const check = await this.begin(attempt, client, 'login');
+    try {
+      if (check.accountLocked) await this.refuseLocked(secret, attempt, client, 'login');
+      let created = false;
+      if (!user && registering) {
+        user = await this.register(id, secret);
+        created = user !== undefined;
+        // Lost a race to a concurrent registration of the same identifier: a plain login against
+        // the winner (counted by name and address above; that account's count did not exist yet).
+        user ??= await findUserByIdentifier(this.d.ds, id.type, id.value);
+      }
+      if (!created) user = await this.checkPassword(user, secret, id.value, client, 'login');
+      user = user!;
+      const held = created ? undefined : await this.d.gate.holdFor(user.id);
+      if (!held) await check.succeeded(user.id);
+      return { user, created, held };
+    } finally {
+      await check.end();
     }
-    if (!created) user = await this.checkPassword(user, secret, id.value, client, 'login');
-    user = user!;
-    const held = created ? undefined : await this.d.gate.holdFor(user.id);
-    if (!held) await this.d.guard.succeeded({ ...attempt, userId: user.id });
-    return { user, created, held };
   }
 
   /**
@@ -310,20 +314,28 @@ export class AuthFlows {
     // Looked up first so that the attempt also counts against the account the name reaches.
     const found = candidates.length ? await findUserByAnyIdentifier(this.d.ds, candidates) : undefined;
     const attempt = { identifier: key, userId: found?.id, ip: client.ip };
-    const { accountLocked } = await this.admit(attempt, client, type);
-    if (accountLocked) await this.refuseLocked(password, attempt, client, type);
-    const user = await this.checkPassword(found, password, key, client, type);
-    if (await this.d.gate.holdFor(user.id)) {
-      await this.d.audit.record({ type, outcome: 'failure', actorId: user.id, identifier: key, reason: 'MFA_REQUIRED', ...client });
-      throw new AppError('MFA_REQUIRED');
+    const check = await this.begin(attempt, client, type);
+    try {
+      if (check.accountLocked) await this.refuseLocked(password, attempt, client, type);
+      const user = await this.checkPassword(found, password, key, client, type);
+      if (await this.d.gate.holdFor(user.id)) {
+        await this.d.audit.record({ type, outcome: 'failure', actorId: user.id, identifier: key, reason: 'MFA_REQUIRED', ...client });
+        throw new AppError('MFA_REQUIRED');
+      }
+      await check.succeeded();
+      return { user, key };
+    } finally {
+      await check.end();
     }
-    await this.d.guard.succeeded(attempt);
-    return { user, key };
   }
 
-  private async admit(attempt: Attempt, client: Client, type: string): Promise<{ accountLocked: boolean }> {
+  /**
+   * Counts a password attempt by login name and starts its check (see LoginGuard.beginByName);
+   * the caller ends it in a `finally`. A refusal (TOO_MANY_ATTEMPTS) is audited as 'locked'.
+   */
+  private async begin(attempt: Attempt, client: Client, type: string): Promise<PasswordCheck> {
     try {
-      return await this.d.guard.admitByName(attempt);
+      return await this.d.guard.beginByName(attempt);
     } catch (e) {
       if (e instanceof AppError)
         await this.d.audit.record({

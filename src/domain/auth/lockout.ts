@@ -16,13 +16,36 @@ export interface LockTiming {
 /** Counts older than this start over: a guess a day keeps nobody locked out for ever. */
 export const COUNT_WINDOW_MS = 86_400_000;
 
-/** A key never seen before: no failures, no lock. */
+/**
+ * A key whose row has not moved for this long holds no password check in flight any more: a check
+ * takes a bcrypt (well under a second, seconds under heavy load), so one still marked after a
+ * minute died with its process, and its mark must not hold anybody back.
+ */
+export const INFLIGHT_STALE_MS = 60_000;
+
+/** A key never seen before: no failures, no lock, nothing in flight. */
 export function freshThrottle(key: string, now: number): ThrottleRecord {
-  return { key, failures: 0, lockedUntil: null, updatedAt: new Date(now) };
+  return { key, failures: 0, lockedUntil: null, updatedAt: new Date(now), inflight: 0 };
 }
 
 export function isLocked(row: ThrottleRecord, now: number): boolean {
   return row.lockedUntil !== null && row.lockedUntil.getTime() > now;
+}
+
+/** The password checks this key's count still holds in flight (see INFLIGHT_STALE_MS). */
+export function liveInflight(row: ThrottleRecord, now: number): number {
+  return row.updatedAt.getTime() >= now - INFLIGHT_STALE_MS ? row.inflight : 0;
+}
+
+/**
+ * Locked by a count that still holds password checks in flight: the lock may be only their
+ * doing, and if one of them is right its success lifts it. A new attempt then waits for them
+ * instead of being refused, so parallel logins with the right password (a service signing in
+ * from many workers) are not locked out by each other, while parallel guesses still get no more
+ * checks than the limit: the waiting attempt is not checked, only counted once it is admitted.
+ */
+export function lockMayLift(row: ThrottleRecord, now: number): boolean {
+  return isLocked(row, now) && liveInflight(row, now) > 0;
 }
 
 /**
@@ -42,7 +65,21 @@ export function afterAttempt(row: ThrottleRecord, maxFailures: number, timing: L
     failures,
     lockedUntil: lockSeconds === undefined ? null : new Date(now + lockSeconds * 1000),
     updatedAt: new Date(now),
+    inflight: liveInflight(row, now),
   };
+}
+
+/** The row of an admitted attempt whose password is now being checked: one more check in flight. */
+export function checkStarted(row: ThrottleRecord): ThrottleRecord {
+  return { ...row, inflight: row.inflight + 1 };
+}
+
+/**
+ * The row once that check has ended, whatever its outcome: one fewer in flight. Its attempt stays
+ * counted (a wrong password is a failure); a right one is also lifted by afterSuccess.
+ */
+export function checkEnded(row: ThrottleRecord): ThrottleRecord {
+  return { ...row, inflight: Math.max(row.inflight - 1, 0) };
 }
 
 /** The row of a login name or an account after a correct password: its count and lock start over. */
