@@ -1,9 +1,8 @@
-import { getOption, hasOption } from '@bufbuild/protobuf';
 import type { Interceptor } from '@connectrpc/connect';
-import { access } from '../../gen/sso/options/v1/options_pb.js';
 import { bearerToken, looksLikeJwt } from '../auth/index.js';
 import type { Authenticator } from '../domain/auth/authenticator.js';
 import { AppError } from '../errors/index.js';
+import { declaredAccessOf } from './authorization.js';
 import { principalKey } from './call-context.js';
 
 export const accessCookieName = 'usso-access-token';
@@ -44,7 +43,7 @@ export function createAuthenticationInterceptor(authenticator: Authenticator): I
   return (next) => async (req) => {
     const credential = credentialOf(req.header);
     if (credential) {
-      const rule = hasOption(req.method, access) ? getOption(req.method, access) : undefined;
+      const rule = declaredAccessOf(req.method);
       const isPublic = rule?.public === true;
       try {
         const principal =
@@ -58,7 +57,7 @@ export function createAuthenticationInterceptor(authenticator: Authenticator): I
       } catch (e) {
         if (!(isPublic && e instanceof AppError)) throw e;
       }
-    } else if (req.header.has(cookieRefusedHeader) && !(hasOption(req.method, access) && getOption(req.method, access).public)) {
+    } else if (req.header.has(cookieRefusedHeader) && !declaredAccessOf(req.method)?.public) {
       // The access cookie came with a request a cross-site page could have made (see
       // server/cookie-guard.ts): say so rather than "no credential".
       throw new AppError('CROSS_SITE_REQUEST');

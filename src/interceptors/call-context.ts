@@ -3,7 +3,6 @@ import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { Principal } from '../domain/principal.js';
 import { AppError } from '../errors/index.js';
-import type { Logger } from '../logger.js';
 
 /** Facts about the call that handlers need but Connect does not carry: where it came from. */
 export interface CallInfo {
@@ -14,7 +13,10 @@ export interface CallInfo {
 
 export const callInfoKey = createContextKey<CallInfo>({ ip: '', userAgent: '', protocol: 'connect' }, { description: 'call info' });
 export const principalKey = createContextKey<Principal | undefined>(undefined, { description: 'principal' });
-export const loggerKey = createContextKey<Logger | undefined>(undefined, { description: 'logger' });
+/** The call's request id, RPC and protocol, for the lines logged about it (interceptors/logging.ts). */
+export const callBindingsKey = createContextKey<{ requestId: string; rpc: string; protocol: string } | undefined>(undefined, {
+  description: 'call log bindings',
+});
 
 function protocolOf(req: IncomingMessage | Http2ServerRequest): CallInfo['protocol'] {
   const url = req.url ?? '';
