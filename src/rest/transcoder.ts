@@ -45,6 +45,13 @@ export interface RestTranscoder {
    * routes or answer 404.
    */
   handle(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): Promise<boolean>;
+  /**
+   * Serves a request whose method and path are exactly those of a route without path variables
+   * (`POST /oauth/token`), found in one map lookup, and resolves once answered; returns undefined,
+   * having touched nothing, for anything else (`handle` then decides as always). The answer is
+   * the one `handle` gives: the same route wins (a literal path is the most specific match).
+   */
+  handleExact(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): Promise<void> | undefined;
 }
 
 const defaultMaxBodyBytes = 1024 * 1024;
@@ -72,6 +79,25 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
     targets.set(route, spec && { spec, path: createMethodUrl('/', route.method) });
   }
 
+  // Routes without variables by "METHOD /path" (the first declared, as `handle` would pick).
+  const exact = new Map<string, CompiledRoute>();
+  for (const route of compiled) {
+    if (route.path.variables.length > 0 || route.path.verb !== undefined || route.path.segments.some((seg) => seg.kind !== 'literal'))
+      continue;
+    const key = `${route.httpMethod} ${route.template}`;
+    if (!exact.has(key)) exact.set(key, route);
+  }
+  const noVariables: TemplateMatch = { variables: new Map(), malformed: [] };
+
+  function handleExact(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): Promise<void> | undefined {
+    const target = req.url ?? '';
+    const q = target.indexOf('?');
+    const route = exact.get(`${req.method} ${q < 0 ? target : target.slice(0, q)}`);
+    if (!route) return undefined;
+    closeUnreadStream(req);
+    return serve(route, noVariables, q < 0 ? '' : target.slice(q + 1), req, res);
+  }
+
   async function handle(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): Promise<boolean> {
     const { pathname, search } = splitUrl(req.url ?? '');
     const matching = findRoutes(pathname);
@@ -89,14 +115,25 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
     }
     candidates.sort((a, b) => compareSpecificity(a.route.path, b.route.path));
     const { route, match } = candidates[0]!;
+    await serve(route, match, search, req, res);
+    return true;
+  }
 
+  /** Answers a request for the chosen route; never throws (a failure becomes the answer). */
+  async function serve(
+    route: CompiledRoute,
+    match: TemplateMatch,
+    search: string,
+    req: IncomingMessage | Http2ServerRequest,
+    res: ServerResponse | Http2ServerResponse,
+  ): Promise<void> {
     const client = clientGoneSignal(req, res);
     try {
-      await transcode(route, match, search, req, res, client.signal);
+      await transcode(route, match, search, req, res, client);
     } catch (e) {
       if (e instanceof RestInputError) {
         answerInputError(req, res, e, usesOAuthErrors(route));
-      } else if (e instanceof ClientGoneError || client.signal.aborted) {
+      } else if (e instanceof ClientGoneError || client.gone()) {
         if (!res.writableEnded) res.destroy();
       } else {
         opts.onError?.(e, req);
@@ -105,7 +142,6 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
     } finally {
       client.dispose();
     }
-    return true;
   }
 
   async function transcode(
@@ -114,7 +150,7 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
     search: string,
     req: IncomingMessage | Http2ServerRequest,
     res: ServerResponse | Http2ServerResponse,
-    signal: AbortSignal,
+    client: ReturnType<typeof clientGoneSignal>,
   ): Promise<void> {
     let body: ParsedBody = { kind: 'empty' };
     if (route.bodyField !== '') {
@@ -132,10 +168,10 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
       message,
       header: handlerRequestHeaders(req.headers),
       url: `${requestOrigin(req)}${target.path}`,
-      signal,
+      signal: client.signal,
       contextValues: opts.contextValues?.(req),
     });
-    if (signal.aborted && res.destroyed) return;
+    if (res.destroyed && client.gone()) return;
 
     const headers = restResponseHeaders(answer.header);
     if (answer.error === undefined) {
@@ -156,6 +192,7 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
       errorFormat,
     })),
     handle,
+    handleExact,
   };
 }
 

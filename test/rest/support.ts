@@ -18,7 +18,8 @@ export interface RestTestServer {
 
 /**
  * A real HTTP/1.1 server: Connect router with the given implementations, the
- * REST transcoder in front, and 404 ROUTE_NOT_FOUND for what it does not take.
+ * REST transcoder in front (`handleExact`, then `handle`, as the server runs it),
+ * and 404 ROUTE_NOT_FOUND for what it does not take.
  */
 export async function startRestServer(options: {
   services: DescService[];
@@ -39,7 +40,9 @@ export async function startRestServer(options: {
     ...options.transcoder,
   });
   const server = http.createServer((req, res) => {
-    transcoder.handle(req, res).then(
+    // As the server does: a literal route in one lookup first, then the full match.
+    const exact = transcoder.handleExact(req, res);
+    (exact ? exact.then(() => true) : transcoder.handle(req, res)).then(
       (handled) => {
         if (!handled) writeRestError(res, 404, 'not_found', 'ROUTE_NOT_FOUND', `no route for ${req.method} ${req.url}`);
       },

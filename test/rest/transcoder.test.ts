@@ -24,6 +24,8 @@ function got(name: string) {
 const remoteKey = createContextKey<string>('unset', { description: 'remote address' });
 const intercepted: string[] = [];
 const aborted: string[] = [];
+const lateRead: boolean[] = [];
+let lateReadGo = false;
 
 let srv: RestTestServer;
 let base: string;
@@ -90,6 +92,13 @@ before(async () => {
             ctx.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
           });
           if (ctx.signal.aborted) aborted.push('ListSessions');
+          return {};
+        },
+        async deleteSession(req, ctx) {
+          record('DeleteSession', AuthService.method.deleteSession.input, req, ctx);
+          // Looks at its signal only after the client has gone (the signal is made when first read).
+          while (!lateReadGo) await sleep(10);
+          lateRead.push(ctx.signal.aborted);
           return {};
         },
       });
@@ -629,6 +638,31 @@ describe('the same handler path as RPCs', () => {
     // The server is still fine.
     const r = await call(base + '/api/sso/v1/users/u3');
     assert.equal(r.status, 200);
+  });
+
+  test('a handler that first reads its AbortSignal after the client went away finds it aborted', async () => {
+    const controller = new AbortController();
+    const pending = fetch(base + '/api/sso/v1/sessions/s9', { method: 'DELETE', signal: controller.signal }).catch(() => 'aborted');
+    for (let i = 0; i < 100 && !received.has('DeleteSession'); i++) await sleep(10);
+    controller.abort();
+    assert.equal(await pending, 'aborted');
+    await sleep(100);
+    lateReadGo = true;
+    for (let i = 0; i < 200 && lateRead.length === 0; i++) await sleep(10);
+    assert.deepEqual(lateRead, [true]);
+  });
+
+  test('a literal route answers alike by its exact path (one lookup) and by the full match (percent-encoded)', async () => {
+    const init = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=ann&password=pw' };
+    const exact = await call(base + '/token', init);
+    const matched = await call(base + '/%74oken', init);
+    assert.equal(exact.status, 200, exact.text);
+    assert.equal(matched.status, exact.status);
+    assert.deepEqual(matched.body, exact.body);
+    assert.equal(matched.headers.get('x-intercepted'), exact.headers.get('x-intercepted'));
+    // And the wrong method on it still falls to the full match: 405 with Allow.
+    const wrong = await call(base + '/token', { method: 'PUT' });
+    assert.equal(wrong.status, 405);
   });
 
   test('an unset message field stays unset in the JSON answer', async () => {
