@@ -106,13 +106,13 @@ export async function openDatabase(config: DatabaseConfig, log: DatabaseLogger =
 
 /**
  * A worker process's view of the embedded database: a pool on the owner's socket. The owner ran
- * the migrations before any worker started; named statements stay off, as in the owner (one
- * PGlite session behind every connection).
+ * the migrations before any worker started; named statements are shared by every connection of
+ * every process, as in the owner (pglite-shared-statements.ts).
  */
 async function openEmbeddedShared(config: Extract<DatabaseConfig, { kind: 'embedded-shared' }>, poolSize: number): Promise<Database> {
   const dataSource = new DataSource({ ...commonOptions(poolSize), ...socketOptions(config.socket) });
   await dataSource.initialize();
-  useDirectPool(dataSource, false);
+  useDirectPool(dataSource, true);
   let closing: Promise<void> | undefined;
   return { dataSource, describe: 'embedded (owned by the primary process)', close: () => (closing ??= dataSource.destroy()) };
 }
@@ -225,7 +225,9 @@ async function openEmbedded(
     log.info({ database: describe, ms: Date.now() - started, from }, 'embedded database started');
 
     await migrate(dataSource, describe, log);
-    useDirectPool(dataSource, false);
+    // Named statements too: one PGlite session behind every connection, and the session queue
+    // lets them all use what one prepared (pglite-shared-statements.ts).
+    useDirectPool(dataSource, true);
 
     let closing: Promise<void> | undefined;
     return { dataSource, describe, socket, close: () => (closing ??= stopAll()) };

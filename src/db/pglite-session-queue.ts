@@ -1,6 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { PGliteNotificationRelay } from './pglite-notification-relay.js';
+import { PGliteSharedStatements } from './pglite-shared-statements.js';
 
 /**
  * PGlite is one PostgreSQL backend, so every socket connection shares one session. The queue that
@@ -14,8 +15,9 @@ import { PGliteNotificationRelay } from './pglite-notification-relay.js';
  *
  * This queue gives the session to one connection from its first message until the backend is idle
  * again: the connection has sent Sync or a simple Query and no transaction block is open. It also
- * keeps working after a failed message (the shipped one stops processing for good), and relays
- * notifications to the connections that LISTEN (see PGliteNotificationRelay).
+ * keeps working after a failed message (the shipped one stops processing for good), relays
+ * notifications to the connections that LISTEN (see PGliteNotificationRelay), and lets every
+ * connection use the named statements one of them prepared (see PGliteSharedStatements).
  */
 export class PGliteSessionQueue {
   private readonly queue: QueuedMessage[] = [];
@@ -23,6 +25,7 @@ export class PGliteSessionQueue {
   /** The handler that holds the session, or null when any handler may go next. */
   private owner: number | null = null;
   private readonly notifications = new PGliteNotificationRelay();
+  private readonly statements = new PGliteSharedStatements();
 
   constructor(private readonly db: PGlite) {}
 
@@ -73,18 +76,9 @@ export class PGliteSessionQueue {
         const index = this.owner === null ? 0 : this.queue.findIndex((q) => q.handlerId === this.owner);
         if (index < 0 || index >= this.queue.length) return;
         const item = this.queue.splice(index, 1)[0]!;
-        let bytes = 0;
-        this.notifications.sent(item.handlerId, item.message, item.onData);
-        const answer = this.notifications.answering(item.handlerId, item.onData);
+        let bytes: number;
         try {
-          await this.db.runExclusive(() =>
-            this.db.execProtocolRawStream(item.message, {
-              onRawData: (data) => {
-                bytes += data.length;
-                answer(data);
-              },
-            }),
-          );
+          bytes = await this.run(item);
         } catch (error) {
           this.owner = null;
           item.reject(error);
@@ -95,6 +89,52 @@ export class PGliteSessionQueue {
       }
     } finally {
       this.processing = false;
+    }
+  }
+
+  /** Runs one message (or answers it without the backend); resolves to the bytes answered. */
+  private async run(item: QueuedMessage): Promise<number> {
+    const local = this.statements.answerLocally(item.message);
+    if (local) {
+      item.onData(local);
+      return local.length;
+    }
+    const replay = this.statements.replayBefore(item.message);
+    if (replay) {
+      const answer: Uint8Array[] = [];
+      await this.execute(replay, (data) => answer.push(data.slice()));
+      if (!this.statements.ran(replay, answer)) {
+        // Refused (a failed transaction, say): the error stands for this message's answer, and
+        // the backend skips the rest of the exchange until Sync, as it would have.
+        for (const data of answer) item.onData(data);
+        return answer.reduce((n, data) => n + data.length, 0);
+      }
+    }
+    let bytes = 0;
+    this.notifications.sent(item.handlerId, item.message, item.onData);
+    const answer = this.notifications.answering(item.handlerId, item.onData);
+    const seen: Uint8Array[] | undefined = this.statements.watches(item.message) ? [] : undefined;
+    await this.execute(item.message, (data) => {
+      bytes += data.length;
+      seen?.push(data.slice());
+      answer(data);
+    });
+    if (seen) this.statements.ran(item.message, seen);
+    if (this.statements.mayForget(item.message)) await this.recountStatements();
+    return bytes;
+  }
+
+  private execute(message: Uint8Array, onRawData: (data: Uint8Array) => void): Promise<void> {
+    return this.db.runExclusive(() => this.db.execProtocolRawStream(message, { onRawData }));
+  }
+
+  /** What the backend still holds after a DEALLOCATE or DISCARD. */
+  private async recountStatements(): Promise<void> {
+    try {
+      const { rows } = await this.db.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
+      this.statements.keepOnly(new Set(rows.map((r) => r.name)));
+    } catch {
+      // Only in a failed transaction, where the DEALLOCATE failed too: nothing was dropped.
     }
   }
 

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 
 import { openDatabase, type Database } from '../../src/db/data-source.js';
+import { one } from '../../src/db/repositories/sql.js';
 import { migratedTemplate } from '../support/database.js';
 
 // Embedded only, whatever TEST_DATABASE_URL says: this is about the PGlite socket bridge.
@@ -69,4 +70,59 @@ describe('embedded database under concurrent use', { timeout: 120_000 }, () => {
     const [{ inTransaction }] = await db.dataSource.query(`SELECT now() = statement_timestamp() AS "inTransaction"`);
     assert.equal(inTransaction, true, 'the next query runs in a transaction of its own');
   });
+
+  it('lets every pooled connection use a named statement one of them prepared', async () => {
+    // pg prepares a name once per connection; the session behind them all holds it once.
+    const results = await Promise.allSettled(
+      Array.from({ length: 300 }, async (_, i) => {
+        const row = await one<{ r: number }>(db.dataSource, 'SELECT $1::int * 3 AS r', [i], 'queue_test_triple');
+        assert.equal(row?.r, i * 3);
+      }),
+    );
+    const failures = results.filter((r) => r.status === 'rejected');
+    assert.equal(failures.length, 0, String((failures[0] as PromiseRejectedResult | undefined)?.reason));
+    const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name = 'queue_test_triple'`);
+    assert.equal(n, 1);
+    const pool = (db.dataSource.driver as unknown as { master: { totalCount: number } }).master;
+    assert.ok(pool.totalCount > 1, `the pool used ${pool.totalCount} connection(s)`);
+  });
+
+  it('refuses a name prepared with another text, and carries on', async () => {
+    await one(db.dataSource, 'SELECT $1::int + 10 AS r', [1], 'queue_test_clash');
+    const client = await socketClient();
+    try {
+      await assert.rejects(client.query({ name: 'queue_test_clash', text: 'SELECT $1::int - 10 AS r', values: [1] }), /already exists/);
+      // The same text is answered as prepared, on this connection too.
+      const { rows } = await client.query({ name: 'queue_test_clash', text: 'SELECT $1::int + 10 AS r', values: [5] });
+      assert.equal(rows[0].r, 15);
+    } finally {
+      await client.end();
+    }
+    assert.equal((await one<{ r: number }>(db.dataSource, 'SELECT $1::int + 10 AS r', [2], 'queue_test_clash'))?.r, 12);
+  });
+
+  it('prepares again what a DEALLOCATE dropped', async () => {
+    await one(db.dataSource, 'SELECT $1::int + 20 AS r', [1], 'queue_test_dropped');
+    const client = await socketClient();
+    try {
+      await client.query('DEALLOCATE ALL');
+    } finally {
+      await client.end();
+    }
+    // Every pooled connection still thinks it holds the name; each Parse reaches the backend again.
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => one<{ r: number }>(db.dataSource, 'SELECT $1::int + 20 AS r', [i], 'queue_test_dropped')),
+    );
+    assert.deepEqual(
+      results.map((r) => r?.r),
+      Array.from({ length: 40 }, (_, i) => i + 20),
+    );
+  });
+
+  async function socketClient(): Promise<pg.Client> {
+    const options = db.dataSource.options as { host: string; port: number };
+    const client = new pg.Client({ host: options.host, port: options.port, user: 'postgres', database: 'postgres' });
+    await client.connect();
+    return client;
+  }
 });

@@ -55,8 +55,8 @@ const pools = new WeakMap<DataSource, { pg: PgPool; prepare: boolean }>();
 
 /**
  * Lets `run` use the DataSource's pg pool directly. `prepare`: named statements may be kept per
- * connection. Only on PostgreSQL: PGlite is one backend session shared by every socket
- * connection, so two connections preparing the same name would collide there.
+ * connection (on the embedded database, one PGlite session behind every socket connection, the
+ * session queue shares them: db/pglite-shared-statements.ts).
  */
 export function useDirectPool(ds: DataSource, prepare: boolean): void {
   const pg = (ds.driver as unknown as { master?: PgPool }).master;
