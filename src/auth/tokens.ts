@@ -81,9 +81,23 @@ class ResolverFailure {
  * required: a token without an expiry would be valid forever.
  */
 export async function verifyJwt(token: string, opts: VerifyJwtOptions): Promise<Record<string, unknown>> {
-  if (typeof token !== 'string' || !COMPACT_JWS.test(token)) throw new TokenError('malformed');
+  if (typeof token !== 'string') throw new TokenError('malformed');
   const algorithms = opts.algorithms.filter(isSigningAlg);
   if (algorithms.length === 0) throw new Error('verifyJwt needs at least one allowed algorithm');
+  const clockTolerance = opts.clockToleranceSec ?? 0;
+
+  // Same token, same options, same key object, still in its time window: verified before. The
+  // token's header was checked then (a well-formed compact JWS, an accepted alg, a kid), and the
+  // same string has the same header, so a hit needs neither the pattern nor the header again.
+  const optionsKey = JSON.stringify([algorithms, opts.issuer, opts.audience, opts.tokenType, clockTolerance]);
+  const remembered = verifiedTokens.header(token);
+  if (remembered !== undefined) {
+    // Resolver errors propagate unchanged, as they do from inside jose below.
+    const currentKey = await opts.resolveKey(remembered.kid, remembered.alg);
+    const payload = verifiedTokens.get(token, optionsKey, currentKey, clockTolerance, opts.now ?? Date.now());
+    if (payload !== undefined) return payload;
+  }
+  if (!COMPACT_JWS.test(token)) throw new TokenError('malformed');
 
   // Checked before jose so the reasons are ours: `alg: none` or an alg we
   // don't accept is invalid, a missing kid is invalid (we always set one).
@@ -104,21 +118,12 @@ export async function verifyJwt(token: string, opts: VerifyJwtOptions): Promise<
     algorithms,
     issuer: opts.issuer,
     requiredClaims,
-    clockTolerance: opts.clockToleranceSec ?? 0,
+    clockTolerance,
   };
   if (opts.audience !== undefined) verifyOptions.audience = opts.audience;
   if (opts.now !== undefined) verifyOptions.currentDate = new Date(opts.now);
 
-  // Same token, same options, same key object, still in its time window: verified before.
-  const optionsKey = JSON.stringify([algorithms, opts.issuer, opts.audience, opts.tokenType, verifyOptions.clockTolerance]);
-  let payload: Record<string, unknown> | undefined;
-  if (verifiedTokens.has(token)) {
-    // Resolver errors propagate unchanged, as they do from inside jose below.
-    const currentKey = await opts.resolveKey(header.kid, header.alg);
-    payload = verifiedTokens.get(token, optionsKey, currentKey, opts.clockToleranceSec ?? 0, opts.now ?? Date.now());
-    if (payload !== undefined) return payload;
-  }
-
+  let payload: Record<string, unknown>;
   let usedKey: KeyLike | undefined;
   try {
     const result = await jwtVerify(
@@ -147,7 +152,7 @@ export async function verifyJwt(token: string, opts: VerifyJwtOptions): Promise<
   if (opts.tokenType !== undefined && payload.token_type !== opts.tokenType) {
     throw new TokenError('wrong_type');
   }
-  if (usedKey !== undefined) verifiedTokens.set(token, optionsKey, usedKey, payload);
+  if (usedKey !== undefined) verifiedTokens.set(token, optionsKey, { kid: header.kid, alg: header.alg }, usedKey, payload);
   return payload;
 }
 

@@ -11,6 +11,9 @@ import type { KeyLike } from './signing-keys.js';
 
 interface Entry {
   options: string;
+  /** The token's protected header's kid and alg (what the key resolver is asked on a hit). */
+  kid: string;
+  alg: string;
   key: KeyLike;
   payload: Record<string, unknown>;
 }
@@ -20,8 +23,9 @@ export class VerifiedTokens {
 
   constructor(private readonly capacity = 4096) {}
 
-  has(token: string): boolean {
-    return this.entries.has(token);
+  /** The kid and alg of a token verified before (to resolve its key again), or undefined. */
+  header(token: string): { kid: string; alg: string } | undefined {
+    return this.entries.get(token);
   }
 
   /** The payload of `token` if it was verified under `options` with `key` and is still in its time window. */
@@ -33,15 +37,15 @@ export class VerifiedTokens {
       return undefined;
     }
     // A copy: callers own what they get back, the memo's stays as verified.
-    return structuredClone(entry.payload);
+    return copyJson(entry.payload) as Record<string, unknown>;
   }
 
-  set(token: string, options: string, key: KeyLike, payload: Record<string, unknown>): void {
+  set(token: string, options: string, header: { kid: string; alg: string }, key: KeyLike, payload: Record<string, unknown>): void {
     if (this.entries.size >= this.capacity) {
       // Oldest first (Map keeps insertion order): bounded memory whatever clients send.
       this.entries.delete(this.entries.keys().next().value!);
     }
-    this.entries.set(token, { options, key, payload: structuredClone(payload) });
+    this.entries.set(token, { options, kid: header.kid, alg: header.alg, key, payload: copyJson(payload) as Record<string, unknown> });
   }
 }
 
@@ -51,4 +55,16 @@ function inTimeWindow(payload: Record<string, unknown>, toleranceSec: number, no
   if (typeof payload.exp !== 'number' || payload.exp <= now - toleranceSec) return false;
   if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now + toleranceSec)) return false;
   return true;
+}
+
+/**
+ * A deep copy of a JWT payload, which is JSON (it was parsed from the token): plain objects,
+ * arrays and primitives only. A few times cheaper than structuredClone, which serializes.
+ */
+function copyJson(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyJson);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = copyJson((value as Record<string, unknown>)[key]);
+  return out;
 }

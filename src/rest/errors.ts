@@ -121,11 +121,13 @@ export function writeJson(
     if (!res.writableEnded && !res.destroyed) res.end();
     return;
   }
-  const body = Buffer.from(JSON.stringify(value ?? null), 'utf8');
+  // A string, not a Buffer: Node's HTTP/1.1 response then sends the head and the body in one
+  // write instead of queueing two chunks for a writev.
+  const body = JSON.stringify(value ?? null);
   const out: Record<string, string | string[] | number> = { ...headers };
   out['content-type'] = 'application/json';
-  out['content-length'] = body.byteLength;
+  out['content-length'] = Buffer.byteLength(body, 'utf8');
   // Cast: ServerResponse and Http2ServerResponse have incompatible writeHead overloads.
   (res as ServerResponse).writeHead(status, out);
-  (res as ServerResponse).end(body);
+  (res as ServerResponse).end(body, 'utf8');
 }

@@ -46,27 +46,7 @@ export async function invokeUnary(
   const responseHeader = new Headers();
   const responseTrailer = new Headers();
   const contextValues = options.contextValues ?? createContextValues();
-  const implementation: UnaryFn = async (req) => {
-    // What the handler sees: the call's context, with what the interceptors handed down.
-    const context: HandlerContext = {
-      service: req.service,
-      method,
-      protocolName: 'rest',
-      requestMethod: req.requestMethod,
-      url: req.url,
-      get signal() {
-        return req.signal;
-      },
-      timeoutMs: () => undefined,
-      requestHeader: req.header,
-      responseHeader,
-      responseTrailer,
-      values: req.contextValues,
-    };
-    const output = await spec.impl(req.message, context);
-    return { stream: false, service, method, message: create(method.output, output), header: responseHeader, trailer: responseTrailer };
-  };
-  let next = implementation;
+  let next = implementationOf(spec, responseHeader, responseTrailer);
   // Connect's interceptors take either kind of call; this one is unary only.
   for (let i = interceptors.length - 1; i >= 0; i--) next = interceptors[i]!(next as never) as UnaryFn;
   try {
@@ -91,6 +71,42 @@ export async function invokeUnary(
     error.metadata.forEach((value, key) => responseHeader.set(key, value));
     return { error, header: responseHeader };
   }
+}
+
+/**
+ * The innermost step of the chain: the implementation, handed the context the handler sees (the
+ * call's, with what the interceptors handed down), its answer normalized to the output message.
+ */
+function implementationOf(spec: UnarySpec, responseHeader: Headers, responseTrailer: Headers): UnaryFn {
+  const method = spec.method;
+  // Returned as is, not bound to a name first: tsx (esbuild's keepNames) renames every named
+  // closure with Object.defineProperty, per call.
+  return async (req) => {
+    const context: HandlerContext = {
+      service: req.service,
+      method,
+      protocolName: 'rest',
+      requestMethod: req.requestMethod,
+      url: req.url,
+      get signal() {
+        return req.signal;
+      },
+      timeoutMs: () => undefined,
+      requestHeader: req.header,
+      responseHeader,
+      responseTrailer,
+      values: req.contextValues,
+    };
+    const output = await spec.impl(req.message, context);
+    return {
+      stream: false,
+      service: method.parent,
+      method,
+      message: create(method.output, output),
+      header: responseHeader,
+      trailer: responseTrailer,
+    };
+  };
 }
 
 /** `http(s)://host[:port]` of the request, from Host / :authority, or localhost when it is unusable. */
@@ -143,26 +159,30 @@ export function clientGoneSignal(
   res: ServerResponse | Http2ServerResponse,
 ): { signal: () => AbortSignal; gone: () => boolean; dispose: () => void } {
   let controller: AbortController | undefined;
-  const onClose = () => {
-    if (!res.writableFinished) controller!.abort(new ConnectError('client closed the connection', Code.Canceled));
-  };
-  const onError = (e: unknown) => controller!.abort(ConnectError.from(e, Code.Canceled));
+  let listeners: { close: () => void; error: (e: unknown) => void } | undefined;
   return {
     signal: () => {
       if (!controller) {
-        controller = new AbortController();
-        res.once('close', onClose);
-        req.once('error', onError);
-        if (res.destroyed && !res.writableFinished) onClose();
+        const made = new AbortController();
+        controller = made;
+        listeners = {
+          close: () => {
+            if (!res.writableFinished) made.abort(new ConnectError('client closed the connection', Code.Canceled));
+          },
+          error: (e) => made.abort(ConnectError.from(e, Code.Canceled)),
+        };
+        res.once('close', listeners.close);
+        req.once('error', listeners.error);
+        if (res.destroyed && !res.writableFinished) listeners.close();
       }
       return controller.signal;
     },
     // Before `dispose`: whether the client left (or its request failed) before the answer.
     gone: () => controller?.signal.aborted === true || (res.destroyed && !res.writableFinished),
     dispose: () => {
-      if (!controller) return;
-      res.off('close', onClose);
-      req.off('error', onError);
+      if (!controller || !listeners) return;
+      res.off('close', listeners.close);
+      req.off('error', listeners.error);
       controller.abort(callFinished);
     },
   };

@@ -94,3 +94,11 @@ test('a token with a tampered signature is never served from memory', async () =
   const flipped = `${h}.${p}.${sig!.slice(0, -2)}${sig!.endsWith('AA') ? 'AB' : 'AA'}`;
   await assert.rejects(verifyJwt(flipped, opts), reason('invalid'));
 });
+
+test('a remembered token is refused under options that do not accept its alg (the header is checked again)', async () => {
+  const { signing, opts } = await setup();
+  const token = await signJwt(claims(), signing);
+  await verifyJwt(token, opts);
+  await assert.rejects(verifyJwt(token, { ...opts, algorithms: ['EdDSA'] }), reason('invalid'));
+  assert.equal((await verifyJwt(token, opts)).sub, 'user-1');
+});
