@@ -35,6 +35,11 @@ const SIGN_WITH: Record<SigningAlg, SignWith> = {
 
 /** Each signing key as node:crypto sees it, converted once (the key store keeps CryptoKeys). */
 const nodeKeys = new WeakMap<object, KeyObject>();
+/**
+ * The alg each key was found fit for. Checked once per key and alg: `asymmetricKeyDetails` builds
+ * a new object in C++ on every read.
+ */
+const fitFor = new WeakMap<KeyObject, SigningAlg>();
 
 function nodeKeyOf(key: KeyLike, alg: SigningAlg): KeyObject {
   let nodeKey = key instanceof KeyObject ? key : nodeKeys.get(key);
@@ -42,9 +47,26 @@ function nodeKeyOf(key: KeyLike, alg: SigningAlg): KeyObject {
     nodeKey = KeyObject.from(key as CryptoKey);
     nodeKeys.set(key, nodeKey);
   }
+  if (fitFor.get(nodeKey) === alg) return nodeKey;
   // A key of another type would sign something no verifier accepts under this alg: refuse early.
   if (nodeKey.type !== 'private' || !SIGN_WITH[alg].fits(nodeKey)) throw new Error(`the signing key is not a private ${alg} key`);
+  fitFor.set(nodeKey, alg);
   return nodeKey;
+}
+
+/** The encoded protected headers in use (a handful: one per signing key), by their JSON. */
+const encodedHeaders = new Map<string, string>();
+
+function encodedHeader(header: Record<string, unknown>): string {
+  const json = JSON.stringify(header);
+  let encoded = encodedHeaders.get(json);
+  if (encoded === undefined) {
+    encoded = base64url(json);
+    // Bounded whatever callers pass: headers are ours, but a cache must not grow without end.
+    if (encodedHeaders.size >= 64) encodedHeaders.clear();
+    encodedHeaders.set(json, encoded);
+  }
+  return encoded;
 }
 
 const base64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
@@ -58,7 +80,7 @@ export async function signCompact(
 ): Promise<string> {
   const how = SIGN_WITH[alg];
   const nodeKey = nodeKeyOf(key, alg);
-  const input = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
+  const input = `${encodedHeader(header)}.${base64url(JSON.stringify(payload))}`;
   const data = Buffer.from(input, 'latin1');
   const options = how.dsaEncoding ? { key: nodeKey, dsaEncoding: how.dsaEncoding } : nodeKey;
   const signature = how.offLoop

@@ -33,10 +33,10 @@ export function readBody(req: IncomingMessage | Http2ServerRequest, limit: numbe
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    // Listeners as an object's members, not named closures: tsx (esbuild's keepNames) would
-    // rename each named closure with Object.defineProperty, five per request.
+    // Listeners as an object's methods, not named closures: tsx (esbuild's keepNames) renames
+    // every named closure (also an arrow function held by a property) with defineProperty, per call.
     const on = {
-      data: (chunk: Buffer | string) => {
+      data(chunk: Buffer | string) {
         const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         size += buf.byteLength;
         if (size > limit) {
@@ -47,20 +47,20 @@ export function readBody(req: IncomingMessage | Http2ServerRequest, limit: numbe
         }
         chunks.push(buf);
       },
-      end: () => {
+      end() {
         on.cleanup();
         resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
       },
-      error: () => {
+      error() {
         on.cleanup();
         reject(new ClientGoneError());
       },
       // "close" before "end": the client aborted mid-body.
-      close: () => {
+      close() {
         on.cleanup();
         reject(new ClientGoneError());
       },
-      cleanup: () => {
+      cleanup() {
         req.off('data', on.data);
         req.off('end', on.end);
         req.off('error', on.error);

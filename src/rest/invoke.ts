@@ -73,6 +73,11 @@ export async function invokeUnary(
   }
 }
 
+/** A REST call has no deadline (see invokeUnary). */
+function noDeadline(): undefined {
+  return undefined;
+}
+
 /**
  * The innermost step of the chain: the implementation, handed the context the handler sees (the
  * call's, with what the interceptors handed down), its answer normalized to the output message.
@@ -91,7 +96,7 @@ function implementationOf(spec: UnarySpec, responseHeader: Headers, responseTrai
       get signal() {
         return req.signal;
       },
-      timeoutMs: () => undefined,
+      timeoutMs: noDeadline,
       requestHeader: req.header,
       responseHeader,
       responseTrailer,
@@ -159,17 +164,21 @@ export function clientGoneSignal(
   res: ServerResponse | Http2ServerResponse,
 ): { signal: () => AbortSignal; gone: () => boolean; dispose: () => void } {
   let controller: AbortController | undefined;
-  let listeners: { close: () => void; error: (e: unknown) => void } | undefined;
+  let listeners: { close(): void; error(e: unknown): void } | undefined;
+  // Methods, not arrow functions held by properties: tsx (esbuild's keepNames) renames each of
+  // those with defineProperty, per call.
   return {
-    signal: () => {
+    signal() {
       if (!controller) {
         const made = new AbortController();
         controller = made;
         listeners = {
-          close: () => {
+          close() {
             if (!res.writableFinished) made.abort(new ConnectError('client closed the connection', Code.Canceled));
           },
-          error: (e) => made.abort(ConnectError.from(e, Code.Canceled)),
+          error(e) {
+            made.abort(ConnectError.from(e, Code.Canceled));
+          },
         };
         res.once('close', listeners.close);
         req.once('error', listeners.error);
@@ -178,8 +187,10 @@ export function clientGoneSignal(
       return controller.signal;
     },
     // Before `dispose`: whether the client left (or its request failed) before the answer.
-    gone: () => controller?.signal.aborted === true || (res.destroyed && !res.writableFinished),
-    dispose: () => {
+    gone() {
+      return controller?.signal.aborted === true || (res.destroyed && !res.writableFinished);
+    },
+    dispose() {
       if (!controller || !listeners) return;
       res.off('close', listeners.close);
       req.off('error', listeners.error);

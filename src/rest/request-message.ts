@@ -38,7 +38,6 @@ export function buildRequestMessage(
 ): Message {
   const schema = route.method.input;
   const msg = create(schema);
-  const merge = (json: JsonObject, makeError: (message: string) => RestInputError) => mergeJson(schema, msg, json, makeError, registry);
 
   // Top-level fields (proto names) of the body target that the body sets, in order.
   const bodyKeys: string[] = [];
@@ -63,7 +62,7 @@ export function buildRequestMessage(
             bodyKeys.push(field.name);
           }
         }
-        merge(json, invalidBody);
+        mergeJson(schema, msg, json, invalidBody, registry);
       } else {
         if (target && isJsonObject(body.value)) {
           for (const key of Object.keys(body.value)) {
@@ -71,7 +70,7 @@ export function buildRequestMessage(
             if (field && !bodyKeys.includes(field.name)) bodyKeys.push(field.name);
           }
         }
-        merge({ [bodyField.jsonName]: body.value }, invalidBody);
+        mergeJson(schema, msg, { [bodyField.jsonName]: body.value }, invalidBody, registry);
       }
     } else {
       if (!target) throw invalidBody(`a form body cannot set field ${bodyField!.name}`);
@@ -80,7 +79,7 @@ export function buildRequestMessage(
         if (bodyField === undefined && top === maskField) maskInBody = true;
         else if (!bodyKeys.includes(top.name)) bodyKeys.push(top.name);
       }
-      merge(bodyField === undefined ? form.json : { [bodyField.jsonName]: form.json }, invalidBody);
+      mergeJson(schema, msg, bodyField === undefined ? form.json : { [bodyField.jsonName]: form.json }, invalidBody, registry);
     }
   }
 
@@ -99,7 +98,7 @@ export function buildRequestMessage(
     maskInBody = true; // given explicitly (in the query): keep it
   }
   if (queryEntries.length > 0) {
-    merge(textFieldsToJson(schema, queryEntries, invalidArgument).json, invalidArgument);
+    mergeJson(schema, msg, textFieldsToJson(schema, queryEntries, invalidArgument).json, invalidArgument, registry);
   }
 
   // Path variables.
@@ -113,7 +112,7 @@ export function buildRequestMessage(
       const json = convert(fields[fields.length - 1]!, [value], invalidArgument);
       if (json !== undefined) setJsonPath(pathJson, fields, json);
     }
-    merge(pathJson, invalidArgument);
+    mergeJson(schema, msg, pathJson, invalidArgument, registry);
   }
 
   if (maskField && hasBody && !maskInBody) {

@@ -109,18 +109,13 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
         // Non-RPC answers carry a request id too; a REST call's own (from the RPC's logging interceptor) replaces it.
         const sentId = req.headers['x-request-id'];
         res.setHeader('x-request-id', requestIdOf(typeof sentId === 'string' ? sentId : undefined));
-        const failed = (err: unknown) => {
-          log.error({ err }, 'request failed');
-          if (!res.headersSent) writeRestError(res, 500, 'internal', 'INTERNAL', 'Internal error.');
-          else res.destroy?.();
-        };
         // A REST route with a literal path (POST /oauth/token, /api/sso/v1/auth/verify-token) is
         // found in one lookup and served before the tables below are asked in turn: none of them
         // answers such a path (theirs are /.well-known, /health*, /ready*, /oidc/<pages>,
         // /console, /metrics, /openapi.json and /docs), so the order changes no answer.
         const exact = rest!.handleExact(req, res);
         if (exact) {
-          exact.catch(failed);
+          exact.catch((err) => answerFailure(log, res, err));
           return;
         }
         void (async () => {
@@ -131,7 +126,7 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
           if (await openapi!(req, res)) return;
           if (await rest!.handle(req, res)) return;
           writeRestError(res, 404, 'not_found', 'ROUTE_NOT_FOUND', `No route for ${req.method} ${(req.url ?? '').split('?')[0]}.`);
-        })().catch(failed);
+        })().catch((err) => answerFailure(log, res, err));
       },
     });
     rest = createRestTranscoder({ services, implementations: implementations!, interceptors, contextValues, maxBodyBytes });
@@ -201,6 +196,13 @@ export async function startApp(config: Config, opts: { database?: DatabaseConfig
     await database.close();
     throw e;
   }
+}
+
+/** A request whose handling failed unexpectedly: logged, and a bare 500 if nothing was sent yet. */
+function answerFailure(log: Logger, res: ServerResponse, err: unknown): void {
+  log.error({ err }, 'request failed');
+  if (!res.headersSent) writeRestError(res, 500, 'internal', 'INTERNAL', 'Internal error.');
+  else res.destroy?.();
 }
 
 function reachableHost(host: string): string {

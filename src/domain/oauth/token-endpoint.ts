@@ -95,16 +95,15 @@ export class TokenEndpoint {
    */
   private async clientCredentials(req: TokenRequest, from: Client): Promise<TokenAnswer> {
     let clientId = req.clientId;
-    const record = (outcome: 'success' | 'failure', reason?: string) =>
-      void recordClientCredentialsAttempt(this.d.audit, { clientId, outcome, reason, from });
     try {
       const client = clientCredentialsOf(req.authorization, req);
       clientId = client.id;
       const answer = await this.grantToClient(req, client);
-      record('success');
+      void recordClientCredentialsAttempt(this.d.audit, { clientId, outcome: 'success', from });
       return answer;
     } catch (e) {
-      if (e instanceof AppError) record('failure', e.reason);
+      if (e instanceof AppError)
+        void recordClientCredentialsAttempt(this.d.audit, { clientId, outcome: 'failure', reason: e.reason, from });
       throw e;
     }
   }
