@@ -10,6 +10,7 @@ import { clientCredentialsOf } from '../domain/oauth/client-credentials.js';
 import type { TokenEndpoint } from '../domain/oauth/token-endpoint.js';
 import type { TokenAdmin } from '../domain/oidc/token-admin.js';
 import { userInfo } from '../domain/oidc/userinfo.js';
+import { currentUserView } from '../domain/users/current-user.js';
 import { page, uuid } from '../domain/paging.js';
 import { callInfoOf, principalOf } from '../interceptors/call-context.js';
 import { holds } from '../interceptors/authorization.js';
@@ -122,7 +123,7 @@ export function createAuthService(d: AuthServiceDeps): ServiceImpl<typeof AuthSe
       return { success: await d.flows.logout(principalOf(ctx)) };
     },
     async getMe(_req, ctx) {
-      return { user: toUser(await d.flows.me(principalOf(ctx))) };
+      return { user: toUser(await currentUserView(d.ds, principalOf(ctx))) };
     },
     async verifyToken(req) {
       const { claims, isAdmin, kind } = await d.credentials.checkAccessToken(req.token);

@@ -9,6 +9,7 @@ import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { ErrorInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
 import { AuthService } from '../../gen/sso/auth/v1/auth_service_pb.js';
+import { standingCacheOf } from '../../src/domain/auth/standing-cache.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -307,6 +308,9 @@ describe('plain routes and errors', () => {
     // Break the database under a running server: every call that reads users fails unforeseen.
     const ds = server.app.database.dataSource;
     await ds.query('ALTER TABLE users RENAME TO users_hidden_for_test');
+    // A renamed table announces nothing, and the revocation cache would answer GET /me from memory
+    // (the session and the user view, read by earlier tests): empty it, so the calls read.
+    standingCacheOf(ds)?.invalidate('*');
     try {
       const rest = await server.rest('/api/sso/v1/me', { token });
       assert.equal(rest.status, 500);

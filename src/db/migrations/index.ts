@@ -8,6 +8,7 @@ import { SecondFactors1763900000008 } from './0008-second-factors.js';
 import { FirstPartyClients1763900000009 } from './0009-first-party-clients.js';
 import { StandingNotifications1763900000010 } from './0010-standing-notifications.js';
 import { LoginChecksInFlight1763900000011 } from './0011-login-checks-in-flight.js';
+import { UserViewNotifications1763900000012 } from './0012-user-view-notifications.js';
 
 /** Every migration, oldest first. Append new ones; never edit or reorder shipped ones. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   FirstPartyClients1763900000009,
   StandingNotifications1763900000010,
   LoginChecksInFlight1763900000011,
+  UserViewNotifications1763900000012,
 ];

@@ -19,9 +19,11 @@ interface Entry {
 const DEFAULT_CAPACITY = 20_000;
 
 /**
- * What a session, an agent or an API key stood for when last read, so that an authenticated call
- * need not read the database again. It is safe because the database announces every change that
- * can take something away (migration 0010's triggers; see db/standing-notifications.ts), and:
+ * What a session, an agent or an API key stood for when last read (and what GET /me shows of a
+ * user: domain/users/current-user.ts), so that an authenticated call need not read the database
+ * again. It is safe because the database announces every change that can take something away
+ * (migration 0010's triggers; 0012's for what a user view shows; see db/standing-notifications.ts),
+ * and:
  *
  * - a cached value is used only after a barrier begun after the call arrived, so every change
  *   committed before the call is applied first: a revocation holds from the very next call on
@@ -55,6 +57,11 @@ export class StandingCache {
   /** Entries held now. */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Whether an entry is held under `key` now (tests look). */
+  has(key: string): boolean {
+    return this.entries.has(key);
   }
 
   /**
