@@ -5,6 +5,7 @@ import { databaseConfigOf, type Config } from '../config.js';
 import { openDatabase, type Database, type DatabaseConfig } from '../db/data-source.js';
 import type { KeyStore } from '../domain/keys/key-store.js';
 import { buildDeps } from './deps.js';
+import { warnAboutDefaults } from './default-warnings.js';
 import { createServices } from '../services/index.js';
 import { auditRefusedTokenRequests } from '../services/refused-token-requests.js';
 import { createAuthenticationInterceptor } from '../interceptors/authentication.js';
@@ -49,9 +50,17 @@ const maxBodyBytes = 1024 * 1024;
 export { databaseConfigOf } from '../config.js';
 
 /** Wires the whole server: database, keys, domain, interceptors, RPC and REST routes, listener. */
-export async function startApp(config: Config, opts: { database?: DatabaseConfig; log?: Logger } = {}): Promise<App> {
+export async function startApp(
+  config: Config,
+  opts: {
+    database?: DatabaseConfig;
+    log?: Logger;
+    /** Warn about risky defaults (default-warnings.ts); false in a worker of several, whose primary says them once. */
+    sayDefaults?: boolean;
+  } = {},
+): Promise<App> {
   const log = opts.log ?? createLogger(config.logLevel);
-  warnAboutDefaults(config, log);
+  if (opts.sayDefaults !== false) warnAboutDefaults(config, log);
   // The data dir holds the embedded database and a generated key secret: private, however an
   // older version left it. Untouched when neither is in use (PostgreSQL and SSO_KEY_SECRET set).
   if (!config.databaseUrl || config.keySecret === undefined) makePrivateTree(config.dataDir);
@@ -237,19 +246,4 @@ async function startMetricsListener(
   listener.server.on('error', (err) => log.error({ err }, 'metrics listener error'));
   const port = (listener.server.address() as AddressInfo).port;
   return { listener, url: `http://${reachableHost(address.host)}:${port}/metrics` };
-}
-
-/**
- * Defaults that work for one development instance but break a real deployment quietly are
- * said out loud at start.
- */
-function warnAboutDefaults(config: Config, log: Logger): void {
-  if (config.issuerIsDefault) {
-    log.warn(
-      { issuer: config.issuer },
-      `SSO_ISSUER is not set: the issuer is derived from the port (${config.issuer}). Instances with different ` +
-        "ports or hosts then refuse each other's tokens, and published URLs point at localhost. Set SSO_ISSUER to " +
-        'the public URL every instance shares.',
-    );
-  }
 }

@@ -56,7 +56,8 @@ export interface Deps extends ServicesDeps {
 }
 
 export async function buildDeps(config: Config, ds: DataSource, log: Logger): Promise<Deps> {
-  const secret = loadKeySecret({ configured: config.keySecret, dataDir: config.dataDir, warn: (m) => log.warn(m) });
+  // Silent: a generated development secret is said once at start (default-warnings.ts).
+  const secret = loadKeySecret({ configured: config.keySecret, dataDir: config.dataDir, warn: () => {} });
   const keys = new KeyStore(ds, {
     alg: config.jwtAlg,
     secret,

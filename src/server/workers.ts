@@ -18,6 +18,7 @@ import { type EmbeddedSocket, openDatabase } from '../db/data-source.js';
 import type { Logger } from '../logger.js';
 import { makePrivateTree } from '../private-files.js';
 import { type App, startApp } from './app.js';
+import { warnAboutDefaults } from './default-warnings.js';
 import { onPrimaryMessage, SLOT_ENV, sendToPrimary, type ToPrimary, type ToWorker } from './cluster-messages.js';
 
 /** Where the primary tells a worker the embedded database's socket is. */
@@ -50,6 +51,8 @@ interface Slot {
 export async function runPrimary(config: Config, log: Logger, exit: (code: number) => void): Promise<void> {
   // As startApp does: the data dir (embedded database, generated key secret) is private.
   if (!config.databaseUrl || config.keySecret === undefined) makePrivateTree(config.dataDir);
+  // Said here once, not by every worker.
+  warnAboutDefaults(config, log);
   const dbConfig = databaseConfigOf(config);
   // Migrations run here, once, before any worker opens the database.
   const database = await openDatabase(
@@ -177,6 +180,7 @@ export async function runWorker(config: Config, log: Logger, exit: (code: number
   const socket = process.env[SOCKET_ENV];
   const app = await startApp(config, {
     log,
+    sayDefaults: false,
     ...(socket && {
       database: { kind: 'embedded-shared' as const, socket: JSON.parse(socket) as EmbeddedSocket, poolSize: WORKER_POOL_SIZE },
     }),

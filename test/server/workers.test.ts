@@ -128,7 +128,7 @@ async function onEveryWorker(
   return answers;
 }
 
-test('SSO_WORKERS=2 serves from both workers, shares logins and logouts, restarts a killed worker and stops cleanly', async () => {
+test('SSO_WORKERS=2 serves from both workers, shares logins and logouts, restarts a killed worker and stops cleanly; start-up warnings are said once', async () => {
   const db = await createTestDatabaseConfig();
   const dataDir = mkdtempSync(join(tmpdir(), 'sso-workers-'));
   const env: Record<string, string> = {
@@ -137,13 +137,15 @@ test('SSO_WORKERS=2 serves from both workers, shares logins and logouts, restart
     HOST: '127.0.0.1',
     SSO_WORKERS: '2',
     SSO_DATA_DIR: dataDir,
-    SSO_KEY_SECRET: 'k'.repeat(40),
     SSO_BCRYPT_COST: '4',
     SSO_METRICS_TOKEN: METRICS_TOKEN,
     LOG_FORMAT: 'json',
     LOG_LEVEL: 'info',
   };
   delete env.DATABASE_URL;
+  // Left at their defaults, so that the server warns about both (and the workers share the generated key secret).
+  delete env.SSO_ISSUER;
+  delete env.SSO_KEY_SECRET;
   if (db.config.kind === 'postgres') {
     const url = new URL(db.config.url);
     url.searchParams.set('options', `-c search_path=${db.config.schema}`);
@@ -159,6 +161,15 @@ test('SSO_WORKERS=2 serves from both workers, shares logins and logouts, restart
     const listening = out.lines.filter((l) => l.msg === 'listening').map((l) => l.worker);
     assert.deepEqual(listening.sort(), [1, 2]);
     assert.equal(ready.worker, 0);
+    // Each start-up warning once, by the primary, not once more by every worker.
+    for (const warning of [/^SSO_ISSUER is not set/, /^SSO_KEY_SECRET is not set/]) {
+      const said = out.lines.filter((l) => l.level === 40 && warning.test(l.msg));
+      assert.deepEqual(
+        said.map((l) => l.worker),
+        [0],
+        `${warning}: ${JSON.stringify(said)}`,
+      );
+    }
 
     // One signing key, though two workers started on an empty database together.
     const jwks = await call(port, 'GET', '/.well-known/jwks.json');
