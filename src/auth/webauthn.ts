@@ -1,18 +1,29 @@
 // Passkeys (WebAuthn Level 3): the only user of @simplewebauthn/server. The library checks what
 // the spec asks of a ceremony (type, challenge, origin, RP ID hash, user presence, signature,
 // and the signature counter against the stored one); these wrappers fix the server's choices.
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 
 export type { AuthenticationResponseJSON, RegistrationResponseJSON };
+
+let loaded: Promise<typeof import('@simplewebauthn/server')> | undefined;
+
+/**
+ * The library is loaded by the first passkey ceremony, not at start: with its X.509 and ASN.1
+ * dependencies it is about 300 modules, which alone took about as long to import as TypeORM and
+ * added about 18 MB of RSS (README: the embedded database's start and memory).
+ */
+function library(): Promise<typeof import('@simplewebauthn/server')> {
+  loaded ??= import('@simplewebauthn/server').catch((error: unknown) => {
+    loaded = undefined;
+    throw error;
+  });
+  return loaded;
+}
 
 /** Where passkeys are valid: the relying party id (a host) and the page origins allowed to use them. */
 export interface RelyingParty {
@@ -31,11 +42,12 @@ export interface StoredCredential {
 /** How long a challenge is good for, in seconds (also the browser's timeout). */
 export const WEBAUTHN_CHALLENGE_SECONDS = 300;
 
-export function registrationOptions(
+export async function registrationOptions(
   rp: RelyingParty,
   user: { id: string; name: string },
   exclude: StoredCredential[],
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  const { generateRegistrationOptions } = await library();
   return generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
@@ -52,7 +64,8 @@ export function registrationOptions(
   });
 }
 
-export function authenticationOptions(rp: RelyingParty, allow: StoredCredential[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export async function authenticationOptions(rp: RelyingParty, allow: StoredCredential[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const { generateAuthenticationOptions } = await library();
   return generateAuthenticationOptions({
     rpID: rp.id,
     timeout: WEBAUTHN_CHALLENGE_SECONDS * 1000,
@@ -81,6 +94,7 @@ export async function checkRegistration(
 ): Promise<
   { credentialId: string; publicKey: Uint8Array; counter: number; transports: string[]; deviceType: string; backedUp: boolean } | undefined
 > {
+  const { verifyRegistrationResponse } = await library();
   try {
     const result = await verifyRegistrationResponse({ response, ...expected(rp, takeChallenge) });
     if (!result.verified) return undefined;
@@ -109,6 +123,7 @@ export async function checkAssertion(
   credential: StoredCredential,
   takeChallenge: (challenge: string) => Promise<boolean>,
 ): Promise<{ newCounter: number; userVerified: boolean } | undefined> {
+  const { verifyAuthenticationResponse } = await library();
   try {
     const result = await verifyAuthenticationResponse({
       response,
