@@ -495,13 +495,6 @@ export class AuthFlows {
     return revokeSession(this.d.ds, principal.sessionId, 'logout');
   }
 
-  async me(principal: Principal): Promise<UserView> {
-    if (principal.kind !== 'user') throw new AppError('USER_NOT_FOUND', 'The caller is not a user.');
-    const user = await findUserView(this.d.ds, principal.id, principal.workspaceId);
-    if (!user) throw new AppError('USER_NOT_FOUND');
-    return user;
-  }
-
   listSessions(userId: string, page: { offset: number; limit: number }) {
     return listLiveSessions(this.d.ds, userId, page);
   }
