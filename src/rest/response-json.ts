@@ -4,6 +4,7 @@ import { codeToString } from '@connectrpc/connect/protocol-connect';
 import { ErrorInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
 import { reasonOfCode } from '../errors/index.js';
 import { httpStatusForCode, restErrorBody, type RestErrorBody } from './errors.js';
+import { jsonWriterOf } from './json-writer.js';
 import type { CompiledRoute } from './routes.js';
 
 /**
@@ -13,7 +14,13 @@ import type { CompiledRoute } from './routes.js';
  * array for a repeated field; `null` for an unset message).
  */
 export function successJson(route: CompiledRoute, message: MessageShape<DescMessage>, registry?: Registry): JsonValue {
-  const json = toJson(route.method.output, message, { useProtoFieldName: true, alwaysEmitImplicit: true, registry }) as JsonObject;
+  // The same JSON either way (json-writer.ts); the writer, made once per type, where it can.
+  const writer = jsonWriterOf(route.method.output);
+  const json = (
+    writer
+      ? writer(message, registry)
+      : toJson(route.method.output, message, { useProtoFieldName: true, alwaysEmitImplicit: true, registry })
+  ) as JsonObject;
   if (!route.responseBody) return json;
   return json[route.responseBody.name] ?? null;
 }
