@@ -1,3 +1,5 @@
+// First: the dependencies' source maps stay unread while the imports below run (see there).
+import { restoreSourceMaps } from './dependency-source-maps.js';
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
@@ -7,6 +9,7 @@ import { runPrimary, runWorker, stopOnce } from './server/workers.js';
 
 /** `npm start`: serve until SIGINT/SIGTERM, then finish in-flight calls and stop; SSO_WORKERS > 1 starts workers (workers.ts). */
 async function main(): Promise<void> {
+  restoreSourceMaps();
   // A backstop for whatever else this process writes: private unless made otherwise on purpose.
   // (The data directory is tightened explicitly too, since PGlite sets file modes past the umask.)
   process.umask(0o077);
