@@ -10,8 +10,8 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,12 +101,17 @@ function runBuilder(): Promise<void> {
 /**
  * Copies the template into `dataDir`, which holds no database. PG_VERSION goes last: a copy cut
  * short leaves no database, and the next start copies again over what it left.
+ *
+ * Synchronous on purpose: the template is about 1,100 files, and fs/promises' cp sends each
+ * lstat, copy and chmod through the thread pool in turn (about 550 ms here, against 230 ms for
+ * cpSync). Blocking this thread for that long is harmless here: it happens once, on a first
+ * start, before the server listens.
  */
 export async function copyTemplate(template: string, dataDir: string): Promise<void> {
   for (const name of await readdir(template)) {
-    if (name !== PG_VERSION) await cp(join(template, name), join(dataDir, name), { recursive: true, force: true });
+    if (name !== PG_VERSION) cpSync(join(template, name), join(dataDir, name), { recursive: true, force: true });
   }
-  await cp(join(template, PG_VERSION), join(dataDir, PG_VERSION), { force: true });
+  cpSync(join(template, PG_VERSION), join(dataDir, PG_VERSION), { force: true });
 }
 
 /** PGlite's `exports` hide its package.json, so find it next to the resolved entry point. */
