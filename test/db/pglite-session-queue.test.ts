@@ -7,6 +7,13 @@ import { openDatabase, type Database } from '../../src/db/data-source.js';
 import { one } from '../../src/db/repositories/sql.js';
 import { migratedTemplate } from '../support/database.js';
 
+/** The part of pg's (untyped) protocol connection this test drives by hand. */
+interface PgConnection {
+  close(message: { type: 'S' | 'P'; name: string }): void;
+  sync(): void;
+  once(event: string, listener: () => void): void;
+}
+
 // Embedded only, whatever TEST_DATABASE_URL says: this is about the PGlite socket bridge.
 describe('embedded database under concurrent use', { timeout: 120_000 }, () => {
   let db: Database;
@@ -116,6 +123,33 @@ describe('embedded database under concurrent use', { timeout: 120_000 }, () => {
     assert.deepEqual(
       results.map((r) => r?.r),
       Array.from({ length: 40 }, (_, i) => i + 20),
+    );
+  });
+
+  it('keeps a shared statement that one connection closes: the others still use it', async () => {
+    await one(db.dataSource, 'SELECT $1::int + 30 AS r', [1], 'queue_test_closed');
+    const client = await socketClient();
+    try {
+      const { rows } = await client.query({ name: 'queue_test_closed', text: 'SELECT $1::int + 30 AS r', values: [2] });
+      assert.equal(rows[0].r, 32);
+      // pg has no API for Close: send Close (statement) and Sync on its connection.
+      const connection = (client as unknown as { connection: PgConnection }).connection;
+      const closed = new Promise<void>((resolve) => connection.once('closeComplete', () => resolve()));
+      const ready = new Promise<void>((resolve) => connection.once('readyForQuery', () => resolve()));
+      connection.close({ type: 'S', name: 'queue_test_closed' });
+      connection.sync();
+      await Promise.all([closed, ready]);
+    } finally {
+      await client.end();
+    }
+    const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name = 'queue_test_closed'`);
+    assert.equal(n, 1);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => one<{ r: number }>(db.dataSource, 'SELECT $1::int + 30 AS r', [i], 'queue_test_closed')),
+    );
+    assert.deepEqual(
+      results.map((r) => r?.r),
+      Array.from({ length: 20 }, (_, i) => i + 30),
     );
   });
 
