@@ -172,3 +172,32 @@ describe("plain SQL on A changes what GET /me shows: B's next call shows it", ()
     assert.deepEqual((await meOnB(c, 'token')).roles ?? [], []);
   });
 });
+
+describe("a refresh's tokens carry the same kept view: B's next refresh after plain SQL on A carries the change", () => {
+  const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString());
+  const refreshOnB = async (token: string) =>
+    json(await b.rest('/api/sso/v1/auth/refresh', { method: 'POST', json: { refresh_token: token } }));
+
+  test('direct scopes granted and taken away, and deactivation', async () => {
+    const first = await json(
+      await a.rest('/api/sso/v1/auth/login', {
+        method: 'POST',
+        json: { identifier: 'refresher@example.com', secret: 'Password123!x', register: true },
+      }),
+    );
+    const id = first.user.id;
+    // B refreshes twice and keeps the view its tokens were made from.
+    let tokens = await refreshOnB((await refreshOnB(first.refresh_token)).refresh_token);
+    assert.ok(cacheOf(b).has(userViewKey(id, undefined)), 'B keeps the view a refresh read');
+    await sql(`UPDATE users SET scopes = '{read:users}' WHERE id = $1`, [id]);
+    tokens = await refreshOnB(tokens.refresh_token);
+    assert.deepEqual(claimsOf(tokens.access_token).scopes, ['read:users']);
+    assert.deepEqual(tokens.user.direct_scopes, ['read:users']);
+    await sql(`UPDATE users SET scopes = '{}' WHERE id = $1`, [id]);
+    tokens = await refreshOnB(tokens.refresh_token);
+    assert.deepEqual(claimsOf(tokens.access_token).scopes, []);
+    await sql('UPDATE users SET is_active = false WHERE id = $1', [id]);
+    const refused = await b.rest('/api/sso/v1/auth/refresh', { method: 'POST', json: { refresh_token: tokens.refresh_token } });
+    assert.equal(refused.status, 403, await refused.clone().text());
+  });
+});

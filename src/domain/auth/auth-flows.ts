@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { newTokenId, sha256Hex, type PasswordHasher } from '../../auth/index.js';
 import { isAssigned } from '../../db/repositories/app-assignments.js';
-import { findUserView } from '../../db/repositories/directory-users.js';
 import { isWorkspaceMember } from '../../db/repositories/grants.js';
 import {
   findSession,
@@ -31,6 +30,7 @@ import { checkNewPassword } from '../passwords-policy.js';
 import type { Principal } from '../principal.js';
 import type { Tokens } from '../tokens.js';
 import type { UserView } from '../users/user-view.js';
+import { userView } from '../users/current-user.js';
 import type { Attempt, LoginGuard, PasswordCheck } from './login-guard.js';
 
 export interface Client {
@@ -417,9 +417,12 @@ export class AuthFlows {
     return this.issue(await this.view(user.id, session), session, jti);
   }
 
-  /** The user with its grants as of now (the session's workspace included): what the tokens carry. */
+  /**
+   * The user with its grants as of now (the session's workspace included): what the tokens carry.
+   * Kept by the revocation cache, as GET /me's view is: a change committed before this call is seen.
+   */
   private async view(userId: string, session: SessionRecord): Promise<UserView | undefined> {
-    return findUserView(this.d.ds, userId, session.workspaceId);
+    return userView(this.d.ds, userId, session.workspaceId);
   }
 
   private async issue(view: UserView | undefined, session: SessionRecord, refreshJti: string): Promise<IssuedTokens> {

@@ -15,15 +15,23 @@ import type { UserView } from './user-view.js';
  */
 export async function currentUserView(ds: DataSource, principal: Principal): Promise<UserView> {
   if (principal.kind !== 'user') throw new AppError('USER_NOT_FOUND', 'The caller is not a user.');
-  const { id, workspaceId } = principal;
-  const view = await cachedStanding(
-    ds,
-    userViewKey(id, workspaceId),
-    async () => frozen(await findUserView(ds, id, workspaceId)),
-    (v) => (v ? { tags: [`v:${id}`, `u:${id}`, 'roles'], expiresAt: null } : undefined),
-  );
+  const view = await userView(ds, principal.id, principal.workspaceId);
   if (!view) throw new AppError('USER_NOT_FOUND');
   return view;
+}
+
+/**
+ * A user's view (with a workspace's roles when one is given), kept as currentUserView says: what
+ * GET /me shows and what a login's or a refresh's tokens carry. Undefined when there is no such user.
+ */
+export async function userView(ds: DataSource, userId: string, workspaceId: string | null | undefined): Promise<UserView | undefined> {
+  const workspace = workspaceId ?? undefined;
+  return cachedStanding(
+    ds,
+    userViewKey(userId, workspace),
+    async () => frozen(await findUserView(ds, userId, workspace)),
+    (v) => (v ? { tags: [`v:${userId}`, `u:${userId}`, 'roles'], expiresAt: null } : undefined),
+  );
 }
 
 /** Where the revocation cache keeps a user's view (with a workspace selected, or none). */
