@@ -110,7 +110,10 @@ export function writeRestError(
   writeJson(res, status, restErrorBody(code, reason, message), headers);
 }
 
-/** Writes a JSON answer; ends quietly if headers were already sent or the client left. */
+/**
+ * Writes a JSON answer; ends quietly if headers were already sent or the client left. `headers`
+ * is the caller's to give away: its content type and length are set in it.
+ */
 export function writeJson(
   res: ServerResponse | Http2ServerResponse,
   status: number,
@@ -124,7 +127,7 @@ export function writeJson(
   // A string, not a Buffer: Node's HTTP/1.1 response then sends the head and the body in one
   // write instead of queueing two chunks for a writev.
   const body = JSON.stringify(value ?? null);
-  const out: Record<string, string | string[] | number> = { ...headers };
+  const out: Record<string, string | string[] | number> = headers ? (headers as Record<string, string | string[] | number>) : {};
   out['content-type'] = 'application/json';
   out['content-length'] = Buffer.byteLength(body, 'utf8');
   // Cast: ServerResponse and Http2ServerResponse have incompatible writeHead overloads.

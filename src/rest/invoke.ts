@@ -44,7 +44,8 @@ export async function invokeUnary(
   const method = spec.method;
   const service = method.parent;
   const responseHeader = new Headers();
-  const responseTrailer = new Headers();
+  // A REST answer has no trailers (nothing copies them): the Headers is made only if asked for.
+  const responseTrailer = lazyHeaders();
   const contextValues = options.contextValues ?? createContextValues();
   let next = implementationOf(spec, responseHeader, responseTrailer);
   // Connect's interceptors take either kind of call; this one is unary only.
@@ -73,6 +74,17 @@ export async function invokeUnary(
   }
 }
 
+/** A Headers made on the first `get`. */
+function lazyHeaders(): { get(): Headers } {
+  let headers: Headers | undefined;
+  return {
+    get() {
+      headers ??= new Headers();
+      return headers;
+    },
+  };
+}
+
 /** A REST call has no deadline (see invokeUnary). */
 function noDeadline(): undefined {
   return undefined;
@@ -82,7 +94,7 @@ function noDeadline(): undefined {
  * The innermost step of the chain: the implementation, handed the context the handler sees (the
  * call's, with what the interceptors handed down), its answer normalized to the output message.
  */
-function implementationOf(spec: UnarySpec, responseHeader: Headers, responseTrailer: Headers): UnaryFn {
+function implementationOf(spec: UnarySpec, responseHeader: Headers, responseTrailer: { get(): Headers }): UnaryFn {
   const method = spec.method;
   // Returned as is, not bound to a name first: tsx (esbuild's keepNames) renames every named
   // closure with Object.defineProperty, per call.
@@ -99,7 +111,9 @@ function implementationOf(spec: UnarySpec, responseHeader: Headers, responseTrai
       timeoutMs: noDeadline,
       requestHeader: req.header,
       responseHeader,
-      responseTrailer,
+      get responseTrailer() {
+        return responseTrailer.get();
+      },
       values: req.contextValues,
     };
     const output = await spec.impl(req.message, context);
@@ -109,7 +123,9 @@ function implementationOf(spec: UnarySpec, responseHeader: Headers, responseTrai
       method,
       message: create(method.output, output),
       header: responseHeader,
-      trailer: responseTrailer,
+      get trailer() {
+        return responseTrailer.get();
+      },
     };
   };
 }

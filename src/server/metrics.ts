@@ -18,8 +18,16 @@ export interface Metrics {
  * spelling the caller used (`NotFound` is the Code enum's key), so a dashboard can join them.
  */
 function connectCodeName(code: string): string {
-  return code.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+  let name = codeNames.get(code);
+  if (name === undefined) {
+    name = code.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+    // Codes are Connect's few (callers pass Code's keys): spelled once each, not per call.
+    if (codeNames.size < 64) codeNames.set(code, name);
+  }
+  return name;
 }
+
+const codeNames = new Map<string, string>();
 
 /**
  * Prometheus metrics: every call by service, method, protocol and code with its latency, logins
