@@ -5,7 +5,10 @@
  * 1. The server (src/main.ts) to its "ready at" line (the ms it prints: process uptime) and its
  *    idle RSS 3 s later: on PostgreSQL (the reference, when it answers), on a fresh embedded data
  *    dir (its first start, from the prepared template) and again on the same dir (a restart).
- *    Each start runs BENCH_STARTS times (default 3); medians are printed.
+ *    Each start runs BENCH_STARTS times (default 3); medians are printed. The last start of each
+ *    kind then idles on to BENCH_SETTLE_SECONDS after ready (default 45; 0: not) and reads its RSS
+ *    again: V8's memory reducer shrinks an idle process's heaps (the main thread's and the module
+ *    loader's) some 15-35 s after start, so the RSS 3 s after ready is not yet what it idles at.
  * 2. PGlite alone per configuration, each in a fresh child process (RSS is per process and never
  *    shrinks): time to a first query on a fresh dir (initdb) and on an existing one, and RSS after
  *    opening and after a little work. BENCH_PGLITE_CONFIGS picks configurations (comma list;
@@ -23,10 +26,11 @@ import pg from 'pg';
 /** PGlite settings weighed; `extra` start parameters are added to the server's own (EMBEDDED_START_PARAMS). */
 const configs: Record<string, { initialMemory?: number; extra?: string[]; pgliteDefaults?: boolean }> = {
   "PGlite's defaults": { pgliteDefaults: true },
-  'the server (shared_buffers=32MB)': {},
-  'shared_buffers=16MB': { extra: ['-c', 'shared_buffers=16MB'] },
-  'shared_buffers=16MB, wal_buffers=1MB, max_connections=10': {
-    extra: ['-c', 'shared_buffers=16MB', '-c', 'wal_buffers=1MB', '-c', 'max_connections=10'],
+  'the server (shared_buffers=16MB)': {},
+  'shared_buffers=32MB': { extra: ['-c', 'shared_buffers=32MB'] },
+  'shared_buffers=8MB': { extra: ['-c', 'shared_buffers=8MB'] },
+  'wal_buffers=1MB max_connections=10 work_mem=1MB': {
+    extra: ['-c', 'wal_buffers=1MB', '-c', 'max_connections=10', '-c', 'work_mem=1MB'],
   },
   // initialMemory below PGlite's 128 MB default fails to start (PGlite 0.5.14): it is not weighed.
 };
@@ -40,10 +44,18 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 interface Start {
   readyMs: number;
   rssMb: number;
+  /** RSS after idling to settleSeconds past ready, when asked for. */
+  settledRssMb?: number;
 }
 
-/** Starts src/main.ts, waits for its ready line, idles 3 s, reads its RSS, stops it. */
-async function serverStart(env: Record<string, string>): Promise<Start> {
+const settleSeconds = Number(process.env.BENCH_SETTLE_SECONDS ?? 45);
+
+function rssOf(pid: number): number {
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024);
+}
+
+/** Starts src/main.ts, waits for its ready line, idles 3 s, reads its RSS (and, if `settle`, again at settleSeconds), stops it. */
+async function serverStart(env: Record<string, string>, settle = false): Promise<Start> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: {
       ...process.env,
@@ -67,8 +79,10 @@ async function serverStart(env: Record<string, string>): Promise<Start> {
       proc.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out.slice(-2000)}`)));
     });
     await new Promise((r) => setTimeout(r, 3000));
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))![1]);
-    return { readyMs, rssMb: Math.round(rssKb / 1024) };
+    const rssMb = rssOf(proc.pid!);
+    if (!settle || settleSeconds <= 3) return { readyMs, rssMb };
+    await new Promise((r) => setTimeout(r, (settleSeconds - 3) * 1000));
+    return { readyMs, rssMb, settledRssMb: rssOf(proc.pid!) };
   } finally {
     proc.removeAllListeners('exit');
     if (proc.exitCode === null) {
@@ -109,10 +123,11 @@ async function benchServer(): Promise<void> {
     // Interleaved, so a change in the machine's load touches every kind alike.
     for (let i = 0; i < runs; i++) {
       const dataDir = mkdtempSync(join(tmpdir(), 'sso-bench-embedded-'));
+      const settle = i === runs - 1;
       try {
-        if (postgres) figures.postgres.push(await serverStart({ ...postgres.env, SSO_DATA_DIR: dataDir }));
-        figures.first.push(await serverStart({ SSO_DATA_DIR: dataDir }));
-        figures.restart.push(await serverStart({ SSO_DATA_DIR: dataDir }));
+        if (postgres) figures.postgres.push(await serverStart({ ...postgres.env, SSO_DATA_DIR: dataDir }, settle));
+        figures.first.push(await serverStart({ SSO_DATA_DIR: dataDir }, settle));
+        figures.restart.push(await serverStart({ SSO_DATA_DIR: dataDir }, settle));
       } finally {
         rmSync(dataDir, { recursive: true, force: true });
       }
@@ -120,7 +135,7 @@ async function benchServer(): Promise<void> {
   } finally {
     await postgres?.drop();
   }
-  const med = (kind: keyof typeof figures, key: keyof Start) => median(figures[kind].map((f) => f[key]));
+  const med = (kind: keyof typeof figures, key: 'readyMs' | 'rssMb') => median(figures[kind].map((f) => f[key]));
   console.log(`\nThe server to "ready at" and its RSS 3 s later, median of ${runs} (all: ms/MB)`);
   const line = (label: string, kind: keyof typeof figures, goalMs: string) => {
     const ms = med(kind, 'readyMs');
@@ -129,7 +144,11 @@ async function benchServer(): Promise<void> {
       ? `  ${(ms / med('postgres', 'readyMs')).toFixed(2)}x the PostgreSQL start, RSS +${rss - med('postgres', 'rssMb')} MB`
       : '';
     const all = figures[kind].map((f) => `${f.readyMs}/${f.rssMb}`).join(' ');
-    console.log(`  ${label.padEnd(38)} ${String(ms).padStart(6)} ms ${String(rss).padStart(5)} MB${vsPg}   (${all}) ${goalMs}`);
+    const settled = figures[kind].at(-1)?.settledRssMb;
+    const settledText = settled === undefined ? '' : `  idle ${settleSeconds} s: ${settled} MB`;
+    console.log(
+      `  ${label.padEnd(38)} ${String(ms).padStart(6)} ms ${String(rss).padStart(5)} MB${vsPg}${settledText}   (${all}) ${goalMs}`,
+    );
   };
   if (postgres) line('on PostgreSQL (reference)', 'postgres', '');
   line('embedded, first start (template)', 'first', 'goal <= 3000 ms, <= 250 MB');
