@@ -32,7 +32,7 @@ import type { TemplateMatch } from './path-template.js';
 export function buildRequestMessage(
   route: CompiledRoute,
   match: TemplateMatch,
-  query: URLSearchParams,
+  query: Pick<URLSearchParams, 'size' | typeof Symbol.iterator>,
   body: ParsedBody,
   registry?: Registry,
 ): Message {
@@ -83,22 +83,24 @@ export function buildRequestMessage(
     }
   }
 
-  // Query parameters: never over the body or the path.
-  const taken = new Set<string>(route.pathTopFields);
-  if (hasBody) {
-    if (route.body) taken.add(route.body.name);
-    else if (body.kind !== 'empty') for (const k of bodyKeys) taken.add(k);
-    if (maskInBody && maskField) taken.add(maskField.name);
-  }
-  const queryEntries = [...query].filter(([key]) => {
-    const fields = resolveFieldPath(schema, key.split('.'));
-    return fields !== undefined && !taken.has(fields[0]!.name);
-  });
-  if (maskField && queryEntries.some(([key]) => resolveFieldPath(schema, key.split('.'))?.[0] === maskField)) {
-    maskInBody = true; // given explicitly (in the query): keep it
-  }
-  if (queryEntries.length > 0) {
-    mergeJson(schema, msg, textFieldsToJson(schema, queryEntries, invalidArgument).json, invalidArgument, registry);
+  // Query parameters: never over the body or the path (most requests have none: nothing to do).
+  if (query.size > 0) {
+    const taken = new Set<string>(route.pathTopFields);
+    if (hasBody) {
+      if (route.body) taken.add(route.body.name);
+      else if (body.kind !== 'empty') for (const k of bodyKeys) taken.add(k);
+      if (maskInBody && maskField) taken.add(maskField.name);
+    }
+    const queryEntries = [...query].filter(([key]) => {
+      const fields = resolveFieldPath(schema, key.split('.'));
+      return fields !== undefined && !taken.has(fields[0]!.name);
+    });
+    if (maskField && queryEntries.some(([key]) => resolveFieldPath(schema, key.split('.'))?.[0] === maskField)) {
+      maskInBody = true; // given explicitly (in the query): keep it
+    }
+    if (queryEntries.length > 0) {
+      mergeJson(schema, msg, textFieldsToJson(schema, queryEntries, invalidArgument).json, invalidArgument, registry);
+    }
   }
 
   // Path variables.

@@ -56,6 +56,11 @@ export interface RestTranscoder {
 
 const defaultMaxBodyBytes = 1024 * 1024;
 
+/** The query of a request without one (most): never written to, so one serves every call. */
+const noQuery: ReadonlyURLSearchParams = new URLSearchParams();
+
+type ReadonlyURLSearchParams = Pick<URLSearchParams, 'size' | typeof Symbol.iterator>;
+
 /**
  * Creates the REST layer: routes from the `google.api.http` annotations of
  * `services`; each call's JSON (or form) becomes the RPC's request message,
@@ -157,7 +162,7 @@ export function createRestTranscoder(opts: RestTranscoderOptions): RestTranscode
       const bytes = await readBody(req, maxBodyBytes);
       body = parseBody(bytes, req.headers['content-type']);
     }
-    const message = buildRequestMessage(route, match, new URLSearchParams(search), body, registry);
+    const message = buildRequestMessage(route, match, search === '' ? noQuery : new URLSearchParams(search), body, registry);
 
     const target = targets.get(route);
     if (!target) {
