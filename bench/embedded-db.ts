@@ -2,7 +2,7 @@
  * `npm run bench:embedded`: what the embedded database (PGlite) costs, against what the same
  * server costs on PostgreSQL measured in the same run (the machine is shared: compare ratios).
  *
- * 1. The server (src/main.ts) to its "ready at" line (the ms it prints: process uptime) and its
+ * 1. The server, built as `npm start` runs it, to its "ready at" line (the ms it prints: process uptime) and its
  *    idle RSS 3 s later: on PostgreSQL (the reference, when it answers), on a fresh embedded data
  *    dir (its first start, from the prepared template) and again on the same dir (a restart).
  *    Each start runs BENCH_STARTS times (default 3); medians are printed. The last start of each
@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import pg from 'pg';
+import { builtServerArgs } from './lib.js';
 
 /** PGlite settings weighed; `extra` start parameters are added to the server's own (EMBEDDED_START_PARAMS). */
 const configs: Record<string, { initialMemory?: number; extra?: string[]; pgliteDefaults?: boolean }> = {
@@ -54,9 +55,9 @@ function rssOf(pid: number): number {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024);
 }
 
-/** Starts src/main.ts, waits for its ready line, idles 3 s, reads its RSS (and, if `settle`, again at settleSeconds), stops it. */
+/** Starts the server as `npm start` does (built), waits for its ready line, idles 3 s, reads its RSS (and, if `settle`, again at settleSeconds), stops it. */
 async function serverStart(env: Record<string, string>, settle = false): Promise<Start> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const proc = spawn(process.execPath, builtServerArgs(), {
     env: {
       ...process.env,
       PORT: '0',

@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -15,9 +15,22 @@ export const benchWorkers = Number(process.env.BENCH_WORKERS ?? 1);
  */
 const WORKERS_SETTLE_MS = 5000;
 
+let built = false;
+
+/**
+ * The SSO server as `npm start` runs it: built into one file by `npm run build` (once per
+ * benchmark process), then node's arguments for it (package.json's start script, less `node`).
+ */
+export function builtServerArgs(): string[] {
+  if (!built) execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+  built = true;
+  const start = JSON.parse(readFileSync('package.json', 'utf8')).scripts.start as string;
+  return start.split(' ').slice(1);
+}
+
 /**
  * Starts a server script in its own process (so the load generator does not share its event loop).
- * The SSO server (src/main.ts) runs with `workers` processes (default BENCH_WORKERS, else 1).
+ * The SSO server (src/main.ts, built and run as `npm start` does: builtServerArgs) runs with `workers` processes (default BENCH_WORKERS, else 1).
  */
 export async function startProcess(
   script: string,
@@ -27,7 +40,7 @@ export async function startProcess(
   workers = benchWorkers,
 ): Promise<ChildProcess> {
   const sso = script === 'src/main.ts';
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...nodeArgs, ...(sso ? builtServerArgs() : ['--import', 'tsx', script])], {
     env: { ...process.env, LOG_LEVEL: 'silent', ...(sso && { SSO_WORKERS: String(workers) }), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { projectFile } from '../project-files.js';
 
 /** The console's built files: one script, one stylesheet, each named by its content hash. */
 export interface ConsoleBundle {
@@ -9,7 +9,7 @@ export interface ConsoleBundle {
   style: { name: string; body: Buffer };
 }
 
-const entry = fileURLToPath(new URL('./app/main.tsx', import.meta.url));
+const entry = projectFile('src/console/app/main.tsx');
 
 let bundled: Promise<ConsoleBundle> | undefined;
 

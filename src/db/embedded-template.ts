@@ -10,16 +10,16 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { migrations } from './migrations/index.js';
+import { projectFile } from '../project-files.js';
 
 /** Where templates are kept: the project's own npm cache directory, beside its dependencies. */
-export const TEMPLATE_CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/sso/', import.meta.url));
+export const TEMPLATE_CACHE_DIR = `${projectFile('node_modules', '.cache', 'sso')}/`;
 
 /** The file whose presence makes a directory a PostgreSQL data dir: copied last, so a cut copy is no database. */
 const PG_VERSION = 'PG_VERSION';
@@ -29,10 +29,17 @@ export function templateDir(): string {
   return join(TEMPLATE_CACHE_DIR, `pglite-template-${templateKey()}`);
 }
 
-/** Changes whenever a migration's code or the PGlite version changes. */
+/**
+ * Changes whenever a migration or the PGlite version changes. It reads the migrations' source
+ * files, not their compiled code: the server runs from src/ through tsx (tests, tools, the
+ * template's builder) or built into one file by esbuild (`npm start`), which compile the same
+ * class to different text, and both must find the same template.
+ */
 export function templateKey(): string {
   const hash = createHash('sha256').update(`pglite ${pgliteVersion()}\n`);
-  for (const migration of migrations) hash.update(`${migration.name}\n${migration.toString()}\n`);
+  for (const migration of migrations) hash.update(`${migration.name}\n`);
+  const dir = projectFile('src', 'db', 'migrations');
+  for (const file of readdirSync(dir).sort()) hash.update(`${file}\n${readFileSync(join(dir, file), 'utf8')}\n`);
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -85,7 +92,7 @@ export async function preparedTemplate(warn: (obj: object, msg: string) => void)
 
 /** The builder is TypeScript (it imports the migrations): run it under tsx's loader, found from here. */
 function runBuilder(): Promise<void> {
-  const builder = fileURLToPath(new URL('../cli/build-embedded-template.ts', import.meta.url));
+  const builder = projectFile('src/cli/build-embedded-template.ts');
   const tsx = import.meta.resolve('tsx');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', tsx, builder], { stdio: ['ignore', 'ignore', 'pipe'] });

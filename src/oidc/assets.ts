@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { projectFile } from '../project-files.js';
 import type { Req, Res } from './http.js';
 
 /**
@@ -7,7 +8,7 @@ import type { Req, Res } from './http.js';
  * (assets/passkey.js). Its own origin is the only place the content policy lets a page load a
  * script from (no CDN, nothing inline). Revalidated by ETag, so a new version is picked up at once.
  */
-const passkeyScript = readFileSync(new URL('./assets/passkey.js', import.meta.url));
+const passkeyScript = readFileSync(projectFile('src/oidc/assets/passkey.js'));
 const etag = `"${createHash('sha256').update(passkeyScript).digest('base64url').slice(0, 27)}"`;
 
 /** `GET /oidc/assets/passkey.js`. */

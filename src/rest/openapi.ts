@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { getOption, hasOption, ScalarType, type DescEnum, type DescField, type DescMessage } from '@bufbuild/protobuf';
 import { field_behavior, FieldBehavior } from '../../gen/google/api/field_behavior_pb.js';
 import { ErrorFormat, rest_errors } from '../../gen/sso/options/v1/options_pb.js';
@@ -10,6 +9,7 @@ import { resolveFieldPath, wrapperTypes } from './field-values.js';
 import { docsPage } from './openapi-docs-page.js';
 import { parseTemplate } from './path-template.js';
 import { readProtoComments } from './proto-comments.js';
+import { projectFile } from '../project-files.js';
 import type { RestRoute } from './routes.js';
 
 /** A JSON Schema (OpenAPI 3.0 dialect) or any other part of the document. */
@@ -45,7 +45,7 @@ export interface OpenApiOptions {
 const openApiMethods = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 
 /** Where the server's own `.proto` sources are, for their comments. */
-export const protoSourceDir = fileURLToPath(new URL('../../proto', import.meta.url));
+export const protoSourceDir = projectFile('proto');
 
 /**
  * The OpenAPI path of a `google.api.http` template: each variable becomes one
@@ -467,7 +467,7 @@ function withDescription(value: Json, description: string | undefined): Json {
 
 function packageVersion(): string | undefined {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version;
+    return (JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version?: string }).version;
   } catch {
     return undefined;
   }

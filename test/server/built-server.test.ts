@@ -1,0 +1,92 @@
+/**
+ * `npm start` runs the server built into one file (`npm run build`: esbuild bundles src/main.ts
+ * into dist/server/main.mjs, dependencies left in node_modules), not src/ through tsx as the other
+ * tests do. This runs that built file as `npm start` does, on a fresh embedded database, and checks
+ * what the bundle could break: files found from the project's root (the hosted page's script, the
+ * protos behind the OpenAPI document, the prepared embedded template, found by the same key as
+ * tsx's), a call over REST and one over Connect, and a clean stop.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { templateDir } from '../../src/db/embedded-template.js';
+
+test('the built server starts, serves and stops as npm start runs it', { timeout: 180_000 }, async () => {
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+  const start = JSON.parse(readFileSync('package.json', 'utf8')).scripts.start as string;
+  const [command, ...args] = start.split(' ');
+  assert.equal(command, 'node', start);
+  assert.ok(args.includes('dist/server/main.mjs'), start);
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'sso-built-'));
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SSO_DATA_DIR: dataDir, SSO_KEY_SECRET: 'k'.repeat(40), LOG_FORMAT: 'json' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk) => {
+    out += String(chunk);
+  });
+  child.stderr.on('data', (chunk) => {
+    out += String(chunk);
+  });
+  try {
+    const base = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ready line in 120 s: ${out}`)), 120_000);
+      const look = () => {
+        const m = /ready at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      };
+      child.stdout.on('data', look);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`exited with ${code}: ${out}`));
+      });
+    });
+    const lines = out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; from?: string });
+    if (existsSync(templateDir())) {
+      assert.equal(lines.find((l) => l.msg === 'embedded database started')?.from, 'template', 'the prepared template is found');
+    }
+
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
+    const script = await fetch(`${base}/oidc/assets/passkey.js`);
+    assert.equal(script.status, 200);
+    assert.equal(await script.text(), readFileSync('src/oidc/assets/passkey.js', 'utf8'));
+    const openapi = await fetch(`${base}/openapi.json`);
+    assert.equal(openapi.status, 200);
+    assert.ok(((await openapi.json()) as { paths: object }).paths['/api/sso/v1/auth/login' as keyof object]);
+
+    const login = await fetch(`${base}/api/sso/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ identifier: 'first@example.com', secret: 'Password123!x', register: true }),
+    });
+    assert.equal(login.status, 200, await login.clone().text());
+    const { access_token: token } = (await login.json()) as { access_token: string };
+    const me = await fetch(`${base}/sso.auth.v1.AuthService/GetMe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: '{}',
+    });
+    assert.equal(me.status, 200, await me.clone().text());
+    assert.equal(
+      ((await me.json()) as { user: { identifiers: { identifier: string }[] } }).user.identifiers[0]?.identifier,
+      'first@example.com',
+    );
+  } finally {
+    child.removeAllListeners('exit');
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, out);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
