@@ -114,7 +114,7 @@ export const settings: Setting[] = [
     env: 'SSO_REVOCATION_CACHE',
     default: 'on',
     meaning:
-      'keep what sessions, agents and API keys stand for in memory, dropped when the database announces a change (LISTEN/NOTIFY); `off` reads the database on every call (see "Revocation cache")',
+      'keep what sessions, agents and API keys stand for (and GET /me\'s user view) in memory, dropped when the database announces a change (LISTEN/NOTIFY); `off` reads the database on every call (see "Revocation cache")',
   },
   {
     env: 'SSO_WORKERS',
