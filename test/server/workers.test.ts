@@ -157,7 +157,11 @@ test('SSO_WORKERS=2 serves from both workers, shares logins and logouts, restart
   try {
     const ready = await out.waitFor('ready line', (l) => l.msg.startsWith('ready at '));
     const port = Number(/:(\d+)$/.exec(ready.msg)![1]);
-    // Said once, by the primary, after both workers said they listen.
+    // Said once, by the primary, once both workers have told it (over IPC) that they listen. Their
+    // own 'listening' lines come down the same pipe from other processes, in no promised order
+    // with the primary's (seen on Node 24: one after the ready line), so they are waited for.
+    for (const worker of [1, 2])
+      await out.waitFor(`worker ${worker} listening`, (l) => l.msg === 'listening' && l.worker === worker, 30_000);
     const listening = out.lines.filter((l) => l.msg === 'listening').map((l) => l.worker);
     assert.deepEqual(listening.sort(), [1, 2]);
     assert.equal(ready.worker, 0);
