@@ -5,13 +5,14 @@
 // down, B reads the database for every call; and the time from a commit to B hearing of it.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { DatabaseConfig } from '../../src/db/data-source.js';
 import type { PgNotificationListener } from '../../src/db/pg-notification-listener.js';
 import { type StandingCache, standingCacheOf } from '../../src/domain/auth/standing-cache.js';
-import { createTestDatabaseConfig, type TestDatabase } from '../support/database.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import type { TestDatabase } from '../support/database.js';
+import type { TestServer } from '../support/server.js';
+import { startTwoInstances } from '../support/two-instances.js';
 
 let db: TestDatabase;
+let stop: (() => Promise<void>) | undefined;
 let a: TestServer;
 let b: TestServer;
 let admin: string;
@@ -95,19 +96,13 @@ async function newAgentWithKey(): Promise<{ id: string; key: string; keyId: stri
 }
 
 before(async () => {
-  db = await createTestDatabaseConfig();
-  const issuer = 'http://sso.test';
-  a = await startTestServer({ issuer }, { database: db.config });
-  const shared: DatabaseConfig = db.kind === 'postgres' ? db.config : { kind: 'embedded-shared', socket: a.app.database.socket! };
-  b = await startTestServer({ issuer }, { database: shared });
+  ({ db, a, b, stop } = await startTwoInstances({ issuer: 'http://sso.test' }));
   admin = (await login('admin@example.com')).token;
   assert.ok(cacheOf(a).notifications.up && cacheOf(b).notifications.up, 'both instances listen');
 });
 
 after(async () => {
-  await b?.stop();
-  await a?.stop();
-  await db?.cleanup();
+  await stop?.();
 });
 
 describe('what instance A revokes, instance B refuses at once', () => {

@@ -4,13 +4,12 @@
 // (by access token and by API key) must show the change. On PostgreSQL and on the embedded database.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { DatabaseConfig } from '../../src/db/data-source.js';
 import { type StandingCache, standingCacheOf } from '../../src/domain/auth/standing-cache.js';
 import { userViewKey } from '../../src/domain/users/current-user.js';
-import { createTestDatabaseConfig, type TestDatabase } from '../support/database.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
+import { startTwoInstances } from '../support/two-instances.js';
 
-let db: TestDatabase;
+let stop: (() => Promise<void>) | undefined;
 let a: TestServer;
 let b: TestServer;
 
@@ -62,11 +61,7 @@ async function seenAtOnce(c: Caller, change: () => Promise<unknown>, check: (use
 }
 
 before(async () => {
-  db = await createTestDatabaseConfig();
-  const issuer = 'http://sso.test';
-  a = await startTestServer({ issuer }, { database: db.config });
-  const shared: DatabaseConfig = db.kind === 'postgres' ? db.config : { kind: 'embedded-shared', socket: a.app.database.socket! };
-  b = await startTestServer({ issuer }, { database: shared });
+  ({ a, b, stop } = await startTwoInstances({ issuer: 'http://sso.test' }));
   // The first user is the administrator; the callers below are ordinary users.
   await json(
     await a.rest('/api/sso/v1/auth/login', {
@@ -78,9 +73,7 @@ before(async () => {
 });
 
 after(async () => {
-  await b?.stop();
-  await a?.stop();
-  await db?.cleanup();
+  await stop?.();
 });
 
 describe("plain SQL on A changes what GET /me shows: B's next call shows it", () => {

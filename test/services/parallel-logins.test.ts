@@ -8,14 +8,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { AuthService } from '../../gen/sso/auth/v1/auth_service_pb.js';
-import type { DatabaseConfig } from '../../src/db/data-source.js';
-import { createTestDatabaseConfig, type TestDatabase } from '../support/database.js';
-import { startTestServer, type Protocol, type TestServer } from '../support/server.js';
+import type { Protocol, TestServer } from '../support/server.js';
+import { startTwoInstances } from '../support/two-instances.js';
 
 const LIMIT = 5;
 const PARALLEL = 40;
 
-let db: TestDatabase;
+let stop: (() => Promise<void>) | undefined;
 let a: TestServer;
 let b: TestServer;
 let admin: string;
@@ -66,13 +65,8 @@ const passwordsChecked = async (userId: string): Promise<number> =>
   )[0].n;
 
 before(async () => {
-  db = await createTestDatabaseConfig();
   // The default per-address limit (50) stays: every call comes from 127.0.0.1, as a service's would.
-  // On the embedded database A's socket takes B's pool too, as the first process of SSO_WORKERS does.
-  const own: DatabaseConfig = db.config.kind === 'embedded' ? { ...db.config, sharedConnections: 20 } : db.config;
-  a = await startTestServer({ loginMaxFailures: LIMIT, loginLockBase: 60 }, { database: own });
-  const shared: DatabaseConfig = db.kind === 'postgres' ? db.config : { kind: 'embedded-shared', socket: a.app.database.socket! };
-  b = await startTestServer({ loginMaxFailures: LIMIT, loginLockBase: 60 }, { database: shared });
+  ({ a, b, stop } = await startTwoInstances({ loginMaxFailures: LIMIT, loginLockBase: 60 }));
   admin = (await post(a, '/api/sso/v1/auth/login', { identifier: 'admin@example.com', secret: 'AdminPassword123!', register: true })).body
     .access_token;
   appKey = (await post(a, '/apps/', { name: 'Legacy', url: '' }, admin)).body.api_key;
@@ -80,9 +74,7 @@ before(async () => {
 });
 
 after(async () => {
-  await b?.stop();
-  await a?.stop();
-  await db?.cleanup();
+  await stop?.();
 });
 
 describe(`${PARALLEL} parallel attempts on one name (limit ${LIMIT})`, { timeout: 120_000 }, () => {
