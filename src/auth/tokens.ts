@@ -1,37 +1,18 @@
 // Signing and verifying our own JWTs.
 //
-// The caller owns the claims; this module owns the cryptography and turns
-// every jose failure into a TokenError with a small, stable `reason`, so no
-// jose internals (or token contents) reach API responses.
+// The caller owns the claims; this module owns the cryptography (jws-sign.ts, jws-verify.ts) and
+// the claim rules (jwt-claims.ts), and turns every failure into a TokenError with a small, stable
+// `reason`, so no library internals (or token contents) reach API responses.
 import { randomFillSync } from 'node:crypto';
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import type { JWTVerifyOptions } from 'jose';
+import { checkClaims } from './jwt-claims.js';
 import { signCompact } from './jws-sign.js';
+import { checkSignature, COMPACT_JWS, jsonObjectOf, parseCompactJws } from './jws-verify.js';
 import type { KeyLike, SigningAlg } from './signing-keys.js';
 import { isSigningAlg } from './signing-keys.js';
+import { TokenError, tokenError } from './token-error.js';
 import { VerifiedTokens } from './verified-tokens.js';
 
-export type TokenErrorReason = 'expired' | 'invalid' | 'unknown_key' | 'wrong_type' | 'malformed';
-
-const MESSAGES: Record<TokenErrorReason, string> = {
-  expired: 'token has expired',
-  invalid: 'token is invalid',
-  unknown_key: 'token was signed with an unknown key',
-  wrong_type: 'token is not of the expected type',
-  malformed: 'token is malformed',
-};
-
-export class TokenError extends Error {
-  readonly reason: TokenErrorReason;
-
-  // The message is fixed per reason so it is safe to show to clients; the
-  // underlying jose error (if any) is kept only as `cause` for server logs.
-  constructor(reason: TokenErrorReason, options?: { cause?: unknown }) {
-    super(MESSAGES[reason], options);
-    this.name = 'TokenError';
-    this.reason = reason;
-  }
-}
+export { TokenError, type TokenErrorReason } from './token-error.js';
 
 export interface SigningKeyRef {
   kid: string;
@@ -70,12 +51,6 @@ export interface VerifyJwtOptions {
 
 const verifiedTokens = new VerifiedTokens();
 
-// Thrown from inside the key resolver and recognised again in the catch
-// block, so resolver errors can be told apart from jose errors.
-class ResolverFailure {
-  constructor(readonly error: unknown) {}
-}
-
 /**
  * Verifies signature and standard claims and returns the payload. `exp` is
  * required: a token without an expiry would be valid forever.
@@ -92,89 +67,34 @@ export async function verifyJwt(token: string, opts: VerifyJwtOptions): Promise<
   const optionsKey = JSON.stringify([algorithms, opts.issuer, opts.audience, opts.tokenType, clockTolerance]);
   const remembered = verifiedTokens.header(token);
   if (remembered !== undefined) {
-    // Resolver errors propagate unchanged, as they do from inside jose below.
+    // Resolver errors propagate unchanged, as they do below.
     const currentKey = await opts.resolveKey(remembered.kid, remembered.alg);
     const payload = verifiedTokens.get(token, optionsKey, currentKey, clockTolerance, opts.now ?? Date.now());
     if (payload !== undefined) return payload;
   }
-  if (!COMPACT_JWS.test(token)) throw new TokenError('malformed');
 
-  // Checked before jose so the reasons are ours: `alg: none` or an alg we
-  // don't accept is invalid, a missing kid is invalid (we always set one).
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  try {
-    header = decodeProtectedHeader(token);
-  } catch (cause) {
-    throw new TokenError('malformed', { cause });
-  }
-  if (typeof header.alg !== 'string' || !(algorithms as string[]).includes(header.alg)) {
-    throw new TokenError('invalid');
-  }
-  if (typeof header.kid !== 'string' || header.kid.length === 0) throw new TokenError('invalid');
-
-  const requiredClaims = ['exp'];
-  if (opts.tokenType !== undefined) requiredClaims.push('token_type');
-  const verifyOptions: JWTVerifyOptions = {
-    algorithms,
-    issuer: opts.issuer,
-    requiredClaims,
-    clockTolerance,
-  };
-  if (opts.audience !== undefined) verifyOptions.audience = opts.audience;
-  if (opts.now !== undefined) verifyOptions.currentDate = new Date(opts.now);
-
-  let payload: Record<string, unknown>;
-  let usedKey: KeyLike | undefined;
-  try {
-    const result = await jwtVerify(
-      token,
-      async (protectedHeader) => {
-        const { kid, alg } = protectedHeader;
-        if (typeof kid !== 'string' || kid.length === 0) throw new TokenError('invalid');
-        let key: KeyLike | undefined;
-        try {
-          key = await opts.resolveKey(kid, alg);
-        } catch (error) {
-          throw new ResolverFailure(error);
-        }
-        if (!key) throw new TokenError('unknown_key');
-        usedKey = key;
-        return key;
-      },
-      verifyOptions,
-    );
-    payload = result.payload as Record<string, unknown>;
-  } catch (error) {
-    throw toTokenError(error);
-  }
-
-  // Only looked at after the signature checked out.
-  if (opts.tokenType !== undefined && payload.token_type !== opts.tokenType) {
-    throw new TokenError('wrong_type');
-  }
-  if (usedKey !== undefined) verifiedTokens.set(token, optionsKey, { kid: header.kid, alg: header.alg }, usedKey, payload);
+  // The order of the checks is the order of their reasons: malformed or refused headers first,
+  // then the key (an unknown kid), the signature, and only then what the payload says.
+  const jws = parseCompactJws(token, algorithms);
+  // Errors thrown here (the database is down) propagate unchanged: an outage is not a bad token.
+  const key = await opts.resolveKey(jws.kid, jws.alg);
+  if (!key) throw new TokenError('unknown_key');
+  checkSignature(jws, key);
+  // RFC 7797's unencoded payloads are not JWTs.
+  if (!jws.b64) throw tokenError('malformed', 'a JWT must not use an unencoded payload');
+  const payload = jsonObjectOf(jws.payload);
+  if (payload === undefined) throw tokenError('malformed', 'the claims set is not a JSON object');
+  // The time as a Date would hold it (whole milliseconds, within its range), as before.
+  const nowMs = opts.now === undefined ? Date.now() : new Date(opts.now).getTime();
+  checkClaims(
+    payload,
+    { issuer: opts.issuer, audience: opts.audience, tokenType: opts.tokenType, clockToleranceSec: clockTolerance },
+    nowMs,
+  );
+  verifiedTokens.set(token, optionsKey, { kid: jws.kid, alg: jws.alg }, key, payload);
   return payload;
 }
 
-function toTokenError(error: unknown): unknown {
-  if (error instanceof ResolverFailure) return error.error;
-  if (error instanceof TokenError) return error;
-  if (error instanceof joseErrors.JWTExpired) return new TokenError('expired', { cause: error });
-  if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    // A missing token_type is a wrong-type token, not a forged one.
-    if (error.claim === 'token_type') return new TokenError('wrong_type', { cause: error });
-    return new TokenError('invalid', { cause: error });
-  }
-  if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) {
-    return new TokenError('malformed', { cause: error });
-  }
-  // Signature mismatch, alg not allowed, key type mismatch (TypeError), ...
-  return new TokenError('invalid', { cause: error });
-}
-
-// header.payload.signature; the signature may be empty only for `alg: none`,
-// which is rejected later with a proper reason rather than as malformed.
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const MAX_SNIFF_LENGTH = 16 * 1024;
 
 /**

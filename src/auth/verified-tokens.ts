@@ -7,6 +7,7 @@
 // resolver returns now must be the same key object that verified it (a removed or reloaded key
 // misses). Time moves on, so exp and nbf are checked again on every hit; anything else about the
 // token (its session, its agent, revocation) is the caller's, checked on every call as before.
+import { inTimeWindow } from './jwt-claims.js';
 import type { KeyLike } from './signing-keys.js';
 
 interface Entry {
@@ -47,14 +48,6 @@ export class VerifiedTokens {
     }
     this.entries.set(token, { options, kid: header.kid, alg: header.alg, key, payload: copyJson(payload) as Record<string, unknown> });
   }
-}
-
-/** jose's own rules: expired when exp <= now - tolerance; not yet valid when nbf > now + tolerance. */
-function inTimeWindow(payload: Record<string, unknown>, toleranceSec: number, nowMs: number): boolean {
-  const now = Math.floor(nowMs / 1000);
-  if (typeof payload.exp !== 'number' || payload.exp <= now - toleranceSec) return false;
-  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now + toleranceSec)) return false;
-  return true;
 }
 
 /**
