@@ -6,6 +6,8 @@
  * compiled (and their maps kept) before any module runs, so their stack traces still point at the
  * TypeScript; a dependency's frames point at its JavaScript. main.ts calls restoreSourceMaps()
  * once everything it imports has run, so what is loaded later (and every stack trace) maps as before.
+ * In the built server this comes too late (a bundle's static imports of its dependencies run before
+ * any of its code): its entry, src/built-entry.ts, loads them with source maps off instead.
  */
 const enabled = process.sourceMapsEnabled;
 process.setSourceMapsEnabled(false);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
  * The project's own files (proto/, package.json, the hosted pages' scripts, the console's source,
  * the embedded template's cache), found from the project's root: the nearest folder above this
  * module that holds package.json. A path relative to the module itself would not do: `npm start`
- * runs the server built into one file (dist/server/main.mjs, see package.json's build), where every
+ * runs the server built into one file (dist/server/server.mjs, see package.json's build), where every
  * module shares that file's location, while tests and tools run src/ through tsx.
  */
 export const PROJECT_ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));

@@ -4,7 +4,8 @@
  * tests do. This runs that built file as `npm start` does, on a fresh embedded database, and checks
  * what the bundle could break: files found from the project's root (the hosted page's script, the
  * protos behind the OpenAPI document, the prepared embedded template, found by the same key as
- * tsx's), a call over REST and one over Connect, and a clean stop.
+ * tsx's), a call over REST and one over Connect, a clean stop, and which source maps were read
+ * (the bundle's, not the dependencies': src/built-entry.ts).
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -22,7 +23,8 @@ test('the built server starts, serves and stops as npm start runs it', { timeout
   assert.ok(args.includes('dist/server/main.mjs'), start);
 
   const dataDir = mkdtempSync(join(tmpdir(), 'sso-built-'));
-  const child = spawn(process.execPath, args, {
+  // The probe reports, as the server exits, which source maps Node read (see built-entry.ts).
+  const child = spawn(process.execPath, ['--import', './test/support/source-map-probe.mjs', ...args], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SSO_DATA_DIR: dataDir, SSO_KEY_SECRET: 'k'.repeat(40), LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -89,4 +91,9 @@ test('the built server starts, serves and stops as npm start runs it', { timeout
     assert.equal(await exited, 0, out);
     rmSync(dataDir, { recursive: true, force: true });
   }
+  // The server's stack traces point at its TypeScript; TypeORM's ~350 maps were not read at start.
+  const probe = JSON.parse(/source-map-probe (.*)/.exec(out)?.[1] ?? 'null') as { ownMap: string | null; dependencyMap: boolean } | null;
+  assert.ok(probe, out);
+  assert.match(probe.ownMap ?? '', /\/src\/.*\.ts$/, 'the bundle maps to src/');
+  assert.equal(probe.dependencyMap, false, "a dependency's source map is not read");
 });
