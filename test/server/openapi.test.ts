@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { compileErrors, validate } from '@readme/openapi-parser';
-import { buildOpenApi, openApiPath, protoSourceDir, type OpenApiDocument, type OpenApiOperation } from '../../src/rest/openapi.js';
+import {
+  buildOpenApi,
+  createOpenApiRoutes,
+  openApiPath,
+  protoSourceDir,
+  type OpenApiDocument,
+  type OpenApiOperation,
+} from '../../src/rest/openapi.js';
 import { readProtoComments } from '../../src/rest/proto-comments.js';
 import { collectRoutes } from '../../src/rest/routes.js';
 import { services } from '../../src/server/routes.js';
@@ -326,6 +333,40 @@ describe('on a live server', () => {
     const html = await res.text();
     assert.match(html, /fetch\('\/openapi\.json'\)/);
     assert.doesNotMatch(html, /https?:\/\/(?!localhost)/, 'no CDN: the page loads nothing from elsewhere');
+  });
+
+  test('the document is built by the first request for it, not at start-up (and then kept)', async () => {
+    const routes = collectRoutes(services);
+    let reads = 0;
+    // Counts every look at the route list: building the document walks it.
+    const watched = new Proxy(routes, {
+      get(target, key, receiver) {
+        reads++;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const serve = createOpenApiRoutes(watched, { version: 'test' });
+    const ask = async (url: string) => {
+      let body = '';
+      const res = {
+        writeHead: () => res,
+        end: (chunk?: Buffer) => {
+          body = chunk ? chunk.toString() : '';
+        },
+      };
+      const answered = await serve({ method: 'GET', url } as never, res as never);
+      return { answered, body };
+    };
+    assert.equal(reads, 0, 'nothing built when the routes are made');
+    assert.equal((await ask('/docs')).answered, true);
+    assert.equal((await ask('/api/sso/v1/me')).answered, false);
+    assert.equal(reads, 0, 'nor by /docs or other paths');
+    const first = await ask('/openapi.json');
+    assert.ok(reads > 0);
+    const built = reads;
+    assert.deepEqual(JSON.parse(first.body).paths, doc.paths, 'the same document as the server serves');
+    assert.equal((await ask('/openapi.json')).body, first.body);
+    assert.equal(reads, built, 'built once');
   });
 
   test('only GET and HEAD reach the document', async () => {
