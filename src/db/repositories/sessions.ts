@@ -33,6 +33,9 @@ const columns = `id, kind, parent_id AS "parentId", client_id AS "clientId", oid
   workspace_id AS "workspaceId", amr, user_agent AS "userAgent", ip, created_at AS "createdAt",
   last_used_at AS "lastUsedAt", expires_at AS "expiresAt", revoked_at AS "revokedAt", revoked_reason AS "revokedReason"`;
 
+/** A session just moved to its next refresh token: what the refresh's new tokens carry. */
+export type RotatedSession = Pick<SessionRecord, 'id' | 'userId' | 'audience' | 'workspaceId' | 'amr'>;
+
 export interface NewSession {
   id: string;
   userId: string;
@@ -88,6 +91,8 @@ export async function findSession(db: Db, id: string): Promise<SessionRecord | u
  * one: a single conditional UPDATE, so of two concurrent refreshes with the same token exactly
  * one wins and the other sees a retired token. Only the client a session was granted to (none,
  * for a login through the API) may refresh it, and a browser session has no refresh token.
+ * It returns only what a refresh's tokens are made from: every column more is parsed on every
+ * refresh (four of the others are timestamps) and described by PostgreSQL on every execution.
  */
 export async function rotateRefresh(
   db: Db,
@@ -96,14 +101,14 @@ export async function rotateRefresh(
   nextHash: string,
   ttlSeconds: number,
   clientId: string | null = null,
-): Promise<SessionRecord | undefined> {
-  const { rows: updated } = await run<SessionRecord>(
+): Promise<RotatedSession | undefined> {
+  const { rows: updated } = await run<RotatedSession>(
     db,
     `UPDATE sessions SET refresh_hash = $3, generation = generation + 1, last_used_at = now(),
             expires_at = now() + make_interval(secs => $4)
       WHERE id = $1 AND refresh_hash = $2 AND revoked_at IS NULL AND expires_at > now()
         AND kind <> 'browser' AND client_id IS NOT DISTINCT FROM $5::uuid
-      RETURNING ${columns}`,
+      RETURNING id, user_id AS "userId", audience, workspace_id AS "workspaceId", amr`,
     [id, presentedHash, nextHash, ttlSeconds, clientId],
     'session_rotate_refresh',
   );

@@ -9,7 +9,7 @@ import {
   listLiveSessions,
   revokeSession,
   rotateRefresh,
-  type SessionRecord,
+  type RotatedSession,
 } from '../../db/repositories/sessions.js';
 import {
   findUserByAnyIdentifier,
@@ -421,11 +421,11 @@ export class AuthFlows {
    * The user with its grants as of now (the session's workspace included): what the tokens carry.
    * Kept by the revocation cache, as GET /me's view is: a change committed before this call is seen.
    */
-  private async view(userId: string, session: SessionRecord): Promise<UserView | undefined> {
+  private async view(userId: string, session: RotatedSession): Promise<UserView | undefined> {
     return userView(this.d.ds, userId, session.workspaceId);
   }
 
-  private async issue(view: UserView | undefined, session: SessionRecord, refreshJti: string): Promise<IssuedTokens> {
+  private async issue(view: UserView | undefined, session: RotatedSession, refreshJti: string): Promise<IssuedTokens> {
     if (!view) throw new AppError('INVALID_TOKEN');
     const user = view;
     const [access, refreshToken] = await Promise.all([
