@@ -22,6 +22,15 @@ test('the built server starts, serves and stops as npm start runs it', { timeout
   assert.equal(command, 'node', start);
   assert.ok(args.includes('dist/server/main.mjs'), start);
 
+  // The RPC stack (protobuf-es, Connect) and jose are inside the bundle (scripts/build-server.mjs);
+  // what the entry loads from node_modules first is the rest, TypeORM among it.
+  const outside = JSON.parse(readFileSync('dist/server/server-imports.json', 'utf8')) as string[];
+  assert.ok(outside.includes('typeorm'), String(outside));
+  assert.deepEqual(
+    outside.filter((p) => /^(@bufbuild|@connectrpc|jose)/.test(p)),
+    [],
+  );
+
   const dataDir = mkdtempSync(join(tmpdir(), 'sso-built-'));
   // The probe reports, as the server exits, which source maps Node read (see built-entry.ts).
   const child = spawn(process.execPath, ['--import', './test/support/source-map-probe.mjs', ...args], {
