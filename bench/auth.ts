@@ -10,7 +10,8 @@
  *   - embedded database: first start and restart to ready, idle RSS, and every ratio ÷ PostgreSQL's
  * PostgreSQL is BENCH_DATABASE_URL, else TEST_PG_URL, else the CI cluster
  * (postgres://postgres@127.0.0.1:5432/test) when it answers; BENCH_ONLY=embedded|postgres runs one.
- * BENCH_SECONDS per run (default 5), BENCH_CONNECTIONS (default 32), BENCH_BCRYPT_COST (default 10).
+ * BENCH_SECONDS per run (default 5) after BENCH_WARMUP_SECONDS of the same load unmeasured (default 2),
+ * BENCH_CONNECTIONS (default 32), BENCH_BCRYPT_COST (default 10).
  * The load generator shares the cores with the server and the database: compare ratios, not rates.
  */
 import { measureServer, type Limits, type OpName, type ServerFigures } from './auth-ops.js';

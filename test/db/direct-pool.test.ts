@@ -67,3 +67,40 @@ test('inside a transaction the statement runs on the transaction', async () => {
   );
   assert.equal(await one(db.dataSource, 'SELECT v FROM direct_pool_probe WHERE id = 3'), undefined);
 });
+
+test('a named statement inside a transaction runs on the transaction, and fails as an unnamed one does', async () => {
+  await assert.rejects(
+    db.dataSource.transaction(async (tx) => {
+      await run(tx, 'INSERT INTO direct_pool_probe (id, v) VALUES ($1, $2)', [4, 'tx'], 'direct_pool_probe_insert');
+      // Seen by the transaction's next statement, named or not: the same connection.
+      assert.deepEqual(await one(tx, 'SELECT v FROM direct_pool_probe WHERE id = $1', [4], 'direct_pool_probe_by_id'), { v: 'tx' });
+      assert.deepEqual(await one(tx, 'SELECT v FROM direct_pool_probe WHERE id = $1', [4]), { v: 'tx' });
+      // Prepared on the transaction's connection: parsed once, not per call.
+      const held = await one<{ n: number }>(
+        tx,
+        `SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name = 'direct_pool_probe_insert'`,
+      );
+      assert.equal(held?.n, 1);
+      throw new Error('roll back');
+    }),
+    /roll back/,
+  );
+  assert.equal(await one(db.dataSource, 'SELECT v FROM direct_pool_probe WHERE id = $1', [4], 'direct_pool_probe_by_id'), undefined);
+  // Kept once the transaction commits. (Whether another connection sees it before is PostgreSQL's
+  // isolation, and the embedded database runs one transaction at a time: not asked here.)
+  await db.dataSource.transaction(async (tx) => {
+    await run(tx, 'INSERT INTO direct_pool_probe (id, v) VALUES ($1, $2)', [5, 'later'], 'direct_pool_probe_insert');
+  });
+  assert.deepEqual(await one(db.dataSource, 'SELECT v FROM direct_pool_probe WHERE id = $1', [5], 'direct_pool_probe_by_id'), {
+    v: 'later',
+  });
+  // A unique violation inside a transaction keeps its constraint name, and rolls the transaction back.
+  await assert.rejects(
+    db.dataSource.transaction(async (tx) => {
+      await run(tx, 'INSERT INTO direct_pool_probe (id, v) VALUES ($1, $2)', [6, 'first'], 'direct_pool_probe_insert');
+      await run(tx, 'INSERT INTO direct_pool_probe (id, v) VALUES ($1, $2)', [5, 'dup'], 'direct_pool_probe_insert');
+    }),
+    (e) => uniqueViolation(e) === 'direct_pool_probe_pkey',
+  );
+  assert.equal(await one(db.dataSource, 'SELECT v FROM direct_pool_probe WHERE id = $1', [6]), undefined);
+});

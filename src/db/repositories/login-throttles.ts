@@ -42,6 +42,7 @@ export class SqlThrottleStore {
           tx,
           `SELECT ${columns} FROM login_throttles WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`,
           [unique],
+          'throttles_lock',
         );
         if (create && before.length < unique.length) return false;
         const changed = change(before).filter(
@@ -82,6 +83,7 @@ async function write(tx: Db, changed: ThrottleRecord[]): Promise<void> {
             AS u(key, failures, locked_until, updated_at, inflight)
       WHERE t.key = u.key`,
     values(changed),
+    'throttles_write',
   );
 }
 

@@ -25,6 +25,14 @@ export async function run<T = Record<string, unknown>>(
   }
   const runner = db instanceof DataSource ? db.createQueryRunner() : db.queryRunner;
   if (!runner) throw new Error('entity manager without a query runner');
+  const txPool = db instanceof DataSource ? undefined : pools.get(db.connection);
+  if (prepareAs !== undefined && txPool?.prepare) {
+    // A named statement of a hot path inside a transaction: on the transaction's own connection
+    // (TypeORM's runner holds it), parsed and planned once per connection as outside one.
+    const connection = (await runner.connect()) as PgPool;
+    const result = await connection.query({ name: prepareAs, text, values: params });
+    return { rows: result.rows as T[], count: result.rowCount ?? result.rows.length };
+  }
   try {
     const result = await runner.query(text, params, true);
     return { rows: (result.records ?? []) as T[], count: result.affected ?? result.records?.length ?? 0 };

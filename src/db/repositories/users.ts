@@ -56,6 +56,7 @@ export async function findUserByAnyIdentifier(db: Db, values: { type: Identifier
                JOIN user_identifiers m ON m.type = c.type AND m.value = c.value) hit ON hit.user_id = u.id
       ORDER BY hit.ord LIMIT 1`,
     [values.map((v) => v.type), values.map((v) => v.value)],
+    'user_by_identifiers',
   );
 }
 

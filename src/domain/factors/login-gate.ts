@@ -1,7 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { newMfaToken, sha256Hex } from '../../auth/index.js';
-import { factorSummary, hasSecondFactor } from '../../db/repositories/factor-summary.js';
-import { policyCovers } from '../../db/repositories/mfa-policy.js';
+import { factorSummary, hasSecondFactor, loginHoldFacts } from '../../db/repositories/factor-summary.js';
 import { findLiveMfaToken, insertMfaToken, type MfaTokenPurpose, type MfaTokenRecord } from '../../db/repositories/mfa-tokens.js';
 import { AppError } from '../../errors/index.js';
 
@@ -34,9 +33,9 @@ export class LoginGate {
 
   /** Why the user's login must wait, if it must. */
   async holdFor(userId: string): Promise<MfaTokenPurpose | undefined> {
-    const summary = await factorSummary(this.ds, userId);
+    const { summary, policyCovers } = await loginHoldFacts(this.ds, userId);
     if (hasSecondFactor(summary)) return 'mfa';
-    return (await policyCovers(this.ds, userId)) ? 'enroll' : undefined;
+    return policyCovers ? 'enroll' : undefined;
   }
 
   async hold(
