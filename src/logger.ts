@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -64,6 +65,15 @@ export function wantsPretty(format: LogFormat, env: NodeJS.ProcessEnv = process.
   return tty && !env.CI && env.NODE_ENV !== 'production';
 }
 
+/**
+ * pino-pretty (with its colour, date and JSON-parsing dependencies) is loaded only when a log is to
+ * be pretty: a server writing JSON (production, CI, anything not a terminal) does not load it at
+ * start. It is CommonJS, so a require loads it synchronously where it is first needed.
+ */
+function loadPretty(): typeof PinoPretty {
+  return createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream, format: LogFormat = 'auto'): Logger {
   // pino-pretty as a synchronous stream in this thread (not a worker transport): lines appear in
   // order with whatever else the process prints, and nothing is lost on exit. Redaction and the
@@ -71,7 +81,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   const out =
     destination ??
     (wantsPretty(format)
-      ? pretty({ sync: true, colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+      ? loadPretty()({ sync: true, colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
       : undefined);
   return pino(
     {

@@ -101,8 +101,13 @@ test('the built server starts, serves and stops as npm start runs it', { timeout
     rmSync(dataDir, { recursive: true, force: true });
   }
   // The server's stack traces point at its TypeScript; TypeORM's ~350 maps were not read at start.
-  const probe = JSON.parse(/source-map-probe (.*)/.exec(out)?.[1] ?? 'null') as { ownMap: string | null; dependencyMap: boolean } | null;
+  const probe = JSON.parse(/source-map-probe (.*)/.exec(out)?.[1] ?? 'null') as {
+    ownMap: string | null;
+    dependencyMap: boolean;
+    prettyLoaded: boolean;
+  } | null;
   assert.ok(probe, out);
   assert.match(probe.ownMap ?? '', /\/src\/.*\.ts$/, 'the bundle maps to src/');
   assert.equal(probe.dependencyMap, false, "a dependency's source map is not read");
+  assert.equal(probe.prettyLoaded, false, 'a JSON log does not load pino-pretty');
 });
