@@ -35,7 +35,11 @@ export async function unassignUser(db: Db, appId: string, userId: string): Promi
 }
 
 export async function isAssigned(db: Db, appId: string, userId: string): Promise<boolean> {
-  return (await one(db, 'SELECT 1 FROM app_assignments WHERE app_id = $1 AND user_id = $2', [appId, userId])) !== undefined;
+  // Named: every /verify and every refresh of an app's session asks it.
+  return (
+    (await one(db, 'SELECT 1 FROM app_assignments WHERE app_id = $1 AND user_id = $2', [appId, userId], 'app_assignment_exists')) !==
+    undefined
+  );
 }
 
 /** Ids of the users assigned to an app, oldest assignment first. */

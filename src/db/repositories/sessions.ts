@@ -55,6 +55,7 @@ export interface NewSession {
   authTime?: Date;
 }
 
+/** Named: every login and every OpenID Connect code exchange inserts one. */
 export async function insertSession(db: Db, s: NewSession): Promise<SessionRecord> {
   return (await one<SessionRecord>(
     db,
@@ -78,6 +79,7 @@ export async function insertSession(db: Db, s: NewSession): Promise<SessionRecor
       s.oidcScopes ?? [],
       s.authTime ?? null,
     ],
+    'session_insert',
   ))!;
 }
 
