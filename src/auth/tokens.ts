@@ -47,9 +47,20 @@ export interface VerifyJwtOptions {
   clockToleranceSec?: number;
   /** The time to check exp/nbf against, in ms (default: the system clock). */
   now?: number;
+  /**
+   * Whether the verified token is kept for its next presentation (default true). A token
+   * presented once (a refresh token: its rotation retires it) is not: kept, it would only push
+   * out tokens that do come back, and a busy server would verify those again.
+   */
+  remember?: boolean;
 }
 
 const verifiedTokens = new VerifiedTokens();
+
+/** Whether `token` is kept as verified now (tests look). */
+export function remembersToken(token: string): boolean {
+  return verifiedTokens.header(token) !== undefined;
+}
 
 /**
  * Verifies signature and standard claims and returns the payload. `exp` is
@@ -91,7 +102,7 @@ export async function verifyJwt(token: string, opts: VerifyJwtOptions): Promise<
     { issuer: opts.issuer, audience: opts.audience, tokenType: opts.tokenType, clockToleranceSec: clockTolerance },
     nowMs,
   );
-  verifiedTokens.set(token, optionsKey, { kid: jws.kid, alg: jws.alg }, key, payload);
+  if (opts.remember !== false) verifiedTokens.set(token, optionsKey, { kid: jws.kid, alg: jws.alg }, key, payload);
   return payload;
 }
 

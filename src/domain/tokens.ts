@@ -186,6 +186,8 @@ export class Tokens {
         algorithms: ['ES256', 'RS256', 'EdDSA'],
         now: this.clock(),
         clockToleranceSec: 5,
+        // A refresh token is presented once (rotation retires it): not worth a place in the memo.
+        remember: tokenType !== 'refresh',
       });
       if (typeof claims.sub !== 'string') throw new AppError('INVALID_TOKEN');
       return claims;

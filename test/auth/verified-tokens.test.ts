@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateSigningKey, importSigningKey, importVerifyKey, type KeyLike } from '../../src/auth/signing-keys.js';
-import { TokenError, newTokenId, signJwt, verifyJwt } from '../../src/auth/tokens.js';
+import { TokenError, newTokenId, remembersToken, signJwt, verifyJwt } from '../../src/auth/tokens.js';
 
 // verifyJwt remembers signatures it has verified (src/auth/verified-tokens.ts). A remembered
 // token must be refused exactly when a fresh verification would refuse it.
@@ -101,4 +101,17 @@ test('a remembered token is refused under options that do not accept its alg (th
   await verifyJwt(token, opts);
   await assert.rejects(verifyJwt(token, { ...opts, algorithms: ['EdDSA'] }), reason('invalid'));
   assert.equal((await verifyJwt(token, opts)).sub, 'user-1');
+});
+
+test('a token verified with remember: false is checked in full and not kept; by default it is kept', async () => {
+  const { signing, opts } = await setup();
+  const once = await signJwt(claims(), signing);
+  assert.equal((await verifyJwt(once, { ...opts, remember: false })).sub, 'user-1');
+  assert.equal(remembersToken(once), false);
+  // Not kept, so a later presentation is a full verification: a tampered copy is still refused.
+  const tampered = `${once.slice(0, -2)}${once.endsWith('A') ? 'B' : 'A'}${once.slice(-1)}`;
+  await assert.rejects(verifyJwt(tampered, { ...opts, remember: false }), reason('invalid'));
+  const kept = await signJwt(claims(), signing);
+  await verifyJwt(kept, opts);
+  assert.equal(remembersToken(kept), true);
 });

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { NewSigningKey, SigningKeyRecord } from '../../src/db/repositories/signing-keys.js';
 import type { SigningKeyRows, SigningKeyStorage } from '../../src/domain/keys/key-storage.js';
+import { remembersToken } from '../../src/auth/tokens.js';
 import { KeyStore } from '../../src/domain/keys/key-store.js';
 import { Tokens } from '../../src/domain/tokens.js';
 import { AppError } from '../../src/errors/index.js';
@@ -103,6 +104,11 @@ describe('token lifetimes (fake clock, real signatures)', () => {
     const claims = decodeJwt(token);
     assert.deepEqual([claims.iat, claims.nbf, claims.exp], [T0 / 1000, T0 / 1000, T0 / 1000 + refreshTtl]);
     assert.equal((await tokens.verifyRefresh(token)).session_id, 's1');
+    // Presented once (rotation retires it): not kept among verified tokens, where access tokens are.
+    assert.equal(remembersToken(token), false);
+    const { token: accessToken } = await access(tokens);
+    await tokens.verifyAccess(accessToken);
+    assert.equal(remembersToken(accessToken), true);
     assert.equal(await outcome(tokens.verifyAccess(token)), 'INVALID_TOKEN');
     clock.at(refreshTtl + skew - 1);
     assert.equal(await outcome(tokens.verifyRefresh(token)), 'ok');
