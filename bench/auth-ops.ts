@@ -34,6 +34,11 @@ export interface ServerFigures {
 
 const json = { 'content-type': 'application/json' };
 const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+/**
+ * Connections of the hash-bound runs (login, /verify): as many as hashes run at once (libuv's 4
+ * threads; queueing more only adds latency). Their raw bcrypt limit runs as many at a time.
+ */
+export const HASH_CONNECTIONS = 4;
 const PASSWORD = 'bench-password-1';
 
 function rssMb(child: ChildProcess): number {
@@ -147,19 +152,18 @@ export async function measureServer(opts: {
         },
       ] as any,
     });
-    // Hash-bound: as many connections as hashes run at once, no more (queueing only adds latency).
     const login = await run(bcrypt, {
       url: `${base}/api/sso/v1/auth/login`,
       method: 'POST',
       headers: json,
-      connections: 4,
+      connections: HASH_CONNECTIONS,
       body: JSON.stringify({ identifier: 'jdoe', secret: PASSWORD }),
     });
     const verifyAuthorized = await run(bcrypt, {
       url: `${base}/verify`,
       method: 'POST',
       headers: json,
-      connections: 4,
+      connections: HASH_CONNECTIONS,
       body: JSON.stringify({ username: 'jdoe', password: PASSWORD, api_key: app.api_key }),
     });
     const verifyBadKey = await run(bareRpc, {

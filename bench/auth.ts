@@ -6,7 +6,8 @@
  *   - verify-token, GET /me (JWT and API key), API-key verify, /verify with a bad app key
  *                                                  ÷ a bare connect-node unary RPC (GET /me by key also ÷ by JWT)
  *   - refresh                                      ÷ a raw PostgreSQL insert+update transaction
- *   - login, /verify                               ÷ raw bcrypt.compare at the same cost, 2 at a time
+ *   - login, /verify                               ÷ raw bcrypt.compare at the same cost, as many at a time as the run
+ *                                                  has connections (HASH_CONNECTIONS), counted over the same window
  *   - embedded database: first start and restart to ready, idle RSS, and every ratio ÷ PostgreSQL's
  * PostgreSQL is BENCH_DATABASE_URL, else TEST_PG_URL, else the CI cluster
  * (postgres://postgres@127.0.0.1:5432/test) when it answers; BENCH_ONLY=embedded|postgres runs one.
@@ -14,7 +15,7 @@
  * BENCH_CONNECTIONS (default 32), BENCH_BCRYPT_COST (default 10).
  * The load generator shares the cores with the server and the database: compare ratios, not rates.
  */
-import { measureServer, type Limits, type OpName, type ServerFigures } from './auth-ops.js';
+import { HASH_CONNECTIONS, measureServer, type Limits, type OpName, type ServerFigures } from './auth-ops.js';
 import { bcryptCompare, es256, openPostgresLimits } from './raw-limits.js';
 import { bareRpcRate, benchPostgresUrl, startProcess, stopProcess } from './lib.js';
 
@@ -31,8 +32,8 @@ const rows: [OpName, string, string][] = [
   ['meKey', 'GET /me, API key', 'bare RPC'],
   ['apiKeyVerify', 'POST /apikeys/verify', 'bare RPC'],
   ['refresh', 'POST /auth/refresh', 'raw PG insert+update tx (goal >= 0.5)'],
-  ['login', 'POST /auth/login', `raw bcrypt cost ${cost} x2 (goal >= 0.9)`],
-  ['verifyAuthorized', 'POST /verify authorized', `raw bcrypt cost ${cost} x2 (goal >= 0.9)`],
+  ['login', 'POST /auth/login', `raw bcrypt cost ${cost} x${HASH_CONNECTIONS} (goal >= 0.9)`],
+  ['verifyAuthorized', 'POST /verify authorized', `raw bcrypt cost ${cost} x${HASH_CONNECTIONS} (goal >= 0.9)`],
   ['verifyBadKey', 'POST /verify bad app key (no hash)', 'bare RPC'],
 ];
 const ratioOf = (r: { rps: number; limit: number }) => r.rps / r.limit;
@@ -69,7 +70,9 @@ async function main(): Promise<void> {
     const limits: Limits = {
       bareRpc: () => bareRpcRate(bareBase, connections, limitSeconds),
       es256Sign: () => keys.sign(limitSeconds),
-      bcrypt: () => bcryptCompare(cost, limitSeconds),
+      // The same concurrency and the same window as the run it divides (bcrypt's slow jobs make
+      // the work cut off when a window closes count).
+      bcrypt: () => bcryptCompare(cost, seconds, HASH_CONNECTIONS),
       pgTx: async () => pgLimits?.tx(limitSeconds),
     };
     const results: Partial<Record<'embedded' | 'postgres', ServerFigures>> = {};
@@ -77,8 +80,9 @@ async function main(): Promise<void> {
     if (pgUrl) results.postgres = await measureServer({ port, limits, cost, seconds, databaseUrl: pgUrl });
 
     console.log(
-      `\nNode ${process.version}, ${connections} connections, ${seconds} s a run, each raw limit measured for ` +
-        `${limitSeconds} s just before the run it divides; the load generator shares the 2 cores with the server and ` +
+      `\nNode ${process.version}, ${connections} connections (${HASH_CONNECTIONS} for login and /verify), ${seconds} s a run after ` +
+        `${process.env.BENCH_WARMUP_SECONDS ?? 2} s unmeasured, each raw limit measured for ${limitSeconds} s (bcrypt ${seconds} s) ` +
+        'just before the run it divides; the load generator shares the 2 cores with the server and ' +
         'the database, and so may other work on this machine: repeat before concluding',
     );
     if (pgLimits) console.log(`PostgreSQL SELECT 1 (pool 8, 16 workers): ${(await pgLimits.select1(limitSeconds)).toFixed(0)}/s`);

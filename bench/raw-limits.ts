@@ -9,9 +9,9 @@ import { SignJWT, generateKeyPair, jwtVerify } from 'jose';
 import pg from 'pg';
 import { opsPerSecond } from './lib.js';
 
-export async function bcryptCompare(cost: number, seconds: number): Promise<number> {
+export async function bcryptCompare(cost: number, seconds: number, parallel = 2): Promise<number> {
   const hash = await bcrypt.hash('bench-password-1', cost);
-  return opsPerSecond(() => bcrypt.compare('bench-password-1', hash), 2, seconds);
+  return opsPerSecond(() => bcrypt.compare('bench-password-1', hash), parallel, seconds);
 }
 
 /** ES256 signatures / verifications of an access-token-sized payload, one at a time (CPU-bound). */
