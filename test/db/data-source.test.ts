@@ -31,6 +31,7 @@ const TABLES = [
   'sessions',
   'signing_keys',
   'totp_factors',
+  'user_count',
   'user_identifiers',
   'user_roles',
   'users',

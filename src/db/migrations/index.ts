@@ -9,6 +9,7 @@ import { FirstPartyClients1763900000009 } from './0009-first-party-clients.js';
 import { StandingNotifications1763900000010 } from './0010-standing-notifications.js';
 import { LoginChecksInFlight1763900000011 } from './0011-login-checks-in-flight.js';
 import { UserViewNotifications1763900000012 } from './0012-user-view-notifications.js';
+import { UserCount1763900000013 } from './0013-user-count.js';
 
 /** Every migration, oldest first. Append new ones; never edit or reorder shipped ones. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   StandingNotifications1763900000010,
   LoginChecksInFlight1763900000011,
   UserViewNotifications1763900000012,
+  UserCount1763900000013,
 ];

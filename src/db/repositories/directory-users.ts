@@ -77,7 +77,10 @@ export async function listUserViews(db: Db, filter: UserFilter, page: Page): Pro
        SELECT ${viewColumns} FROM picked p JOIN users u ON u.number = p.number ORDER BY u.number`,
       [...params, page.limit, page.offset],
     ),
-    one<{ total: number }>(db, `SELECT count(*)::int AS total FROM users u ${where}`, params),
+    // Unfiltered, the count migration 0013 keeps: count(*) would read every user.
+    where === ''
+      ? one<{ total: number }>(db, 'SELECT n::int AS total FROM user_count', [], 'user_count')
+      : one<{ total: number }>(db, `SELECT count(*)::int AS total FROM users u ${where}`, params),
   ]);
   return { items, total: count?.total ?? 0 };
 }
