@@ -1,27 +1,22 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDatabase, type Database } from '../../src/db/data-source.js';
+import type { Database } from '../../src/db/data-source.js';
 import { one, run, uniqueViolation } from '../../src/db/repositories/sql.js';
 import { isRefusedValue } from '../../src/errors/database-input.js';
-import { createTestDatabaseConfig, type TestDatabase } from '../support/database.js';
+import { openTestDatabase } from '../support/database.js';
 
 // Statements outside a transaction go straight to pg's pool (src/db/repositories/sql.ts), named
 // ones prepared per connection on PostgreSQL only. They must answer and fail exactly as the
 // TypeORM path did: each caller its own rows, counts for writes, SQLSTATEs for the error mapping.
 
-let testDb: TestDatabase;
 let db: Database;
 
 before(async () => {
-  testDb = await createTestDatabaseConfig();
-  db = await openDatabase(testDb.config);
+  db = await openTestDatabase();
   await db.dataSource.query('CREATE TABLE direct_pool_probe (id int PRIMARY KEY, v text)');
 });
 
-after(async () => {
-  await db.close();
-  await testDb.cleanup();
-});
+after(() => db.close());
 
 test('concurrent named statements each get their own answer', async () => {
   const answers = await Promise.all(

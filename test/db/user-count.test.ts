@@ -1,25 +1,20 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDatabase, type Database } from '../../src/db/data-source.js';
+import type { Database } from '../../src/db/data-source.js';
 import { listUserViews } from '../../src/db/repositories/directory-users.js';
-import { createTestDatabaseConfig, type TestDatabase } from '../support/database.js';
+import { openTestDatabase } from '../support/database.js';
 
 // Migration 0013 keeps the number of users in one row (user_count), so an unfiltered user list's
 // total need not read every user. It must equal count(*) whatever writes the users: one row or
 // many in a statement, deletes, a rolled-back transaction, TRUNCATE, writers in parallel.
 
-let testDb: TestDatabase;
 let db: Database;
 
 before(async () => {
-  testDb = await createTestDatabaseConfig();
-  db = await openDatabase(testDb.config);
+  db = await openTestDatabase();
 });
 
-after(async () => {
-  await db.close();
-  await testDb.cleanup();
-});
+after(() => db.close());
 
 async function counts(): Promise<{ kept: number; actual: number }> {
   const [row] = await db.dataSource.query('SELECT (SELECT n::int FROM user_count) AS kept, (SELECT count(*)::int FROM users) AS actual');

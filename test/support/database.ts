@@ -7,7 +7,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
-import { openDatabase, type DatabaseConfig } from '../../src/db/data-source.js';
+import { openDatabase, type Database, type DatabaseConfig } from '../../src/db/data-source.js';
 import { templateKey } from '../../src/db/embedded-template.js';
 
 export interface TestDatabase {
@@ -34,6 +34,19 @@ export async function createTestDatabaseConfig(): Promise<TestDatabase> {
     kind: 'embedded',
     config: { kind: 'embedded', template: await migratedTemplate() },
     cleanup: async () => {},
+  };
+}
+
+/** A fresh database (createTestDatabaseConfig), opened and migrated; close() closes it and drops it. */
+export async function openTestDatabase(): Promise<Database> {
+  const testDb = await createTestDatabaseConfig();
+  const db = await openDatabase(testDb.config);
+  return {
+    ...db,
+    close: async () => {
+      await db.close();
+      await testDb.cleanup();
+    },
   };
 }
 

@@ -25,8 +25,7 @@ export async function run<T = Record<string, unknown>>(
   }
   const runner = db instanceof DataSource ? db.createQueryRunner() : db.queryRunner;
   if (!runner) throw new Error('entity manager without a query runner');
-  const txPool = db instanceof DataSource ? undefined : pools.get(db.connection);
-  if (prepareAs !== undefined && txPool?.prepare) {
+  if (prepareAs !== undefined && !(db instanceof DataSource) && pools.get(db.connection)?.prepare) {
     // A named statement of a hot path inside a transaction: on the transaction's own connection
     // (TypeORM's runner holds it), parsed and planned once per connection as outside one.
     const connection = (await runner.connect()) as PgPool;
