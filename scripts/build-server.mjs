@@ -47,4 +47,8 @@ const imports = [
 mkdirSync(outdir, { recursive: true });
 writeFileSync(`${outdir}/server-imports.json`, `${JSON.stringify(imports)}\n`);
 
-await build({ ...common, entryPoints: ['src/built-entry.ts'], outfile: `${outdir}/main.mjs` });
+// The entry and the embedded database's thread (src/db/pglite-worker.ts, started by the entry or
+// the server from dist/server/pglite-worker.mjs) take their own few modules in; packages stay outside.
+const small = { ...common, bundle: true, packages: 'external' };
+await build({ ...small, entryPoints: ['src/built-entry.ts'], outfile: `${outdir}/main.mjs` });
+await build({ ...small, entryPoints: ['src/db/pglite-worker.ts'], outfile: `${outdir}/pglite-worker.mjs` });

@@ -3,6 +3,7 @@ import { restoreSourceMaps } from './dependency-source-maps.js';
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { makeNewFilesPrivate } from './private-files.js';
 import { startApp } from './server/app.js';
 import { isWorker, workerSlot } from './server/cluster-messages.js';
 import { runPrimary, runWorker, stopOnce } from './server/workers.js';
@@ -10,9 +11,7 @@ import { runPrimary, runWorker, stopOnce } from './server/workers.js';
 /** `npm start`: serve until SIGINT/SIGTERM, then finish in-flight calls and stop; SSO_WORKERS > 1 starts workers (workers.ts). */
 async function main(): Promise<void> {
   restoreSourceMaps();
-  // A backstop for whatever else this process writes: private unless made otherwise on purpose.
-  // (The data directory is tightened explicitly too, since PGlite sets file modes past the umask.)
-  process.umask(0o077);
+  makeNewFilesPrivate();
   let config;
   try {
     config = loadConfig();
@@ -35,6 +34,12 @@ async function main(): Promise<void> {
   // The one line a person starting the server looks for (the JSON 'listening' line carries details).
   log.info({ ms: Math.round(process.uptime() * 1000) }, `ready at ${app.url}`);
   const stop = stopOnce(app, log, exit);
+  // The embedded database runs in this process: without it every call would fail, so exit (1) for
+  // a supervisor to restart the server, as a crash of PGlite in the main thread would have.
+  void app.database.lost?.then((err) => {
+    log.fatal({ err }, 'the embedded database stopped');
+    exit(1);
+  });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }

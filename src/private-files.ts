@@ -9,6 +9,16 @@ import { join } from 'node:path';
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 
+/**
+ * A backstop for whatever else the server writes: private unless made otherwise on purpose (the
+ * data directory is tightened explicitly too, since PGlite sets file modes past the umask). Set by
+ * the process's entry before anything is written: main.ts, and built-entry.ts before it starts
+ * the embedded database's thread (a worker thread may not change the umask itself).
+ */
+export function makeNewFilesPrivate(): void {
+  process.umask(0o077);
+}
+
 /** A requested mode with group and other bits dropped (file type and owner bits kept). */
 export function privateMode(mode: number): number {
   return mode & ~0o077;

@@ -1,15 +1,13 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { DataSource } from 'typeorm';
 
-import { makePrivateTree, PRIVATE_FILE_MODE } from '../private-files.js';
-import { startPglite } from './embedded-start.js';
+import { takePrestarted } from './embedded-prestart.js';
 import { runMigrations } from './migrate.js';
 import { migrations } from './migrations/index.js';
-import { installSessionQueue } from './pglite-session-queue.js';
+import { PgliteWorker } from './pglite-worker-host.js';
 import { useDirectPool } from './repositories/sql.js';
 
 /**
@@ -60,6 +58,12 @@ export interface Database {
   describe: string;
   /** The embedded database's socket, for this server's other processes; undefined on PostgreSQL. */
   socket?: EmbeddedSocket;
+  /**
+   * The embedded database's thread ended without close() (an uncaught error in it): settles with
+   * why. The server then stops (main.ts), as it would had PGlite failed in its own thread.
+   * Undefined on PostgreSQL, whose loss is a connection error that calls report and pools recover from.
+   */
+  lost?: Promise<Error>;
 }
 
 export interface DatabaseLogger {
@@ -191,38 +195,27 @@ async function openEmbedded(
   };
 
   try {
-    if (dataDir !== undefined) {
-      // 0700 and 0600 throughout, also for what an older version (or a restored backup) left looser.
-      makePrivateTree(dataDir);
-      await lockDataDir(dataDir);
-      stops.push(() => rm(resolve(dataDir, LOCK_FILE), { force: true }));
-    }
-    const started = Date.now();
-    const { pglite, from } = await startPglite({ dataDir, template: config.template, warn: (obj, msg) => log.warn(obj, msg) });
-    stops.push(() => pglite.close());
-
-    // The socket server asks for no password: it listens on a Unix socket in a directory only
-    // this user may enter (a loopback port would let any local user in as superuser).
+    // The database runs in a thread of its own (pglite-worker.ts): `npm start` started it while
+    // the server loaded (embedded-prestart.ts); one for another data dir or start is closed.
+    const prestarted = takePrestarted();
+    const adopt = prestarted?.data.dataDir === dataDir && dataDir !== undefined && config.template === undefined;
+    if (prestarted && !adopt) await prestarted.close();
     const socket: EmbeddedSocket = { dir: await mkdtemp(join(socketParent(), 'sso-db-')), port: EMBEDDED_SOCKET_PORT };
     stops.push(() => rm(socket.dir, { recursive: true, force: true }));
-    const socketPath = join(socket.dir, `.s.PGSQL.${socket.port}`);
-    const server = new PGLiteSocketServer({
-      db: pglite,
-      path: socketPath,
-      maxConnections: poolSize + (config.sharedConnections ?? 0) + EMBEDDED_CONNECTION_HEADROOM,
-    });
-    // The shipped queue lets pooled connections interleave extended-protocol messages.
-    installSessionQueue(server, pglite);
-    await server.start();
-    stops.push(() => server.stop());
-    await chmod(socketPath, PRIVATE_FILE_MODE);
+    const database = adopt
+      ? prestarted!
+      : new PgliteWorker({ dataDir, ...(config.template !== undefined && { template: config.template }) });
+    stops.push(() => database.close());
+    const maxConnections = poolSize + (config.sharedConnections ?? 0) + EMBEDDED_CONNECTION_HEADROOM;
+    const { from, ms, warnings } = await database.serve(join(socket.dir, `.s.PGSQL.${socket.port}`), maxConnections);
+    for (const { obj, msg } of warnings) log.warn(obj, msg);
 
     const dataSource = new DataSource({ ...commonOptions(poolSize), ...socketOptions(socket) });
     stops.push(async () => {
       if (dataSource.isInitialized) await dataSource.destroy();
     });
     await dataSource.initialize();
-    log.info({ database: describe, ms: Date.now() - started, from }, 'embedded database started');
+    log.info({ database: describe, ms, from, prestarted: adopt }, 'embedded database started');
 
     await migrate(dataSource, describe, log);
     // Named statements too: one PGlite session behind every connection, and the session queue
@@ -230,43 +223,10 @@ async function openEmbedded(
     useDirectPool(dataSource, true);
 
     let closing: Promise<void> | undefined;
-    return { dataSource, describe, socket, close: () => (closing ??= stopAll()) };
+    return { dataSource, describe, socket, lost: database.lost, close: () => (closing ??= stopAll()) };
   } catch (error) {
     await stopAll().catch(() => {});
     throw error;
-  }
-}
-
-/**
- * PGlite writes no postmaster.pid, so nothing stops a second process from opening the same files
- * and corrupting them. A pid file does; one left by a process that is gone (a crash, or an earlier
- * container whose pid we now have) is taken over.
- */
-const LOCK_FILE = 'sso-embedded.pid';
-
-async function lockDataDir(dataDir: string): Promise<void> {
-  const file = resolve(dataDir, LOCK_FILE);
-  try {
-    await writeFile(file, `${process.pid}\n`, { flag: 'wx', mode: PRIVATE_FILE_MODE });
-    return;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
-  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
-    throw new Error(
-      `the embedded database in ${dataDir} is in use by process ${holder} (remove ${file} if that process is not an SSO server)`,
-    );
-  }
-  await writeFile(file, `${process.pid}\n`);
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

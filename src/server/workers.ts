@@ -160,6 +160,11 @@ export async function runPrimary(config: Config, log: Logger, exit: (code: numbe
 
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // The workers' calls all fail without the embedded database this process runs: stop them all.
+  void database.lost?.then((err) => {
+    log.error({ err }, 'the embedded database stopped');
+    stop('the embedded database stopped', 1);
+  });
   for (let slot = 1; slot <= config.workers; slot++) fork(slot, 0);
 }
 

@@ -8,7 +8,7 @@
  * (the bundle's, not the dependencies': src/built-entry.ts).
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,10 +63,13 @@ test('the built server starts, serves and stops as npm start runs it', { timeout
     const lines = out
       .split('\n')
       .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { msg: string; from?: string });
+      .map((l) => JSON.parse(l) as { msg: string; from?: string; prestarted?: boolean });
+    const opened = lines.find((l) => l.msg === 'embedded database started');
     if (existsSync(templateDir())) {
-      assert.equal(lines.find((l) => l.msg === 'embedded database started')?.from, 'template', 'the prepared template is found');
+      assert.equal(opened?.from, 'template', 'the prepared template is found');
     }
+    // The entry started the database's thread before loading the server, which took it over.
+    assert.equal(opened?.prestarted, true, out);
 
     assert.equal((await fetch(`${base}/readyz`)).status, 200);
     const script = await fetch(`${base}/oidc/assets/passkey.js`);
@@ -98,6 +101,19 @@ test('the built server starts, serves and stops as npm start runs it', { timeout
     const exited = new Promise<number | null>((r) => child.once('exit', r));
     child.kill('SIGTERM');
     assert.equal(await exited, 0, out);
+  }
+  try {
+    // Stopped cleanly: the database's thread closed PGlite and released the data dir.
+    assert.ok(!existsSync(join(dataDir, 'db', 'sso-embedded.pid')), out);
+    const restart = spawnSync(process.execPath, ['--input-type=module', '-e', RESTART_AND_LOGIN], {
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SSO_DATA_DIR: dataDir, SSO_KEY_SECRET: 'k'.repeat(40), LOG_FORMAT: 'json' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    assert.equal(restart.status, 0, restart.stdout + restart.stderr);
+    const found = JSON.parse(/restart (.*)/.exec(restart.stdout)?.[1] ?? 'null') as { from: string; prestarted: boolean; login: number } | null;
+    assert.deepEqual(found, { from: 'existing', prestarted: true, login: 200 }, restart.stdout + restart.stderr);
+  } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
   // The server's stack traces point at its TypeScript; TypeORM's ~350 maps were not read at start.
@@ -111,3 +127,30 @@ test('the built server starts, serves and stops as npm start runs it', { timeout
   assert.equal(probe.dependencyMap, false, "a dependency's source map is not read");
   assert.equal(probe.prettyLoaded, false, 'a JSON log does not load pino-pretty');
 });
+
+/**
+ * Run in a child process: starts the built server (as npm start does) on the data dir left by
+ * the test, logs in with the account registered before the restart, stops it, and prints what the
+ * database log line said and the login's status.
+ */
+const RESTART_AND_LOGIN = `
+import { spawn } from 'node:child_process';
+const child = spawn(process.execPath, ['dist/server/main.mjs'], { stdio: ['ignore', 'pipe', 'inherit'] });
+let out = '';
+child.stdout.on('data', (chunk) => (out += chunk));
+const base = await new Promise((resolve, reject) => {
+  child.stdout.on('data', () => { const m = /ready at (http:[^"\\s]+)/.exec(out); if (m) resolve(m[1]); });
+  child.once('exit', (code) => reject(new Error('exited ' + code + ': ' + out)));
+});
+const login = await fetch(base + '/api/sso/v1/auth/login', {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ identifier: 'first@example.com', secret: 'Password123!x' }),
+});
+child.removeAllListeners('exit');
+const exited = new Promise((r) => child.once('exit', r));
+child.kill('SIGTERM');
+if ((await exited) !== 0) throw new Error('the restarted server did not stop cleanly: ' + out);
+const opened = out.split('\\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((l) => l.msg === 'embedded database started');
+console.log('restart ' + JSON.stringify({ from: opened?.from, prestarted: opened?.prestarted, login: login.status }));
+`;
