@@ -98,7 +98,8 @@ test('the built server starts, serves and stops as npm start runs it', { timeout
     );
   } finally {
     child.removeAllListeners('exit');
-    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    // 'close', not 'exit': the probe's line may still be in the pipe when the process has exited.
+    const exited = new Promise<number | null>((r) => child.once('close', r));
     child.kill('SIGTERM');
     assert.equal(await exited, 0, out);
   }
@@ -111,7 +112,11 @@ test('the built server starts, serves and stops as npm start runs it', { timeout
       timeout: 120_000,
     });
     assert.equal(restart.status, 0, restart.stdout + restart.stderr);
-    const found = JSON.parse(/restart (.*)/.exec(restart.stdout)?.[1] ?? 'null') as { from: string; prestarted: boolean; login: number } | null;
+    const found = JSON.parse(/restart (.*)/.exec(restart.stdout)?.[1] ?? 'null') as {
+      from: string;
+      prestarted: boolean;
+      login: number;
+    } | null;
     assert.deepEqual(found, { from: 'existing', prestarted: true, login: 200 }, restart.stdout + restart.stderr);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
