@@ -16,8 +16,9 @@ import { PGliteSharedStatements } from './pglite-shared-statements.js';
  * This queue gives the session to one connection from its first message until the backend is idle
  * again: the connection has sent Sync or a simple Query and no transaction block is open. It also
  * keeps working after a failed message (the shipped one stops processing for good), relays
- * notifications to the connections that LISTEN (see PGliteNotificationRelay), and lets every
- * connection use the named statements one of them prepared (see PGliteSharedStatements).
+ * notifications to the connections that LISTEN (see PGliteNotificationRelay), lets every
+ * connection use the named statements one of them prepared (see PGliteSharedStatements), and
+ * answers an extended-protocol exchange in one write (see AnswerBuffer).
  */
 export class PGliteSessionQueue {
   private readonly queue: QueuedMessage[] = [];
@@ -26,6 +27,7 @@ export class PGliteSessionQueue {
   private owner: number | null = null;
   private readonly notifications = new PGliteNotificationRelay();
   private readonly statements = new PGliteSharedStatements();
+  private readonly answers = new AnswerBuffer();
 
   constructor(private readonly db: PGlite) {}
 
@@ -42,6 +44,7 @@ export class PGliteSessionQueue {
 
   clearQueueForHandler(handlerId: number): void {
     this.notifications.forget(handlerId);
+    this.answers.forget(handlerId);
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const item = this.queue[i]!;
       if (item.handlerId === handlerId) {
@@ -77,13 +80,16 @@ export class PGliteSessionQueue {
         if (index < 0 || index >= this.queue.length) return;
         const item = this.queue.splice(index, 1)[0]!;
         let bytes: number;
+        const answer = this.answers.collect(item.handlerId);
         try {
-          bytes = await this.run(item);
+          bytes = await this.run(item, answer);
         } catch (error) {
+          this.answers.flush(item.handlerId, item.onData);
           this.owner = null;
           item.reject(error);
           continue;
         }
+        if (!AnswerBuffer.holds(item.message)) this.answers.flush(item.handlerId, item.onData);
         this.owner = this.keepsSession(item.message) ? item.handlerId : null;
         item.resolve(bytes);
       }
@@ -92,32 +98,37 @@ export class PGliteSessionQueue {
     }
   }
 
-  /** Runs one message (or answers it without the backend); resolves to the bytes answered. */
-  private async run(item: QueuedMessage): Promise<number> {
+  /**
+   * Runs one message (or answers it without the backend); resolves to the bytes answered. What it
+   * answers goes to `answer` (the connection's buffer); notifications for other connections go to
+   * their sockets at once.
+   */
+  private async run(item: QueuedMessage, answer: (data: Uint8Array) => void): Promise<number> {
     const local = this.statements.answerLocally(item.message);
     if (local) {
-      item.onData(local);
+      answer(local);
       return local.length;
     }
     const replay = this.statements.replayBefore(item.message);
     if (replay) {
-      const answer: Uint8Array[] = [];
-      await this.execute(replay, (data) => answer.push(data.slice()));
-      if (!this.statements.ran(replay, answer)) {
+      const refused: Uint8Array[] = [];
+      await this.execute(replay, (data) => refused.push(data.slice()));
+      if (!this.statements.ran(replay, refused)) {
         // Refused (a failed transaction, say): the error stands for this message's answer, and
         // the backend skips the rest of the exchange until Sync, as it would have.
-        for (const data of answer) item.onData(data);
-        return answer.reduce((n, data) => n + data.length, 0);
+        for (const data of refused) answer(data);
+        return refused.reduce((n, data) => n + data.length, 0);
       }
     }
     let bytes = 0;
+    // A listener is sent notifications straight to its socket, between whole answers.
     this.notifications.sent(item.handlerId, item.message, item.onData);
-    const answer = this.notifications.answering(item.handlerId, item.onData);
+    const relaying = this.notifications.answering(item.handlerId, answer);
     const seen: Uint8Array[] | undefined = this.statements.watches(item.message) ? [] : undefined;
     await this.execute(item.message, (data) => {
       bytes += data.length;
       seen?.push(data.slice());
-      answer(data);
+      relaying(data);
     });
     if (seen) this.statements.ran(item.message, seen);
     if (this.statements.mayForget(item.message)) await this.recountStatements();
@@ -151,6 +162,49 @@ export class PGliteSessionQueue {
     }
   }
 }
+
+/**
+ * A connection's answers, held from the messages of an extended-protocol exchange (Parse, Bind,
+ * Describe, Execute, Close) and written at once with the answer to the message that ends it
+ * (Sync, or Flush; anything else is written with what is held at once), as PostgreSQL itself
+ * buffers its output until Sync or Flush. The socket server would otherwise write every answer
+ * (ParseComplete, BindComplete, the rows, ReadyForQuery) on its own: each write a system call here
+ * and a wake-up of the server's thread, which reads them one by one. With a prepared statement,
+ * three writes became one.
+ */
+class AnswerBuffer {
+  private readonly held = new Map<number, Uint8Array[]>();
+
+  /** Whether the answer to `message` waits for the rest of its exchange. */
+  static holds(message: Uint8Array): boolean {
+    return HELD.has(message[0]!);
+  }
+
+  /** Where one message's answer goes: the connection's buffer (chunks are copied, PGlite reuses its memory). */
+  collect(handlerId: number): (data: Uint8Array) => void {
+    let held = this.held.get(handlerId);
+    if (!held) this.held.set(handlerId, (held = []));
+    return (data) => {
+      if (data.length > 0) held.push(data.slice());
+    };
+  }
+
+  /** Writes what the connection's answers held, in one piece. */
+  flush(handlerId: number, write: (data: Uint8Array) => void): void {
+    const held = this.held.get(handlerId);
+    if (!held || held.length === 0) return;
+    this.held.set(handlerId, []);
+    write(held.length === 1 ? held[0]! : Buffer.concat(held));
+  }
+
+  /** The connection is gone. */
+  forget(handlerId: number): void {
+    this.held.delete(handlerId);
+  }
+}
+
+/** Parse, Bind, Describe, Execute, Close: PostgreSQL answers them at the exchange's Sync (or a Flush). */
+const HELD = new Set([0x50, 0x42, 0x44, 0x45, 0x43]);
 
 /**
  * Replaces the message queue of a PGLiteSocketServer (created, not yet started) with a

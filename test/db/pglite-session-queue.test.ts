@@ -14,6 +14,21 @@ interface PgConnection {
   once(event: string, listener: () => void): void;
 }
 
+/** pg's protocol connection (exported, untyped), driven message by message. */
+interface RawConnection {
+  stream: { on(event: 'data', listener: (chunk: Buffer) => void): void };
+  connect(path: string): void;
+  startup(config: { user: string; database: string }): void;
+  parse(query: { text: string; types: unknown[] }): void;
+  bind(config: { values: unknown[] }): void;
+  execute(config: { rows: number }): void;
+  flush(): void;
+  sync(): void;
+  end(): void;
+  on(event: string, listener: () => void): void;
+  once(event: string, listener: () => void): void;
+}
+
 // Embedded only, whatever TEST_DATABASE_URL says: this is about the PGlite socket bridge.
 describe('embedded database under concurrent use', { timeout: 120_000 }, () => {
   let db: Database;
@@ -151,6 +166,45 @@ describe('embedded database under concurrent use', { timeout: 120_000 }, () => {
       results.map((r) => r?.r),
       Array.from({ length: 20 }, (_, i) => i + 30),
     );
+  });
+
+  it('answers an extended-protocol exchange at its Sync or Flush, in one piece, as PostgreSQL does', async () => {
+    const options = db.dataSource.options as { host: string; port: number };
+    const connection = new (pg as unknown as { Connection: new () => RawConnection }).Connection();
+    const chunks: Buffer[] = [];
+    const seen: string[] = [];
+    for (const event of ['parseComplete', 'bindComplete', 'dataRow', 'commandComplete', 'readyForQuery']) {
+      connection.on(event, () => seen.push(event));
+    }
+    const next = (event: string) => new Promise<void>((resolve) => connection.once(event, () => resolve()));
+    connection.connect(`${options.host}/.s.PGSQL.${options.port}`);
+    await next('connect');
+    connection.stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    connection.startup({ user: 'postgres', database: 'postgres' });
+    await next('readyForQuery');
+    try {
+      chunks.length = 0;
+      seen.length = 0;
+      connection.parse({ text: 'SELECT 41 + 1 AS r', types: [] });
+      connection.bind({ values: [] });
+      connection.execute({ rows: 0 });
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(seen, [], 'nothing is answered before Flush or Sync');
+      assert.equal(chunks.length, 0);
+      const flushed = next('commandComplete');
+      connection.flush();
+      await flushed;
+      assert.deepEqual(seen, ['parseComplete', 'bindComplete', 'dataRow', 'commandComplete']);
+      assert.equal(chunks.length, 1, 'the held answers came in one write');
+      const ready = next('readyForQuery');
+      connection.sync();
+      await ready;
+      assert.equal(seen.at(-1), 'readyForQuery');
+    } finally {
+      connection.end();
+    }
+    // The pool's connections go on as before.
+    assert.equal((await one<{ r: number }>(db.dataSource, 'SELECT $1::int + 1 AS r', [1]))?.r, 2);
   });
 
   async function socketClient(): Promise<pg.Client> {
