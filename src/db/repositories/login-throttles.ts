@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { rows, run, type Db } from './sql.js';
+import { BEGIN, COMMIT, pipelinedTransaction, type Statement } from './pipelined-transaction.js';
+import { run, type Db } from './sql.js';
 
 /**
  * One counter of the login guard: a key such as 'id:alice@example.com' (a login name),
@@ -24,7 +25,8 @@ const columns = `key, failures, locked_until AS "lockedUntil", updated_at AS "up
  * so parallel attempts, here or on another instance, each see the count the previous one wrote
  * and none slips past the limit. One statement locks all of an update's rows, in key order, and
  * no other lock is held meanwhile, so two attempts sharing keys (an address, an account) cannot
- * deadlock. Round trips: begin, lock-and-read, write (when something changed), commit.
+ * deadlock. Two round trips: BEGIN with the lock-and-read, then the write (when something changed)
+ * with COMMIT (pipelined-transaction.ts).
  */
 export class SqlThrottleStore {
   constructor(private readonly ds: DataSource) {}
@@ -37,14 +39,17 @@ export class SqlThrottleStore {
     const unique = [...new Set(keys)];
     if (unique.length === 0) return;
     for (;;) {
-      const done = await this.ds.transaction(async (tx) => {
-        const before = await rows<ThrottleRecord>(
-          tx,
-          `SELECT ${columns} FROM login_throttles WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`,
-          [unique],
-          'throttles_lock',
-        );
-        if (create && before.length < unique.length) return false;
+      const done = await pipelinedTransaction(this.ds, async (tx) => {
+        const [, locked] = await tx.send<ThrottleRecord>(BEGIN, {
+          text: `SELECT ${columns} FROM login_throttles WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`,
+          values: [unique],
+          name: 'throttles_lock',
+        });
+        const before = locked!.rows;
+        if (create && before.length < unique.length) {
+          await tx.send(COMMIT);
+          return false;
+        }
         const changed = change(before).filter(
           (r) =>
             !same(
@@ -52,7 +57,7 @@ export class SqlThrottleStore {
               before.find((b) => b.key === r.key),
             ),
         );
-        if (changed.length) await write(tx, changed);
+        await tx.send(...(changed.length ? [write(changed)] : []), COMMIT);
         return true;
       });
       if (done) return;
@@ -74,17 +79,16 @@ async function insertMissing(db: Db, fresh: ThrottleRecord[]): Promise<void> {
   );
 }
 
-async function write(tx: Db, changed: ThrottleRecord[]): Promise<void> {
-  await run(
-    tx,
-    `UPDATE login_throttles AS t
+function write(changed: ThrottleRecord[]): Statement {
+  return {
+    text: `UPDATE login_throttles AS t
         SET failures = u.failures, locked_until = u.locked_until, updated_at = u.updated_at, inflight = u.inflight
        FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::timestamptz[], $5::int[])
             AS u(key, failures, locked_until, updated_at, inflight)
       WHERE t.key = u.key`,
-    values(changed),
-    'throttles_write',
-  );
+    values: values(changed),
+    name: 'throttles_write',
+  };
 }
 
 /** The rows as the column arrays both statements unnest, in their column order. */

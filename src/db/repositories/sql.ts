@@ -1,3 +1,4 @@
+import type { PoolClient } from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 
 /** Either the pool or a transaction's manager: repositories run the same SQL on both. */
@@ -56,9 +57,17 @@ export async function one<T = Record<string, unknown>>(
 
 interface PgPool {
   query(q: { text: string; values: unknown[]; name?: string }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+  connect(): Promise<PoolClient>;
 }
 
+export type { PoolClient };
+
 const pools = new WeakMap<DataSource, { pg: PgPool; prepare: boolean }>();
+
+/** The DataSource's own pg pool (see useDirectPool), for what needs a connection of its own; undefined without one. */
+export function directPool(ds: DataSource): { pg: PgPool; prepare: boolean } | undefined {
+  return pools.get(ds);
+}
 
 /**
  * Lets `run` use the DataSource's pg pool directly. `prepare`: named statements may be kept per
