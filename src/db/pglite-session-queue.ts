@@ -28,10 +28,15 @@ export class PGliteSessionQueue {
   private readonly notifications = new PGliteNotificationRelay();
   private readonly statements = new PGliteSharedStatements();
   private readonly answers = new AnswerBuffer();
+  private readonly exchanges = new DeferredExchanges();
 
   constructor(private readonly db: PGlite) {}
 
   enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
+    // The socket server reads each chunk a connection sends in a task of its own, so a connection
+    // can have a message waiting here while its next chunk arrives: a message is kept for later
+    // only when none of its connection's is waiting, else it waits in order behind them.
+    if (!this.queue.some((q) => q.handlerId === handlerId) && this.exchanges.defer(handlerId, message)) return DEFERRED;
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ handlerId, message, onData, resolve, reject });
       void this.processQueue();
@@ -45,6 +50,7 @@ export class PGliteSessionQueue {
   clearQueueForHandler(handlerId: number): void {
     this.notifications.forget(handlerId);
     this.answers.forget(handlerId);
+    this.exchanges.forget(handlerId);
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const item = this.queue[i]!;
       if (item.handlerId === handlerId) {
@@ -99,17 +105,47 @@ export class PGliteSessionQueue {
   }
 
   /**
-   * Runs one message (or answers it without the backend); resolves to the bytes answered. What it
-   * answers goes to `answer` (the connection's buffer); notifications for other connections go to
-   * their sockets at once.
+   * Runs the connection's deferred messages and this one; resolves to the bytes answered. What is
+   * answered goes to `answer` (the connection's buffer); notifications for other connections go to
+   * their sockets at once. Messages the backend must see go to it together, in one call, unless
+   * the shared statements must see one alone (a Parse to remember, a Parse to replay first).
    */
   private async run(item: QueuedMessage, answer: (data: Uint8Array) => void): Promise<number> {
-    const local = this.statements.answerLocally(item.message);
+    let bytes = 0;
+    let together: Uint8Array[] = [];
+    const runTogether = async () => {
+      if (together.length === 0) return;
+      const batch = together.length === 1 ? together[0]! : Buffer.concat(together);
+      together = [];
+      const relaying = this.notifications.answering(item.handlerId, answer);
+      await this.execute(batch, (data) => {
+        bytes += data.length;
+        relaying(data);
+      });
+    };
+    for (const message of [...this.exchanges.take(item.handlerId), item.message]) {
+      if (this.statements.answerLocally(message) || this.statements.replayBefore(message) || this.statements.watches(message)) {
+        await runTogether();
+        bytes += await this.runAlone(item, message, answer);
+      } else {
+        // A listener is sent notifications straight to its socket, between whole answers.
+        this.notifications.sent(item.handlerId, message, item.onData);
+        together.push(message);
+      }
+    }
+    await runTogether();
+    if (this.statements.mayForget(item.message)) await this.recountStatements();
+    return bytes;
+  }
+
+  /** Runs one message (or answers it without the backend), with what the shared statements need to see. */
+  private async runAlone(item: QueuedMessage, message: Uint8Array, answer: (data: Uint8Array) => void): Promise<number> {
+    const local = this.statements.answerLocally(message);
     if (local) {
       answer(local);
       return local.length;
     }
-    const replay = this.statements.replayBefore(item.message);
+    const replay = this.statements.replayBefore(message);
     if (replay) {
       const refused: Uint8Array[] = [];
       await this.execute(replay, (data) => refused.push(data.slice()));
@@ -121,17 +157,15 @@ export class PGliteSessionQueue {
       }
     }
     let bytes = 0;
-    // A listener is sent notifications straight to its socket, between whole answers.
-    this.notifications.sent(item.handlerId, item.message, item.onData);
+    this.notifications.sent(item.handlerId, message, item.onData);
     const relaying = this.notifications.answering(item.handlerId, answer);
-    const seen: Uint8Array[] | undefined = this.statements.watches(item.message) ? [] : undefined;
-    await this.execute(item.message, (data) => {
+    const seen: Uint8Array[] | undefined = this.statements.watches(message) ? [] : undefined;
+    await this.execute(message, (data) => {
       bytes += data.length;
       seen?.push(data.slice());
       relaying(data);
     });
-    if (seen) this.statements.ran(item.message, seen);
-    if (this.statements.mayForget(item.message)) await this.recountStatements();
+    if (seen) this.statements.ran(message, seen);
     return bytes;
   }
 
@@ -205,6 +239,49 @@ class AnswerBuffer {
 
 /** Parse, Bind, Describe, Execute, Close: PostgreSQL answers them at the exchange's Sync (or a Flush). */
 const HELD = new Set([0x50, 0x42, 0x44, 0x45, 0x43]);
+
+/**
+ * The messages of a connection's extended-protocol exchange, kept until the message that ends it
+ * (Sync or Flush, see AnswerBuffer) and then run with it in one call to PGlite. Nothing about them
+ * can be answered earlier anyway, and PGlite pays for each call (entering and leaving its main
+ * loop, flushing its output, the exclusive lock): pg sends a named statement as Bind, Describe,
+ * Execute and Sync, four calls, now one. Until the exchange ends, the connection does not hold
+ * the session: others run meanwhile, and it waits its turn with the message that ends it. An
+ * exchange that grows past a bound runs as its messages come, in order (each waits its turn).
+ */
+class DeferredExchanges {
+  private readonly held = new Map<number, { messages: Uint8Array[]; bytes: number }>();
+
+  /** Keeps the message for later when it belongs to an exchange; false when it must run now. */
+  defer(handlerId: number, message: Uint8Array): boolean {
+    if (!HELD.has(message[0]!)) return false;
+    let held = this.held.get(handlerId);
+    if (!held) this.held.set(handlerId, (held = { messages: [], bytes: 0 }));
+    if (held.messages.length >= MAX_DEFERRED_MESSAGES || held.bytes + message.length > MAX_DEFERRED_BYTES) return false;
+    held.messages.push(message);
+    held.bytes += message.length;
+    return true;
+  }
+
+  /** The connection's kept messages, in the order they came; it keeps none after this. */
+  take(handlerId: number): Uint8Array[] {
+    const held = this.held.get(handlerId);
+    if (!held || held.messages.length === 0) return [];
+    this.held.set(handlerId, { messages: [], bytes: 0 });
+    return held.messages;
+  }
+
+  /** The connection is gone: its unfinished exchange never ran. */
+  forget(handlerId: number): void {
+    this.held.delete(handlerId);
+  }
+}
+
+/** Bounds on one connection's kept exchange (pg's own are a few messages and a statement's parameters). */
+const MAX_DEFERRED_MESSAGES = 64;
+const MAX_DEFERRED_BYTES = 1 << 20;
+/** What the socket server is told of a kept message: answered with nothing yet. */
+const DEFERRED = Promise.resolve(0);
 
 /**
  * Replaces the message queue of a PGLiteSocketServer (created, not yet started) with a

@@ -22,10 +22,12 @@ interface RawConnection {
   parse(query: { text: string; types: unknown[] }): void;
   bind(config: { values: unknown[] }): void;
   execute(config: { rows: number }): void;
+  describe(config: { type: 'P' | 'S' }): void;
+  query(text: string): void;
   flush(): void;
   sync(): void;
   end(): void;
-  on(event: string, listener: () => void): void;
+  on(event: string, listener: (message: unknown) => void): void;
   once(event: string, listener: () => void): void;
 }
 
@@ -205,6 +207,42 @@ describe('embedded database under concurrent use', { timeout: 120_000 }, () => {
     }
     // The pool's connections go on as before.
     assert.equal((await one<{ r: number }>(db.dataSource, 'SELECT $1::int + 1 AS r', [1]))?.r, 2);
+  });
+
+  it("keeps a connection's messages in order when they come in separate chunks while another holds the session", async () => {
+    const options = db.dataSource.options as { host: string; port: number };
+    const holder = await socketClient();
+    const connection = new (pg as unknown as { Connection: new () => RawConnection }).Connection();
+    const next = (event: string) => new Promise<void>((resolve) => connection.once(event, () => resolve()));
+    connection.connect(`${options.host}/.s.PGSQL.${options.port}`);
+    await next('connect');
+    connection.startup({ user: 'postgres', database: 'postgres' });
+    await next('readyForQuery');
+    const columns: string[] = [];
+    connection.on('rowDescription', (message) => columns.push(...(message as { fields: { name: string }[] }).fields.map((f) => f.name)));
+    // Both answers may come in one chunk, their two ReadyForQuery in one tick: counted as they come.
+    let ready = 0;
+    let bothReady: () => void = () => {};
+    const answered = new Promise<void>((resolve) => (bothReady = resolve));
+    connection.on('readyForQuery', () => ++ready === 2 && bothReady());
+    try {
+      await holder.query('BEGIN');
+      // A simple query, then (in a chunk of its own, while the first still waits) an extended one.
+      connection.query('SELECT 1 AS first');
+      await new Promise((r) => setTimeout(r, 50));
+      connection.parse({ text: 'SELECT 2 AS second', types: [] });
+      connection.bind({ values: [] });
+      connection.describe({ type: 'P' });
+      connection.execute({ rows: 0 });
+      connection.sync();
+      await new Promise((r) => setTimeout(r, 50));
+      await holder.query('COMMIT');
+      await answered;
+      assert.deepEqual(columns, ['first', 'second']);
+    } finally {
+      connection.end();
+      await holder.end();
+    }
   });
 
   async function socketClient(): Promise<pg.Client> {
