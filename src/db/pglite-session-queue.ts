@@ -108,7 +108,8 @@ export class PGliteSessionQueue {
    * Runs the connection's deferred messages and this one; resolves to the bytes answered. What is
    * answered goes to `answer` (the connection's buffer); notifications for other connections go to
    * their sockets at once. Messages the backend must see go to it together, in one call, unless
-   * the shared statements must see one alone (a Parse to remember, a Parse to replay first).
+   * the shared statements answer one themselves or must see it alone (a Parse to remember, a
+   * Parse to replay first).
    */
   private async run(item: QueuedMessage, answer: (data: Uint8Array) => void): Promise<number> {
     let bytes = 0;
@@ -124,9 +125,17 @@ export class PGliteSessionQueue {
       });
     };
     for (const message of [...this.exchanges.take(item.handlerId), item.message]) {
-      if (this.statements.answerLocally(message) || this.statements.replayBefore(message) || this.statements.watches(message)) {
+      const local = this.statements.answerLocally(message);
+      if (local) {
         await runTogether();
-        bytes += await this.runAlone(item, message, answer);
+        answer(local);
+        bytes += local.length;
+        continue;
+      }
+      const replay = this.statements.replayBefore(message);
+      if (replay || this.statements.watches(message)) {
+        await runTogether();
+        bytes += await this.runAlone(item, message, replay, answer);
       } else {
         // A listener is sent notifications straight to its socket, between whole answers.
         this.notifications.sent(item.handlerId, message, item.onData);
@@ -138,14 +147,16 @@ export class PGliteSessionQueue {
     return bytes;
   }
 
-  /** Runs one message (or answers it without the backend), with what the shared statements need to see. */
-  private async runAlone(item: QueuedMessage, message: Uint8Array, answer: (data: Uint8Array) => void): Promise<number> {
-    const local = this.statements.answerLocally(message);
-    if (local) {
-      answer(local);
-      return local.length;
-    }
-    const replay = this.statements.replayBefore(message);
+  /**
+   * Runs one message on its own, with what the shared statements need to see: its Parse replayed
+   * first (`replay`), or its answer to remember a named statement by.
+   */
+  private async runAlone(
+    item: QueuedMessage,
+    message: Uint8Array,
+    replay: Uint8Array | undefined,
+    answer: (data: Uint8Array) => void,
+  ): Promise<number> {
     if (replay) {
       const refused: Uint8Array[] = [];
       await this.execute(replay, (data) => refused.push(data.slice()));

@@ -39,6 +39,14 @@ function recordingLog() {
   };
 }
 
+const lockFile = (dataDir: string) => join(dataDir, 'sso-embedded.pid');
+
+/** Prestarts the thread on `dataDir` and waits until it has taken the lock on its own, before anything asked it to serve. */
+async function prestartAndWaitForLock(dataDir: string): Promise<void> {
+  prestartEmbedded(dataDir);
+  await until(() => existsSync(lockFile(dataDir)), 'the prestarted thread locks its data dir');
+}
+
 async function until(condition: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 600 && !condition(); i++) await sleep(50);
   assert.ok(condition(), what);
@@ -47,9 +55,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 describe('the embedded database in its own thread', () => {
   it('is opened before the server asks for it, and taken over by openDatabase on the same data dir', async () => {
     const dataDir = join(await tempDir(), 'db');
-    prestartEmbedded(dataDir);
-    // The thread took the data dir's lock on its own, before anything asked it to serve.
-    await until(() => existsSync(join(dataDir, 'sso-embedded.pid')), 'the prestarted thread locks the data dir');
+    await prestartAndWaitForLock(dataDir);
     const { log, started } = recordingLog();
     const db = await openDatabase({ kind: 'embedded', dataDir }, log);
     try {
@@ -59,7 +65,7 @@ describe('the embedded database in its own thread', () => {
     } finally {
       await db.close();
     }
-    assert.ok(!existsSync(join(dataDir, 'sso-embedded.pid')), 'close() releases the lock');
+    assert.ok(!existsSync(lockFile(dataDir)), 'close() releases the lock');
 
     // Closed cleanly: a new thread on the same files finds what was written.
     const again = recordingLog();
@@ -77,14 +83,13 @@ describe('the embedded database in its own thread', () => {
   it('closes a prestarted thread for another data dir, releasing its lock, and opens the one asked for', async () => {
     const other = join(await tempDir(), 'db');
     const dataDir = join(await tempDir(), 'db');
-    prestartEmbedded(other);
-    await until(() => existsSync(join(other, 'sso-embedded.pid')), 'the prestarted thread locks its data dir');
+    await prestartAndWaitForLock(other);
     const { log, started } = recordingLog();
     const db = await openDatabase({ kind: 'embedded', dataDir }, log);
     try {
       assert.equal(started()?.prestarted, false);
-      assert.ok(!existsSync(join(other, 'sso-embedded.pid')), "the other data dir's lock is released");
-      assert.ok(existsSync(join(dataDir, 'sso-embedded.pid')));
+      assert.ok(!existsSync(lockFile(other)), "the other data dir's lock is released");
+      assert.ok(existsSync(lockFile(dataDir)));
       assert.equal(takePrestarted(), undefined);
     } finally {
       await db.close();

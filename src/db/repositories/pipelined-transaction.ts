@@ -11,9 +11,10 @@
  * after it ends the transaction as a ROLLBACK, which is what PostgreSQL does with a COMMIT in a
  * failed transaction); the first error is thrown, and a transaction left open is rolled back.
  */
+import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 
-import { directPool, type PoolClient } from './sql.js';
+import { directPool } from './sql.js';
 
 export interface Statement {
   text: string;

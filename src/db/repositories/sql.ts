@@ -60,8 +60,6 @@ interface PgPool {
   connect(): Promise<PoolClient>;
 }
 
-export type { PoolClient };
-
 const pools = new WeakMap<DataSource, { pg: PgPool; prepare: boolean }>();
 
 /** The DataSource's own pg pool (see useDirectPool), for what needs a connection of its own; undefined without one. */
